@@ -1,0 +1,79 @@
+//! Decoding without verification. **Nothing returned here is authenticated.**
+//!
+//! For showing a token to a person, or for a client deciding whether its own token is still
+//! worth sending. Never for deciding what a token's bearer may do: use [`crate::Verifier`].
+
+use crate::claims::Claims;
+use crate::error::{ClaimsError, MalformedError};
+use crate::header::Header;
+use crate::parse::{self, ParseOptions};
+use crate::policy::check_expiry;
+use crate::time::UnixTime;
+
+/// A token that passed the strict parser but whose signature was **not** checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnverifiedToken {
+    header: Header,
+    claims: Claims,
+}
+
+/// Decodes a token with the same strict parser the verifier uses, **verifying nothing**.
+///
+/// ```
+/// use jwtkit_core::{dangerous, ParseOptions, UnixTime};
+/// // {"alg":"HS256"} . {"exp":1700000000}
+/// let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
+/// let decoded = dangerous::decode_unverified(token, &ParseOptions::default())?;
+/// let now = UnixTime::from_secs(1_700_000_000).unwrap();
+/// assert!(decoded.is_expired(now, 0));
+/// # Ok::<(), jwtkit_core::MalformedError>(())
+/// ```
+pub fn decode_unverified(
+    token: &str,
+    options: &ParseOptions,
+) -> Result<UnverifiedToken, MalformedError> {
+    let jws = parse::parse_jws(token, options)?;
+    let claims = parse::parse_claims(&jws.payload)?;
+    Ok(UnverifiedToken {
+        header: jws.header,
+        claims,
+    })
+}
+
+impl UnverifiedToken {
+    /// The header, unverified.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The claims, unverified.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// Splits into header and claims, unverified.
+    pub fn into_parts(self) -> (Header, Claims) {
+        (self.header, self.claims)
+    }
+
+    /// The expiry rule the verifier applies: [`ClaimsError::Expired`] when
+    /// `now >= exp + leeway`. A token without `exp` never expires here.
+    pub fn check_expiry(&self, now: UnixTime, leeway_seconds: u32) -> Result<(), ClaimsError> {
+        match self.claims.exp() {
+            Some(exp) => check_expiry(exp, now, leeway_seconds),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the token is expired at `now` under the verifier's rule.
+    pub fn is_expired(&self, now: UnixTime, leeway_seconds: u32) -> bool {
+        self.check_expiry(now, leeway_seconds).is_err()
+    }
+
+    /// Seconds from `now` until `exp` (negative once passed); `None` without `exp`.
+    pub fn seconds_until_expiry(&self, now: UnixTime) -> Option<f64> {
+        self.claims
+            .exp()
+            .map(|exp| exp.as_secs_f64() - now.as_secs_f64())
+    }
+}

@@ -1,0 +1,116 @@
+//! Running commands with visible progress.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Prints a progress heading.
+pub(crate) fn step(what: &str) {
+    println!("\n==> {what}");
+    let _ = std::io::stdout().flush();
+}
+
+/// A command that is echoed before it runs and fails the task when it fails.
+pub(crate) struct Cmd(Command);
+
+impl Cmd {
+    pub(crate) fn new(program: impl AsRef<OsStr>) -> Self {
+        Self(Command::new(program))
+    }
+
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.0.arg(arg);
+        self
+    }
+
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+        self.0.args(args);
+        self
+    }
+
+    pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.0.env(key, value);
+        self
+    }
+
+    pub(crate) fn dir(mut self, dir: &Path) -> Self {
+        self.0.current_dir(dir);
+        self
+    }
+
+    fn describe(&self) -> String {
+        let mut text = self.0.get_program().to_string_lossy().into_owned();
+        for arg in self.0.get_args() {
+            text.push(' ');
+            text.push_str(&arg.to_string_lossy());
+        }
+        text
+    }
+
+    /// Runs the command with inherited output.
+    pub(crate) fn run(mut self) -> Result<(), String> {
+        let what = self.describe();
+        println!("$ {what}");
+        let status = self
+            .0
+            .status()
+            .map_err(|e| format!("cannot start `{what}`: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{what}` failed ({status})"))
+        }
+    }
+
+    /// Runs the command, echoing and returning its standard output.
+    pub(crate) fn run_tee(mut self) -> Result<String, String> {
+        let what = self.describe();
+        println!("$ {what}");
+        let mut child = self
+            .0
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start `{what}`: {e}"))?;
+        let mut captured = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            for line in BufReader::new(stdout).lines() {
+                let line = line.map_err(|e| format!("reading `{what}`: {e}"))?;
+                println!("{line}");
+                captured.push_str(&line);
+                captured.push('\n');
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for `{what}`: {e}"))?;
+        if status.success() {
+            Ok(captured)
+        } else {
+            Err(format!("`{what}` failed ({status})"))
+        }
+    }
+
+    /// Whether the command runs and exits successfully, with its standard output.
+    pub(crate) fn probe(mut self) -> Option<String> {
+        let output = self.0.stderr(Stdio::null()).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+/// Fails when a test runner's output shows that no test ran (a runner can exit 0 with none).
+pub(crate) fn require_tests_ran(output: &str, suite: &str) -> Result<(), String> {
+    let passed: usize = output
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("test result: ok. "))
+        .filter_map(|rest| rest.split(' ').next()?.parse::<usize>().ok())
+        .sum();
+    if passed == 0 {
+        return Err(format!("{suite}: the test runner reported no passing test"));
+    }
+    println!("{suite}: {passed} tests passed");
+    Ok(())
+}
