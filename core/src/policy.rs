@@ -112,21 +112,21 @@ impl Validation {
             None => {}
             Some(exp) => check_expiry(exp, now, self.leeway)?,
         }
-        if let Some(nbf) = claims.nbf() {
-            if now_s < nbf.as_secs_f64() - leeway {
-                return Err(ClaimsError::NotYetValid {
-                    nbf: nbf.as_secs_f64(),
-                    now: now_s,
-                });
-            }
+        if let Some(nbf) = claims.nbf()
+            && now_s < nbf.as_secs_f64() - leeway
+        {
+            return Err(ClaimsError::NotYetValid {
+                nbf: nbf.as_secs_f64(),
+                now: now_s,
+            });
         }
-        if let Some(iat) = claims.iat() {
-            if iat.as_secs_f64() > now_s + leeway {
-                return Err(ClaimsError::IssuedInFuture {
-                    iat: iat.as_secs_f64(),
-                    now: now_s,
-                });
-            }
+        if let Some(iat) = claims.iat()
+            && iat.as_secs_f64() > now_s + leeway
+        {
+            return Err(ClaimsError::IssuedInFuture {
+                iat: iat.as_secs_f64(),
+                now: now_s,
+            });
         }
         match (&self.typ, header.typ()) {
             (Expect::Ignored, _) | (Expect::Absent, None) => {}

@@ -162,10 +162,10 @@ impl Key {
         if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(KeyError::UsageNotPermitted);
         }
-        if let Some(ops) = &jwk.key_ops {
-            if !ops.iter().any(|op| op == "sign" || op == "verify") {
-                return Err(KeyError::UsageNotPermitted);
-            }
+        if let Some(ops) = &jwk.key_ops
+            && !ops.iter().any(|op| op == "sign" || op == "verify")
+        {
+            return Err(KeyError::UsageNotPermitted);
         }
         let material = match (alg, jwk.kty.as_str(), jwk.crv.as_deref()) {
             (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512, "oct", None) => {
