@@ -18,6 +18,7 @@ pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Encodes bytes as unpadded base64url.
+#[cfg(any(feature = "crypto", test))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -1,4 +1,5 @@
 //! Every rule of the validation policy, each asserting the specific error code.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Keys, signing and verification: round trips for every algorithm, key-set rules, and the
 //! algorithm-binding rules, each asserting the specific error code.
 #![cfg(feature = "crypto")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
