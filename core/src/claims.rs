@@ -4,6 +4,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::MalformedError;
+use crate::json;
 use crate::time::UnixTime;
 
 /// The `aud` claim: one audience or a non-empty list of them (RFC 7519 §4.1.3).
@@ -151,11 +152,7 @@ fn string(
     members: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<String>, MalformedError> {
-    match members.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(MalformedError::ClaimInvalid { name }),
-    }
+    json::optional_string(members, name, |name| MalformedError::ClaimInvalid { name })
 }
 
 fn audience(members: &Map<String, Value>) -> Result<Option<Audience>, MalformedError> {

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
 use crate::error::MalformedError;
+use crate::json;
 
 /// Header parameters that carry or point at a key. A verifier that trusted them would let
 /// the token choose its own key (RFC 8725 §3.10), so their presence is refused.
@@ -88,11 +89,9 @@ fn optional_string(
     members: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<String>, MalformedError> {
-    match members.get(name) {
-        None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(MalformedError::HeaderParameterInvalid { name }),
-    }
+    json::optional_string(members, name, |name| {
+        MalformedError::HeaderParameterInvalid { name }
+    })
 }
 
 /// Compares two `typ`/`cty` media types as RFC 7515 §4.1.9 asks: case-insensitively, with an

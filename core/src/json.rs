@@ -57,6 +57,19 @@ pub(crate) fn parse_object(text: &str) -> Result<Map<String, Value>, Fault> {
     }
 }
 
+/// The string member `name`, `None` when absent, `invalid(name)` when not a string.
+pub(crate) fn optional_string<E>(
+    members: &Map<String, Value>,
+    name: &'static str,
+    invalid: impl Fn(&'static str) -> E,
+) -> Result<Option<String>, E> {
+    match members.get(name) {
+        None => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value.clone())),
+        Some(_) => Err(invalid(name)),
+    }
+}
+
 struct StrictValue<'a> {
     depth: usize,
     fault: &'a Cell<Option<Fault>>,
