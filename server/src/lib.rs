@@ -1,2 +1,21 @@
-//! jwtkit-server: the HTTP API server and reusable warp filters that issue tokens and
-//! verify them strictly, built on jwtkit-core. The `jwtkit` binary carries the command line.
+//! # jwtkit-server
+//!
+//! The jwtkit HTTP API (a strict rebuild of the classic "API key → short-lived token →
+//! protected endpoint" tutorial), and the reusable warp [`filters`] it is made of, so that any
+//! warp application can protect its routes the same way.
+//!
+//! - [`filters`]: `authenticated`, `require_role`, `recover` (RFC 6750 responses).
+//! - [`routes`]: the API's endpoints; [`serve`]: binding, logging and graceful shutdown.
+//! - [`config`]: settings from flags, `JWTKIT_*` variables and a TOML file.
+
+pub mod apikeys;
+mod clock;
+pub mod config;
+pub mod error;
+pub mod filters;
+pub mod issuer;
+pub mod ratelimit;
+pub mod routes;
+pub mod serve;
+
+pub use clock::{SharedClock, SystemClock};

@@ -15,7 +15,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run     build jwtkit and start it
+  run     build jwtkit and start the server on 127.0.0.1:3030 (development setup);
+          arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 builds
           and the wasm32 tests of jwtkit-core (what CI runs)";
 

@@ -1,0 +1,176 @@
+//! API keys: stored only as SHA-256 hashes, compared in constant time.
+//!
+//! API keys are long random strings (256 bits), so a fast hash is enough: unlike a password,
+//! a key cannot be guessed from its hash by trying likely values.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The prefix of a stored API key hash.
+pub const HASH_PREFIX: &str = "sha256:";
+/// The prefix of every generated API key (makes leaked keys easy to recognise).
+pub const KEY_PREFIX: &str = "jwtk_";
+
+/// One configured API key: its name (the tokens' `sub`), hash and roles.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    name: String,
+    hash: [u8; 32],
+    roles: Vec<String>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiKey {
+    /// An entry from a stored hash (`sha256:<base64url>`).
+    pub fn from_hash(name: &str, hash: &str, roles: Vec<String>) -> Result<Self, String> {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+        {
+            return Err(format!(
+                "API key name {name:?} must be non-empty and use only letters, digits, - _ . @"
+            ));
+        }
+        if let Some(bad) = roles
+            .iter()
+            .find(|r| r.is_empty() || r.chars().any(|c| c.is_whitespace() || c == ','))
+        {
+            return Err(format!(
+                "role {bad:?} of API key {name:?} must be non-empty, without spaces or commas"
+            ));
+        }
+        let encoded = hash.strip_prefix(HASH_PREFIX).ok_or_else(|| {
+            format!("the hash of API key {name:?} must start with {HASH_PREFIX:?}")
+        })?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| format!("the hash of API key {name:?} is not 32 bytes of base64url"))?;
+        Ok(Self {
+            name: name.to_owned(),
+            hash: bytes,
+            roles,
+        })
+    }
+
+    /// An entry for a plaintext key (used for generated development keys).
+    pub fn from_plaintext(name: &str, key: &str, roles: Vec<String>) -> Result<Self, String> {
+        Self::from_hash(name, &hash_api_key(key), roles)
+    }
+
+    /// The key's name: the `sub` and `client_id` of the tokens it obtains.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The roles granted to tokens obtained with this key.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+}
+
+/// The configured API keys.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys(Vec<ApiKey>);
+
+impl ApiKeys {
+    /// A set of keys; refuses two keys with the same name or the same hash.
+    pub fn new(keys: Vec<ApiKey>) -> Result<Self, String> {
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(other) = keys[..i]
+                .iter()
+                .find(|k| k.name == key.name || k.hash == key.hash)
+            {
+                return Err(format!(
+                    "API keys {:?} and {:?} share a name or a key",
+                    other.name, key.name
+                ));
+            }
+        }
+        Ok(Self(keys))
+    }
+
+    /// How many keys are configured.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no key is configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entry for a presented key. Every stored hash is compared, in constant time, so
+    /// the time taken says nothing about which key (if any) was close.
+    pub fn find(&self, presented: &str) -> Option<&ApiKey> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for key in &self.0 {
+            if bool::from(key.hash.ct_eq(&digest)) {
+                found = Some(key);
+            }
+        }
+        found
+    }
+}
+
+/// The stored form of an API key: `sha256:<base64url of SHA-256>`.
+pub fn hash_api_key(key: &str) -> String {
+    format!(
+        "{HASH_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(Sha256::digest(key.as_bytes()))
+    )
+}
+
+/// A fresh API key: `jwtk_` and 256 bits from the OS CSPRNG, base64url.
+pub fn generate_api_key() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_keys_by_hash_only() {
+        let key = generate_api_key().unwrap();
+        assert!(key.starts_with(KEY_PREFIX) && key.len() == 5 + 43);
+        let entry = ApiKey::from_hash("svc", &hash_api_key(&key), vec!["admin".into()]).unwrap();
+        let keys = ApiKeys::new(vec![entry.clone()]).unwrap();
+        assert_eq!(keys.find(&key).map(ApiKey::name), Some("svc"));
+        assert_eq!(keys.find(&key[..key.len() - 1]), None);
+        assert_eq!(keys.find(""), None);
+        assert!(!format!("{entry:?}").contains(&hash_api_key(&key)[7..]));
+    }
+
+    #[test]
+    fn refuses_bad_entries() {
+        let hash = hash_api_key("k");
+        assert!(ApiKey::from_hash("", &hash, vec![]).is_err());
+        assert!(ApiKey::from_hash("a b", &hash, vec![]).is_err());
+        assert!(ApiKey::from_hash("a", "md5:abc", vec![]).is_err());
+        assert!(ApiKey::from_hash("a", "sha256:abc", vec![]).is_err());
+        assert!(ApiKey::from_hash("a", &hash, vec!["".into()]).is_err());
+        assert!(
+            ApiKey::from_hash("a", &hash_api_key(""), vec![]).is_err(),
+            "empty key"
+        );
+        let a = ApiKey::from_hash("a", &hash, vec![]).unwrap();
+        let b = ApiKey::from_hash("b", &hash, vec![]).unwrap();
+        assert!(ApiKeys::new(vec![a, b]).is_err(), "same key twice");
+    }
+}

@@ -1,0 +1,82 @@
+//! Running the server: binding, the startup banner, graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::routes::{AppState, app};
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    config: &Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), jwtkit_core::KeyError> {
+    let state = Arc::new(AppState::new(config, clock)?);
+    warp::serve(app(state, &config.cors_origins))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!(target: "jwtkit", "shutting down: finishing in-flight requests");
+}
+
+/// The startup banner: where the server listens and, in the development setup, the
+/// generated API keys with a loud warning.
+pub fn banner(config: &Config, addr: SocketAddr) -> String {
+    let mut text = format!("jwtkit listening on http://{addr}\n");
+    if let Some(dev) = &config.dev {
+        text.push_str(
+            "\n  ****************************************************************\n  \
+             *  DEVELOPMENT SETUP: nothing was configured, so jwtkit made an *\n  \
+             *  ephemeral EdDSA signing key and these API keys. Tokens die   *\n  \
+             *  with the process. Never use this setup in production.        *\n  \
+             ****************************************************************\n\n",
+        );
+        for (name, key, roles) in &dev.api_keys {
+            text.push_str(&format!(
+                "  API key {name:<10} (roles: {}): {key}\n",
+                roles.join(", ")
+            ));
+        }
+        let example = dev
+            .api_keys
+            .first()
+            .map(|(_, key, _)| key.as_str())
+            .unwrap_or("...");
+        text.push_str(&format!(
+            "\n  Try it:\n    curl -s -X POST http://{addr}/api/v3/auth -H 'content-type: application/json' \\\n      -d '{{\"api-key\": \"{example}\"}}'\n"
+        ));
+    }
+    text
+}

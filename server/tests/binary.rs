@@ -1,0 +1,183 @@
+//! The real `jwtkit serve` process: configuration errors, the development banner, logs that
+//! never carry tokens or keys, and graceful shutdown on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn jwtkit() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jwtkit"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+}
+
+async fn exit_error(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let output = jwtkit()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_setting_and_exit_2() {
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 6] = [
+        (&["serve", "--token-ttl", "soon"], &[], "--token-ttl"),
+        (&["serve", "--bind", "localhost"], &[], "`bind`"),
+        (&["serve"], &[("JWTKIT_LEEWAY", "1h")], "JWTKIT_LEEWAY"),
+        (&["serve", "--secret", "short"], &[], "`secret`"),
+        (
+            &["serve", "--keys", "/nonexistent.json"],
+            &[],
+            "cannot read /nonexistent.json",
+        ),
+        (&["serve", "--config", "/nonexistent.toml"], &[], "`config`"),
+    ];
+    for (args, env, expected) in cases {
+        let (code, stderr) = exit_error(args, env).await;
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("fix:"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("short\""),
+            "the secret is not echoed: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn config_file_settings_are_validated_with_unknown_keys_refused() {
+    let dir = std::env::temp_dir().join(format!("jwtkit-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("jwtkit.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:0\"\ntoken_tll = \"3m\"\n").unwrap();
+    let (code, stderr) = exit_error(&["serve", "--config", file.to_str().unwrap()], &[]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("token_tll"), "the typo is named: {stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+struct Running {
+    child: Child,
+    addr: String,
+    banner: String,
+}
+
+async fn start(args: &[&str]) -> Running {
+    let mut child = jwtkit()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    // The banner ends with the "Try it" example (development setup) or the address line.
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
+    {
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.trim_start().starts_with("-d '") {
+            break;
+        }
+    }
+    // Keep draining stdout so that the server never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let addr = banner
+        .split("listening on http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    Running {
+        child,
+        addr,
+        banner,
+    }
+}
+
+#[tokio::test]
+async fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
+    let mut server = start(&[]).await;
+    assert!(
+        server.banner.contains("DEVELOPMENT SETUP"),
+        "{}",
+        server.banner
+    );
+    let key = server
+        .banner
+        .lines()
+        .find(|l| l.contains("API key dev "))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let addr = server.addr.parse().unwrap();
+    let body = format!(r#"{{"api-key":"{key}"}}"#);
+    let raw = format!(
+        "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let auth = common::send(addr, raw.as_bytes()).await;
+    assert_eq!(auth.status, 200, "{}", auth.body);
+    let token = auth.json()["data"]["token"].as_str().unwrap().to_owned();
+    let secret = common::send(
+        addr,
+        format!("GET /api/v3/secret HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert_eq!(secret.status, 200);
+
+    // SIGTERM to our own child, by PID: the server stops accepting and exits cleanly.
+    let pid = server.child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut logs = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    assert!(
+        logs.contains("/api/v3/secret") && logs.contains("status=200"),
+        "one line per request: {logs}"
+    );
+    assert!(logs.contains("shutting down"), "{logs}");
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(
+        !logs.contains(signature) && !logs.contains(&key),
+        "no token or API key in the logs: {logs}"
+    );
+}
