@@ -58,6 +58,11 @@ impl ApiKey {
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or_else(|| format!("the hash of API key {name:?} is not 32 bytes of base64url"))?;
+        if bytes[..] == Sha256::digest(b"")[..] {
+            return Err(format!(
+                "the hash of API key {name:?} is the hash of an empty key"
+            ));
+        }
         Ok(Self {
             name: name.to_owned(),
             hash: bytes,
