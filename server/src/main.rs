@@ -1,5 +1,7 @@
 //! The `jwtkit` command: the API server and the token tools.
 
+mod cli;
+
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,9 +11,20 @@ use jwtkit_server::SystemClock;
 use jwtkit_server::config::ServeArgs;
 use jwtkit_server::serve::{banner, serve, shutdown_signal};
 
-/// jwtkit — JSON Web Tokens, strictly.
+/// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
+/// inspect and verify tokens, all judged by the same rules.
 #[derive(Debug, Parser)]
-#[command(name = "jwtkit", version, about, long_about = None)]
+#[command(
+    name = "jwtkit",
+    version,
+    after_help = "\
+Examples:
+  jwtkit serve                                  # development setup on 127.0.0.1:3030
+  jwtkit keygen --alg EdDSA > key.json
+  jwtkit issue --keys key.json --sub billing > token.txt
+  jwtkit decode - < token.txt
+  jwtkit verify - --keys key.json --iss jwtkit --aud jwtkit-api --typ at+jwt < token.txt"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,12 +34,27 @@ struct Cli {
 enum Command {
     /// Run the API server (with no configuration: a development setup on 127.0.0.1:3030).
     Serve(ServeArgs),
+    /// Make a signing key (private JWK) or an API key.
+    Keygen(cli::KeygenArgs),
+    /// Print the public JWK Set of a key file.
+    Jwks(cli::JwksArgs),
+    /// Sign an access token.
+    Issue(cli::IssueArgs),
+    /// Show a token's header and claims, UNVERIFIED.
+    Decode(cli::DecodeArgs),
+    /// Verify a token's signature and claims as the server does.
+    Verify(cli::VerifyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => run_serve(&args),
+        Command::Keygen(args) => cli::exit("keygen", cli::keygen(&args)),
+        Command::Jwks(args) => cli::exit("jwks", cli::jwks(&args)),
+        Command::Issue(args) => cli::exit("issue", cli::issue(&args)),
+        Command::Decode(args) => cli::exit("decode", cli::decode(&args)),
+        Command::Verify(args) => cli::exit("verify", cli::verify(&args)),
     }
 }
 

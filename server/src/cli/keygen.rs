@@ -1,0 +1,104 @@
+//! `jwtkit keygen` and `jwtkit jwks`.
+
+use std::path::PathBuf;
+
+use jwtkit_core::{Algorithm, Key};
+
+use super::{Failure, input};
+use jwtkit_server::apikeys::{generate_api_key, hash_api_key};
+
+/// Make a signing key (a private JWK), or an API key with its hashed config entry.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  jwtkit keygen --alg EdDSA > key.json         # a private JWK; the kid is its RFC 7638 thumbprint
+  jwtkit keygen --alg HS256 --kid 2026-11
+  jwtkit keygen --api-key billing --role user  # prints the key once, and the entry to configure")]
+pub(crate) struct KeygenArgs {
+    /// Algorithm of the key: HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256.
+    #[arg(
+        long,
+        value_name = "ALG",
+        conflicts_with = "api_key",
+        required_unless_present = "api_key"
+    )]
+    alg: Option<String>,
+    /// Key ID [default: the key's RFC 7638 thumbprint].
+    #[arg(long, value_name = "ID", requires = "alg")]
+    kid: Option<String>,
+    /// Make an API key with this name instead (the `sub` of the tokens it obtains).
+    #[arg(long = "api-key", value_name = "NAME")]
+    api_key: Option<String>,
+    /// Role granted to the API key's tokens; repeatable.
+    #[arg(long = "role", value_name = "ROLE", requires = "api_key")]
+    roles: Vec<String>,
+}
+
+/// Print the public JWK Set of a key file (never any private material).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  jwtkit jwks --keys keys.json > public.json")]
+pub(crate) struct JwksArgs {
+    /// A JWK or JWK Set file.
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+}
+
+pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
+    if let Some(name) = &args.api_key {
+        return api_key(name, &args.roles);
+    }
+    let alg: Algorithm = args
+        .alg
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| {
+            Failure::usage(
+                "--alg must be one of HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256",
+            )
+        })?;
+    let key = Key::generate(alg).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut jwk = key.to_private_jwk();
+    if let Some(kid) = &args.kid {
+        if kid.is_empty() {
+            return Err(Failure::usage("--kid must not be empty"));
+        }
+        jwk.kid = Some(kid.clone());
+    }
+    println!("{}", pretty(&jwk)?);
+    Ok(())
+}
+
+fn api_key(name: &str, roles: &[String]) -> Result<(), Failure> {
+    let key = generate_api_key().map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+    let hash = hash_api_key(&key);
+    jwtkit_server::apikeys::ApiKey::from_hash(name, &hash, roles.to_vec())
+        .map_err(Failure::usage)?;
+    let roles_list = roles.join(",");
+    let entry = if roles.is_empty() {
+        format!("{name}:{hash}")
+    } else {
+        format!("{name}:{hash}:{roles_list}")
+    };
+    let toml_roles = roles
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("API key (give it to the client; it is shown only now):\n  {key}\n");
+    println!("Server entry (the key is stored only as its hash):\n  --api-key '{entry}'\n");
+    println!(
+        "or in jwtkit.toml:\n  [[api_keys]]\n  name = {name:?}\n  hash = {hash:?}\n  roles = [{toml_roles}]"
+    );
+    Ok(())
+}
+
+pub(crate) fn jwks(args: &JwksArgs) -> Result<(), Failure> {
+    let keys = input::keys(&args.keys, None)?;
+    println!("{}", pretty(&keys.to_public_jwks())?);
+    Ok(())
+}
+
+pub(super) fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(|e| Failure::usage(e.to_string()))
+}

@@ -1,0 +1,39 @@
+//! The token commands of `jwtkit`: keygen, jwks, issue, decode, verify.
+//!
+//! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
+
+mod input;
+mod keygen;
+mod token;
+
+pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
+pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};
+
+use std::process::ExitCode;
+
+/// A failed command: what to print and how to exit.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Usage or configuration error (exit 2).
+    Usage(String),
+    /// The token was rejected (exit 1); already reported.
+    Rejected,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self::Usage(message.into())
+    }
+}
+
+/// Runs a command body and maps its outcome to the exit code.
+pub(crate) fn exit(name: &str, result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Rejected) => ExitCode::from(1),
+        Err(Failure::Usage(message)) => {
+            eprintln!("jwtkit {name}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `jwtkit issue`, `jwtkit decode` and `jwtkit verify`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jwtkit_core::{
+    Algorithm, Clock, ParseOptions, Signer, UnixTime, Validation, Verifier, dangerous,
+};
+use jwtkit_server::SystemClock;
+use jwtkit_server::issuer::ACCESS_TOKEN_TYPE;
+use serde_json::{Map, Value, json};
+
+use super::keygen::pretty;
+use super::{Failure, input};
+
+/// Sign an access token (`typ: at+jwt`) with a key from a key file.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  jwtkit issue --keys key.json --sub billing --role admin
+  jwtkit issue --keys key.json --sub ann --ttl 10m --claim tenant=acme --claim 'scopes=[\"read\"]'")]
+pub(crate) struct IssueArgs {
+    /// A JWK or JWK Set file; the signing key is the first private key (or --kid).
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// The key to sign with.
+    #[arg(long, value_name = "KID")]
+    kid: Option<String>,
+    /// The `sub` claim.
+    #[arg(long, value_name = "SUBJECT")]
+    sub: String,
+    /// The `iss` claim.
+    #[arg(long, value_name = "ISSUER", default_value = "jwtkit")]
+    iss: String,
+    /// The `aud` claim.
+    #[arg(long, value_name = "AUDIENCE", default_value = "jwtkit-api")]
+    aud: String,
+    /// Lifetime, e.g. 3m, 90s, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "3m")]
+    ttl: String,
+    /// A role for the `roles` claim; repeatable.
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+    /// An extra claim NAME=VALUE; VALUE is JSON when it parses as JSON, else a string. Repeatable.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    claims: Vec<String>,
+    /// Issue as of this time (seconds since the epoch) instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<i64>,
+}
+
+/// Show a token's header and claims WITHOUT verifying anything.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  jwtkit decode eyJhbGciOi...
+  pbpaste | jwtkit decode -")]
+pub(crate) struct DecodeArgs {
+    /// The token, or - to read it from standard input.
+    token: String,
+    /// Print {"verified": false, "header", "claims"} as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Judge expiry as of this time (seconds since the epoch) instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<i64>,
+}
+
+/// Verify a token's signature and claims exactly as the server does.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Exit status: 0 verified (the claims are printed), 1 rejected (the error code and message are
+printed), 2 usage or configuration error.
+
+Examples:
+  jwtkit verify \"$TOKEN\" --keys key.json --iss jwtkit --aud jwtkit-api --typ at+jwt --require sub
+  jwtkit verify - --keys jwks.json --alg ES256 --now 1700000000 --json < token.txt")]
+pub(crate) struct VerifyArgs {
+    /// The token, or - to read it from standard input.
+    token: String,
+    /// A JWK or JWK Set file.
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// Allowed algorithm; repeatable. Also the algorithm of keys that name none.
+    #[arg(long = "alg", value_name = "ALG")]
+    algs: Vec<String>,
+    /// Required `iss` [default: not checked].
+    #[arg(long, value_name = "ISSUER")]
+    iss: Option<String>,
+    /// Required audience in `aud` [default: not checked].
+    #[arg(long, value_name = "AUDIENCE")]
+    aud: Option<String>,
+    /// Required `typ` header, compared as a media type [default: not checked].
+    #[arg(long, value_name = "TYPE")]
+    typ: Option<String>,
+    /// A claim that must be present; repeatable.
+    #[arg(long = "require", value_name = "CLAIM")]
+    require: Vec<String>,
+    /// Clock-skew allowance in seconds (at most 600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    leeway: u32,
+    /// Verify as of this time (seconds since the epoch): to reproduce a rejection from a log.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<i64>,
+    /// Refuse tokens longer than this many bytes.
+    #[arg(long, value_name = "N", default_value_t = jwtkit_core::parse::DEFAULT_MAX_BYTES)]
+    max_bytes: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Registered claims that have their own flags.
+const RESERVED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "roles"];
+
+fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
+    match now {
+        None => Ok(SystemClock.now()),
+        Some(secs) => UnixTime::from_secs(secs)
+            .ok_or_else(|| Failure::usage("--now must be between 0 and 253402300799")),
+    }
+}
+
+pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
+    let keys = input::keys(&args.keys, None)?;
+    let key = match &args.kid {
+        Some(kid) => keys.get(kid).ok_or_else(|| {
+            Failure::usage(format!(
+                "no key with kid {kid:?} in {}",
+                args.keys.display()
+            ))
+        })?,
+        None => keys
+            .iter()
+            .find(|k| k.can_sign())
+            .ok_or_else(|| Failure::usage("no key in the file can sign (all are public)"))?,
+    };
+    if !key.can_sign() {
+        return Err(Failure::usage(format!(
+            "key {:?} is public and cannot sign",
+            key.kid()
+        )));
+    }
+    let ttl = humantime::parse_duration(&args.ttl)
+        .ok()
+        .or_else(|| args.ttl.parse().ok().map(Duration::from_secs))
+        .filter(|ttl| !ttl.is_zero())
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--ttl {:?} is not a positive duration (e.g. 3m)",
+                args.ttl
+            ))
+        })?;
+    let now = now_or(args.now)?;
+    let iat = now.as_secs();
+    let exp = iat.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(args.iss));
+    claims.insert("sub".into(), json!(args.sub));
+    claims.insert("aud".into(), json!(args.aud));
+    claims.insert("client_id".into(), json!(args.sub));
+    claims.insert("exp".into(), json!(exp));
+    claims.insert("iat".into(), json!(iat));
+    claims.insert("nbf".into(), json!(iat));
+    claims.insert("jti".into(), json!(base64_url(&jti)));
+    if !args.roles.is_empty() {
+        claims.insert("roles".into(), json!(args.roles));
+    }
+    for claim in &args.claims {
+        let (name, value) = claim
+            .split_once('=')
+            .filter(|(name, _)| !name.is_empty())
+            .ok_or_else(|| Failure::usage(format!("--claim {claim:?} must be NAME=VALUE")))?;
+        if RESERVED.contains(&name) {
+            return Err(Failure::usage(format!(
+                "--claim cannot set {name:?}; use its own flag"
+            )));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        claims.insert(name.to_owned(), value);
+    }
+    let token = Signer::new(key.clone())
+        .typ(ACCESS_TOKEN_TYPE)
+        .sign(&claims)
+        .map_err(|e| Failure::usage(format!("{e} ({})", e.code())))?;
+    println!("{token}");
+    Ok(())
+}
+
+pub(crate) fn decode(args: &DecodeArgs) -> Result<(), Failure> {
+    let token = input::token(&args.token)?;
+    let decoded = match dangerous::decode_unverified(&token, &ParseOptions::default()) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            report_rejection(&jwtkit_core::Error::from(error), args.json);
+            return Err(Failure::Rejected);
+        }
+    };
+    let now = now_or(args.now)?;
+    let header = Value::Object(decoded.header().members().clone());
+    let claims = Value::Object(decoded.claims().members().clone());
+    if args.json {
+        println!(
+            "{}",
+            pretty(&json!({"verified": false, "header": header, "claims": claims}))?
+        );
+        return Ok(());
+    }
+    println!("UNVERIFIED: decoded only; the signature and claims were NOT checked.\n");
+    println!("header:\n{}\n", pretty(&header)?);
+    println!("claims:\n{}\n", pretty(&claims)?);
+    for (name, time) in [
+        ("issued", decoded.claims().iat()),
+        ("not before", decoded.claims().nbf()),
+    ] {
+        if let Some(time) = time {
+            println!("{name}: {}", describe(time, now));
+        }
+    }
+    match decoded.seconds_until_expiry(now) {
+        None => println!("expiry: none (no \"exp\" claim)"),
+        Some(left) if left > 0.0 => println!(
+            "expires in {} ({})",
+            human(left),
+            rfc3339(decoded.claims().exp())
+        ),
+        Some(left) => println!(
+            "expired {} ago ({})",
+            human(-left),
+            rfc3339(decoded.claims().exp())
+        ),
+    }
+    Ok(())
+}
+
+pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let algs = args
+        .algs
+        .iter()
+        .map(|name| {
+            name.parse::<Algorithm>()
+                .map_err(|_| Failure::usage(format!("--alg {name:?} is not a supported algorithm")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let default_alg = match algs.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let keys = input::keys(&args.keys, default_alg)?;
+    let mut policy = Validation::builder()
+        .algorithms(algs)
+        .leeway_seconds(args.leeway)
+        .max_token_bytes(args.max_bytes);
+    policy = match &args.iss {
+        Some(iss) => policy.expect_issuer(iss),
+        None => policy.ignore_issuer(),
+    };
+    policy = match &args.aud {
+        Some(aud) => policy.expect_audience(aud),
+        None => policy.ignore_audience(),
+    };
+    policy = match &args.typ {
+        Some(typ) => policy.expect_type(typ),
+        None => policy.ignore_type(),
+    };
+    for claim in &args.require {
+        policy = policy.require_claim(claim);
+    }
+    let policy = policy.build().map_err(|e| Failure::usage(e.to_string()))?;
+    let token = input::token(&args.token)?;
+    let now = now_or(args.now)?;
+    match Verifier::new(keys, policy).verify(&token, now) {
+        Ok(verified) => {
+            let claims = Value::Object(verified.claims().members().clone());
+            if args.json {
+                let header = Value::Object(verified.header().members().clone());
+                println!(
+                    "{}",
+                    pretty(&json!({"verified": true, "header": header, "claims": claims}))?
+                );
+            } else {
+                println!("{}", pretty(&claims)?);
+                let unchecked: Vec<&str> =
+                    [("iss", &args.iss), ("aud", &args.aud), ("typ", &args.typ)]
+                        .into_iter()
+                        .filter(|(_, expected)| expected.is_none())
+                        .map(|(name, _)| name)
+                        .collect();
+                if !unchecked.is_empty() {
+                    eprintln!(
+                        "verified; not checked (no flag given): {}",
+                        unchecked.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Err(error) => {
+            report_rejection(&error, args.json);
+            Err(Failure::Rejected)
+        }
+    }
+}
+
+fn report_rejection(error: &jwtkit_core::Error, json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({"verified": false, "code": error.code(), "message": error.to_string()})
+        );
+    } else {
+        eprintln!("rejected: {} ({})", error, error.code());
+    }
+}
+
+fn describe(time: UnixTime, now: UnixTime) -> String {
+    let delta = time.as_secs_f64() - now.as_secs_f64();
+    let relative = if delta > 0.0 {
+        format!("in {}", human(delta))
+    } else {
+        format!("{} ago", human(-delta))
+    };
+    format!("{} ({relative})", rfc3339(Some(time)))
+}
+
+/// Whole seconds as "2m 14s".
+fn human(secs: f64) -> String {
+    humantime::format_duration(Duration::from_secs(secs.round() as u64)).to_string()
+}
+
+fn rfc3339(time: Option<UnixTime>) -> String {
+    time.and_then(|t| u64::try_from(t.as_secs()).ok())
+        .map(|secs| {
+            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

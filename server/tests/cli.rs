@@ -1,0 +1,405 @@
+//! The real `jwtkit` binary's token commands: round trips for every algorithm, the RFC
+//! vectors, each rejection class with its exit status and code, and usage errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+const ALGS: [&str; 8] = [
+    "HS256", "HS384", "HS512", "EdDSA", "ES256", "ES384", "RS256", "PS256",
+];
+const RFC: &str = include_str!("../../../shared/vectors/rfc_known_answer_vectors.json");
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn jwtkit(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwtkit"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// A scratch directory for key files, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("jwtkit-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn keygen(scratch: &Scratch, alg: &str) -> String {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = jwtkit(&["keygen", "--alg", alg], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    scratch.write(&format!("{alg}-{n}.json"), &run.stdout)
+}
+
+fn issue(keys: &str, extra: &[&str]) -> String {
+    let mut args = vec!["issue", "--keys", keys, "--sub", "ann"];
+    args.extend_from_slice(extra);
+    let run = jwtkit(&args, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_owned()
+}
+
+fn rejected_code(run: &Run) -> String {
+    assert_eq!(run.code, 1, "stdout {} stderr {}", run.stdout, run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["verified"], false);
+    json["code"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn keygen_issue_verify_round_trip_for_every_algorithm() {
+    let scratch = Scratch::new("round-trip");
+    for alg in ALGS {
+        let keys = keygen(&scratch, alg);
+        let key: Value = serde_json::from_str(&std::fs::read_to_string(&keys).unwrap()).unwrap();
+        assert_eq!(key["alg"], alg);
+        let token = issue(
+            &keys,
+            &[
+                "--role",
+                "admin",
+                "--claim",
+                "tenant=acme",
+                "--claim",
+                "n=7",
+            ],
+        );
+        let run = jwtkit(
+            &[
+                "verify",
+                &token,
+                "--keys",
+                &keys,
+                "--iss",
+                "jwtkit",
+                "--aud",
+                "jwtkit-api",
+                "--typ",
+                "at+jwt",
+                "--require",
+                "sub",
+                "--json",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{alg}: {}", run.stdout);
+        let out: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(out["verified"], true);
+        assert_eq!(out["header"]["alg"], alg);
+        assert_eq!(out["claims"]["roles"], json!(["admin"]));
+        assert_eq!(
+            (out["claims"]["tenant"].clone(), out["claims"]["n"].clone()),
+            (json!("acme"), json!(7))
+        );
+
+        // The public key set verifies too, and holds no private material.
+        let jwks = jwtkit(&["jwks", "--keys", &keys], None);
+        assert_eq!(jwks.code, 0);
+        let public: Value = serde_json::from_str(&jwks.stdout).unwrap();
+        if alg.starts_with("HS") {
+            assert_eq!(public, json!({"keys": []}));
+        } else {
+            for member in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+                assert!(public["keys"][0].get(member).is_none(), "{alg}: {member}");
+            }
+            let public_file = scratch.write(&format!("{alg}.pub.json"), &jwks.stdout);
+            let run = jwtkit(
+                &["verify", "-", "--keys", &public_file],
+                Some(&format!("{token}\n")),
+            );
+            assert_eq!(run.code, 0, "{alg}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn rfc_vectors_verify_with_a_fixed_clock() {
+    let scratch = Scratch::new("rfc");
+    let vectors: Value = serde_json::from_str(RFC).unwrap();
+    let before_expiry = "1300819379";
+    for (name, alg) in [
+        ("rfc7515_A1_HS256", "HS256"),
+        ("rfc7515_A2_RS256", "RS256"),
+        ("rfc7515_A3_ES256", "ES256"),
+    ] {
+        let keys = scratch.write(&format!("{name}.json"), &vectors[name]["jwk"].to_string());
+        let token = vectors[name]["compact"].as_str().unwrap();
+        let run = jwtkit(
+            &[
+                "verify",
+                token,
+                "--keys",
+                &keys,
+                "--alg",
+                alg,
+                "--iss",
+                "joe",
+                "--now",
+                before_expiry,
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let claims: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(claims["http://example.com/is_root"], true);
+        // One second later the same token is expired: exit 1 with the code.
+        let late = jwtkit(
+            &[
+                "verify",
+                token,
+                "--keys",
+                &keys,
+                "--alg",
+                alg,
+                "--now",
+                "1300819380",
+                "--json",
+            ],
+            None,
+        );
+        assert_eq!(rejected_code(&late), "ERR_JWT_EXPIRED", "{name}");
+    }
+    let hs = scratch.write("hs.json", &vectors["rfc7515_A1_HS256"]["jwk"].to_string());
+    let unsecured = vectors["rfc7515_A5_unsecured_MUST_REJECT"]["compact"]
+        .as_str()
+        .unwrap();
+    let run = jwtkit(
+        &[
+            "verify",
+            unsecured,
+            "--keys",
+            &hs,
+            "--alg",
+            "HS256",
+            "--now",
+            before_expiry,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(rejected_code(&run), "ERR_JOSE_ALG_UNSUPPORTED");
+}
+
+#[test]
+fn each_rejection_class_exits_1_with_its_code() {
+    let scratch = Scratch::new("reject");
+    let keys = keygen(&scratch, "ES256");
+    let other = keygen(&scratch, "ES256");
+    let hs = keygen(&scratch, "HS256");
+    let now: i64 = 1_800_000_000;
+    let at = now.to_string();
+    let token = issue(&keys, &["--now", &at, "--ttl", "60s"]);
+    let verify = |token: &str, keys: &str, extra: &[&str]| {
+        let mut args = vec!["verify", token, "--keys", keys, "--now", &at, "--json"];
+        args.extend_from_slice(extra);
+        let run = jwtkit(&args, None);
+        assert_eq!(run.code, 1, "{extra:?} {}", run.stdout);
+        rejected_code(&run)
+    };
+    let later = (now + 60).to_string();
+    let mut tampered = token.clone().into_bytes();
+    let i = tampered.len() - 10;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let cases: Vec<(String, &str, Vec<&str>, &str)> = vec![
+        (
+            token.clone(),
+            &keys,
+            vec!["--iss", "someone-else"],
+            "ERR_JWT_ISSUER_MISMATCH",
+        ),
+        (
+            token.clone(),
+            &keys,
+            vec!["--aud", "other-api"],
+            "ERR_JWT_AUDIENCE_MISMATCH",
+        ),
+        (
+            token.clone(),
+            &keys,
+            vec!["--typ", "JWT"],
+            "ERR_JWT_TYPE_MISMATCH",
+        ),
+        (
+            token.clone(),
+            &keys,
+            vec!["--require", "email"],
+            "ERR_JWT_CLAIM_MISSING",
+        ),
+        (
+            token.clone(),
+            &keys,
+            vec!["--alg", "EdDSA"],
+            "ERR_JOSE_ALG_NOT_ALLOWED",
+        ),
+        (token.clone(), &other, vec![], "ERR_JWKS_NO_MATCHING_KEY"),
+        (token.clone(), &hs, vec![], "ERR_JWKS_NO_MATCHING_KEY"),
+        (
+            tampered,
+            &keys,
+            vec![],
+            "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+        ),
+        ("a.b".to_owned(), &keys, vec![], "ERR_JWT_MALFORMED"),
+        (
+            format!("{token}="),
+            &keys,
+            vec![],
+            "ERR_JWT_INVALID_CHARACTER",
+        ),
+        (
+            token.clone(),
+            &keys,
+            vec!["--max-bytes", "100"],
+            "ERR_JWT_TOO_LARGE",
+        ),
+    ];
+    for (token, keys, extra, expected) in cases {
+        assert_eq!(verify(&token, keys, &extra), expected, "{extra:?}");
+    }
+    let expired = jwtkit(
+        &["verify", &token, "--keys", &keys, "--now", &later, "--json"],
+        None,
+    );
+    assert_eq!(rejected_code(&expired), "ERR_JWT_EXPIRED");
+    // Without --json: the code and message on stderr, nothing on stdout.
+    let plain = jwtkit(&["verify", &token, "--keys", &keys, "--now", &later], None);
+    assert_eq!(plain.code, 1);
+    assert!(
+        plain.stdout.is_empty() && plain.stderr.contains("(ERR_JWT_EXPIRED)"),
+        "{}",
+        plain.stderr
+    );
+    assert!(!plain.stderr.contains(&token), "the token is not echoed");
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2() {
+    let scratch = Scratch::new("usage");
+    let keys = keygen(&scratch, "HS256");
+    let token = issue(&keys, &[]);
+    let public_only = scratch.write(
+        "pub.json",
+        &jwtkit(&["jwks", "--keys", &keygen(&scratch, "EdDSA")], None).stdout,
+    );
+    let no_alg = scratch.write("noalg.json", r#"{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["verify", &token],
+        vec!["verify", &token, "--keys", "/nonexistent/keys.json"],
+        vec!["verify", &token, "--keys", &keys, "--alg", "none"],
+        vec!["verify", &token, "--keys", &keys, "--leeway", "601"],
+        vec!["verify", &token, "--keys", &no_alg],
+        vec!["verify", "", "--keys", &keys],
+        vec!["keygen", "--alg", "HS1024"],
+        vec!["keygen"],
+        vec!["issue", "--keys", &keys],
+        vec!["issue", "--keys", &keys, "--sub", "a", "--claim", "exp=1"],
+        vec!["issue", "--keys", &keys, "--sub", "a", "--claim", "novalue"],
+        vec!["issue", "--keys", &keys, "--sub", "a", "--ttl", "soon"],
+        vec!["issue", "--keys", &public_only, "--sub", "a"],
+        vec!["frobnicate"],
+    ];
+    for args in cases {
+        let run = jwtkit(&args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.is_empty(), "{args:?} says why");
+        assert!(
+            !run.stderr.contains("AyM1SysPpbyDfgZ"),
+            "no key material in errors: {}",
+            run.stderr
+        );
+    }
+    // A key without alg is usable when exactly one --alg names it.
+    let run = jwtkit(
+        &["verify", &token, "--keys", &no_alg, "--alg", "HS256"],
+        None,
+    );
+    assert_eq!(
+        run.code, 1,
+        "loaded, then refused: the token was signed by another key"
+    );
+}
+
+#[test]
+fn decode_shows_unverified_contents_and_fails_cleanly() {
+    let scratch = Scratch::new("decode");
+    let keys = keygen(&scratch, "EdDSA");
+    let token = issue(&keys, &["--now", "1800000000", "--ttl", "3m"]);
+    let run = jwtkit(&["decode", &token, "--now", "1800000046"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("UNVERIFIED"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"sub\": \"ann\"") && run.stdout.contains("\"typ\": \"at+jwt\""));
+    assert!(
+        run.stdout
+            .contains("expires in 2m 14s (2027-01-15T08:03:00Z)"),
+        "{}",
+        run.stdout
+    );
+    let late = jwtkit(&["decode", "-", "--now", "1800000480"], Some(&token));
+    assert!(late.stdout.contains("expired 5m ago"), "{}", late.stdout);
+    let json = jwtkit(&["decode", &token, "--json"], None);
+    let value: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (value["verified"].clone(), value["claims"]["sub"].clone()),
+        (json!(false), json!("ann"))
+    );
+    for bad in [
+        "abc",
+        "a.b.c",
+        "eyJhbGciOiJIUzI1NiIsImFsZyI6Im5vbmUifQ.e30.c2ln",
+    ] {
+        let run = jwtkit(&["decode", bad], None);
+        assert_eq!(run.code, 1, "{bad}");
+        assert!(
+            run.stderr.starts_with("rejected: ") && run.stderr.contains("(ERR_"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    // "none" decodes (decoding verifies nothing) but is labelled so.
+    let none = jwtkit(&["decode", "eyJhbGciOiJub25lIn0.e30.", "--json"], None);
+    assert_eq!(none.code, 0);
+}
