@@ -15,6 +15,8 @@ use crate::time::UnixTime;
 pub struct UnverifiedToken {
     header: Header,
     claims: Claims,
+    header_json: String,
+    claims_json: String,
 }
 
 /// Decodes a token with the same strict parser the verifier uses, **verifying nothing**.
@@ -34,9 +36,15 @@ pub fn decode_unverified(
 ) -> Result<UnverifiedToken, MalformedError> {
     let jws = parse::parse_jws(token, options)?;
     let claims = parse::parse_claims(&jws.payload)?;
+    // parse_claims checked that the payload is UTF-8.
+    let claims_json = String::from_utf8(jws.payload).map_err(|_| MalformedError::InvalidUtf8 {
+        segment: crate::Segment::Payload,
+    })?;
     Ok(UnverifiedToken {
         header: jws.header,
         claims,
+        header_json: jws.header_json,
+        claims_json,
     })
 }
 
@@ -49,6 +57,16 @@ impl UnverifiedToken {
     /// The claims, unverified.
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// The header's JSON text exactly as decoded (valid, duplicate-free JSON), unverified.
+    pub fn header_json(&self) -> &str {
+        &self.header_json
+    }
+
+    /// The claims' JSON text exactly as decoded (valid, duplicate-free JSON), unverified.
+    pub fn claims_json(&self) -> &str {
+        &self.claims_json
     }
 
     /// Splits into header and claims, unverified.

@@ -46,6 +46,36 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn seconds_print_without_float_formatting() {
+        let s = |x: f64| Secs(x).to_string();
+        assert_eq!(
+            (
+                s(0.0),
+                s(1_700_000_000.0),
+                s(1.5),
+                s(2.25),
+                s(1.0004),
+                s(253_402_300_799.999)
+            ),
+            (
+                "0".into(),
+                "1700000000".into(),
+                "1.5".into(),
+                "2.25".into(),
+                "1".into(),
+                "253402300799.999".into()
+            )
+        );
+    }
+}
+
 macro_rules! from_phase {
     ($($phase:ident => $variant:ident),*) => {$(
         impl From<$phase> for Error {
@@ -368,7 +398,12 @@ impl fmt::Display for ClaimsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Expired { exp, now } => {
-                write!(f, "token expired: \"exp\" is {exp}, the time is {now}")
+                write!(
+                    f,
+                    "token expired: \"exp\" is {}, the time is {}",
+                    Secs(*exp),
+                    Secs(*now)
+                )
             }
             Self::NotYetValid { nbf, now } => {
                 write!(
@@ -391,6 +426,24 @@ impl fmt::Display for ClaimsError {
             Self::IssuerUnexpected => f.write_str("\"iss\" is present but no issuer is expected"),
             Self::TypeMismatch => f.write_str("\"typ\" is not the expected token type"),
             Self::TypeUnexpected => f.write_str("\"typ\" is present but no type is expected"),
+        }
+    }
+}
+
+/// Seconds since the epoch, printed with integer arithmetic only (whole seconds, or with
+/// milliseconds when fractional): float formatting would add kilobytes to the wasm build.
+pub(crate) struct Secs(pub(crate) f64);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // NumericDates are within 0..=253402300799, so the millisecond count fits an i64.
+        let millis = (self.0 * 1000.0).round() as i64;
+        let (secs, frac) = (millis.div_euclid(1000), millis.rem_euclid(1000));
+        if frac == 0 {
+            write!(f, "{secs}")
+        } else {
+            let digits = format!("{frac:03}");
+            write!(f, "{secs}.{}", digits.trim_end_matches('0'))
         }
     }
 }

@@ -43,6 +43,8 @@ impl Default for ParseOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Jws<'t> {
     pub(crate) header: Header,
+    /// The header's JSON text, exactly as decoded.
+    pub(crate) header_json: String,
     pub(crate) payload: Vec<u8>,
     pub(crate) signature: Vec<u8>,
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers.
@@ -93,10 +95,14 @@ pub(crate) fn parse_jws<'t>(
     let payload_bytes = decode(Segment::Payload, payload)?;
     let signature_bytes = decode(Segment::Signature, signature)?;
 
-    let header_map = json::parse_object(utf8(&header_bytes, Segment::Header)?)
-        .map_err(|f| f.in_segment(Segment::Header))?;
+    utf8(&header_bytes, Segment::Header)?;
+    let header_json = String::from_utf8(header_bytes).map_err(|_| MalformedError::InvalidUtf8 {
+        segment: Segment::Header,
+    })?;
+    let header_map = json::parse_object(&header_json).map_err(|f| f.in_segment(Segment::Header))?;
     Ok(Jws {
         header: Header::from_object(header_map)?,
+        header_json,
         payload: payload_bytes,
         signature: signature_bytes,
         signing_input: &bytes[..header.len() + 1 + payload.len()],

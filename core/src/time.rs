@@ -64,8 +64,9 @@ impl UnixTime {
 }
 
 impl fmt::Display for UnixTime {
+    /// Seconds since the epoch, with milliseconds when fractional.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        crate::error::Secs(self.0).fmt(f)
     }
 }
 

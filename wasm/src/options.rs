@@ -1,0 +1,89 @@
+//! Reading the optional `{ leewaySeconds, now, clockOffsetSeconds }` argument.
+
+use js_sys::{Date, Reflect};
+use jwtkit_core::{MAX_LEEWAY_SECONDS, UnixTime};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::invalid;
+
+/// Expiry options, validated.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExpiryOptions {
+    pub(crate) leeway_seconds: u32,
+    pub(crate) now: Option<f64>,
+    pub(crate) clock_offset_seconds: f64,
+}
+
+impl ExpiryOptions {
+    /// Reads the options object (`undefined`/`null` mean defaults).
+    pub(crate) fn read(options: &JsValue) -> Result<Self, JsValue> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(Self {
+                leeway_seconds: 0,
+                now: None,
+                clock_offset_seconds: 0.0,
+            });
+        }
+        if !options.is_object() {
+            return Err(invalid("options must be an object"));
+        }
+        Ok(Self {
+            leeway_seconds: leeway(&get(options, "leewaySeconds")?)?,
+            now: now(&get(options, "now")?)?,
+            clock_offset_seconds: finite(
+                &get(options, "clockOffsetSeconds")?,
+                "clockOffsetSeconds",
+            )?
+            .unwrap_or(0.0),
+        })
+    }
+
+    /// The time on the server's clock: `now` (or the real clock) plus the clock offset.
+    pub(crate) fn server_now(&self) -> Result<UnixTime, JsValue> {
+        let local = self.now.unwrap_or_else(|| Date::now() / 1000.0);
+        UnixTime::from_secs_f64(local + self.clock_offset_seconds)
+            .ok_or_else(|| invalid("now + clockOffsetSeconds is outside 0..=253402300799 seconds"))
+    }
+}
+
+pub(crate) fn get(object: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(object, &name.into()).map_err(|_| invalid("options could not be read"))
+}
+
+/// `leewaySeconds`: a whole number from 0 to 600.
+pub(crate) fn leeway(value: &JsValue) -> Result<u32, JsValue> {
+    match finite(value, "leewaySeconds")? {
+        None => Ok(0),
+        Some(secs)
+            if secs.fract() == 0.0 && (0.0..=f64::from(MAX_LEEWAY_SECONDS)).contains(&secs) =>
+        {
+            Ok(secs as u32)
+        }
+        Some(_) => Err(invalid(
+            "leewaySeconds must be a whole number from 0 to 600",
+        )),
+    }
+}
+
+/// `now`: a `Date`, or a number of seconds since the epoch (a NumericDate).
+pub(crate) fn now(value: &JsValue) -> Result<Option<f64>, JsValue> {
+    if let Some(date) = value.dyn_ref::<Date>() {
+        let millis = date.get_time();
+        if !millis.is_finite() {
+            return Err(invalid("now is an invalid Date"));
+        }
+        return Ok(Some(millis / 1000.0));
+    }
+    finite(value, "now")
+}
+
+/// An optional finite number.
+pub(crate) fn finite(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() => Ok(Some(n)),
+        _ => Err(invalid(&format!("{name} must be a finite number"))),
+    }
+}
