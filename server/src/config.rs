@@ -70,6 +70,9 @@ pub struct ServeArgs {
     /// The window of --auth-failure-limit [default: 1m].
     #[arg(long, env = "JWTKIT_AUTH_FAILURE_WINDOW", value_name = "DURATION")]
     pub auth_failure_window: Option<String>,
+    /// Directory served at / (the demo page: `cargo xtask run` assembles it) [default: none].
+    #[arg(long, env = "JWTKIT_WEB_DIR", value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,6 +92,7 @@ struct FileSettings {
     cors_origins: Vec<String>,
     auth_failure_limit: Option<u32>,
     auth_failure_window: Option<String>,
+    web_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +129,8 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// The failure-counting window.
     pub auth_failure_window: Duration,
+    /// A directory of static files served at `/`.
+    pub web_dir: Option<PathBuf>,
     /// Generated development credentials, when nothing was configured.
     pub dev: Option<DevCredentials>,
 }
@@ -236,6 +242,12 @@ impl ServeArgs {
             &pick(&self.auth_failure_window, file.auth_failure_window)
                 .unwrap_or_else(|| "1m".into()),
         )?;
+        let web_dir = self.web_dir.clone().or_else(|| file.web_dir.map(|p| base.join(p)));
+        if let Some(dir) = &web_dir
+            && !dir.join("index.html").is_file()
+        {
+            return Err(error("web_dir", format!("{} has no index.html", dir.display()), "run `cargo xtask run`, which assembles the demo page, or leave it out"));
+        }
         let cors_origins = if self.cors_origins.is_empty() {
             file.cors_origins
         } else {
@@ -312,6 +324,7 @@ impl ServeArgs {
             cors_origins,
             auth_failure_limit,
             auth_failure_window,
+            web_dir,
             dev,
         })
     }

@@ -10,6 +10,7 @@
 //! | `GET /healthz` | liveness |
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
@@ -73,7 +74,7 @@ impl AppState {
 
 /// Every route, with rejections recovered, CORS (when origins are configured) and one log
 /// line per request.
-pub fn app(state: Arc<AppState>, cors_origins: &[String]) -> BoxedFilter<(Response,)> {
+pub fn app(state: Arc<AppState>, cors_origins: &[String], web_dir: Option<PathBuf>) -> BoxedFilter<(Response,)> {
     let with_state = {
         let state = state.clone();
         warp::any().map(move || state.clone())
@@ -124,17 +125,11 @@ pub fn app(state: Arc<AppState>, cors_origins: &[String]) -> BoxedFilter<(Respon
         .and(warp::get())
         .map(|| warp::reply::json(&json!({"status": "ok"})).into_response());
 
-    let routes = auth
-        .or(home)
-        .unify()
-        .or(secret)
-        .unify()
-        .or(admin)
-        .unify()
-        .or(jwks)
-        .unify()
-        .or(healthz)
-        .unify();
+    let api = auth.or(home).unify().or(secret).unify().or(admin).unify().or(jwks).unify().or(healthz).unify();
+    let routes = match web_dir {
+        None => api.boxed(),
+        Some(dir) => api.or(static_files(dir)).unify().boxed(),
+    };
     let log = warp::log::custom(|info| {
         tracing::info!(
             target: "jwtkit::http",
@@ -156,7 +151,7 @@ pub fn app(state: Arc<AppState>, cors_origins: &[String]) -> BoxedFilter<(Respon
             .allow_origins(cors_origins.iter().map(String::as_str))
             .allow_methods([Method::GET, Method::POST])
             .allow_headers(["authorization", "content-type"])
-            .expose_headers(["www-authenticate", "retry-after"])
+            .expose_headers(["www-authenticate", "retry-after", "date"])
             .max_age(600);
         routes
             .recover(recover)
@@ -169,6 +164,22 @@ pub fn app(state: Arc<AppState>, cors_origins: &[String]) -> BoxedFilter<(Respon
             .map(Reply::into_response)
             .boxed()
     }
+}
+
+/// The demo page's files, with a Content-Security-Policy that allows nothing but this origin
+/// (and WebAssembly compilation).
+fn static_files(dir: PathBuf) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
+                       img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    warp::get().and(warp::fs::dir(dir)).map(|file: warp::filters::fs::File| {
+        let mut response = file.into_response();
+        let headers = response.headers_mut();
+        headers.insert("content-security-policy", HeaderValue::from_static(CSP));
+        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response
+    })
 }
 
 fn data(value: Value) -> Response {

@@ -18,7 +18,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), jwtkit_core::KeyError> {
     let state = Arc::new(AppState::new(config, clock)?);
-    warp::serve(app(state, &config.cors_origins))
+    warp::serve(app(state, &config.cors_origins, config.web_dir.clone()))
         .incoming(listener)
         .graceful(shutdown)
         .run()
@@ -55,6 +55,9 @@ pub async fn shutdown_signal() {
 /// generated API keys with a loud warning.
 pub fn banner(config: &Config, addr: SocketAddr) -> String {
     let mut text = format!("jwtkit listening on http://{addr}\n");
+    if config.web_dir.is_some() {
+        text.push_str(&format!("demo page: http://{addr}/\n"));
+    }
     if let Some(dev) = &config.dev {
         text.push_str(
             "\n  ****************************************************************\n  \

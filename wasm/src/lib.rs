@@ -54,7 +54,7 @@ pub fn decode_unverified(
 #[wasm_bindgen(js_name = isExpired)]
 pub fn is_expired(
     #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ExpiryOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ExpiryOptions")] options: JsValue,
 ) -> Result<bool, JsValue> {
     let decoded = decode(&token)?;
     let options = ExpiryOptions::read(&options)?;
@@ -66,7 +66,7 @@ pub fn is_expired(
 #[wasm_bindgen(js_name = secondsUntilExpiry)]
 pub fn seconds_until_expiry(
     #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ExpiryOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ExpiryOptions")] options: JsValue,
 ) -> Result<f64, JsValue> {
     let decoded = decode(&token)?;
     let options = ExpiryOptions::read(&options)?;

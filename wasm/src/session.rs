@@ -93,7 +93,7 @@ impl TokenSession {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TokenSessionOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenSessionOptions")] options: JsValue,
     ) -> Result<TokenSession, JsValue> {
         let offset = finite(
             &option(&options, "clockOffsetSeconds")?,
@@ -113,7 +113,7 @@ impl TokenSession {
     #[wasm_bindgen(js_name = fromAuthResponse)]
     pub fn from_auth_response(
         #[wasm_bindgen(unchecked_param_type = "AuthResponse")] json: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "AuthResponseOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuthResponseOptions")] options: JsValue,
     ) -> Result<TokenSession, JsValue> {
         if !json.is_object() {
             return Err(invalid("the auth response must be an object"));
@@ -168,7 +168,7 @@ impl TokenSession {
     #[wasm_bindgen(js_name = isExpired)]
     pub fn is_expired(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Date | number | undefined")] now: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Date | number")] now: JsValue,
     ) -> Result<bool, JsValue> {
         let now = read_now(&now)?;
         let state = self.state.borrow();
@@ -182,7 +182,7 @@ impl TokenSession {
     #[wasm_bindgen(js_name = secondsLeft)]
     pub fn seconds_left(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Date | number | undefined")] now: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Date | number")] now: JsValue,
     ) -> Result<f64, JsValue> {
         let now = read_now(&now)?;
         let state = self.state.borrow();
@@ -197,7 +197,7 @@ impl TokenSession {
     #[wasm_bindgen(js_name = authorizationHeader)]
     pub fn authorization_header(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Date | number | undefined")] now: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Date | number")] now: JsValue,
     ) -> Result<String, JsValue> {
         let state = self.state.borrow();
         state.check(read_now(&now)?)?;
@@ -212,7 +212,7 @@ impl TokenSession {
     pub fn fetch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RequestInit | undefined")] init: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let session = self.clone();
         future_to_promise(async move {

@@ -66,7 +66,7 @@ export interface AuthResponseOptions {
   onExpired?: OnExpired;
 }
 
-/** The body of `POST /api/v3/auth`, or any object with a `token`. */
+/** The body of `POST /api/v3/auth`, or an object with a `token`. */
 export type AuthResponse = { data: { token: string; [member: string]: unknown } } | { token: string };
 
 /** Every error jwtkit throws: an `Error` with a stable `code`. */

@@ -15,8 +15,13 @@ pub(crate) fn step(what: &str) {
 pub(crate) struct Cmd(Command);
 
 impl Cmd {
+    /// A command run with the tools' search path (see [`crate::tools::search_path`]).
     pub(crate) fn new(program: impl AsRef<OsStr>) -> Self {
-        Self(Command::new(program))
+        let path = crate::tools::search_path();
+        let program = which(program.as_ref(), &path);
+        let mut command = Command::new(program);
+        command.env("PATH", path);
+        Self(command)
     }
 
     pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -99,6 +104,34 @@ impl Cmd {
             .success()
             .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
     }
+}
+
+/// Resolves a bare program name on `path` (Command would search the parent's PATH).
+fn which(program: &OsStr, path: &OsStr) -> std::ffi::OsString {
+    if Path::new(program).components().count() > 1 {
+        return program.to_owned();
+    }
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .map_or_else(|| program.to_owned(), |found| found.into_os_string())
+}
+
+/// Fails when a node:test run reports no passing test or any failure.
+pub(crate) fn require_node_tests_passed(output: &str, suite: &str) -> Result<(), String> {
+    let count = |label: &str| {
+        output
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix(label))
+            .filter_map(|n| n.trim().parse::<usize>().ok())
+            .sum::<usize>()
+    };
+    let (passed, failed) = (count("# pass"), count("# fail"));
+    if passed == 0 || failed > 0 {
+        return Err(format!("{suite}: {passed} passed, {failed} failed"));
+    }
+    println!("{suite}: {passed} tests passed");
+    Ok(())
 }
 
 /// Fails when a test runner's output shows that no test ran (a runner can exit 0 with none).

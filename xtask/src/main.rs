@@ -6,6 +6,7 @@
 
 mod cmd;
 mod tools;
+mod wasm;
 
 use std::process::ExitCode;
 
@@ -17,14 +18,17 @@ usage: cargo xtask <command>
 commands:
   run     build jwtkit and start the server on 127.0.0.1:3030 (development setup);
           arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
-  test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 builds
-          and the wasm32 tests of jwtkit-core (what CI runs)";
+  package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
+  test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
+          of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
+          tests of the built package (what CI runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("package") => tools::ensure_all().and_then(|()| wasm::build_package()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -83,7 +87,7 @@ fn test() -> Result<(), String> {
         ])
         .dir(&root)
         .run()?;
-    step("cargo clippy (jwtkit-core for wasm32, decode-only and with crypto)");
+    step("cargo clippy for wasm32 (jwtkit-core decode-only and with crypto, jwtkit-wasm)");
     for features in [&["--no-default-features"][..], &[]] {
         Cmd::new("cargo")
             .args([
@@ -98,6 +102,21 @@ fn test() -> Result<(), String> {
             .dir(&root)
             .run()?;
     }
+
+    Cmd::new("cargo")
+        .args([
+            "clippy",
+            "-p",
+            "jwtkit-wasm",
+            "--all-targets",
+            "--target",
+            tools::WASM_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .dir(&root)
+        .run()?;
 
     step("cargo test (workspace)");
     Cmd::new("cargo")
@@ -128,6 +147,10 @@ fn test() -> Result<(), String> {
         .dir(&root)
         .run_tee()?;
     cmd::require_tests_ran(&output, "jwtkit-core wasm32")?;
+
+    wasm::test_crate()?;
+    wasm::build_package()?;
+    wasm::test_package()?;
 
     step("all checks passed");
     Ok(())

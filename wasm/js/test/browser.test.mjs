@@ -1,0 +1,75 @@
+// The `web` build loaded in a page in headless Chromium, as a frontend loads it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const pkgDir = fileURLToPath(new URL('../../pkg/web/', import.meta.url));
+const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>jwtkit package test</title>
+<script type="module">
+  import init, { decodeUnverified, isExpired, secondsUntilExpiry, TokenSession } from '/pkg/jwtkit.js';
+  const results = {};
+  try {
+    await init();
+    const b64 = (o) => btoa(JSON.stringify(o)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+    const token = b64({ alg: 'HS256' }) + '.' + b64({ sub: 'ann', exp: 1800000000 }) + '.c2ln';
+    results.sub = decodeUnverified(token).claims.sub;
+    results.expiredAtExp = isExpired(token, { now: 1800000000 });
+    results.left = secondsUntilExpiry(token, { now: new Date(1799999990000) });
+    try { decodeUnverified('a.b'); } catch (e) { results.error = [e instanceof Error, e.code]; }
+    const session = new TokenSession(token, { clockOffsetSeconds: 0 });
+    results.expiresAt = session.expiresAt.toISOString();
+  } catch (e) {
+    results.failure = String(e && e.stack || e);
+  }
+  window.__results = results;
+</script>`;
+
+test('the web build loads and works in headless Chromium', async (t) => {
+  const server = http.createServer(async (req, res) => {
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end(PAGE);
+    }
+    const name = path.basename(req.url ?? '');
+    if (!req.url?.startsWith('/pkg/') || !name) {
+      res.writeHead(404);
+      return res.end();
+    }
+    try {
+      const body = await readFile(path.join(pkgDir, name));
+      const type = name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      res.writeHead(200, { 'content-type': type });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 30_000 });
+  const results = await page.evaluate(() => window.__results);
+  assert.deepEqual(errors, []);
+  assert.equal(results.failure, undefined, results.failure);
+  assert.deepEqual(results, {
+    sub: 'ann',
+    expiredAtExp: true,
+    left: 10,
+    error: [true, 'ERR_JWT_MALFORMED'],
+    expiresAt: '2027-01-15T08:00:00.000Z',
+  });
+});

@@ -1,0 +1,126 @@
+//! The npm package `jwtkit`: the crate's tests in Node.js, Chrome and Firefox, the built
+//! package for the `web`, `bundler` and `nodejs` targets, and the tests that consume it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cmd::{Cmd, require_node_tests_passed, require_tests_ran, step};
+use crate::tools::workspace_root;
+
+/// The targets the package is built for, each into `wasm/pkg/<target>`.
+pub(crate) const TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
+
+fn wasm_dir() -> PathBuf {
+    workspace_root().join("wasm")
+}
+
+/// The crate's wasm-bindgen tests, unchanged, in Node.js, headless Chrome and headless Firefox.
+pub(crate) fn test_crate() -> Result<(), String> {
+    for (runtime, flags) in [
+        ("Node.js", &["--node"][..]),
+        ("headless Chrome", &["--headless", "--chrome"]),
+        ("headless Firefox", &["--headless", "--firefox"]),
+    ] {
+        step(&format!("jwtkit-wasm tests in {runtime}"));
+        let mut cmd = Cmd::new("wasm-pack")
+            .args(["test", "--mode", "no-install"])
+            .args(flags.iter().copied())
+            .arg(wasm_dir());
+        if runtime != "Node.js" {
+            // Run the same (node-configured) tests in the browser instead of skipping them.
+            cmd = cmd.env("WASM_BINDGEN_USE_BROWSER", "1");
+        }
+        let output = cmd.run_tee()?;
+        require_tests_ran(&output, &format!("jwtkit-wasm in {runtime}"))?;
+    }
+    Ok(())
+}
+
+/// Builds the package for every target into `wasm/pkg/<target>`, named `jwtkit`.
+pub(crate) fn build_package() -> Result<(), String> {
+    for target in TARGETS {
+        step(&format!("building the npm package ({target})"));
+        let out_dir = format!("pkg/{target}");
+        Cmd::new("wasm-pack")
+            .args([
+                "build",
+                "--mode",
+                "no-install",
+                "--profile",
+                "wasm-release",
+                "--target",
+                target,
+            ])
+            .args(["--out-dir", &out_dir, "--out-name", "jwtkit"])
+            .arg(wasm_dir())
+            .run()?;
+        rename_package(&wasm_dir().join(&out_dir).join("package.json"))?;
+    }
+    report_size(&wasm_dir().join("pkg/web/jwtkit_bg.wasm"))
+}
+
+/// wasm-pack names the package after the crate (`jwtkit-wasm`); it is published as `jwtkit`.
+fn rename_package(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let renamed = text.replacen("\"name\": \"jwtkit-wasm\"", "\"name\": \"jwtkit\"", 1);
+    if !renamed.contains("\"name\": \"jwtkit\"") {
+        return Err(format!("{}: no package name to set", path.display()));
+    }
+    std::fs::write(path, renamed).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn report_size(wasm: &Path) -> Result<(), String> {
+    let raw = std::fs::metadata(wasm)
+        .map_err(|e| format!("{}: {e}", wasm.display()))?
+        .len();
+    let gzip = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(wasm)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?
+        .stdout
+        .len();
+    println!(
+        "jwtkit_bg.wasm: {raw} bytes, {gzip} bytes gzip -9 ({:.1} KiB)",
+        gzip as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// The package-level tests: the `nodejs` build required by name from node:test, the `web`
+/// build in headless Chromium, and a TypeScript consumer type-checked against the `.d.ts`.
+pub(crate) fn test_package() -> Result<(), String> {
+    let js = wasm_dir().join("js");
+    step("installing the package tests' npm dependencies (npm ci)");
+    if js.join("node_modules/.package-lock.json").is_file() {
+        println!("ok: node_modules present");
+    } else {
+        Cmd::new("npm")
+            .args(["ci", "--no-fund", "--no-audit"])
+            .dir(&js)
+            .run()?;
+    }
+    link_package(&js)?;
+
+    step("package tests: Node.js (nodejs build) and headless Chromium (web build)");
+    let output = Cmd::new("node")
+        .args(["--test", "--test-reporter=tap"])
+        .dir(&js)
+        .run_tee()?;
+    require_node_tests_passed(&output, "package tests")?;
+
+    step("package tests: TypeScript consumer (tsc --noEmit)");
+    Cmd::new("npx")
+        .args(["--no-install", "tsc", "--noEmit", "-p", "."])
+        .dir(&js)
+        .run()
+}
+
+/// `wasm/js/node_modules/jwtkit` → the built `nodejs` package, as `npm install` would place it.
+fn link_package(js: &Path) -> Result<(), String> {
+    let link = js.join("node_modules").join("jwtkit");
+    let _ = std::fs::remove_file(&link);
+    let _ = std::fs::remove_dir_all(&link);
+    std::os::unix::fs::symlink("../../pkg/nodejs", &link)
+        .map_err(|e| format!("{}: {e}", link.display()))
+}
