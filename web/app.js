@@ -18,6 +18,7 @@ const REGISTERED = {
 const TIMES = new Set(['exp', 'nbf', 'iat']);
 
 let session = null;
+let shownClaims = null;
 
 function human(seconds) {
   const s = Math.round(Math.abs(seconds));
@@ -90,6 +91,7 @@ function render() {
     decoded.hidden = false;
     $('header-json').textContent = JSON.stringify(header, null, 2);
     $('claims-json').textContent = JSON.stringify(claims, null, 2);
+    shownClaims = claims;
     showClaimsTable(claims);
     tick();
   } catch (e) {
@@ -107,6 +109,7 @@ function tick() {
   const token = currentToken();
   const line = $('expiry');
   if (!token || $('decoded').hidden) return;
+  if (shownClaims) showClaimsTable(shownClaims);
   let left;
   try {
     left = session && session.token === token ? session.secondsLeft() : secondsUntilExpiry(token);

@@ -242,11 +242,18 @@ impl ServeArgs {
             &pick(&self.auth_failure_window, file.auth_failure_window)
                 .unwrap_or_else(|| "1m".into()),
         )?;
-        let web_dir = self.web_dir.clone().or_else(|| file.web_dir.map(|p| base.join(p)));
+        let web_dir = self
+            .web_dir
+            .clone()
+            .or_else(|| file.web_dir.map(|p| base.join(p)));
         if let Some(dir) = &web_dir
             && !dir.join("index.html").is_file()
         {
-            return Err(error("web_dir", format!("{} has no index.html", dir.display()), "run `cargo xtask run`, which assembles the demo page, or leave it out"));
+            return Err(error(
+                "web_dir",
+                format!("{} has no index.html", dir.display()),
+                "run `cargo xtask run`, which assembles the demo page, or leave it out",
+            ));
         }
         let cors_origins = if self.cors_origins.is_empty() {
             file.cors_origins

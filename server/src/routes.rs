@@ -74,7 +74,11 @@ impl AppState {
 
 /// Every route, with rejections recovered, CORS (when origins are configured) and one log
 /// line per request.
-pub fn app(state: Arc<AppState>, cors_origins: &[String], web_dir: Option<PathBuf>) -> BoxedFilter<(Response,)> {
+pub fn app(
+    state: Arc<AppState>,
+    cors_origins: &[String],
+    web_dir: Option<PathBuf>,
+) -> BoxedFilter<(Response,)> {
     let with_state = {
         let state = state.clone();
         warp::any().map(move || state.clone())
@@ -125,7 +129,17 @@ pub fn app(state: Arc<AppState>, cors_origins: &[String], web_dir: Option<PathBu
         .and(warp::get())
         .map(|| warp::reply::json(&json!({"status": "ok"})).into_response());
 
-    let api = auth.or(home).unify().or(secret).unify().or(admin).unify().or(jwks).unify().or(healthz).unify();
+    let api = auth
+        .or(home)
+        .unify()
+        .or(secret)
+        .unify()
+        .or(admin)
+        .unify()
+        .or(jwks)
+        .unify()
+        .or(healthz)
+        .unify();
     let routes = match web_dir {
         None => api.boxed(),
         Some(dir) => api.or(static_files(dir)).unify().boxed(),
@@ -171,15 +185,20 @@ pub fn app(state: Arc<AppState>, cors_origins: &[String], web_dir: Option<PathBu
 fn static_files(dir: PathBuf) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
                        img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-    warp::get().and(warp::fs::dir(dir)).map(|file: warp::filters::fs::File| {
-        let mut response = file.into_response();
-        let headers = response.headers_mut();
-        headers.insert("content-security-policy", HeaderValue::from_static(CSP));
-        headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        response
-    })
+    warp::get()
+        .and(warp::fs::dir(dir))
+        .map(|file: warp::filters::fs::File| {
+            let mut response = file.into_response();
+            let headers = response.headers_mut();
+            headers.insert("content-security-policy", HeaderValue::from_static(CSP));
+            headers.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        })
 }
 
 fn data(value: Value) -> Response {

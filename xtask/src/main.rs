@@ -1,6 +1,7 @@
 //! `cargo xtask` — jwtkit's developer commands.
 //!
-//! - `cargo xtask run`: build what is needed and start jwtkit.
+//! - `cargo xtask run`: build what is needed and start the server with the demo page.
+//! - `cargo xtask package`: build the npm package.
 //! - `cargo xtask test`: install missing tools (idempotently), then run every check and test
 //!   suite that CI runs.
 
@@ -16,19 +17,21 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  run     build jwtkit and start the server on 127.0.0.1:3030 (development setup);
+  run     build jwtkit and the demo page, start the server on 127.0.0.1:3030 (development
+          setup) with the page at http://127.0.0.1:3030/;
           arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
-          tests of the built package (what CI runs)";
+          tests of the built package, and the demo page end to end in headless Chromium
+          (what CI runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
-        Some("package") => tools::ensure_all().and_then(|()| wasm::build_package()),
+        Some("package") => tools::ensure_build_tools().and_then(|()| wasm::build_package()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -44,25 +47,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// Builds jwtkit and the demo page, then runs `jwtkit serve` with the page at `/` (extra
+/// arguments are passed on, e.g. `--bind`).
 fn run(extra: &[String]) -> Result<(), String> {
-    step("building jwtkit (release)");
+    let root = tools::workspace_root();
+    tools::ensure_build_tools()?;
+    wasm::build_targets(&["web"])?;
+    let web = wasm::assemble_demo()?;
+    step("building jwtkit");
     Cmd::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "jwtkit-server",
-            "--bin",
-            "jwtkit",
-        ])
+        .args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"])
+        .dir(&root)
         .run()?;
-    let mut jwtkit = Cmd::new(tools::workspace_root().join("target/release/jwtkit"));
-    if extra.is_empty() {
-        jwtkit = jwtkit.arg("--help");
-    } else {
-        jwtkit = jwtkit.args(extra);
-    }
-    jwtkit.run()
+    step("starting jwtkit serve (Ctrl-C to stop)");
+    Cmd::new(root.join("target/debug/jwtkit"))
+        .arg("serve")
+        .arg("--web-dir")
+        .arg(web)
+        .args(extra)
+        .dir(&root)
+        .run()
 }
 
 fn test() -> Result<(), String> {
@@ -151,6 +155,7 @@ fn test() -> Result<(), String> {
     wasm::test_crate()?;
     wasm::build_package()?;
     wasm::test_package()?;
+    wasm::test_demo()?;
 
     step("all checks passed");
     Ok(())

@@ -13,8 +13,6 @@ pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// wasm-opt from npm; Debian's binaryen 108 silently breaks wasm-bindgen output.
 const BINARYEN: &str = "binaryen@132.0.0";
-/// Debian packages for the browser tests.
-const APT_PACKAGES: [&str; 3] = ["chromium", "chromium-driver", "firefox-esr"];
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -39,8 +37,20 @@ pub(crate) fn search_path() -> OsString {
     std::env::join_paths(dirs).unwrap_or_default()
 }
 
-/// Ensures every tool the suites need is installed.
+/// Ensures every tool the test suites need is installed.
 pub(crate) fn ensure_all() -> Result<(), String> {
+    ensure_build_tools()?;
+    ensure_apt(true)?;
+    ensure_cargo_tool(
+        "geckodriver",
+        &["install", "geckodriver", "--locked"],
+        None,
+        "about 4 minutes",
+    )
+}
+
+/// Ensures the tools that build the npm package (and so the demo page) are installed.
+pub(crate) fn ensure_build_tools() -> Result<(), String> {
     step("checking tools (installing what is missing)");
     ensure_wasm_target()?;
     ensure_cargo_tool(
@@ -60,15 +70,8 @@ pub(crate) fn ensure_all() -> Result<(), String> {
         None,
         "about 4 minutes",
     )?;
-    ensure_apt()?;
-    ensure_cargo_tool(
-        "geckodriver",
-        &["install", "geckodriver", "--locked"],
-        None,
-        "about 4 minutes",
-    )?;
-    ensure_binaryen()?;
-    Ok(())
+    ensure_apt(false)?;
+    ensure_binaryen()
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
@@ -106,20 +109,33 @@ fn ensure_cargo_tool(
     Cmd::new("cargo").args(install).run()
 }
 
-fn ensure_apt() -> Result<(), String> {
-    let missing: Vec<&str> = [
+/// Node.js and npm, and with `browsers` Chromium, ChromeDriver and Firefox ESR.
+fn ensure_apt(browsers: bool) -> Result<(), String> {
+    let node = [("node", "nodejs"), ("npm", "npm")];
+    let browser = [
         ("chromium", "chromium"),
         ("chromedriver", "chromium-driver"),
         ("firefox-esr", "firefox-esr"),
-        ("node", "nodejs"),
-        ("npm", "npm"),
-    ]
-    .into_iter()
-    .filter(|(binary, _)| Cmd::new(binary).arg("--version").probe().is_none())
-    .map(|(_, package)| package)
-    .collect();
+    ];
+    let wanted = if browsers {
+        [&node[..], &browser[..]].concat()
+    } else {
+        node.to_vec()
+    };
+    let missing: Vec<&str> = wanted
+        .into_iter()
+        .filter(|(binary, _)| Cmd::new(binary).arg("--version").probe().is_none())
+        .map(|(_, package)| package)
+        .collect();
     if missing.is_empty() {
-        println!("ok: {} and Node.js", APT_PACKAGES.join(", "));
+        println!(
+            "ok: Node.js{}",
+            if browsers {
+                ", Chromium, ChromeDriver, Firefox ESR"
+            } else {
+                ""
+            }
+        );
         return Ok(());
     }
     println!(

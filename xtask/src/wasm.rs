@@ -38,7 +38,12 @@ pub(crate) fn test_crate() -> Result<(), String> {
 
 /// Builds the package for every target into `wasm/pkg/<target>`, named `jwtkit`.
 pub(crate) fn build_package() -> Result<(), String> {
-    for target in TARGETS {
+    build_targets(&TARGETS)
+}
+
+/// Builds the package for `targets`, then reports the `.wasm` size.
+pub(crate) fn build_targets(targets: &[&str]) -> Result<(), String> {
+    for &target in targets {
         step(&format!("building the npm package ({target})"));
         let out_dir = format!("pkg/{target}");
         Cmd::new("wasm-pack")
@@ -87,19 +92,37 @@ fn report_size(wasm: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The demo page ready to serve: `web/` plus the package's `web` build in `pkg/`, assembled
+/// in `target/web` (the sources stay untouched).
+pub(crate) fn assemble_demo() -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let out = root.join("target").join("web");
+    let pkg = out.join("pkg");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+    let copy = |from: PathBuf, to: PathBuf| {
+        std::fs::copy(&from, &to)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", from.display()))
+    };
+    for entry in std::fs::read_dir(root.join("web")).map_err(|e| format!("web/: {e}"))? {
+        let path = entry.map_err(|e| format!("web/: {e}"))?.path();
+        if let (true, Some(name)) = (path.is_file(), path.file_name()) {
+            copy(path.clone(), out.join(name))?;
+        }
+    }
+    for name in ["jwtkit.js", "jwtkit_bg.wasm"] {
+        copy(wasm_dir().join("pkg/web").join(name), pkg.join(name))?;
+    }
+    println!("demo page assembled in {}", out.display());
+    Ok(out)
+}
+
 /// The package-level tests: the `nodejs` build required by name from node:test, the `web`
 /// build in headless Chromium, and a TypeScript consumer type-checked against the `.d.ts`.
 pub(crate) fn test_package() -> Result<(), String> {
     let js = wasm_dir().join("js");
-    step("installing the package tests' npm dependencies (npm ci)");
-    if js.join("node_modules/.package-lock.json").is_file() {
-        println!("ok: node_modules present");
-    } else {
-        Cmd::new("npm")
-            .args(["ci", "--no-fund", "--no-audit"])
-            .dir(&js)
-            .run()?;
-    }
+    npm_ci(&js)?;
     link_package(&js)?;
 
     step("package tests: Node.js (nodejs build) and headless Chromium (web build)");
@@ -114,6 +137,49 @@ pub(crate) fn test_package() -> Result<(), String> {
         .args(["--no-install", "tsc", "--noEmit", "-p", "."])
         .dir(&js)
         .run()
+}
+
+/// The demo page in headless Chromium against the real `jwtkit serve` (tests/e2e).
+pub(crate) fn test_demo() -> Result<(), String> {
+    let root = workspace_root();
+    let web = assemble_demo()?;
+    step("building the jwtkit binary for the end-to-end tests");
+    Cmd::new("cargo")
+        .args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"])
+        .dir(&root)
+        .run()?;
+    let e2e = root.join("tests").join("e2e");
+    npm_ci(&e2e)?;
+    step("end-to-end tests: the demo page in headless Chromium against jwtkit serve");
+    let shots = root.join("target").join("e2e-screenshots");
+    let output = Cmd::new("node")
+        .args(["--test", "--test-reporter=tap"])
+        .env("JWTKIT_BIN", root.join("target/debug/jwtkit"))
+        .env("JWTKIT_WEB_DIR", &web)
+        .env("JWTKIT_SCREENSHOTS", &shots)
+        .dir(&e2e)
+        .run_tee()?;
+    require_node_tests_passed(&output, "end-to-end tests")?;
+    println!("screenshots: {}", shots.display());
+    Ok(())
+}
+
+/// `npm ci` unless `node_modules` matches the lock file already.
+fn npm_ci(dir: &Path) -> Result<(), String> {
+    step(&format!("npm dependencies of {}", dir.display()));
+    let lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap_or_default();
+    let installed =
+        std::fs::read_to_string(dir.join("node_modules/.jwtkit-lock")).unwrap_or_default();
+    if !lock.is_empty() && lock == installed {
+        println!("ok: node_modules matches package-lock.json");
+        return Ok(());
+    }
+    Cmd::new("npm")
+        .args(["ci", "--no-fund", "--no-audit"])
+        .dir(dir)
+        .run()?;
+    std::fs::write(dir.join("node_modules/.jwtkit-lock"), lock)
+        .map_err(|e| format!("{}: {e}", dir.display()))
 }
 
 /// `wasm/js/node_modules/jwtkit` → the built `nodejs` package, as `npm install` would place it.
