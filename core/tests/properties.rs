@@ -38,8 +38,50 @@ fn claims_strategy() -> impl Strategy<Value = serde_json::Value> {
         .prop_map(|(sub, aud, ttl, n)| json!({"sub": sub, "aud": aud, "exp": NOW + ttl, "iat": NOW, "n": n}))
 }
 
+/// Cases per property: 64 in `cargo xtask test`, more with `JWTKIT_FUZZ_CASES` (`cargo xtask
+/// fuzz`). The seed is fixed per run by proptest's persistence; failures are shrunk and printed.
+fn cases() -> u32 {
+    std::env::var("JWTKIT_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(64)
+}
+
+/// JSON objects shaped like JWKs, with members that are often right and sometimes wrong.
+fn jwk_strategy() -> impl Strategy<Value = String> {
+    let kty = prop_oneof![
+        Just("oct".to_owned()),
+        Just("RSA".to_owned()),
+        Just("EC".to_owned()),
+        Just("OKP".to_owned()),
+        ".{0,4}"
+    ];
+    let alg = prop_oneof![
+        Just("HS256".to_owned()),
+        Just("ES256".to_owned()),
+        Just("EdDSA".to_owned()),
+        Just("RS256".to_owned()),
+        Just("none".to_owned()),
+        ".{0,6}"
+    ];
+    let crv = prop_oneof![
+        Just("P-256".to_owned()),
+        Just("P-384".to_owned()),
+        Just("Ed25519".to_owned()),
+        ".{0,6}"
+    ];
+    let b64 = proptest::collection::vec(any::<u8>(), 0..80).prop_map(|bytes| common::b64(&bytes));
+    let text = prop_oneof![b64, "[A-Za-z0-9_=+/-]{0,90}"];
+    (kty, alg, crv, text.clone(), text.clone(), text.clone(), text, any::<bool>())
+        .prop_map(|(kty, alg, crv, x, y, k, n, use_enc)| {
+            json!({"kty": kty, "alg": alg, "crv": crv, "x": x, "y": y, "k": k, "n": n, "e": "AQAB", "d": k,
+                   "use": if use_enc { "enc" } else { "sig" }})
+            .to_string()
+        })
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn sign_then_verify_round_trips(index in 0usize..8, claims in claims_strategy()) {
@@ -75,6 +117,30 @@ proptest! {
         let _ = dangerous::decode_unverified(&token, &ParseOptions::default());
         for key in keys() {
             prop_assert!(verifier(key).verify(&token, at(NOW)).is_err());
+        }
+    }
+
+    #[test]
+    fn arbitrary_jwk_text_never_panics(text in ".{0,400}") {
+        let _ = Key::from_jwk_json(&text, Some(Algorithm::HS256));
+        let _ = KeySet::from_json(&text, None);
+    }
+
+    #[test]
+    fn jwk_shaped_objects_load_or_fail_cleanly(jwk in jwk_strategy()) {
+        match Key::from_jwk_json(&jwk, None) {
+            // A key that loads is bound to an algorithm and exports without panicking.
+            Ok(key) => {
+                let _ = (key.thumbprint(), key.to_public_jwk(), key.to_private_jwk());
+                prop_assert!(key.kid().len() > 0);
+            }
+            Err(error) => prop_assert!(error.code().starts_with("ERR_JWK")),
+        }
+        let set = format!("{{\"keys\":[{jwk},{jwk}]}}");
+        if let Err(error) = KeySet::from_json(&set, None) {
+            prop_assert!(error.code().starts_with("ERR_JWK"));
+        } else {
+            prop_assert!(false, "two keys with the same kid formed a set");
         }
     }
 

@@ -20,6 +20,8 @@ commands:
   run     build jwtkit and the demo page, start the server on 127.0.0.1:3030 (development
           setup) with the page at http://127.0.0.1:3030/;
           arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
+  fuzz    run the seeded property-based fuzzing of the parser, verifier and JWK import at
+          length (JWTKIT_FUZZ_CASES, default 20000 cases per property)
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("fuzz") => fuzz(),
         Some("package") => tools::ensure_build_tools().and_then(|()| wasm::build_package()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -66,6 +69,27 @@ fn run(extra: &[String]) -> Result<(), String> {
         .arg(web)
         .args(extra)
         .dir(&root)
+        .run()
+}
+
+/// Long property-based fuzzing (cargo-fuzz needs a nightly toolchain, which this project's
+/// machines do not have; the same targets run as seeded proptest properties).
+fn fuzz() -> Result<(), String> {
+    let cases = std::env::var("JWTKIT_FUZZ_CASES").unwrap_or_else(|_| "20000".to_owned());
+    step(&format!(
+        "fuzzing: {cases} cases per property (parser, decode_unverified, verify, JWK import)"
+    ));
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "jwtkit-core",
+            "--test",
+            "properties",
+        ])
+        .env("JWTKIT_FUZZ_CASES", &cases)
+        .dir(&tools::workspace_root())
         .run()
 }
 

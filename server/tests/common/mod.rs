@@ -127,10 +127,15 @@ impl TestServer {
             .to_owned()
     }
 
-    pub async fn stop(mut self) {
+    /// Signals a graceful shutdown without waiting for it.
+    pub fn signal_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    pub async fn stop(mut self) {
+        self.signal_stop();
         if let Some(task) = self.task.take() {
             task.await.unwrap();
         }
