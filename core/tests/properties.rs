@@ -132,7 +132,7 @@ proptest! {
             // A key that loads is bound to an algorithm and exports without panicking.
             Ok(key) => {
                 let _ = (key.thumbprint(), key.to_public_jwk(), key.to_private_jwk());
-                prop_assert!(key.kid().len() > 0);
+                prop_assert!(!key.kid().is_empty());
             }
             Err(error) => prop_assert!(error.code().starts_with("ERR_JWK")),
         }
