@@ -217,7 +217,7 @@ impl TokenSession {
         let session = self.clone();
         future_to_promise(async move {
             let header = session.fresh_header().await?;
-            let response = send(&input, &init, &header).await?;
+            let response = send(&input, &init, &header).await.map_err(fetch_failed)?;
             let status = Reflect::get(&response, &"status".into())?
                 .as_f64()
                 .unwrap_or(0.0);
@@ -256,6 +256,18 @@ impl TokenSession {
         *self.state.borrow_mut() = renewed;
         Ok(header)
     }
+}
+
+/// A failure of `fetch` itself (network error, invalid `init`) as an `Error` with code
+/// `ERR_FETCH_FAILED`, keeping the original error as its `cause`.
+fn fetch_failed(cause: JsValue) -> JsValue {
+    let message = cause
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "the request failed".to_owned());
+    let error = js_error("ERR_FETCH_FAILED", &message);
+    let _ = Reflect::set(&error, &"cause".into(), &cause);
+    error
 }
 
 /// `serverDate`: a `Date`, an HTTP-date string, or seconds since the epoch.

@@ -397,6 +397,12 @@ async fn fetch_turns_a_401_into_the_servers_error() {
         Some("aud differs")
     );
     assert_eq!(code(error), "ERR_JWT_AUDIENCE_MISMATCH");
+    // A failing fetch (here: invalid headers) rejects with a coded Error, not a bare TypeError.
+    let bad_init = options(&[("headers", JsValue::from_f64(5.0))]);
+    let error = settle(session.fetch("/x".into(), bad_init))
+        .await
+        .unwrap_err();
+    assert_eq!(code(error), "ERR_FETCH_FAILED");
     // A 403 is an answer, not an error: it resolves.
     stub_fetch(403, r#"{"code":"ERR_INSUFFICIENT_SCOPE"}"#);
     let response = settle(session.fetch("/x".into(), JsValue::UNDEFINED))
