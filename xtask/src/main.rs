@@ -151,6 +151,11 @@ fn test() -> Result<(), String> {
         .args(["test", "--workspace"])
         .dir(&root)
         .run()?;
+    step("benchmarks compile (cargo bench --no-run; figures come from `cargo bench`)");
+    Cmd::new("cargo")
+        .args(["bench", "-p", "jwtkit-core", "--no-run"])
+        .dir(&root)
+        .run()?;
     step("cargo test (jwtkit-core without the crypto feature)");
     Cmd::new("cargo")
         .args(["test", "-p", "jwtkit-core", "--no-default-features"])
