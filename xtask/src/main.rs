@@ -151,6 +151,23 @@ fn test() -> Result<(), String> {
         .args(["test", "--workspace"])
         .dir(&root)
         .run()?;
+    step("load and fault test figures (loopback, bounded)");
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "-q",
+            "-p",
+            "jwtkit-server",
+            "--test",
+            "load",
+            "--",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .dir(&root)
+        .run()?;
+
     step("benchmarks compile (cargo bench --no-run; figures come from `cargo bench`)");
     Cmd::new("cargo")
         .args(["bench", "-p", "jwtkit-core", "--no-run"])
