@@ -5,6 +5,7 @@
 //! - `cargo xtask test`: install missing tools (idempotently), then run every check and test
 //!   suite that CI runs.
 
+mod bench;
 mod cmd;
 mod tools;
 mod wasm;
@@ -22,6 +23,8 @@ commands:
           arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
   fuzz    run the seeded property-based fuzzing of the parser, verifier and JWK import at
           length (JWTKIT_FUZZ_CASES, default 20000 cases per property)
+  bench-http  load the release server (core 0) with wrk (core 1) on loopback: /api/v3/home
+          vs /api/v3/secret req/s, p50/p99 latency, peak RSS
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("fuzz") => fuzz(),
+        Some("bench-http") => bench::bench_http(),
         Some("package") => tools::ensure_build_tools().and_then(|()| wasm::build_package()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -1,0 +1,174 @@
+//! `cargo xtask bench-http`: the release server pinned to one core, wrk on the other, on
+//! loopback, bounded in time; public vs protected endpoint throughput, latency and peak RSS.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use crate::cmd::{Cmd, step};
+use crate::tools::workspace_root;
+
+/// Seconds of load per endpoint.
+const SECONDS: u32 = 10;
+/// Concurrent connections of the load generator.
+const CONNECTIONS: u32 = 32;
+
+struct Figures {
+    requests_per_second: f64,
+    p50: String,
+    p99: String,
+    errors: String,
+}
+
+pub(crate) fn bench_http() -> Result<(), String> {
+    let root = workspace_root();
+    if Cmd::new("wrk").arg("--version").probe().is_none()
+        && Command::new("wrk").arg("--version").output().is_err()
+    {
+        step("installing wrk (Debian package)");
+        Cmd::new("apt-get").arg("update").run()?;
+        Cmd::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run()?;
+    }
+    step("building the release server");
+    Cmd::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "jwtkit-server",
+            "--bin",
+            "jwtkit",
+        ])
+        .dir(&root)
+        .run()?;
+
+    step("starting jwtkit serve on core 0 (development setup, loopback)");
+    let mut server = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(root.join("target/release/jwtkit"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--token-ttl", "10m"])
+        .env("JWTKIT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start jwtkit: {e}"))?;
+    let result = run_against(&mut server);
+    // Stop what we started, by its PID, gracefully.
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    result
+}
+
+fn run_against(server: &mut Child) -> Result<(), String> {
+    let stdout = server.stdout.take().ok_or("no server output")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut addr, mut key) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.map_err(|e| e.to_string())?;
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.contains("API key dev ") {
+            key = line.split_whitespace().last().map(str::to_owned);
+        }
+        if line.trim_start().starts_with("-d '") {
+            break;
+        }
+    }
+    // Keep draining the banner pipe in the background.
+    std::thread::spawn(move || lines.for_each(drop));
+    let (addr, key) = (
+        addr.ok_or("no address in the banner")?,
+        key.ok_or("no API key in the banner")?,
+    );
+    let token = fetch_token(&addr, &key)?;
+    let home = wrk(&format!("http://{addr}/api/v3/home"), None)?;
+    let secret = wrk(&format!("http://{addr}/api/v3/secret"), Some(&token))?;
+    let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("\nendpoint          req/s      p50       p99       errors");
+    for (name, f) in [("/api/v3/home", &home), ("/api/v3/secret", &secret)] {
+        println!(
+            "{name:<16} {:>8.0}  {:>8}  {:>8}  {}",
+            f.requests_per_second, f.p50, f.p99, f.errors
+        );
+    }
+    println!(
+        "protected / public throughput: {:.2}; server peak RSS: {peak_rss}",
+        secret.requests_per_second / home.requests_per_second
+    );
+    Ok(())
+}
+
+/// POST /api/v3/auth over a plain socket; returns the token.
+fn fetch_token(addr: &str, key: &str) -> Result<String, String> {
+    let body = format!(r#"{{"api-key":"{key}"}}"#);
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "POST /api/v3/auth HTTP/1.1\r\nHost: bench\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    let start = response
+        .find("\"token\":\"")
+        .ok_or("no token in the auth response")?
+        + 9;
+    let end = response[start..].find('"').ok_or("unterminated token")? + start;
+    Ok(response[start..end].to_owned())
+}
+
+fn wrk(url: &str, token: Option<&str>) -> Result<Figures, String> {
+    step(&format!(
+        "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections)"
+    ));
+    let mut command = Command::new("taskset");
+    command
+        .args(["-c", "1", "wrk", "-t1"])
+        .arg(format!("-c{CONNECTIONS}"))
+        .arg(format!("-d{SECONDS}s"))
+        .arg("--latency");
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = command.arg(url).output().map_err(|e| format!("wrk: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let field = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let errors = text
+        .lines()
+        .filter(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(Figures {
+        requests_per_second: field("Requests/sec:").parse().unwrap_or(0.0),
+        p50: field("50%"),
+        p99: field("99%"),
+        errors: if errors.is_empty() {
+            "none".to_owned()
+        } else {
+            errors
+        },
+    })
+}
