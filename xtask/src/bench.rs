@@ -22,9 +22,7 @@ struct Figures {
 
 pub(crate) fn bench_http() -> Result<(), String> {
     let root = workspace_root();
-    if Cmd::new("wrk").arg("--version").probe().is_none()
-        && Command::new("wrk").arg("--version").output().is_err()
-    {
+    if Command::new("wrk").arg("--version").output().is_err() {
         step("installing wrk (Debian package)");
         Cmd::new("apt-get").arg("update").run()?;
         Cmd::new("apt-get")
@@ -45,17 +43,46 @@ pub(crate) fn bench_http() -> Result<(), String> {
         .dir(&root)
         .run()?;
 
-    step("starting jwtkit serve on core 0 (development setup, loopback)");
+    // HS256, as in the tutorial: a fresh key and API key made by the CLI itself.
+    let jwtkit = root.join("target/release/jwtkit");
+    let keys = root.join("target/bench-hs256.json");
+    let key_json = output(Command::new(&jwtkit).args(["keygen", "--alg", "HS256"]))?;
+    std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
+    let api = output(Command::new(&jwtkit).args(["keygen", "--api-key", "bench"]))?;
+    let api_key = api
+        .lines()
+        .nth(1)
+        .map(str::trim)
+        .ok_or("no API key from keygen")?
+        .to_owned();
+    let entry = api
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--api-key '"))
+        .and_then(|l| l.strip_suffix('\''))
+        .ok_or("no API key entry from keygen")?
+        .to_owned();
+
+    step("starting jwtkit serve on core 0 (HS256, loopback)");
     let mut server = Command::new("taskset")
         .args(["-c", "0"])
-        .arg(root.join("target/release/jwtkit"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--token-ttl", "10m"])
+        .arg(&jwtkit)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--token-ttl",
+            "10m",
+            "--api-key",
+            &entry,
+        ])
+        .arg("--keys")
+        .arg(&keys)
         .env("JWTKIT_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start jwtkit: {e}"))?;
-    let result = run_against(&mut server);
+    let result = run_against(&mut server, &api_key);
     // Stop what we started, by its PID, gracefully.
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -64,29 +91,22 @@ pub(crate) fn bench_http() -> Result<(), String> {
     result
 }
 
-fn run_against(server: &mut Child) -> Result<(), String> {
+fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
     let stdout = server.stdout.take().ok_or("no server output")?;
     let mut lines = BufReader::new(stdout).lines();
-    let (mut addr, mut key) = (None, None);
-    for line in lines.by_ref() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            addr = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.contains("API key dev ") {
-            key = line.split_whitespace().last().map(str::to_owned);
-        }
-        if line.trim_start().starts_with("-d '") {
-            break;
-        }
-    }
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split("listening on http://")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .map(str::to_owned)
+        })
+        .ok_or("no address in the banner")?;
     // Keep draining the banner pipe in the background.
     std::thread::spawn(move || lines.for_each(drop));
-    let (addr, key) = (
-        addr.ok_or("no address in the banner")?,
-        key.ok_or("no API key in the banner")?,
-    );
-    let token = fetch_token(&addr, &key)?;
+    let token = fetch_token(&addr, key)?;
     let home = wrk(&format!("http://{addr}/api/v3/home"), None)?;
     let secret = wrk(&format!("http://{addr}/api/v3/secret"), Some(&token))?;
     let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
@@ -109,6 +129,18 @@ fn run_against(server: &mut Child) -> Result<(), String> {
         secret.requests_per_second / home.requests_per_second
     );
     Ok(())
+}
+
+/// The standard output of a successful command.
+fn output(command: &mut Command) -> Result<String, String> {
+    let out = command.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// POST /api/v3/auth over a plain socket; returns the token.
