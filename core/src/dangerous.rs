@@ -35,11 +35,8 @@ pub fn decode_unverified(
     options: &ParseOptions,
 ) -> Result<UnverifiedToken, MalformedError> {
     let jws = parse::parse_jws(token, options)?;
-    let claims = parse::parse_claims(&jws.payload)?;
-    // parse_claims checked that the payload is UTF-8.
-    let claims_json = String::from_utf8(jws.payload).map_err(|_| MalformedError::InvalidUtf8 {
-        segment: crate::Segment::Payload,
-    })?;
+    let claims_json = parse::utf8_string(jws.payload, crate::Segment::Payload)?;
+    let claims = parse::parse_claims_text(&claims_json)?;
     Ok(UnverifiedToken {
         header: jws.header,
         claims,

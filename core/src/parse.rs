@@ -95,10 +95,7 @@ pub(crate) fn parse_jws<'t>(
     let payload_bytes = decode(Segment::Payload, payload)?;
     let signature_bytes = decode(Segment::Signature, signature)?;
 
-    utf8(&header_bytes, Segment::Header)?;
-    let header_json = String::from_utf8(header_bytes).map_err(|_| MalformedError::InvalidUtf8 {
-        segment: Segment::Header,
-    })?;
+    let header_json = utf8_string(header_bytes, Segment::Header)?;
     let header_map = json::parse_object(&header_json).map_err(|f| f.in_segment(Segment::Header))?;
     Ok(Jws {
         header: Header::from_object(header_map)?,
@@ -110,13 +107,28 @@ pub(crate) fn parse_jws<'t>(
 }
 
 /// Parses a JWS payload as a JWT claims set.
+#[cfg(any(feature = "crypto", test))]
 pub(crate) fn parse_claims(payload: &[u8]) -> Result<Claims, MalformedError> {
     let text = utf8(payload, Segment::Payload)?;
+    parse_claims_text(text)
+}
+
+/// Parses claims already known to be UTF-8 without a byte order mark.
+pub(crate) fn parse_claims_text(text: &str) -> Result<Claims, MalformedError> {
     Claims::from_object(json::parse_object(text).map_err(|f| f.in_segment(Segment::Payload))?)
 }
 
+#[cfg(any(feature = "crypto", test))]
 fn utf8(bytes: &[u8], segment: Segment) -> Result<&str, MalformedError> {
     match core::str::from_utf8(bytes) {
+        Ok(text) if !text.starts_with('\u{feff}') => Ok(text),
+        _ => Err(MalformedError::InvalidUtf8 { segment }),
+    }
+}
+
+/// Checks UTF-8 without a byte order mark, keeping the bytes as a `String` (validated once).
+pub(crate) fn utf8_string(bytes: Vec<u8>, segment: Segment) -> Result<String, MalformedError> {
+    match String::from_utf8(bytes) {
         Ok(text) if !text.starts_with('\u{feff}') => Ok(text),
         _ => Err(MalformedError::InvalidUtf8 { segment }),
     }

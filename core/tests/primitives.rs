@@ -92,10 +92,8 @@ fn ed25519_every_case() {
 #[test]
 fn rsa_pkcs1_2048_sha256_every_case() {
     let (accepted, rejected) = signature_suite(RSA, "keyJwk", Algorithm::RS256);
-    assert!(
-        accepted >= 9 && accepted + rejected == 259,
-        "{accepted} {rejected}"
-    );
+    // 9 valid, 249 invalid, and tcId 8 "acceptable" (either outcome; here: rejected).
+    assert_eq!((accepted, rejected), (9, 250));
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub struct TokenSession {
 struct State {
     token: String,
     exp: Option<UnixTime>,
+    iat: Option<UnixTime>,
     offset: f64,
     leeway: u32,
     on_expired: Option<Function>,
@@ -37,9 +38,11 @@ impl State {
     ) -> Result<Self, JsValue> {
         let decoded = decode(token)?;
         let token = token.as_string().unwrap_or_default();
+        let claims = decoded.claims();
         Ok(Self {
             token,
-            exp: decoded.claims().exp(),
+            exp: claims.exp(),
+            iat: claims.iat(),
             offset,
             leeway,
             on_expired,
@@ -135,7 +138,7 @@ impl TokenSession {
         let mut state = State::new(&token, 0.0, leeway, on_expired(&options)?)?;
         let reference = match server {
             Some(server) => Some(server),
-            None => decode(&token)?.claims().iat().map(UnixTime::as_secs_f64),
+            None => state.iat.map(UnixTime::as_secs_f64),
         };
         state.offset = reference.map_or(0.0, |server| server - local);
         Ok(Self {
