@@ -1,10 +1,12 @@
 //! The JWT claims set (RFC 7519 §4): typed registered claims plus every member as JSON.
 
+use std::sync::OnceLock;
+
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::MalformedError;
-use crate::json;
+use crate::error::{MalformedError, Segment};
+use crate::json::{self, Kind, Raw, Text};
 use crate::time::UnixTime;
 
 /// The `aud` claim: one audience or a non-empty list of them (RFC 7519 §4.1.3).
@@ -36,40 +38,72 @@ impl Audience {
 ///
 /// A registered claim of the wrong type is an error when the token is parsed, never treated
 /// as absent: `"exp": "1700000000"` or `"exp": null` makes the token malformed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Claims {
-    iss: Option<String>,
-    sub: Option<String>,
+    iss: Option<Text>,
+    sub: Option<Text>,
     aud: Option<Audience>,
     exp: Option<UnixTime>,
     nbf: Option<UnixTime>,
     iat: Option<UnixTime>,
-    jti: Option<String>,
-    members: Map<String, Value>,
+    jti: Option<Text>,
+    json: String,
+    /// The JSON map view, built on first use.
+    members: OnceLock<Map<String, Value>>,
+}
+
+/// The registered claims as found by the scan, before their types are checked.
+#[derive(Default)]
+struct Found<'a> {
+    iss: Option<Raw<'a>>,
+    sub: Option<Raw<'a>>,
+    aud: Option<Raw<'a>>,
+    exp: Option<Raw<'a>>,
+    nbf: Option<Raw<'a>>,
+    iat: Option<Raw<'a>>,
+    jti: Option<Raw<'a>>,
 }
 
 impl Claims {
-    pub(crate) fn from_object(members: Map<String, Value>) -> Result<Self, MalformedError> {
+    /// Reads `json` (UTF-8 without a byte order mark) strictly: first the JSON rules of
+    /// [`crate::json`], then the types of the registered claims.
+    pub(crate) fn parse(json: String) -> Result<Self, MalformedError> {
+        let mut found = Found::default();
+        json::scan_object(&json, |name, value| {
+            let slot = match name {
+                "iss" => &mut found.iss,
+                "sub" => &mut found.sub,
+                "aud" => &mut found.aud,
+                "exp" => &mut found.exp,
+                "nbf" => &mut found.nbf,
+                "iat" => &mut found.iat,
+                "jti" => &mut found.jti,
+                _ => return,
+            };
+            *slot = Some(value);
+        })
+        .map_err(|fault| fault.in_segment(Segment::Payload))?;
         Ok(Self {
-            iss: string(&members, "iss")?,
-            sub: string(&members, "sub")?,
-            aud: audience(&members)?,
-            exp: numeric_date(&members, "exp")?,
-            nbf: numeric_date(&members, "nbf")?,
-            iat: numeric_date(&members, "iat")?,
-            jti: string(&members, "jti")?,
-            members,
+            iss: string(&json, found.iss, "iss")?,
+            sub: string(&json, found.sub, "sub")?,
+            aud: audience(found.aud)?,
+            exp: numeric_date(found.exp, "exp")?,
+            nbf: numeric_date(found.nbf, "nbf")?,
+            iat: numeric_date(found.iat, "iat")?,
+            jti: string(&json, found.jti, "jti")?,
+            json,
+            members: OnceLock::new(),
         })
     }
 
     /// `iss`: who issued the token.
     pub fn iss(&self) -> Option<&str> {
-        self.iss.as_deref()
+        self.iss.as_ref().map(|t| t.get(&self.json))
     }
 
     /// `sub`: whom the token is about.
     pub fn sub(&self) -> Option<&str> {
-        self.sub.as_deref()
+        self.sub.as_ref().map(|t| t.get(&self.json))
     }
 
     /// `aud`: for whom the token is intended.
@@ -94,17 +128,39 @@ impl Claims {
 
     /// `jti`: the token's unique identifier.
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.jti.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// Whether the claims set has a member called `name` (of any value).
+    pub fn contains(&self, name: &str) -> bool {
+        match name {
+            "iss" => self.iss.is_some(),
+            "sub" => self.sub.is_some(),
+            "aud" => self.aud.is_some(),
+            "exp" => self.exp.is_some(),
+            "nbf" => self.nbf.is_some(),
+            "iat" => self.iat.is_some(),
+            "jti" => self.jti.is_some(),
+            _ => match self.members.get() {
+                Some(members) => members.contains_key(name),
+                None => json::has_member(&self.json, name),
+            },
+        }
     }
 
     /// Any claim, registered or not, as JSON.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.members.get(name)
+        self.members().get(name)
     }
 
-    /// Every claim, as a JSON map (the map view).
+    /// Every claim, as a JSON map (built on first use).
     pub fn members(&self) -> &Map<String, Value> {
-        &self.members
+        self.members.get_or_init(|| json::to_map(&self.json))
+    }
+
+    /// The claims set's JSON text exactly as decoded (valid and duplicate-free).
+    pub fn json(&self) -> &str {
+        &self.json
     }
 
     /// The whole claims set as your own `serde` type, e.g. a struct with `roles: Vec<String>`.
@@ -121,70 +177,83 @@ impl Claims {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(MapRef(&self.members))
+        // The text has no duplicate members, so serde_json reads what the scan read.
+        serde_json::from_str(&self.json)
     }
 }
 
-/// Deserializes a borrowed map without cloning it into a `Value` first.
-struct MapRef<'a>(&'a Map<String, Value>);
-
-impl<'de> serde::Deserializer<'de> for MapRef<'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        serde::Deserializer::deserialize_any(
-            serde::de::value::MapDeserializer::new(self.0.iter().map(|(k, v)| (k.as_str(), v))),
-            visitor,
-        )
+impl PartialEq for Claims {
+    /// Claims sets are equal when their JSON texts are.
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
     }
+}
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
+impl core::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Claims")
+            .field("iss", &self.iss())
+            .field("sub", &self.sub())
+            .field("aud", &self.aud)
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("jti", &self.jti())
+            .field("json", &self.json)
+            .finish()
     }
 }
 
 fn string(
-    members: &Map<String, Value>,
+    json: &str,
+    value: Option<Raw<'_>>,
     name: &'static str,
-) -> Result<Option<String>, MalformedError> {
-    json::optional_string(members, name, |name| MalformedError::ClaimInvalid { name })
+) -> Result<Option<Text>, MalformedError> {
+    value
+        .map(|value| {
+            value
+                .text(json)
+                .ok_or(MalformedError::ClaimInvalid { name })
+        })
+        .transpose()
 }
 
-fn audience(members: &Map<String, Value>) -> Result<Option<Audience>, MalformedError> {
-    let invalid = MalformedError::ClaimInvalid { name: "aud" };
-    match members.get("aud") {
-        None => Ok(None),
-        Some(Value::String(one)) => Ok(Some(Audience::One(one.clone()))),
-        Some(Value::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_owned).ok_or(invalid.clone()))
-            .collect::<Result<_, _>>()
-            .map(|many| Some(Audience::Many(many))),
-        Some(_) => Err(invalid),
+fn audience(value: Option<Raw<'_>>) -> Result<Option<Audience>, MalformedError> {
+    let invalid = || MalformedError::ClaimInvalid { name: "aud" };
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if let Some(one) = value.as_str() {
+        return Ok(Some(Audience::One(one.into_owned())));
     }
+    let items = value.items().ok_or_else(invalid)?;
+    if items.is_empty() {
+        return Err(invalid());
+    }
+    items
+        .into_iter()
+        .map(|item| item.as_str().map(|s| s.into_owned()).ok_or_else(invalid))
+        .collect::<Result<_, _>>()
+        .map(|many| Some(Audience::Many(many)))
 }
 
+/// A NumericDate (RFC 7519 §2): a JSON number of seconds within `0..=253402300799`.
 fn numeric_date(
-    members: &Map<String, Value>,
+    value: Option<Raw<'_>>,
     name: &'static str,
 ) -> Result<Option<UnixTime>, MalformedError> {
-    match members.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => {
-            let secs = match (n.as_u64(), n.as_f64()) {
-                (Some(whole), _) => UnixTime::from_secs(i64::try_from(whole).unwrap_or(i64::MAX)),
-                (None, Some(float)) => UnixTime::from_secs_f64(float),
-                (None, None) => None,
-            };
-            secs.map(Some).ok_or(MalformedError::ClaimInvalid { name })
-        }
-        Some(_) => Err(MalformedError::ClaimInvalid { name }),
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.kind != Kind::Number {
+        return Err(MalformedError::ClaimInvalid { name });
     }
+    let text = value.text;
+    let secs = match text.parse::<u64>() {
+        Ok(whole) => UnixTime::from_secs(i64::try_from(whole).unwrap_or(i64::MAX)),
+        Err(_) => UnixTime::from_secs_f64(json::Decimal::read(text).to_f64()),
+    };
+    secs.map(Some).ok_or(MalformedError::ClaimInvalid { name })
 }
 
 #[cfg(test)]
@@ -194,7 +263,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn claims(json: &str) -> Result<Claims, MalformedError> {
-        Claims::from_object(serde_json::from_str(json).unwrap())
+        Claims::parse(json.to_owned())
     }
 
     fn invalid(json: &str) -> &'static str {

@@ -15,8 +15,6 @@ use crate::time::UnixTime;
 pub struct UnverifiedToken {
     header: Header,
     claims: Claims,
-    header_json: String,
-    claims_json: String,
 }
 
 /// Decodes a token with the same strict parser the verifier uses, **verifying nothing**.
@@ -35,13 +33,9 @@ pub fn decode_unverified(
     options: &ParseOptions,
 ) -> Result<UnverifiedToken, MalformedError> {
     let jws = parse::parse_jws(token, options)?;
-    let claims_json = parse::utf8_string(jws.payload, crate::Segment::Payload)?;
-    let claims = parse::parse_claims_text(&claims_json)?;
     Ok(UnverifiedToken {
+        claims: parse::parse_claims(jws.payload)?,
         header: jws.header,
-        claims,
-        header_json: jws.header_json,
-        claims_json,
     })
 }
 
@@ -58,12 +52,12 @@ impl UnverifiedToken {
 
     /// The header's JSON text exactly as decoded (valid, duplicate-free JSON), unverified.
     pub fn header_json(&self) -> &str {
-        &self.header_json
+        self.header.json()
     }
 
     /// The claims' JSON text exactly as decoded (valid, duplicate-free JSON), unverified.
     pub fn claims_json(&self) -> &str {
-        &self.claims_json
+        self.claims.json()
     }
 
     /// Splits into header and claims, unverified.

@@ -1,48 +1,73 @@
 //! The JOSE header of a compact JWS (RFC 7515 §4), read strictly.
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::error::MalformedError;
-use crate::json;
+use crate::error::{MalformedError, Segment};
+use crate::json::{self, Raw, Text};
 
 /// Header parameters that carry or point at a key. A verifier that trusted them would let
 /// the token choose its own key (RFC 8725 §3.10), so their presence is refused.
 const KEY_CARRYING: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
 
 /// The JOSE header of a token, after the strict checks of [`crate::parse`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Header {
-    alg: String,
-    typ: Option<String>,
-    cty: Option<String>,
-    kid: Option<String>,
-    members: Map<String, Value>,
+    alg: Text,
+    typ: Option<Text>,
+    cty: Option<Text>,
+    kid: Option<Text>,
+    json: String,
+    /// The JSON map view, built on first use.
+    members: OnceLock<Map<String, Value>>,
 }
 
 impl Header {
-    pub(crate) fn from_object(members: Map<String, Value>) -> Result<Self, MalformedError> {
-        let alg = match members.get("alg") {
+    /// Reads `json` (UTF-8 without a byte order mark) strictly: first the JSON rules of
+    /// [`crate::json`], then the header rules in a fixed order.
+    pub(crate) fn parse(json: String) -> Result<Self, MalformedError> {
+        let mut alg = None;
+        let (mut typ, mut cty, mut kid) = (None, None, None);
+        let (mut crit, mut b64) = (false, false);
+        let mut key_carrying = [false; KEY_CARRYING.len()];
+        json::scan_object(&json, |name, value| match name {
+            "alg" => alg = Some(value),
+            "typ" => typ = Some(value),
+            "cty" => cty = Some(value),
+            "kid" => kid = Some(value),
+            "crit" => crit = true,
+            "b64" => b64 = true,
+            _ => {
+                if let Some(i) = KEY_CARRYING.iter().position(|k| *k == name) {
+                    key_carrying[i] = true;
+                }
+            }
+        })
+        .map_err(|fault| fault.in_segment(Segment::Header))?;
+
+        let alg = match alg {
             None => return Err(MalformedError::AlgorithmMissing),
-            Some(Value::String(alg)) => alg.clone(),
-            Some(_) => return Err(MalformedError::HeaderParameterInvalid { name: "alg" }),
+            Some(value) => string(&json, value, "alg")?,
         };
-        if members.contains_key("crit") {
+        if crit {
             return Err(MalformedError::CriticalHeaderUnsupported);
         }
-        if members.contains_key("b64") {
+        if b64 {
             return Err(MalformedError::UnencodedPayloadUnsupported);
         }
-        if let Some(name) = KEY_CARRYING
-            .into_iter()
-            .find(|name| members.contains_key(*name))
-        {
+        if let Some(i) = key_carrying.iter().position(|present| *present) {
+            let name = KEY_CARRYING[i];
             return Err(MalformedError::EmbeddedKeyUnsupported { name });
         }
-        let typ = optional_string(&members, "typ")?;
-        let cty = optional_string(&members, "cty")?;
-        let kid = optional_string(&members, "kid")?;
-        if cty.as_deref().is_some_and(|cty| media_type_eq(cty, "JWT")) {
+        let typ = typ.map(|v| string(&json, v, "typ")).transpose()?;
+        let cty = cty.map(|v| string(&json, v, "cty")).transpose()?;
+        let kid = kid.map(|v| string(&json, v, "kid")).transpose()?;
+        if cty
+            .as_ref()
+            .is_some_and(|cty| media_type_eq(cty.get(&json), "JWT"))
+        {
             return Err(MalformedError::NestedJwtUnsupported);
         }
         Ok(Self {
@@ -50,48 +75,71 @@ impl Header {
             typ,
             cty,
             kid,
-            members,
+            json,
+            members: OnceLock::new(),
         })
     }
 
     /// The `alg` parameter exactly as the token states it (it may name no supported algorithm).
     pub fn alg(&self) -> &str {
-        &self.alg
+        self.alg.get(&self.json)
     }
 
     /// The `alg` parameter as a supported [`Algorithm`], or `None` (e.g. for `none`).
     pub fn algorithm(&self) -> Option<Algorithm> {
-        self.alg.parse().ok()
+        self.alg().parse().ok()
     }
 
     /// The `typ` parameter: the media type of the whole token (RFC 7515 §4.1.9).
     pub fn typ(&self) -> Option<&str> {
-        self.typ.as_deref()
+        self.typ.as_ref().map(|t| t.get(&self.json))
     }
 
     /// The `cty` parameter: the media type of the payload (RFC 7515 §4.1.10).
     pub fn cty(&self) -> Option<&str> {
-        self.cty.as_deref()
+        self.cty.as_ref().map(|t| t.get(&self.json))
     }
 
     /// The `kid` parameter: a hint naming one of the verifier's configured keys.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        self.kid.as_ref().map(|t| t.get(&self.json))
     }
 
-    /// Every header parameter, as JSON.
+    /// The header's JSON text exactly as decoded (valid and duplicate-free).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// Every header parameter, as JSON (built on first use).
     pub fn members(&self) -> &Map<String, Value> {
-        &self.members
+        self.members.get_or_init(|| json::to_map(&self.json))
     }
 }
 
-fn optional_string(
-    members: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, MalformedError> {
-    json::optional_string(members, name, |name| {
-        MalformedError::HeaderParameterInvalid { name }
-    })
+impl PartialEq for Header {
+    /// Headers are equal when their JSON texts are.
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
+    }
+}
+
+impl core::fmt::Debug for Header {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Header")
+            .field("alg", &self.alg())
+            .field("typ", &self.typ())
+            .field("cty", &self.cty())
+            .field("kid", &self.kid())
+            .field("json", &self.json)
+            .finish()
+    }
+}
+
+/// A header parameter that must be a string.
+fn string(json: &str, value: Raw<'_>, name: &'static str) -> Result<Text, MalformedError> {
+    value
+        .text(json)
+        .ok_or(MalformedError::HeaderParameterInvalid { name })
 }
 
 /// Compares two `typ`/`cty` media types as RFC 7515 §4.1.9 asks: case-insensitively, with an
@@ -117,8 +165,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn header(json: &str) -> Result<Header, &'static str> {
-        let map = serde_json::from_str(json).unwrap();
-        Header::from_object(map).map_err(|e| e.code())
+        Header::parse(json.to_owned()).map_err(|e| e.code())
     }
 
     #[test]
@@ -129,6 +176,11 @@ mod tests {
         assert_eq!(h.typ(), Some("at+jwt"));
         assert_eq!(h.kid(), Some("k1"));
         assert_eq!(h.members().len(), 4);
+        assert_eq!(h.members()["x"], 1);
+        assert_eq!(
+            h.json(),
+            r#"{"alg":"HS256","typ":"at+jwt","kid":"k1","x":1}"#
+        );
         assert_eq!(header(r#"{"alg":"none"}"#).unwrap().algorithm(), None);
     }
 

@@ -1,19 +1,23 @@
-//! Strict JSON objects: no duplicate member names, bounded nesting.
+//! Strict JSON objects (RFC 8259): no duplicate member names, bounded nesting, finite numbers.
 //!
 //! serde_json keeps the last of duplicate members; two parsers that disagree on which one
 //! wins read two different tokens from the same bytes. jwtkit rejects duplicates outright
 //! (RFC 7515 §5.2 permits it, RFC 8725 §3.12 recommends strictness).
+//!
+//! One pass over the text validates all of it and hands the top-level members to the caller
+//! as borrowed [`Raw`] values: no tree is built, nothing is copied unless a name or string
+//! has escapes. Callers read the few members they need from the raw values afterwards.
 
-use core::cell::Cell;
-use core::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use crate::error::{MalformedError, Segment};
 
 /// Maximum nesting depth of the header and the claims (the object itself is depth 1).
 pub const MAX_DEPTH: usize = 16;
+
+/// Objects with more members than this detect duplicates with a set instead of a scan.
+const LINEAR_NAMES: usize = 16;
 
 /// Why a text is not a strict JSON object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,129 +43,572 @@ impl Fault {
     }
 }
 
-/// Parses `text` as a JSON object, strictly.
-pub(crate) fn parse_object(text: &str) -> Result<Map<String, Value>, Fault> {
-    let fault = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = StrictValue {
-        depth: 1,
-        fault: &fault,
-    }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|()| v));
-    match (value, fault.get()) {
-        (Ok(Value::Object(map)), _) => Ok(map),
-        (Ok(_), _) => Err(Fault::NotAnObject),
-        (Err(_), Some(fault)) => Err(fault),
-        (Err(_), None) => Err(Fault::Invalid),
-    }
+/// What a [`Raw`] value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Null,
+    True,
+    False,
+    /// Valid JSON, finite as an `f64`.
+    Number,
+    /// The text is between the quotes, escapes still encoded (and valid).
+    String,
+    /// The text includes the brackets.
+    Array,
+    /// The text includes the braces.
+    Object,
 }
 
-/// The string member `name`, `None` when absent, `invalid(name)` when not a string.
-pub(crate) fn optional_string<E>(
-    members: &Map<String, Value>,
-    name: &'static str,
-    invalid: impl Fn(&'static str) -> E,
-) -> Result<Option<String>, E> {
-    match members.get(name) {
-        None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(invalid(name)),
+/// A value inside validated JSON text, borrowed from it (a plain pair, cheap to return).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Raw<'a> {
+    pub(crate) kind: Kind,
+    pub(crate) text: &'a str,
+}
+
+impl<'a> Raw<'a> {
+    const fn new(kind: Kind, text: &'a str) -> Self {
+        Self { kind, text }
     }
-}
 
-struct StrictValue<'a> {
-    depth: usize,
-    fault: &'a Cell<Option<Fault>>,
-}
+    /// The decoded string, when this is a string.
+    pub(crate) fn as_str(self) -> Option<Cow<'a, str>> {
+        (self.kind == Kind::String).then(|| unescape(self.text))
+    }
 
-impl StrictValue<'_> {
-    fn fail<E: de::Error>(&self, fault: Fault) -> E {
-        self.fault.set(Some(fault));
-        E::custom(match fault {
-            Fault::Duplicate => "duplicate member",
-            _ => "nesting too deep",
+    /// The string as a [`Text`] of `json`, the validated text this value was read from.
+    pub(crate) fn text(self, json: &str) -> Option<Text> {
+        if self.kind != Kind::String {
+            return None;
+        }
+        let raw = self.text;
+        Some(if raw.contains('\\') {
+            Text::Decoded(unescape(raw).into())
+        } else {
+            // `raw` borrows from `json`: its offset is the difference of the addresses.
+            let start = (raw.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
+            Text::Span(start..start + raw.len())
         })
     }
 
-    fn nested(&self) -> StrictValue<'_> {
-        StrictValue {
-            depth: self.depth + 1,
-            fault: self.fault,
+    /// Each element of an array, in order; `None` when this is not an array.
+    pub(crate) fn items(self) -> Option<Vec<Raw<'a>>> {
+        if self.kind != Kind::Array {
+            return None;
         }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for StrictValue<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StrictValue<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("non-finite number"))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if self.depth > MAX_DEPTH {
-            return Err(self.fail(Fault::TooDeep));
-        }
+        let mut parser = Parser::new(self.text);
+        parser.pos = 1;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(self.nested())? {
-            items.push(item);
+        parser.skip_ws();
+        if parser.peek() == Some(b']') {
+            return Some(items);
         }
-        Ok(Value::Array(items))
+        loop {
+            // Already validated: neither depth nor syntax can fail here.
+            items.push(parser.value(1).ok()?);
+            parser.skip_ws();
+            match parser.next() {
+                Some(b',') => parser.skip_ws(),
+                _ => return Some(items),
+            }
+        }
+    }
+}
+
+/// A string member of a validated JSON text, kept without copying: where it is in the text,
+/// or its decoded value when it had escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    Span(core::ops::Range<usize>),
+    Decoded(Box<str>),
+}
+
+impl Text {
+    /// The string, given the JSON text it was read from.
+    pub(crate) fn get<'t>(&'t self, json: &'t str) -> &'t str {
+        match self {
+            Self::Span(range) => json.get(range.clone()).unwrap_or_default(),
+            Self::Decoded(text) => text,
+        }
+    }
+}
+
+/// Validates `text` as one strict JSON object, calling `member` with each top-level member's
+/// name (escapes decoded) and value, in order. `member` is only told; the verdict on the
+/// whole text comes first, so callers apply their own rules after this returns `Ok`.
+pub(crate) fn scan_object<'a>(
+    text: &'a str,
+    mut member: impl FnMut(&str, Raw<'a>),
+) -> Result<(), Fault> {
+    let mut parser = Parser::new(text);
+    parser.skip_ws();
+    if parser.peek() == Some(b'{') {
+        parser.pos += 1;
+        parser.object_body(1, &mut member)?;
+    } else {
+        parser.value(1)?;
+        parser.skip_ws();
+        return Err(if parser.pos == text.len() {
+            Fault::NotAnObject
+        } else {
+            Fault::Invalid
+        });
+    }
+    parser.skip_ws();
+    if parser.pos == text.len() {
+        Ok(())
+    } else {
+        Err(Fault::Invalid)
+    }
+}
+
+/// Whether `text` (already validated) has a top-level member called `name`.
+pub(crate) fn has_member(text: &str, name: &str) -> bool {
+    let mut found = false;
+    let _ = scan_object(text, |n, _| found |= n == name);
+    found
+}
+
+/// The JSON map view of object text that passed [`scan_object`].
+pub(crate) fn to_map(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    // scan_object accepts a subset of what serde_json accepts, and no duplicates, so the map
+    // has exactly the members the scan saw.
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The member names of one object, for duplicate detection: the first few on the stack as
+/// written, then (or as soon as one has escapes) decoded in a set.
+struct Names<'a> {
+    few: [&'a str; LINEAR_NAMES],
+    len: usize,
+    many: Option<BTreeSet<Cow<'a, str>>>,
+}
+
+impl<'a> Names<'a> {
+    fn new() -> Self {
+        Self {
+            few: [""; LINEAR_NAMES],
+            len: 0,
+            many: None,
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        if self.depth > MAX_DEPTH {
-            return Err(self.fail(Fault::TooDeep));
-        }
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                return Err(self.fail(Fault::Duplicate));
+    /// Adds the name written as `raw`; `false` when it was already there.
+    fn insert(&mut self, raw: &'a str) -> bool {
+        if self.many.is_none() {
+            if self.len < LINEAR_NAMES && !raw.contains('\\') {
+                if self.few[..self.len].contains(&raw) {
+                    return false;
+                }
+                self.few[self.len] = raw;
+                self.len += 1;
+                return true;
             }
-            let value = access.next_value_seed(self.nested())?;
-            map.insert(key, value);
+            self.many = Some(
+                self.few[..self.len]
+                    .iter()
+                    .map(|n| Cow::Borrowed(*n))
+                    .collect(),
+            );
         }
-        Ok(Value::Object(map))
+        self.many
+            .as_mut()
+            .is_some_and(|set| set.insert(unescape(raw)))
     }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, pos: 0 }
+    }
+
+    /// The text from `start` to the cursor (always on character boundaries here; `get`
+    /// keeps the panic machinery out of the wasm build).
+    fn slice(&self, start: usize) -> &'a str {
+        self.text.get(start..self.pos).unwrap_or_default()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), Fault> {
+        if self.next() == Some(byte) {
+            Ok(())
+        } else {
+            Err(Fault::Invalid)
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Result<&'a str, Fault> {
+        if self.text.as_bytes()[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(self.slice(self.pos - word.len()))
+        } else {
+            Err(Fault::Invalid)
+        }
+    }
+
+    /// One value starting at the cursor (after whitespace), at nesting `depth`.
+    fn value(&mut self, depth: usize) -> Result<Raw<'a>, Fault> {
+        self.skip_ws();
+        let start = self.pos;
+        match self.peek().ok_or(Fault::Invalid)? {
+            b'{' => {
+                if depth > MAX_DEPTH {
+                    return Err(Fault::TooDeep);
+                }
+                self.pos += 1;
+                self.object_body(depth, &mut |_, _| {})?;
+                Ok(Raw::new(Kind::Object, self.slice(start)))
+            }
+            b'[' => {
+                if depth > MAX_DEPTH {
+                    return Err(Fault::TooDeep);
+                }
+                self.pos += 1;
+                self.array_body(depth)?;
+                Ok(Raw::new(Kind::Array, self.slice(start)))
+            }
+            b'"' => self.string().map(|s| Raw::new(Kind::String, s)),
+            b't' => self.literal("true").map(|w| Raw::new(Kind::True, w)),
+            b'f' => self.literal("false").map(|w| Raw::new(Kind::False, w)),
+            b'n' => self.literal("null").map(|w| Raw::new(Kind::Null, w)),
+            b'-' | b'0'..=b'9' => self.number().map(|n| Raw::new(Kind::Number, n)),
+            _ => Err(Fault::Invalid),
+        }
+    }
+
+    /// The members of an object whose `{` was consumed, through its `}`.
+    fn object_body(
+        &mut self,
+        depth: usize,
+        member: &mut dyn FnMut(&str, Raw<'a>),
+    ) -> Result<(), Fault> {
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut names = Names::new();
+        loop {
+            self.skip_ws();
+            let name = self.string()?;
+            if !names.insert(name) {
+                return Err(Fault::Duplicate);
+            }
+            self.skip_ws();
+            self.expect(b':')?;
+            let value = self.value(depth + 1)?;
+            member(&unescape(name), value);
+            self.skip_ws();
+            match self.next() {
+                Some(b',') => {}
+                Some(b'}') => return Ok(()),
+                _ => return Err(Fault::Invalid),
+            }
+        }
+    }
+
+    /// The elements of an array whose `[` was consumed, through its `]`.
+    fn array_body(&mut self, depth: usize) -> Result<(), Fault> {
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            self.skip_ws();
+            match self.next() {
+                Some(b',') => {}
+                Some(b']') => return Ok(()),
+                _ => return Err(Fault::Invalid),
+            }
+        }
+    }
+
+    /// A string at the cursor; returns its raw text between the quotes.
+    fn string(&mut self) -> Result<&'a str, Fault> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        loop {
+            let b = *bytes.get(self.pos).ok_or(Fault::Invalid)?;
+            self.pos += 1;
+            match b {
+                b'"' => return Ok(self.text.get(start..self.pos - 1).unwrap_or_default()),
+                b'\\' => self.escape()?,
+                0x00..=0x1f => return Err(Fault::Invalid),
+                _ => {}
+            }
+        }
+    }
+
+    /// One escape after its backslash. A `\u` high surrogate must be followed by a `\u` low
+    /// surrogate; lone surrogates are not Unicode text.
+    fn escape(&mut self) -> Result<(), Fault> {
+        match self.next() {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(()),
+            Some(b'u') => match self.hex4()? {
+                0xD800..=0xDBFF => {
+                    self.literal("\\u")?;
+                    match self.hex4()? {
+                        0xDC00..=0xDFFF => Ok(()),
+                        _ => Err(Fault::Invalid),
+                    }
+                }
+                0xDC00..=0xDFFF => Err(Fault::Invalid),
+                _ => Ok(()),
+            },
+            _ => Err(Fault::Invalid),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Fault> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .ok_or(Fault::Invalid)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Fault::Invalid);
+        }
+        self.pos += 4;
+        u32::from_str_radix(digits, 16).map_err(|_| Fault::Invalid)
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, finite as an `f64`.
+    fn number(&mut self) -> Result<&'a str, Fault> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.next() {
+            Some(b'0') => {}
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Fault::Invalid),
+        }
+        let integer_len = self.pos - start;
+        let mut plain = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+            plain = false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+            plain = false;
+        }
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        // Integers of up to 19 characters are finite; anything else is checked.
+        let finite = (plain && integer_len <= 19) || Decimal::read(text).is_finite();
+        if !finite {
+            return Err(Fault::Invalid);
+        }
+        Ok(text)
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Fault> {
+        let start = self.pos;
+        self.digits();
+        if self.pos == start {
+            Err(Fault::Invalid)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A JSON number as significant decimal digits and a power of ten:
+/// `0.digits × 10^exponent`, with `digits` free of leading and trailing zeros.
+pub(crate) struct Decimal<'a> {
+    negative: bool,
+    /// The integer and fraction digits, in order (leading/trailing zeros still in).
+    integer: &'a str,
+    fraction: &'a str,
+    exponent: i64,
+}
+
+/// `f64::MAX` plus half a unit in the last place, as significant digits: a decimal at or
+/// above it rounds to infinity (a tie goes to the even neighbour, which is infinity).
+const OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+impl<'a> Decimal<'a> {
+    /// Reads a number that already matched the JSON grammar.
+    pub(crate) fn read(text: &'a str) -> Self {
+        let (negative, text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(at) => (&text[..at], text[at + 1..].trim_start_matches('+')),
+            None => (text, "0"),
+        };
+        // A huge exponent saturates; the digits cannot bring it back into range.
+        let exponent = exponent
+            .parse::<i64>()
+            .unwrap_or(if exponent.starts_with('-') {
+                i64::MIN / 2
+            } else {
+                i64::MAX / 2
+            });
+        let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        Self {
+            negative,
+            integer,
+            fraction,
+            exponent,
+        }
+    }
+
+    /// The significant digits (no leading zeros) and the exponent of the first of them
+    /// (value = d.ddd × 10^exp); `None` for zero.
+    fn significant(&self) -> Option<(impl Iterator<Item = u8> + '_, i64)> {
+        let int = self.integer.trim_start_matches('0');
+        if !int.is_empty() {
+            let digits = int.bytes().chain(self.fraction.bytes());
+            return Some((digits, self.exponent.saturating_add(int.len() as i64 - 1)));
+        }
+        let frac = self.fraction.trim_start_matches('0');
+        if frac.is_empty() {
+            return None;
+        }
+        let lead = (self.fraction.len() - frac.len()) as i64;
+        Some((
+            frac.bytes().chain("".bytes()),
+            self.exponent.saturating_sub(lead + 1),
+        ))
+    }
+
+    /// Whether the number is finite as an `f64` (underflow to zero is finite).
+    pub(crate) fn is_finite(&self) -> bool {
+        let Some((digits, exp)) = self.significant() else {
+            return true;
+        };
+        match exp.cmp(&308) {
+            core::cmp::Ordering::Less => true,
+            core::cmp::Ordering::Greater => false,
+            // Compare digit by digit with the overflow threshold, missing digits as zeros.
+            core::cmp::Ordering::Equal => {
+                let mut digits = digits;
+                for limit in OVERFLOW_DIGITS.bytes() {
+                    match digits.next().unwrap_or(b'0').cmp(&limit) {
+                        core::cmp::Ordering::Less => return true,
+                        core::cmp::Ordering::Greater => return false,
+                        core::cmp::Ordering::Equal => {}
+                    }
+                }
+                // Equal to the threshold so far: any further non-zero digit is above it;
+                // exactly the threshold rounds to infinity too.
+                false
+            }
+        }
+    }
+
+    /// The value as an `f64`: exact for up to 15 significant digits and powers of ten up to
+    /// 22 (every NumericDate with millisecond precision), else within a few units in the last
+    /// place. Infinite numbers give infinity.
+    pub(crate) fn to_f64(&self) -> f64 {
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let sign = if self.negative { -1.0 } else { 1.0 };
+        if !self.is_finite() {
+            return sign * f64::INFINITY;
+        }
+        // Up to 19 digits into an integer; later digits only scale.
+        let mut mantissa = 0u64;
+        let mut scale = self.exponent.saturating_sub(self.fraction.len() as i64);
+        for digit in self.integer.bytes().chain(self.fraction.bytes()) {
+            if mantissa < 1_000_000_000_000_000_000 {
+                mantissa = mantissa * 10 + u64::from(digit - b'0');
+            } else {
+                scale += 1;
+            }
+        }
+        let mut value = mantissa as f64;
+        while scale != 0 {
+            let step = scale.clamp(-22, 22);
+            let power = POW10[step.unsigned_abs() as usize];
+            value = if step > 0 {
+                value * power
+            } else {
+                value / power
+            };
+            scale -= step;
+            if value == 0.0 || value.is_infinite() {
+                break;
+            }
+        }
+        sign * value
+    }
+}
+
+/// Decodes the escapes of a validated string's raw text.
+fn unescape(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('\\') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at + 1..];
+        let (ch, used) = match escape.as_bytes().first() {
+            Some(b'u') => {
+                let unit = hex(&escape[1..5]);
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = hex(&escape[7..11]);
+                    (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), 11)
+                } else {
+                    (unit, 5)
+                }
+            }
+            Some(b'b') => (0x08, 1),
+            Some(b'f') => (0x0c, 1),
+            Some(b'n') => (0x0a, 1),
+            Some(b'r') => (0x0d, 1),
+            Some(b't') => (0x09, 1),
+            Some(&other) => (u32::from(other), 1),
+            None => (0xFFFD, 0),
+        };
+        out.push(char::from_u32(ch).unwrap_or(char::REPLACEMENT_CHARACTER));
+        rest = &escape[used..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn hex(digits: &str) -> u32 {
+    u32::from_str_radix(digits, 16).unwrap_or(0xFFFD)
 }
 
 #[cfg(test)]
@@ -170,14 +617,66 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn parse(text: &str) -> Result<Map<String, Value>, &'static str> {
-        parse_object(text).map_err(|f| f.in_segment(Segment::Payload).code())
+    fn parse(text: &str) -> Result<usize, &'static str> {
+        let mut count = 0;
+        scan_object(text, |_, _| count += 1)
+            .map(|()| count)
+            .map_err(|f| f.in_segment(Segment::Payload).code())
+    }
+
+    fn members(text: &str) -> Vec<(String, Raw<'_>)> {
+        let mut out = Vec::new();
+        scan_object(text, |name, value| out.push((name.into(), value))).unwrap();
+        out
     }
 
     #[test]
     fn accepts_objects() {
-        let map = parse(r#" {"a": [1, 2.5, "x", null, true, {"b": {}}]} "#).unwrap();
-        assert_eq!(map.len(), 1);
+        assert_eq!(
+            parse(r#" {"a": [1, 2.5, "x", null, true, {"b": {}}]} "#),
+            Ok(1)
+        );
+        assert_eq!(parse("{}"), Ok(0));
+        assert_eq!(parse("\t{ }\r\n"), Ok(0));
+        assert_eq!(parse(r#"{"a":-0,"b":1E+2,"c":0.5e-3,"d":""}"#), Ok(4));
+    }
+
+    #[test]
+    fn reports_top_level_members_raw() {
+        let text = r#"{"s":"a\"b","n":-1.5e3,"t":true,"z":null,"a":[1,"x"],"o":{"k":[]}}"#;
+        assert_eq!(
+            members(text),
+            vec![
+                ("s".into(), Raw::new(Kind::String, r#"a\"b"#)),
+                ("n".into(), Raw::new(Kind::Number, "-1.5e3")),
+                ("t".into(), Raw::new(Kind::True, "true")),
+                ("z".into(), Raw::new(Kind::Null, "null")),
+                ("a".into(), Raw::new(Kind::Array, r#"[1,"x"]"#)),
+                ("o".into(), Raw::new(Kind::Object, r#"{"k":[]}"#)),
+            ]
+        );
+        assert_eq!(
+            Raw::new(Kind::String, r#"a\"b"#).as_str().as_deref(),
+            Some("a\"b")
+        );
+        assert_eq!(
+            Raw::new(Kind::Array, r#"[ 1 , "x" ]"#).items(),
+            Some(vec![
+                Raw::new(Kind::Number, "1"),
+                Raw::new(Kind::String, "x")
+            ])
+        );
+        assert_eq!(Raw::new(Kind::Array, "[ ]").items(), Some(vec![]));
+        assert_eq!(Raw::new(Kind::Null, "null").items(), None);
+    }
+
+    #[test]
+    fn decodes_escapes() {
+        let decoded = |raw| unescape(raw).into_owned();
+        assert_eq!(decoded(r"\u0061\/\\\n\t\b\f\r"), "a/\\\n\t\u{8}\u{c}\r");
+        assert_eq!(decoded(r"x\ud83d\ude00y"), "x\u{1F600}y");
+        assert_eq!(decoded("plain é"), "plain é");
+        assert_eq!(members(r#"{"\u00e9":1}"#)[0].0, "é");
     }
 
     #[test]
@@ -187,23 +686,67 @@ mod tests {
             parse(r#"{"a":{"b":1,"b":1}}"#),
             Err("ERR_JWT_DUPLICATE_MEMBER")
         );
+        assert_eq!(
+            parse(r#"{"a":[{"b":1,"b":1}]}"#),
+            Err("ERR_JWT_DUPLICATE_MEMBER")
+        );
         // Escapes are decoded before comparison: "\u0061" is "a".
         assert_eq!(
             parse(r#"{"a":1,"\u0061":2}"#),
             Err("ERR_JWT_DUPLICATE_MEMBER")
         );
+        // The same in an object large enough to be checked with a set.
+        let many: Vec<String> = (0..100).map(|i| format!("\"m{i}\":{i}")).collect();
+        let text = format!("{{{}}}", many.join(","));
+        assert_eq!(parse(&text), Ok(100));
+        let text = format!("{{{},\"m\\u00357\":0}}", many.join(","));
+        assert_eq!(parse(&text), Err("ERR_JWT_DUPLICATE_MEMBER"));
     }
 
     #[test]
     fn rejects_non_objects_and_bad_json() {
         assert_eq!(parse("[]"), Err("ERR_JWT_NOT_AN_OBJECT"));
         assert_eq!(parse("\"x\""), Err("ERR_JWT_NOT_AN_OBJECT"));
-        assert_eq!(parse("{} x"), Err("ERR_JWT_INVALID_JSON"));
-        assert_eq!(parse(r#"{"a":NaN}"#), Err("ERR_JWT_INVALID_JSON"));
-        assert_eq!(parse(r#"{"a":1e400}"#), Err("ERR_JWT_INVALID_JSON"));
-        assert_eq!(parse(r#"{"a":"\ud800"}"#), Err("ERR_JWT_INVALID_JSON"));
-        assert_eq!(parse(r#"{"a":1,}"#), Err("ERR_JWT_INVALID_JSON"));
-        assert_eq!(parse(""), Err("ERR_JWT_INVALID_JSON"));
+        assert_eq!(parse(" 1 "), Err("ERR_JWT_NOT_AN_OBJECT"));
+        assert_eq!(parse("[] x"), Err("ERR_JWT_INVALID_JSON"));
+        for bad in [
+            "{} x",
+            "{",
+            "}",
+            "",
+            " ",
+            r#"{"a":NaN}"#,
+            r#"{"a":Infinity}"#,
+            r#"{"a":1e400}"#,
+            r#"{"a":-1e400}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\u00g0"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a":1,}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a" 1}"#,
+            r#"{a:1}"#,
+            r#"{'a':1}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":"x}"#,
+            "{\"a\":1}\u{0}",
+        ] {
+            assert_eq!(parse(bad), Err("ERR_JWT_INVALID_JSON"), "{bad}");
+        }
+        // Finite after all: underflow and long integers.
+        assert_eq!(
+            parse(r#"{"a":1e-400,"b":123456789012345678901234567890}"#),
+            Ok(2)
+        );
     }
 
     #[test]
@@ -222,5 +765,77 @@ mod tests {
         assert_eq!(parse(&deep), Err("ERR_JWT_NESTING_TOO_DEEP"));
         let arrays = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(parse(&arrays), Err("ERR_JWT_NESTING_TOO_DEEP"));
+        // Faults are found in reading order: a duplicate name before its too-deep value,
+        // depth before a later syntax error.
+        let duplicate_then_deep = format!("{{\"a\":1,\"a\":{}", "[".repeat(100));
+        assert_eq!(parse(&duplicate_then_deep), Err("ERR_JWT_DUPLICATE_MEMBER"));
+        let unterminated = format!("{{\"a\":{}", "[".repeat(100));
+        assert_eq!(parse(&unterminated), Err("ERR_JWT_NESTING_TOO_DEEP"));
+    }
+
+    #[test]
+    fn numbers_are_finite_exactly_as_f64_parsing_says() {
+        for text in [
+            "0",
+            "-0",
+            "1e308",
+            "1.7976931348623157e308",
+            "-1.7976931348623157e308",
+            "1.79769313486231580793e308",
+            "179769313486231570000e288",
+            "1e-400",
+            "0e99999",
+            "0.0000e400",
+            "1.7976931348623158e308",
+            "1.79769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792e308",
+            "1.79769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791e308",
+            "1.797693134862315807937289714053034150799341327100378269361737789804449682927647509466490179775872070963302864166928879109465555478519404026306574886715058206819089020007083836762738548458177115317644757302700698555713669596228429148198608349364752927190741684443655107043427115596995080930428801779041744977920001e308",
+            "2e308",
+            "1e309",
+            "1e99999999999999999999",
+            "0.1e310",
+            "100e306",
+        ] {
+            assert_eq!(
+                Decimal::read(text).is_finite(),
+                text.parse::<f64>().unwrap().is_finite(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_convert_like_f64_parsing_for_numeric_dates() {
+        for text in [
+            "0",
+            "1",
+            "1700000000",
+            "1700000000.5",
+            "1700000000.125",
+            "1.7e9",
+            "17e8",
+            "170000000000e-2",
+            "0.5",
+            "253402300799",
+            "253402300799.999",
+            "1E3",
+            "-1.5",
+            "1700000000.123",
+            "12345678901234567890123",
+            "1e-5",
+        ] {
+            assert_eq!(
+                Decimal::read(text).to_f64(),
+                text.parse::<f64>().unwrap(),
+                "{text}"
+            );
+        }
+        assert_eq!(Decimal::read("1e400").to_f64(), f64::INFINITY);
+    }
+
+    #[test]
+    fn finds_members_of_validated_text() {
+        assert!(has_member(r#"{"a":{"b":1},"c":2}"#, "c"));
+        assert!(!has_member(r#"{"a":{"b":1},"c":2}"#, "b"));
     }
 }

@@ -9,7 +9,6 @@ use crate::b64;
 use crate::claims::Claims;
 use crate::error::{MalformedError, Segment};
 use crate::header::Header;
-use crate::json;
 
 /// The default cap on a token's length in bytes.
 pub const DEFAULT_MAX_BYTES: usize = 8 * 1024;
@@ -43,12 +42,33 @@ impl Default for ParseOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Jws<'t> {
     pub(crate) header: Header,
-    /// The header's JSON text, exactly as decoded.
-    pub(crate) header_json: String,
     pub(crate) payload: Vec<u8>,
-    pub(crate) signature: Vec<u8>,
+    /// The signature's canonical base64url text, decoded only by a verifier that uses it.
+    pub(crate) signature: &'t [u8],
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers.
     pub(crate) signing_input: &'t [u8],
+}
+
+impl Jws<'_> {
+    /// The decoded signature: into `buffer` when it fits, else into a new vector.
+    #[cfg(feature = "crypto")]
+    pub(crate) fn decode_signature<'b>(
+        &self,
+        buffer: &'b mut [u8],
+        spill: &'b mut Vec<u8>,
+    ) -> &'b [u8] {
+        // Canonical by construction (checked in `parse_jws`), so decoding cannot fail.
+        let len = b64::decoded_len(self.signature.len()).unwrap_or(0);
+        let out = match buffer.get_mut(..len) {
+            Some(out) => out,
+            None => {
+                spill.resize(len, 0);
+                spill.as_mut_slice()
+            }
+        };
+        let _ = b64::decode_into(self.signature, out);
+        out
+    }
 }
 
 /// Parses a compact JWS with any payload (the JWS layer; JWTs add [`parse_claims`]).
@@ -66,68 +86,90 @@ pub(crate) fn parse_jws<'t>(
     if bytes.first() == Some(&b'{') {
         return Err(MalformedError::JsonSerializationUnsupported);
     }
-    let mut segments = [&bytes[..0]; 3];
-    let mut count = 0;
-    for segment in bytes.split(|&b| b == b'.') {
-        if let Some(slot) = segments.get_mut(count) {
-            *slot = segment;
+    // One pass: is every byte in the alphabet or a dot, and where are the dots? Chunks keep
+    // the common case branch-free and vectorised; dots are located only in their chunks.
+    let (mut all_valid, mut dots) = (true, [bytes.len(); 2]);
+    let mut found = 0;
+    for (index, chunk) in bytes.chunks(32).enumerate() {
+        let (invalid, count) = chunk_summary(chunk);
+        all_valid &= invalid == 0;
+        if count > 0 {
+            for (offset, _) in chunk.iter().enumerate().filter(|(_, b)| **b == b'.') {
+                if let Some(slot) = dots.get_mut(found) {
+                    *slot = index * 32 + offset;
+                }
+                found += 1;
+            }
         }
-        count += 1;
     }
-    match count {
-        3 => {}
-        5 => return Err(MalformedError::JweUnsupported),
-        found => return Err(MalformedError::SegmentCount { found }),
+    match found {
+        2 => {}
+        4 => return Err(MalformedError::JweUnsupported),
+        dots => return Err(MalformedError::SegmentCount { found: dots + 1 }),
     }
-    let [header, payload, signature] = segments;
-    for (segment, text) in [
+    let header = &bytes[..dots[0]];
+    let payload = &bytes[dots[0] + 1..dots[1]];
+    let signature = &bytes[dots[1] + 1..];
+    let segments = [
         (Segment::Header, header),
         (Segment::Payload, payload),
         (Segment::Signature, signature),
-    ] {
-        if !b64::is_alphabet(text) {
-            return Err(MalformedError::InvalidCharacter { segment });
+    ];
+    if !all_valid {
+        for (segment, text) in segments {
+            if !text.iter().all(|&b| b64::is_alphabet_byte(b)) {
+                return Err(MalformedError::InvalidCharacter { segment });
+            }
         }
     }
-    let decode =
-        |segment, text| b64::decode(text).ok_or(MalformedError::NonCanonicalBase64 { segment });
-    let header_bytes = decode(Segment::Header, header)?;
-    let payload_bytes = decode(Segment::Payload, payload)?;
-    let signature_bytes = decode(Segment::Signature, signature)?;
-
-    let header_json = utf8_string(header_bytes, Segment::Header)?;
-    let header_map = json::parse_object(&header_json).map_err(|f| f.in_segment(Segment::Header))?;
+    if let Some((segment, _)) = segments
+        .into_iter()
+        .find(|(_, text)| !b64::is_canonical(text))
+    {
+        return Err(MalformedError::NonCanonicalBase64 { segment });
+    }
+    let decode = |text: &[u8]| {
+        let mut out = vec![0; b64::decoded_len(text.len()).unwrap_or(0)];
+        let _ = b64::decode_into(text, &mut out);
+        out
+    };
     Ok(Jws {
-        header: Header::from_object(header_map)?,
-        header_json,
-        payload: payload_bytes,
-        signature: signature_bytes,
+        header: Header::parse(utf8_string(decode(header), Segment::Header)?)?,
+        payload: decode(payload),
+        signature,
         signing_input: &bytes[..header.len() + 1 + payload.len()],
     })
 }
 
-/// Parses a JWS payload as a JWT claims set.
-#[cfg(any(feature = "crypto", test))]
-pub(crate) fn parse_claims(payload: &[u8]) -> Result<Claims, MalformedError> {
-    let text = utf8(payload, Segment::Payload)?;
-    parse_claims_text(text)
-}
-
-/// Parses claims already known to be UTF-8 without a byte order mark.
-pub(crate) fn parse_claims_text(text: &str) -> Result<Claims, MalformedError> {
-    Claims::from_object(json::parse_object(text).map_err(|f| f.in_segment(Segment::Payload))?)
-}
-
-#[cfg(any(feature = "crypto", test))]
-fn utf8(bytes: &[u8], segment: Segment) -> Result<&str, MalformedError> {
-    match core::str::from_utf8(bytes) {
-        Ok(text) if !text.starts_with('\u{feff}') => Ok(text),
-        _ => Err(MalformedError::InvalidUtf8 { segment }),
+/// For up to 32 bytes: non-zero when one is not a token byte, and the number of dots.
+fn chunk_summary(chunk: &[u8]) -> (u8, u8) {
+    let mut full = [b'A'; 32];
+    full[..chunk.len()].copy_from_slice(chunk);
+    let (mut invalid, mut count) = (0u8, 0u8);
+    for b in full {
+        invalid |= u8::from(!is_token_byte(b));
+        count += u8::from(b == b'.');
     }
+    (invalid, count)
+}
+
+/// `[A-Za-z0-9_-]` or the `.` between segments (branch-free, so the loop vectorises).
+fn is_token_byte(b: u8) -> bool {
+    (b.wrapping_sub(b'A') < 26)
+        | ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'-')
+        | (b == b'_')
+        | (b == b'.')
+}
+
+/// Parses a JWS payload as a JWT claims set.
+pub(crate) fn parse_claims(payload: Vec<u8>) -> Result<Claims, MalformedError> {
+    Claims::parse(utf8_string(payload, Segment::Payload)?)
 }
 
 /// Checks UTF-8 without a byte order mark, keeping the bytes as a `String` (validated once).
-pub(crate) fn utf8_string(bytes: Vec<u8>, segment: Segment) -> Result<String, MalformedError> {
+fn utf8_string(bytes: Vec<u8>, segment: Segment) -> Result<String, MalformedError> {
     match String::from_utf8(bytes) {
         Ok(text) if !text.starts_with('\u{feff}') => Ok(text),
         _ => Err(MalformedError::InvalidUtf8 { segment }),
@@ -146,7 +188,7 @@ mod tests {
 
     fn code(token: &str) -> &'static str {
         parse_jws(token, &ParseOptions::default())
-            .and_then(|jws| parse_claims(&jws.payload).map(|_| ()))
+            .and_then(|jws| parse_claims(jws.payload).map(|_| ()))
             .err()
             .map_or("OK", |e| e.code())
     }
@@ -160,7 +202,7 @@ mod tests {
         let t = token(r#"{"alg":"HS256"}"#, r#"{"sub":"a"}"#);
         assert_eq!(code(&t), "OK");
         let jws = parse_jws(&t, &ParseOptions::default()).unwrap();
-        assert_eq!(jws.signature, b"sig");
+        assert_eq!(jws.signature, b"c2ln");
         assert_eq!(jws.signing_input, t.rsplit_once('.').unwrap().0.as_bytes());
     }
 

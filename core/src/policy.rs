@@ -148,7 +148,7 @@ impl Validation {
             (Expect::Value(_), None) => return Err(ClaimsError::Missing { name: "aud".into() }),
             (Expect::Value(_), Some(_)) => return Err(ClaimsError::AudienceMismatch),
         }
-        if let Some(name) = self.required.iter().find(|name| claims.get(name).is_none()) {
+        if let Some(name) = self.required.iter().find(|name| !claims.contains(name)) {
             return Err(ClaimsError::Missing { name: name.clone() });
         }
         Ok(())

@@ -2,11 +2,10 @@
 //! the same parser that will read them, so jwtkit never issues a token it would refuse.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::b64;
 use crate::claims::Claims;
-use crate::error::{Error, KeyError, MalformedError};
+use crate::error::{Error, KeyError, MalformedError, Segment};
 use crate::keys::Key;
 
 /// Signs JWTs with one key, writing `alg` and `kid` (and `typ` when set) in the header.
@@ -14,18 +13,27 @@ use crate::keys::Key;
 pub struct Signer {
     key: Key,
     typ: Option<String>,
+    /// `BASE64URL(header)`, the same for every token this signer makes.
+    encoded_header: String,
 }
 
 impl Signer {
     /// A signer using `key` (which must hold a private key or secret).
     pub fn new(key: Key) -> Self {
-        Self { key, typ: None }
+        let encoded_header = encode_header(&key, None);
+        Self {
+            key,
+            typ: None,
+            encoded_header,
+        }
     }
 
     /// Writes this `typ` header parameter, e.g. `at+jwt` for access tokens (RFC 9068 §2.1).
     #[must_use]
     pub fn typ(mut self, typ: impl Into<String>) -> Self {
-        self.typ = Some(typ.into());
+        let typ = typ.into();
+        self.encoded_header = encode_header(&self.key, Some(&typ));
+        self.typ = Some(typ);
         self
     }
 
@@ -36,31 +44,24 @@ impl Signer {
 
     /// Signs `claims` (any `serde` type that serializes to a JSON object) into a compact JWT.
     pub fn sign<C: Serialize + ?Sized>(&self, claims: &C) -> Result<String, Error> {
-        let invalid = || {
+        let payload = serde_json::to_vec(claims).map_err(|_| {
             Error::Malformed(MalformedError::NotAnObject {
-                segment: crate::Segment::Payload,
+                segment: Segment::Payload,
             })
-        };
-        let Value::Object(map) = serde_json::to_value(claims).map_err(|_| invalid())? else {
-            return Err(invalid());
-        };
-        // Refuse registered claims of the wrong type now, rather than issue a token that
-        // every strict verifier refuses later.
-        let payload = serde_json::to_vec(&map).map_err(|_| invalid())?;
-        Claims::from_object(map)?;
+        })?;
+        // Refuse what the strict parser would refuse (not an object, duplicate members from
+        // `#[serde(flatten)]`, registered claims of the wrong type) now, rather than issue a
+        // token that every strict verifier refuses later.
+        let payload = String::from_utf8(payload).unwrap_or_default();
+        let claims = Claims::parse(payload)?;
+        let payload = claims.json();
 
-        let mut header = Map::new();
-        header.insert("alg".into(), self.key.algorithm().as_str().into());
-        if let Some(typ) = &self.typ {
-            header.insert("typ".into(), typ.as_str().into());
-        }
-        header.insert("kid".into(), self.key.kid().into());
-        let header = serde_json::to_vec(&header).map_err(|_| invalid())?;
-
-        let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 100);
-        b64::encode_into(&header, &mut token);
+        let mut token = String::with_capacity(
+            self.encoded_header.len() + payload.len().div_ceil(3) * 4 + 2 + 700,
+        );
+        token.push_str(&self.encoded_header);
         token.push('.');
-        b64::encode_into(&payload, &mut token);
+        b64::encode_into(payload.as_bytes(), &mut token);
         let signature = self
             .key
             .sign(token.as_bytes())
@@ -69,4 +70,15 @@ impl Signer {
         b64::encode_into(&signature, &mut token);
         Ok(token)
     }
+}
+
+/// `BASE64URL({"alg":…,"typ":…,"kid":…})`.
+fn encode_header(key: &Key, typ: Option<&str>) -> String {
+    let mut header = serde_json::Map::new();
+    header.insert("alg".into(), key.algorithm().as_str().into());
+    if let Some(typ) = typ {
+        header.insert("typ".into(), typ.into());
+    }
+    header.insert("kid".into(), key.kid().into());
+    b64::encode(&serde_json::to_vec(&header).unwrap_or_default())
 }

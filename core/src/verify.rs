@@ -92,7 +92,7 @@ impl Verifier {
     /// then the claims against the policy.
     pub fn verify(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, Error> {
         let jws = self.verify_jws(token)?;
-        let claims = parse::parse_claims(&jws.payload)?;
+        let claims = parse::parse_claims(jws.payload)?;
         self.policy.validate(&jws.header, &claims, now)?;
         Ok(VerifiedToken {
             header: jws.header,
@@ -122,7 +122,12 @@ fn verify_signature(
         return Err(SignatureError::AlgorithmNotAllowed.into());
     }
     let key = keys.select(alg, jws.header.kid())?;
-    key.verify(jws.signing_input, &jws.signature)?;
+    // Signatures up to RSA-4096's 512 bytes are decoded on the stack.
+    let (mut buffer, mut spill) = ([0; 512], Vec::new());
+    key.verify(
+        jws.signing_input,
+        jws.decode_signature(&mut buffer, &mut spill),
+    )?;
     Ok(VerifiedJws {
         header: jws.header,
         payload: jws.payload,

@@ -80,8 +80,78 @@ fn jwk_strategy() -> impl Strategy<Value = String> {
         })
 }
 
+/// Any JSON value, nested a few levels, with member names that never collide with the
+/// registered claims.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-d\\\\u00e9]{0,3}", inner, 0..4).prop_map(|m| {
+                Value::Object(m.into_iter().map(|(k, v)| (format!("x{k}"), v)).collect())
+            }),
+        ]
+    })
+}
+
+/// A JSON object's text with up to three bytes replaced or inserted from JSON's own
+/// punctuation, so that most cases are almost JSON.
+fn almost_json() -> impl Strategy<Value = String> {
+    let edit = (
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+        prop::sample::select(br#"{}[]":,.-+eE019\ utfnl"#.to_vec()),
+    );
+    (json_value(), proptest::collection::vec(edit, 0..3)).prop_map(|(value, edits)| {
+        let mut text = serde_json::to_vec(&serde_json::json!({"v": value})).unwrap();
+        for (at, insert, byte) in edits {
+            let i = at.index(text.len());
+            if insert {
+                text.insert(i, byte)
+            } else {
+                text[i] = byte
+            }
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// The strict parser accepts exactly what serde_json accepts, minus duplicate members
+    /// and deep nesting, each refused with its own code.
+    #[test]
+    fn strict_json_agrees_with_serde_json(text in almost_json()) {
+        let token = format!("{}.{}.c2ln", common::b64(r#"{"alg":"HS256"}"#), common::b64(&text));
+        let ours = dangerous::decode_unverified(&token, &ParseOptions::default());
+        let reference = serde_json::from_str::<serde_json::Value>(&text);
+        match (&reference, &ours) {
+            (Ok(serde_json::Value::Object(members)), Ok(decoded)) => {
+                prop_assert_eq!(decoded.claims().members(), members);
+            }
+            (Ok(serde_json::Value::Object(_)), Err(e)) => prop_assert!(
+                matches!(e.code(), "ERR_JWT_DUPLICATE_MEMBER" | "ERR_JWT_NESTING_TOO_DEEP"),
+                "{text}: {e:?}"
+            ),
+            (Ok(_), Err(e)) => prop_assert_eq!(e.code(), "ERR_JWT_NOT_AN_OBJECT", "{}", text),
+            // A duplicate or too-deep value before the syntax error is reported first.
+            (Err(_), Err(e)) => prop_assert!(
+                matches!(e.code(), "ERR_JWT_INVALID_JSON" | "ERR_JWT_DUPLICATE_MEMBER" | "ERR_JWT_NESTING_TOO_DEEP"),
+                "{text}: {e:?}"
+            ),
+            (_, Ok(_)) => prop_assert!(false, "{}: accepted, serde_json: {:?}", text, reference),
+        }
+    }
 
     #[test]
     fn sign_then_verify_round_trips(index in 0usize..8, claims in claims_strategy()) {

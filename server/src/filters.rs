@@ -207,10 +207,20 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+    // Branch-free over the whole token (it is on every protected request), so it vectorises.
+    let invalid = body.bytes().fold(0u8, |invalid, b| {
+        let ok = (b.wrapping_sub(b'A') < 26)
+            | ((b | 0x20).wrapping_sub(b'a') < 26)
+            | (b.wrapping_sub(b'0') < 10)
+            | (b == b'-')
+            | (b == b'.')
+            | (b == b'_')
+            | (b == b'~')
+            | (b == b'+')
+            | (b == b'/');
+        invalid | u8::from(!ok)
+    });
+    !body.is_empty() && invalid == 0
 }
 
 /// An application-level refusal carried as a rejection; [`recover`] renders it.

@@ -118,14 +118,15 @@ impl JwkSet {
 }
 
 fn from_strict_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, KeyError> {
-    let map = json::parse_object(text).map_err(|fault| KeyError::InvalidJwk {
+    json::scan_object(text, |_, _| {}).map_err(|fault| KeyError::InvalidJwk {
         reason: match fault {
             json::Fault::Duplicate => "duplicate member name",
             json::Fault::TooDeep => "JSON nests too deeply",
             _ => "not a JSON object",
         },
     })?;
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|_| KeyError::InvalidJwk {
+    // No duplicates, so serde_json reads the members the scan saw.
+    serde_json::from_str(text).map_err(|_| KeyError::InvalidJwk {
         reason: "a member is missing or has the wrong type",
     })
 }
