@@ -108,6 +108,7 @@ fn is_canonical_tail(text: &[u8]) -> bool {
 
 /// Decodes canonical unpadded base64url: `None` for padding, characters outside the
 /// alphabet, an impossible length or non-zero trailing bits.
+#[cfg(any(feature = "crypto", test))]
 pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = vec![0; decoded_len(text.len())?];
     decode_into(text, &mut out).map(|()| out)
