@@ -143,10 +143,8 @@ pub(crate) fn parse_jws<'t>(
 
 /// For up to 32 bytes: non-zero when one is not a token byte, and the number of dots.
 fn chunk_summary(chunk: &[u8]) -> (u8, u8) {
-    let mut full = [b'A'; 32];
-    full[..chunk.len()].copy_from_slice(chunk);
     let (mut invalid, mut count) = (0u8, 0u8);
-    for b in full {
+    for &b in chunk {
         invalid |= u8::from(!is_token_byte(b));
         count += u8::from(b == b'.');
     }

@@ -42,33 +42,65 @@ use warp::http::header::{AUTHORIZATION, HeaderMap};
 use warp::reject::{Reject, Rejection};
 use warp::reply::Response;
 
+use crate::cache::{self, VerifiedCache};
 use crate::clock::SharedClock;
 use crate::error::ApiError;
 
 /// The claim that lists a token's roles (RFC 9068 §7.2.1.1).
 pub const ROLES_CLAIM: &str = "roles";
 
-/// What the auth filter needs: a verifier (keys + policy) and a clock. Cheap to clone.
+/// What the auth filter needs: a verifier (keys + policy), a clock, and a cache of the
+/// tokens it has verified. Cheap to clone (clones share the cache).
+///
+/// The cache makes a client that sends the same token on every request pay for the strict
+/// parse and the signature once: it holds only tokens that passed, keyed by their exact
+/// text, for this authenticator's (immutable) keys and policy, and every hit has the policy's
+/// claims checks run again at the current time, so nothing is accepted that a full
+/// verification would refuse. At most [`Authenticator::DEFAULT_CACHE_CAPACITY`] tokens;
+/// [`Authenticator::with_cache_capacity`] changes that (0 turns it off).
 #[derive(Clone)]
-pub struct Authenticator(Arc<(Verifier, SharedClock)>);
+pub struct Authenticator(Arc<Inner>);
+
+struct Inner {
+    verifier: Verifier,
+    clock: SharedClock,
+    cache: VerifiedCache,
+}
 
 impl Authenticator {
+    /// How many verified tokens an authenticator remembers unless told otherwise.
+    pub const DEFAULT_CACHE_CAPACITY: usize = cache::DEFAULT_CAPACITY;
+
     /// An authenticator verifying with `verifier` at the time `clock` reads.
     pub fn new(verifier: Verifier, clock: SharedClock) -> Self {
-        Self(Arc::new((verifier, clock)))
+        Self::with_cache_capacity(verifier, clock, Self::DEFAULT_CACHE_CAPACITY)
+    }
+
+    /// The same, remembering at most `capacity` verified tokens (0: verify every time).
+    pub fn with_cache_capacity(verifier: Verifier, clock: SharedClock, capacity: usize) -> Self {
+        Self(Arc::new(Inner {
+            verifier,
+            clock,
+            cache: VerifiedCache::new(capacity),
+        }))
     }
 
     /// The verifier.
     pub fn verifier(&self) -> &Verifier {
-        &self.0.0
+        &self.0.verifier
+    }
+
+    /// How many verified tokens this authenticator may remember.
+    pub fn cache_capacity(&self) -> usize {
+        self.0.cache.capacity()
     }
 
     /// Verifies a bearer token now.
     pub fn verify(&self, token: &str) -> Result<Claims, jwtkit_core::Error> {
-        let (verifier, clock) = &*self.0;
-        verifier
-            .verify(token, clock.now())
-            .map(|verified| verified.into_parts().1)
+        let inner = &*self.0;
+        inner
+            .cache
+            .verify(&inner.verifier, token, inner.clock.now())
     }
 }
 

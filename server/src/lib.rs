@@ -9,6 +9,7 @@
 //! - [`config`]: settings from flags, `JWTKIT_*` variables and a TOML file.
 
 pub mod apikeys;
+mod cache;
 mod clock;
 pub mod config;
 pub mod error;

@@ -204,6 +204,7 @@ fn test() -> Result<(), String> {
 
     wasm::test_crate()?;
     wasm::build_package()?;
+    wasm::check_size_budget()?;
     wasm::test_package()?;
     wasm::test_demo()?;
 

@@ -36,9 +36,25 @@ pub(crate) fn test_crate() -> Result<(), String> {
     Ok(())
 }
 
+/// The size budget of the decode-only `.wasm`, gzip -9, enforced by `cargo xtask test`
+/// (size is deterministic). The aim is 40 KiB; docs/benchmarks.md says what stands between.
+pub(crate) const WASM_GZIP_BUDGET: u64 = 52 * 1024;
+
 /// Builds the package for every target into `wasm/pkg/<target>`, named `jwtkit`.
 pub(crate) fn build_package() -> Result<(), String> {
     build_targets(&TARGETS)
+}
+
+/// Fails when the built web package's `.wasm` is over [`WASM_GZIP_BUDGET`].
+pub(crate) fn check_size_budget() -> Result<(), String> {
+    let gzip = report_size(&wasm_dir().join("pkg/web/jwtkit_bg.wasm"))?;
+    if gzip > WASM_GZIP_BUDGET {
+        return Err(format!(
+            "jwtkit_bg.wasm is {gzip} bytes gzip -9, over its budget of {WASM_GZIP_BUDGET}"
+        ));
+    }
+    println!("size budget: {gzip} <= {WASM_GZIP_BUDGET} bytes gzip -9");
+    Ok(())
 }
 
 /// Builds the package for `targets`, then reports the `.wasm` size.
@@ -61,7 +77,7 @@ pub(crate) fn build_targets(targets: &[&str]) -> Result<(), String> {
             .run()?;
         rename_package(&wasm_dir().join(&out_dir).join("package.json"))?;
     }
-    report_size(&wasm_dir().join("pkg/web/jwtkit_bg.wasm"))
+    report_size(&wasm_dir().join("pkg/web/jwtkit_bg.wasm")).map(drop)
 }
 
 /// wasm-pack names the package after the crate (`jwtkit-wasm`); it is published as `jwtkit`.
@@ -74,7 +90,8 @@ fn rename_package(path: &Path) -> Result<(), String> {
     std::fs::write(path, renamed).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn report_size(wasm: &Path) -> Result<(), String> {
+/// Prints the raw and gzip -9 sizes; returns the gzip size.
+fn report_size(wasm: &Path) -> Result<u64, String> {
     let raw = std::fs::metadata(wasm)
         .map_err(|e| format!("{}: {e}", wasm.display()))?
         .len();
@@ -89,7 +106,7 @@ fn report_size(wasm: &Path) -> Result<(), String> {
         "jwtkit_bg.wasm: {raw} bytes, {gzip} bytes gzip -9 ({:.1} KiB)",
         gzip as f64 / 1024.0
     );
-    Ok(())
+    Ok(gzip as u64)
 }
 
 /// The demo page ready to serve: `web/` plus the package's `web` build in `pkg/`, assembled
