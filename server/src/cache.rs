@@ -30,9 +30,12 @@ pub(crate) struct VerifiedCache {
     entries: Mutex<Entries>,
 }
 
+/// The tokens whose trailing bytes hash alike, each with what it verified to.
+type Bucket = Vec<(Box<str>, Arc<VerifiedToken>)>;
+
 #[derive(Default)]
 struct Entries {
-    buckets: HashMap<u64, Vec<(Box<str>, Arc<VerifiedToken>)>>,
+    buckets: HashMap<u64, Bucket>,
     len: usize,
 }
 
