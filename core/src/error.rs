@@ -408,13 +408,17 @@ impl fmt::Display for ClaimsError {
             Self::NotYetValid { nbf, now } => {
                 write!(
                     f,
-                    "token is not yet valid: \"nbf\" is {nbf}, the time is {now}"
+                    "token is not yet valid: \"nbf\" is {}, the time is {}",
+                    Secs(*nbf),
+                    Secs(*now)
                 )
             }
             Self::IssuedInFuture { iat, now } => {
                 write!(
                     f,
-                    "token is issued in the future: \"iat\" is {iat}, the time is {now}"
+                    "token is issued in the future: \"iat\" is {}, the time is {}",
+                    Secs(*iat),
+                    Secs(*now)
                 )
             }
             Self::Missing { name } => write!(f, "required claim \"{name}\" is missing"),
@@ -442,7 +446,10 @@ impl fmt::Display for Secs {
         if frac == 0 {
             write!(f, "{secs}")
         } else {
-            let digits = format!("{frac:03}");
+            // Three digits without a padded format (which would pull in more formatting code).
+            let digits =
+                [frac / 100, frac / 10 % 10, frac % 10].map(|d| char::from(b'0' + d as u8));
+            let digits: String = digits.iter().collect();
             write!(f, "{secs}.{}", digits.trim_end_matches('0'))
         }
     }

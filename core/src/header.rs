@@ -147,11 +147,10 @@ fn string(json: &str, value: Raw<'_>, name: &'static str) -> Result<Text, Malfor
 pub fn media_type_eq(a: &str, b: &str) -> bool {
     fn short(t: &str) -> &str {
         match t.get(..12) {
-            Some(prefix)
-                if prefix.eq_ignore_ascii_case("application/") && !t[12..].contains('/') =>
-            {
-                &t[12..]
-            }
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => match t.get(12..) {
+                Some(rest) if !rest.contains('/') => rest,
+                _ => t,
+            },
             _ => t,
         }
     }

@@ -204,12 +204,12 @@ impl<'a> Names<'a> {
                 self.len += 1;
                 return true;
             }
-            self.many = Some(
-                self.few[..self.len]
-                    .iter()
-                    .map(|n| Cow::Borrowed(*n))
-                    .collect(),
-            );
+            // Inserted one by one: `collect` would sort first, more code for no gain here.
+            let mut set = BTreeSet::new();
+            for name in &self.few[..self.len] {
+                set.insert(Cow::Borrowed(*name));
+            }
+            self.many = Some(set);
         }
         self.many
             .as_mut()
@@ -467,10 +467,9 @@ impl<'a> Decimal<'a> {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let (mantissa, exponent) = match text.find(['e', 'E']) {
-            Some(at) => (&text[..at], text[at + 1..].trim_start_matches('+')),
-            None => (text, "0"),
-        };
+        let (mantissa, exponent) = text
+            .split_once(['e', 'E'])
+            .map_or((text, "0"), |(m, e)| (m, e.trim_start_matches('+')));
         // A huge exponent saturates; the digits cannot bring it back into range.
         let exponent = exponent
             .parse::<i64>()
@@ -578,37 +577,42 @@ fn unescape(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find('\\') {
-        out.push_str(&rest[..at]);
-        let escape = &rest[at + 1..];
-        let (ch, used) = match escape.as_bytes().first() {
-            Some(b'u') => {
-                let unit = hex(&escape[1..5]);
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let code = match chars.next() {
+            Some('u') => {
+                let unit = hex4(&mut chars);
                 if (0xD800..0xDC00).contains(&unit) {
-                    let low = hex(&escape[7..11]);
-                    (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), 11)
+                    // Validated: a `\u` low surrogate follows.
+                    chars.nth(1);
+                    let low = hex4(&mut chars);
+                    0x10000 + ((unit - 0xD800) << 10) + low.wrapping_sub(0xDC00)
                 } else {
-                    (unit, 5)
+                    unit
                 }
             }
-            Some(b'b') => (0x08, 1),
-            Some(b'f') => (0x0c, 1),
-            Some(b'n') => (0x0a, 1),
-            Some(b'r') => (0x0d, 1),
-            Some(b't') => (0x09, 1),
-            Some(&other) => (u32::from(other), 1),
-            None => (0xFFFD, 0),
+            Some('b') => 0x08,
+            Some('f') => 0x0c,
+            Some('n') => 0x0a,
+            Some('r') => 0x0d,
+            Some('t') => 0x09,
+            Some(other) => u32::from(other),
+            None => 0xFFFD,
         };
-        out.push(char::from_u32(ch).unwrap_or(char::REPLACEMENT_CHARACTER));
-        rest = &escape[used..];
+        out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
     }
-    out.push_str(rest);
     Cow::Owned(out)
 }
 
-fn hex(digits: &str) -> u32 {
-    u32::from_str_radix(digits, 16).unwrap_or(0xFFFD)
+/// Four hex digits (validated) as a UTF-16 code unit.
+fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
+    (0..4).fold(0, |unit, _| {
+        unit << 4 | chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0)
+    })
 }
 
 #[cfg(test)]
