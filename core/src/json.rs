@@ -300,7 +300,7 @@ impl<'a> Parser<'a> {
     fn object_body(
         &mut self,
         depth: usize,
-        member: &mut dyn FnMut(&str, Raw<'a>),
+        member: &mut impl FnMut(&str, Raw<'a>),
     ) -> Result<(), Fault> {
         self.skip_ws();
         if self.peek() == Some(b'}') {
@@ -351,13 +351,17 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let bytes = self.text.as_bytes();
         loop {
-            let b = *bytes.get(self.pos).ok_or(Fault::Invalid)?;
-            self.pos += 1;
-            match b {
+            // Jump to the next byte that ends the run of plain characters.
+            let rest = bytes.get(self.pos..).unwrap_or_default();
+            let at = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .ok_or(Fault::Invalid)?;
+            self.pos += at + 1;
+            match rest[at] {
                 b'"' => return Ok(self.text.get(start..self.pos - 1).unwrap_or_default()),
                 b'\\' => self.escape()?,
-                0x00..=0x1f => return Err(Fault::Invalid),
-                _ => {}
+                _ => return Err(Fault::Invalid),
             }
         }
     }

@@ -8,8 +8,11 @@ use std::process::{Child, Command, Stdio};
 use crate::cmd::{Cmd, step};
 use crate::tools::workspace_root;
 
-/// Seconds of load per endpoint.
-const SECONDS: u32 = 10;
+/// Seconds of load per endpoint and round.
+const SECONDS: u32 = 5;
+/// Rounds over the three endpoints: interleaved, so that drift on a shared machine hits them
+/// alike; the median ratio is reported.
+const ROUNDS: usize = 3;
 /// Concurrent connections of the load generator.
 const CONNECTIONS: u32 = 32;
 
@@ -107,11 +110,21 @@ fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
     // Keep draining the banner pipe in the background.
     std::thread::spawn(move || lines.for_each(drop));
     let token = fetch_token(&addr, key)?;
-    let home = wrk(&format!("http://{addr}/api/v3/home"), None)?;
-    // The public endpoint sent the same Authorization header: the same bytes on the wire
-    // and through the HTTP parser, so the difference to /secret is the auth filter alone.
-    let home_header = wrk(&format!("http://{addr}/api/v3/home"), Some(&token))?;
-    let secret = wrk(&format!("http://{addr}/api/v3/secret"), Some(&token))?;
+    let (home_url, secret_url) = (
+        format!("http://{addr}/api/v3/home"),
+        format!("http://{addr}/api/v3/secret"),
+    );
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        rounds.push([
+            wrk(&home_url, None)?,
+            // The public endpoint sent the same Authorization header: the same bytes on the
+            // wire and through the HTTP parser, so the difference to /secret is the auth
+            // filter alone.
+            wrk(&home_url, Some(&token))?,
+            wrk(&secret_url, Some(&token))?,
+        ]);
+    }
     let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
         .ok()
         .and_then(|s| {
@@ -120,24 +133,36 @@ fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
                 .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
         })
         .unwrap_or_else(|| "unknown".to_owned());
-    println!("\nendpoint                  req/s      p50       p99       errors");
-    for (name, f) in [
-        ("/api/v3/home", &home),
-        ("/api/v3/home + header", &home_header),
-        ("/api/v3/secret", &secret),
-    ] {
-        println!(
-            "{name:<24} {:>8.0}  {:>8}  {:>8}  {}",
-            f.requests_per_second, f.p50, f.p99, f.errors
-        );
+    println!("\nround  endpoint                  req/s      p50       p99       errors");
+    let names = ["/api/v3/home", "/api/v3/home + header", "/api/v3/secret"];
+    let (mut ratios, mut header_ratios) = (Vec::new(), Vec::new());
+    for (round, figures) in rounds.iter().enumerate() {
+        for (name, f) in names.iter().zip(figures) {
+            println!(
+                "{:<6} {name:<24} {:>8.0}  {:>8}  {:>8}  {}",
+                round + 1,
+                f.requests_per_second,
+                f.p50,
+                f.p99,
+                f.errors
+            );
+        }
+        let [home, home_header, secret] = figures;
+        ratios.push(secret.requests_per_second / home.requests_per_second);
+        header_ratios.push(secret.requests_per_second / home_header.requests_per_second);
     }
     println!(
-        "protected / public throughput: {:.2} (/ public with the same header: {:.2}); \
-         server peak RSS: {peak_rss}",
-        secret.requests_per_second / home.requests_per_second,
-        secret.requests_per_second / home_header.requests_per_second
+        "protected / public throughput, median of {ROUNDS} rounds: {:.2} (/ public with the \
+         same header: {:.2}); server peak RSS: {peak_rss}",
+        median(&mut ratios),
+        median(&mut header_ratios)
     );
     Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The standard output of a successful command.
