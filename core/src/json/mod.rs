@@ -68,16 +68,32 @@ pub(crate) enum Kind {
 pub(crate) struct Raw<'a> {
     pub(crate) kind: Kind,
     pub(crate) text: &'a str,
+    /// A string with escapes (known from the scan, so nobody searches for them again).
+    escaped: bool,
 }
 
 impl<'a> Raw<'a> {
-    const fn new(kind: Kind, text: &'a str) -> Self {
-        Self { kind, text }
+    #[cfg(test)]
+    fn new(kind: Kind, text: &'a str) -> Self {
+        let escaped = kind == Kind::String && text.contains('\\');
+        Self {
+            kind,
+            text,
+            escaped,
+        }
+    }
+
+    const fn plain(kind: Kind, text: &'a str) -> Self {
+        Self {
+            kind,
+            text,
+            escaped: false,
+        }
     }
 
     /// The decoded string, when this is a string.
     pub(crate) fn as_str(self) -> Option<Cow<'a, str>> {
-        (self.kind == Kind::String).then(|| unescape(self.text))
+        (self.kind == Kind::String).then(|| decode(self.text, self.escaped))
     }
 
     /// The string as a [`Text`] of `json`, the validated text this value was read from.
@@ -86,7 +102,7 @@ impl<'a> Raw<'a> {
             return None;
         }
         let raw = self.text;
-        Some(if raw.contains('\\') {
+        Some(if self.escaped {
             Text::Decoded(unescape(raw).into())
         } else {
             // `raw` borrows from `json`: its offset is the difference of the addresses.
@@ -197,11 +213,17 @@ impl<'a> Names<'a> {
         }
     }
 
-    /// Adds the name written as `raw`; `false` when it was already there.
-    fn insert(&mut self, raw: &'a str) -> bool {
+    /// Adds the name written as `raw` (`escaped` when it has escapes); `false` when it was
+    /// already there.
+    fn insert(&mut self, raw: &'a str, escaped: bool) -> bool {
         if self.many.is_none() {
-            if self.len < LINEAR_NAMES && !raw.contains('\\') {
-                if self.few[..self.len].contains(&raw) {
+            if self.len < LINEAR_NAMES && !escaped {
+                // Cheap checks first: most names differ in length or first byte.
+                let first = raw.as_bytes().first();
+                if self.few[..self.len]
+                    .iter()
+                    .any(|n| n.len() == raw.len() && n.as_bytes().first() == first && *n == raw)
+                {
                     return false;
                 }
                 self.few[self.len] = raw;
@@ -217,7 +239,7 @@ impl<'a> Names<'a> {
         }
         self.many
             .as_mut()
-            .is_some_and(|set| set.insert(unescape(raw)))
+            .is_some_and(|set| set.insert(decode(raw, escaped)))
     }
 }
 
@@ -281,7 +303,7 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
                 self.object_body(depth, &mut |_, _| {})?;
-                Ok(Raw::new(Kind::Object, self.slice(start)))
+                Ok(Raw::plain(Kind::Object, self.slice(start)))
             }
             b'[' => {
                 if depth > MAX_DEPTH {
@@ -289,13 +311,17 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
                 self.array_body(depth)?;
-                Ok(Raw::new(Kind::Array, self.slice(start)))
+                Ok(Raw::plain(Kind::Array, self.slice(start)))
             }
-            b'"' => self.string().map(|s| Raw::new(Kind::String, s)),
-            b't' => self.literal("true").map(|w| Raw::new(Kind::True, w)),
-            b'f' => self.literal("false").map(|w| Raw::new(Kind::False, w)),
-            b'n' => self.literal("null").map(|w| Raw::new(Kind::Null, w)),
-            b'-' | b'0'..=b'9' => self.number().map(|n| Raw::new(Kind::Number, n)),
+            b'"' => self.string().map(|(text, escaped)| Raw {
+                kind: Kind::String,
+                text,
+                escaped,
+            }),
+            b't' => self.literal("true").map(|w| Raw::plain(Kind::True, w)),
+            b'f' => self.literal("false").map(|w| Raw::plain(Kind::False, w)),
+            b'n' => self.literal("null").map(|w| Raw::plain(Kind::Null, w)),
+            b'-' | b'0'..=b'9' => self.number().map(|n| Raw::plain(Kind::Number, n)),
             _ => Err(Fault::Invalid),
         }
     }
@@ -314,14 +340,14 @@ impl<'a> Parser<'a> {
         let mut names = Names::new();
         loop {
             self.skip_ws();
-            let name = self.string()?;
-            if !names.insert(name) {
+            let (name, escaped) = self.string()?;
+            if !names.insert(name, escaped) {
                 return Err(Fault::Duplicate);
             }
             self.skip_ws();
             self.expect(b':')?;
             let value = self.value(depth + 1)?;
-            member(&unescape(name), value);
+            member(&decode(name, escaped), value);
             self.skip_ws();
             match self.next() {
                 Some(b',') => {}
@@ -349,11 +375,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at the cursor; returns its raw text between the quotes.
-    fn string(&mut self) -> Result<&'a str, Fault> {
+    /// A string at the cursor; returns its raw text between the quotes and whether it has
+    /// escapes.
+    fn string(&mut self) -> Result<(&'a str, bool), Fault> {
         self.expect(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
+        let mut escaped = false;
         loop {
             // Jump to the next byte that ends the run of plain characters.
             let rest = bytes.get(self.pos..).unwrap_or_default();
@@ -363,8 +391,14 @@ impl<'a> Parser<'a> {
                 .ok_or(Fault::Invalid)?;
             self.pos += at + 1;
             match rest[at] {
-                b'"' => return Ok(self.text.get(start..self.pos - 1).unwrap_or_default()),
-                b'\\' => self.escape()?,
+                b'"' => {
+                    let text = self.text.get(start..self.pos - 1).unwrap_or_default();
+                    return Ok((text, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
                 _ => return Err(Fault::Invalid),
             }
         }
@@ -451,6 +485,15 @@ impl<'a> Parser<'a> {
         } else {
             Ok(())
         }
+    }
+}
+
+/// A validated string's raw text, decoded when it has escapes.
+fn decode(raw: &str, escaped: bool) -> Cow<'_, str> {
+    if escaped {
+        unescape(raw)
+    } else {
+        Cow::Borrowed(raw)
     }
 }
 
