@@ -117,30 +117,31 @@ pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
 /// Encodes bytes as unpadded base64url.
 #[cfg(any(feature = "crypto", test))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
     encode_into(bytes, &mut out);
-    out
+    // The alphabet is ASCII.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// Appends the unpadded base64url encoding of `bytes` to `out`.
+/// Appends the unpadded base64url encoding of `bytes` to `out` (ASCII bytes).
 #[cfg(any(feature = "crypto", test))]
-pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
-    let char_at = |n: u32, shift: u32| char::from(ALPHABET[(n >> shift & 0x3F) as usize]);
+pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
+    let at = |n: u32, shift: u32| ALPHABET[(n >> shift & 0x3F) as usize];
     let chunks = bytes.chunks_exact(3);
     let tail = chunks.remainder();
     out.reserve(bytes.len().div_ceil(3) * 4);
     for chunk in chunks {
         let n = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
-        out.extend([char_at(n, 18), char_at(n, 12), char_at(n, 6), char_at(n, 0)]);
+        out.extend_from_slice(&[at(n, 18), at(n, 12), at(n, 6), at(n, 0)]);
     }
     match *tail {
         [a] => {
             let n = u32::from(a) << 16;
-            out.extend([char_at(n, 18), char_at(n, 12)]);
+            out.extend_from_slice(&[at(n, 18), at(n, 12)]);
         }
         [a, b] => {
             let n = u32::from(a) << 16 | u32::from(b) << 8;
-            out.extend([char_at(n, 18), char_at(n, 12), char_at(n, 6)]);
+            out.extend_from_slice(&[at(n, 18), at(n, 12), at(n, 6)]);
         }
         _ => {}
     }

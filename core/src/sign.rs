@@ -56,19 +56,16 @@ impl Signer {
         let claims = Claims::parse(payload)?;
         let payload = claims.json();
 
-        let mut token = String::with_capacity(
-            self.encoded_header.len() + payload.len().div_ceil(3) * 4 + 2 + 700,
-        );
-        token.push_str(&self.encoded_header);
-        token.push('.');
+        let mut token =
+            Vec::with_capacity(self.encoded_header.len() + payload.len().div_ceil(3) * 4 + 2 + 700);
+        token.extend_from_slice(self.encoded_header.as_bytes());
+        token.push(b'.');
         b64::encode_into(payload.as_bytes(), &mut token);
-        let signature = self
-            .key
-            .sign(token.as_bytes())
-            .map_err(|e: KeyError| Error::Key(e))?;
-        token.push('.');
+        let signature = self.key.sign(&token).map_err(|e: KeyError| Error::Key(e))?;
+        token.push(b'.');
         b64::encode_into(&signature, &mut token);
-        Ok(token)
+        // base64url and dots: ASCII.
+        Ok(String::from_utf8(token).unwrap_or_default())
     }
 }
 
