@@ -429,6 +429,31 @@ async fn the_tutorial_flow_end_to_end() {
 }
 
 #[tokio::test]
+async fn protected_responses_carry_any_subject_as_valid_json() {
+    let key = Key::generate(Algorithm::HS256).unwrap();
+    let mut config = ServeArgs::default().resolve().unwrap();
+    config.keys = KeySet::from(key.clone());
+    config.signing_key = key.clone();
+    let server = TestServer::start_config(config).await;
+    let now = server.clock.now_secs();
+    // Quotes, backslashes, a control character, markup and non-ASCII: the response body is
+    // written without a JSON tree, so its escaping is checked here.
+    let sub = "a\"b\\c\n</script>\u{e9}\u{1F600}";
+    let claims = json!({"iss": "jwtkit", "aud": "jwtkit-api", "sub": sub, "exp": now + 60});
+    let token = Signer::new(key).typ("at+jwt").sign(&claims).unwrap();
+    // Twice: a full verification, then the cached one.
+    for _ in 0..2 {
+        let ok = server
+            .get("/api/v3/secret", &[("Authorization", &bearer(&token))])
+            .await;
+        assert_eq!(ok.status, 200);
+        assert_eq!(ok.json()["data"]["sub"], sub);
+        assert_eq!(ok.json()["data"]["code"], 200);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn key_rotation_keeps_live_tokens_valid() {
     let old = Key::generate(Algorithm::ES256).unwrap();
     let new = Key::generate(Algorithm::ES256).unwrap();

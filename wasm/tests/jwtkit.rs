@@ -73,6 +73,35 @@ fn decodes_header_and_claims_as_plain_objects() {
 }
 
 #[test]
+fn the_last_token_remembered_is_never_taken_for_another() {
+    let expired = token(
+        r#"{"alg":"HS256"}"#,
+        &format!(r#"{{"exp":{}}}"#, EXP - 10.0),
+    );
+    let at = || now(EXP - 1.0);
+    let first = decode_unverified(good()).unwrap();
+    assert!(!is_expired(good(), at()).unwrap(), "the remembered token");
+    assert!(is_expired(expired.clone(), at()).unwrap(), "another token");
+    assert!(!is_expired(good(), at()).unwrap(), "the first one again");
+    let malformed = JsValue::from("a.b");
+    assert_eq!(
+        code(is_expired(malformed, at()).unwrap_err()),
+        "ERR_JWT_MALFORMED"
+    );
+    assert_eq!(
+        code(is_expired(JsValue::from_f64(1.0), at()).unwrap_err()),
+        "ERR_INVALID_ARGUMENT"
+    );
+    // Each decode returns its own objects: changing one leaves the next untouched.
+    Reflect::set(&get(&first, "claims"), &"sub".into(), &"mallory".into()).unwrap();
+    let second = decode_unverified(good()).unwrap();
+    assert_eq!(
+        get(&second, "claims.sub").as_string().as_deref(),
+        Some("ann")
+    );
+}
+
+#[test]
 fn malformed_tokens_throw_errors_with_the_core_codes() {
     let cases: Vec<(JsValue, &str)> = vec![
         (JsValue::from("abc"), "ERR_JWT_MALFORMED"),

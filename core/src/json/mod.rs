@@ -707,5 +707,9 @@ mod tests {
     fn finds_members_of_validated_text() {
         assert!(has_member(r#"{"a":{"b":1},"c":2}"#, "c"));
         assert!(!has_member(r#"{"a":{"b":1},"c":2}"#, "b"));
+        assert!(
+            has_member(r#"{"r\u006fles":[]}"#, "roles"),
+            "names compare decoded"
+        );
     }
 }
