@@ -3,6 +3,13 @@
 //! Each encoded string has exactly one decoding and each byte string exactly one encoding:
 //! padding, characters outside the alphabet, an impossible length (4n + 1) and non-zero
 //! trailing bits are all refused.
+//!
+//! Why not the `base64` crate: the parser needs the canonical-form verdict *without*
+//! decoding (a segment is judged before its bytes are needed, and the signature is only
+//! decoded by a verifier that uses it, onto the stack), the checks in the parser's order
+//! (alphabet, then length and trailing bits, per segment, each with its own error), and a
+//! decode-only wasm build without a general-purpose engine. The `base64` crate is the
+//! reference it is tested against (`tests/properties.rs`: both agree on every input).
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -31,14 +38,6 @@ pub(crate) fn is_alphabet(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| is_alphabet_byte(b))
 }
 
-/// The decoded length of `len` characters; `None` for the impossible lengths 4n + 1.
-pub(crate) fn decoded_len(len: usize) -> Option<usize> {
-    match len % 4 {
-        1 => None,
-        rem => Some(len / 4 * 3 + rem.saturating_sub(1)),
-    }
-}
-
 /// Whether `text`, already known to be in the alphabet, is canonical: a possible length and
 /// zero trailing bits. Checks without decoding.
 pub(crate) fn is_canonical(text: &[u8]) -> bool {
@@ -51,21 +50,63 @@ pub(crate) fn is_canonical(text: &[u8]) -> bool {
     }
 }
 
-/// Decodes canonical unpadded base64url into `out`, which must be exactly
-/// [`decoded_len`] long; `None` when `text` is not canonical base64url.
-pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<()> {
-    if decoded_len(text.len()) != Some(out.len()) || !is_canonical_tail(text) {
-        return None;
+/// Text known to be canonical unpadded base64url: its decoding cannot fail, so it has no
+/// error path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Canonical<'t>(&'t [u8]);
+
+impl<'t> Canonical<'t> {
+    /// `text` when it is canonical base64url (alphabet, length and trailing bits).
+    #[cfg(any(feature = "crypto", test))]
+    pub(crate) fn new(text: &'t [u8]) -> Option<Self> {
+        (text.iter().all(|&b| is_alphabet_byte(b)) && is_canonical(text)).then_some(Self(text))
     }
-    // Eight characters (48 bits) at a time; characters outside the alphabet have the high
-    // bit set in VALUES, collected in `bad` and checked once at the end.
-    // (A bad character garbles `out`, which is then not returned.)
-    let mut bad = 0u8;
-    let mut value = |byte: u8| {
-        let v = VALUES[usize::from(byte)];
-        bad |= v;
-        u64::from(v)
-    };
+
+    /// `text`, whose bytes the caller has found in the alphabet (the parser checks a whole
+    /// token in one pass), when its length and trailing bits are canonical.
+    pub(crate) fn of_alphabet(text: &'t [u8]) -> Option<Self> {
+        debug_assert!(text.iter().all(|&b| is_alphabet_byte(b)));
+        is_canonical(text).then_some(Self(text))
+    }
+
+    /// The encoded text.
+    pub(crate) fn as_bytes(self) -> &'t [u8] {
+        self.0
+    }
+
+    /// The decoded length.
+    pub(crate) fn decoded_len(self) -> usize {
+        // Never 4n + 1 (not canonical).
+        self.0.len() / 4 * 3 + (self.0.len() % 4).saturating_sub(1)
+    }
+
+    /// The decoded bytes.
+    pub(crate) fn decode(self) -> Vec<u8> {
+        let mut out = vec![0; self.decoded_len()];
+        decode_exact(self.0, &mut out);
+        out
+    }
+
+    /// The decoded bytes, in `buffer` when they fit, else in `spill`.
+    #[cfg(feature = "crypto")]
+    pub(crate) fn decode_onto<'b>(self, buffer: &'b mut [u8], spill: &'b mut Vec<u8>) -> &'b [u8] {
+        let len = self.decoded_len();
+        let out = match buffer.get_mut(..len) {
+            Some(out) => out,
+            None => {
+                spill.resize(len, 0);
+                spill.as_mut_slice()
+            }
+        };
+        decode_exact(self.0, out);
+        out
+    }
+}
+
+/// Decodes canonical `text` into `out`, exactly [`Canonical::decoded_len`] long.
+fn decode_exact(text: &[u8], out: &mut [u8]) {
+    // Eight characters (48 bits) at a time. Every byte is in the alphabet (a 6-bit value).
+    let value = |byte: u8| u64::from(VALUES[usize::from(byte)]);
     let wide = text.chunks_exact(8);
     let rest = wide.remainder();
     let mut dst = out.chunks_exact_mut(6);
@@ -89,59 +130,47 @@ pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<()> {
         dst.copy_from_slice(&n.to_be_bytes()[5..]);
     }
     let n = tail.iter().fold(0u64, |n, &b| n << 6 | value(b));
-    if bad & 0x80 != 0 {
-        return None;
-    }
-    match tail.len() {
-        2 => out[written] = (n >> 4) as u8,
-        3 => out[written..].copy_from_slice(&((n >> 2) as u16).to_be_bytes()),
+    match (tail.len(), out.get_mut(written..)) {
+        (2, Some([last])) => *last = (n >> 4) as u8,
+        (3, Some(last @ [_, _])) => last.copy_from_slice(&((n >> 2) as u16).to_be_bytes()),
         _ => {}
     }
-    Some(())
-}
-
-/// `is_canonical` for text that may hold characters outside the alphabet.
-fn is_canonical_tail(text: &[u8]) -> bool {
-    text.last()
-        .is_none_or(|&b| is_alphabet_byte(b) && is_canonical(text))
 }
 
 /// Decodes canonical unpadded base64url: `None` for padding, characters outside the
 /// alphabet, an impossible length or non-zero trailing bits.
 #[cfg(any(feature = "crypto", test))]
 pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = vec![0; decoded_len(text.len())?];
-    decode_into(text, &mut out).map(|()| out)
+    Canonical::new(text).map(Canonical::decode)
 }
 
 /// Encodes bytes as unpadded base64url.
 #[cfg(any(feature = "crypto", test))]
 pub(crate) fn encode(bytes: &[u8]) -> String {
-    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     encode_into(bytes, &mut out);
-    // The alphabet is ASCII.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
-/// Appends the unpadded base64url encoding of `bytes` to `out` (ASCII bytes).
+/// Appends the unpadded base64url encoding of `bytes` to `out`.
 #[cfg(any(feature = "crypto", test))]
-pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
-    let at = |n: u32, shift: u32| ALPHABET[(n >> shift & 0x3F) as usize];
+pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
+    let at = |n: u32, shift: u32| char::from(ALPHABET[(n >> shift & 0x3F) as usize]);
     let chunks = bytes.chunks_exact(3);
     let tail = chunks.remainder();
     out.reserve(bytes.len().div_ceil(3) * 4);
     for chunk in chunks {
         let n = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
-        out.extend_from_slice(&[at(n, 18), at(n, 12), at(n, 6), at(n, 0)]);
+        out.extend([at(n, 18), at(n, 12), at(n, 6), at(n, 0)]);
     }
     match *tail {
         [a] => {
             let n = u32::from(a) << 16;
-            out.extend_from_slice(&[at(n, 18), at(n, 12)]);
+            out.extend([at(n, 18), at(n, 12)]);
         }
         [a, b] => {
             let n = u32::from(a) << 16 | u32::from(b) << 8;
-            out.extend_from_slice(&[at(n, 18), at(n, 12), at(n, 6)]);
+            out.extend([at(n, 18), at(n, 12), at(n, 6)]);
         }
         _ => {}
     }
@@ -192,5 +221,56 @@ mod tests {
             assert_eq!(encode(plain.as_bytes()), encoded);
         }
         assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+    }
+}
+
+/// The own base64url against the `base64` crate (URL-safe, no padding, canonical trailing
+/// bits): the same encoding for every byte string, the same verdict and bytes for every text.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod differential {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Cases per property: 256 by default, `JWTKIT_FUZZ_CASES` for more (`cargo xtask fuzz`).
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("JWTKIT_FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(256);
+        ProptestConfig::with_cases(cases)
+    }
+
+    /// Mostly alphabet characters, sometimes padding, the standard alphabet or anything.
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            8 => proptest::sample::select(ALPHABET.to_vec()),
+            1 => proptest::sample::select(b"=+/ .".to_vec()),
+            1 => any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..40)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn encodes_like_the_base64_crate(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            prop_assert_eq!(encode(&bytes), URL_SAFE_NO_PAD.encode(&bytes));
+        }
+
+        #[test]
+        fn decodes_like_the_base64_crate(text in text()) {
+            prop_assert_eq!(decode(&text), URL_SAFE_NO_PAD.decode(&text).ok());
+        }
+
+        #[test]
+        fn every_encoding_is_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            let canonical = Canonical::new(text.as_bytes());
+            prop_assert_eq!(canonical.map(Canonical::decode), Some(bytes));
+        }
     }
 }

@@ -84,13 +84,13 @@ impl Claims {
         })
         .map_err(|fault| fault.in_segment(Segment::Payload))?;
         Ok(Self {
-            iss: string(&json, found.iss, "iss")?,
-            sub: string(&json, found.sub, "sub")?,
+            iss: string(found.iss, "iss")?,
+            sub: string(found.sub, "sub")?,
             aud: audience(found.aud)?,
             exp: numeric_date(found.exp, "exp")?,
             nbf: numeric_date(found.nbf, "nbf")?,
             iat: numeric_date(found.iat, "iat")?,
-            jti: string(&json, found.jti, "jti")?,
+            jti: string(found.jti, "jti")?,
             json,
             members: OnceLock::new(),
         })
@@ -204,17 +204,9 @@ impl core::fmt::Debug for Claims {
     }
 }
 
-fn string(
-    json: &str,
-    value: Option<Raw<'_>>,
-    name: &'static str,
-) -> Result<Option<Text>, MalformedError> {
+fn string(value: Option<Raw<'_>>, name: &'static str) -> Result<Option<Text>, MalformedError> {
     value
-        .map(|value| {
-            value
-                .text(json)
-                .ok_or(MalformedError::ClaimInvalid { name })
-        })
+        .map(|value| value.text().ok_or(MalformedError::ClaimInvalid { name }))
         .transpose()
 }
 

@@ -49,7 +49,7 @@ impl Header {
 
         let alg = match alg {
             None => return Err(MalformedError::AlgorithmMissing),
-            Some(value) => string(&json, value, "alg")?,
+            Some(value) => string(value, "alg")?,
         };
         if crit {
             return Err(MalformedError::CriticalHeaderUnsupported);
@@ -61,9 +61,9 @@ impl Header {
             let name = KEY_CARRYING[i];
             return Err(MalformedError::EmbeddedKeyUnsupported { name });
         }
-        let typ = typ.map(|v| string(&json, v, "typ")).transpose()?;
-        let cty = cty.map(|v| string(&json, v, "cty")).transpose()?;
-        let kid = kid.map(|v| string(&json, v, "kid")).transpose()?;
+        let typ = typ.map(|v| string(v, "typ")).transpose()?;
+        let cty = cty.map(|v| string(v, "cty")).transpose()?;
+        let kid = kid.map(|v| string(v, "kid")).transpose()?;
         if cty
             .as_ref()
             .is_some_and(|cty| media_type_eq(cty.get(&json), "JWT"))
@@ -136,9 +136,9 @@ impl core::fmt::Debug for Header {
 }
 
 /// A header parameter that must be a string.
-fn string(json: &str, value: Raw<'_>, name: &'static str) -> Result<Text, MalformedError> {
+fn string(value: Raw<'_>, name: &'static str) -> Result<Text, MalformedError> {
     value
-        .text(json)
+        .text()
         .ok_or(MalformedError::HeaderParameterInvalid { name })
 }
 

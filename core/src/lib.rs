@@ -10,7 +10,7 @@
 //! - [`Validation`]: the Tink-like policy (`exp` required, exact expectations, leeway ≤ 10 min).
 //! - [`Key`], [`KeySet`], [`Jwk`]: keys bound to one [`Algorithm`] (feature `crypto`).
 //! - [`Verifier`], [`Signer`]: verification and issuance (feature `crypto`).
-//! - [`Error`]: one enum per phase, each variant with a stable `code()`.
+//! - [`Error`]: one table per phase, each variant with a stable `code()` and its message.
 //!
 //! ```
 //! use jwtkit_core::{dangerous, ParseOptions, UnixTime};
@@ -45,7 +45,10 @@ mod verify;
 
 pub use alg::{Algorithm, UnknownAlgorithm};
 pub use claims::{Audience, Claims};
-pub use error::{ClaimsError, Error, KeyError, MalformedError, Segment, SignatureError};
+pub use error::{
+    ClaimsError, ClockError, Error, ErrorEntry, KeyError, MalformedError, PolicyError, Segment,
+    SignatureError,
+};
 pub use header::{Header, media_type_eq};
 pub use json::MAX_DEPTH;
 pub use parse::ParseOptions;

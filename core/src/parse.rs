@@ -5,7 +5,7 @@
 //! byte order mark, JSON objects without duplicate members and with bounded nesting, then the
 //! header rules of [`Header`].
 
-use crate::b64;
+use crate::b64::{self, Canonical};
 use crate::claims::Claims;
 use crate::error::{MalformedError, Segment};
 use crate::header::Header;
@@ -44,31 +44,9 @@ pub(crate) struct Jws<'t> {
     pub(crate) header: Header,
     pub(crate) payload: Vec<u8>,
     /// The signature's canonical base64url text, decoded only by a verifier that uses it.
-    pub(crate) signature: &'t [u8],
+    pub(crate) signature: Canonical<'t>,
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers.
     pub(crate) signing_input: &'t [u8],
-}
-
-impl Jws<'_> {
-    /// The decoded signature: into `buffer` when it fits, else into a new vector.
-    #[cfg(feature = "crypto")]
-    pub(crate) fn decode_signature<'b>(
-        &self,
-        buffer: &'b mut [u8],
-        spill: &'b mut Vec<u8>,
-    ) -> &'b [u8] {
-        // Canonical by construction (checked in `parse_jws`), so decoding cannot fail.
-        let len = b64::decoded_len(self.signature.len()).unwrap_or(0);
-        let out = match buffer.get_mut(..len) {
-            Some(out) => out,
-            None => {
-                spill.resize(len, 0);
-                spill.as_mut_slice()
-            }
-        };
-        let _ = b64::decode_into(self.signature, out);
-        out
-    }
 }
 
 /// Parses a compact JWS with any payload (the JWS layer; JWTs add [`parse_claims`]).
@@ -122,22 +100,15 @@ pub(crate) fn parse_jws<'t>(
             }
         }
     }
-    if let Some((segment, _)) = segments
-        .into_iter()
-        .find(|(_, text)| !b64::is_canonical(text))
-    {
-        return Err(MalformedError::NonCanonicalBase64 { segment });
-    }
-    let decode = |text: &[u8]| {
-        let mut out = vec![0; b64::decoded_len(text.len()).unwrap_or(0)];
-        let _ = b64::decode_into(text, &mut out);
-        out
-    };
+    let [header, payload, signature] = segments.map(|(segment, text)| {
+        Canonical::of_alphabet(text).ok_or(MalformedError::NonCanonicalBase64 { segment })
+    });
+    let (header, payload, signature) = (header?, payload?, signature?);
     Ok(Jws {
-        header: Header::parse(utf8_string(decode(header), Segment::Header)?)?,
-        payload: decode(payload),
+        header: Header::parse(utf8_string(header.decode(), Segment::Header)?)?,
+        payload: payload.decode(),
         signature,
-        signing_input: &bytes[..header.len() + 1 + payload.len()],
+        signing_input: &bytes[..header.as_bytes().len() + 1 + payload.as_bytes().len()],
     })
 }
 
@@ -200,7 +171,7 @@ mod tests {
         let t = token(r#"{"alg":"HS256"}"#, r#"{"sub":"a"}"#);
         assert_eq!(code(&t), "OK");
         let jws = parse_jws(&t, &ParseOptions::default()).unwrap();
-        assert_eq!(jws.signature, b"c2ln");
+        assert_eq!(jws.signature.as_bytes(), b"c2ln");
         assert_eq!(jws.signing_input, t.rsplit_once('.').unwrap().0.as_bytes());
     }
 

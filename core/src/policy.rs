@@ -11,7 +11,7 @@
 
 use crate::alg::Algorithm;
 use crate::claims::Claims;
-use crate::error::{ClaimsError, KeyError};
+use crate::error::{ClaimsError, PolicyError};
 use crate::header::{Header, media_type_eq};
 use crate::parse::ParseOptions;
 use crate::time::UnixTime;
@@ -43,7 +43,7 @@ enum Expect {
 ///     .leeway_seconds(30)
 ///     .build()?;
 /// assert_eq!(policy.leeway_seconds(), 30);
-/// # Ok::<(), jwtkit_core::KeyError>(())
+/// # Ok::<(), jwtkit_core::PolicyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Validation {
@@ -115,18 +115,12 @@ impl Validation {
         if let Some(nbf) = claims.nbf()
             && now_s < nbf.as_secs_f64() - leeway
         {
-            return Err(ClaimsError::NotYetValid {
-                nbf: nbf.as_secs_f64(),
-                now: now_s,
-            });
+            return Err(ClaimsError::NotYetValid { nbf, now });
         }
         if let Some(iat) = claims.iat()
             && iat.as_secs_f64() > now_s + leeway
         {
-            return Err(ClaimsError::IssuedInFuture {
-                iat: iat.as_secs_f64(),
-                now: now_s,
-            });
+            return Err(ClaimsError::IssuedInFuture { iat, now });
         }
         match (&self.typ, header.typ()) {
             (Expect::Ignored, _) | (Expect::Absent, None) => {}
@@ -160,10 +154,7 @@ impl Validation {
 pub fn check_expiry(exp: UnixTime, now: UnixTime, leeway_seconds: u32) -> Result<(), ClaimsError> {
     let leeway = f64::from(leeway_seconds.min(MAX_LEEWAY_SECONDS));
     if now.as_secs_f64() >= exp.as_secs_f64() + leeway {
-        Err(ClaimsError::Expired {
-            exp: exp.as_secs_f64(),
-            now: now.as_secs_f64(),
-        })
+        Err(ClaimsError::Expired { exp, now })
     } else {
         Ok(())
     }
@@ -237,27 +228,27 @@ impl ValidationBuilder {
         self
     }
 
-    /// The policy, or [`KeyError::InvalidPolicy`] when it is inconsistent.
-    pub fn build(self) -> Result<Validation, KeyError> {
+    /// The policy, or [`PolicyError::Invalid`] when it is inconsistent.
+    pub fn build(self) -> Result<Validation, PolicyError> {
         let policy = self.0;
         if policy.leeway > MAX_LEEWAY_SECONDS {
-            return Err(KeyError::InvalidPolicy {
+            return Err(PolicyError::Invalid {
                 reason: "leeway is over 600 seconds",
             });
         }
         let empty = |e: &Expect| matches!(e, Expect::Value(v) if v.is_empty());
         if empty(&policy.issuer) || empty(&policy.audience) || empty(&policy.typ) {
-            return Err(KeyError::InvalidPolicy {
+            return Err(PolicyError::Invalid {
                 reason: "an expected value is empty",
             });
         }
         if policy.required.iter().any(String::is_empty) {
-            return Err(KeyError::InvalidPolicy {
+            return Err(PolicyError::Invalid {
                 reason: "a required claim name is empty",
             });
         }
         if policy.parse.max_bytes() == 0 {
-            return Err(KeyError::InvalidPolicy {
+            return Err(PolicyError::Invalid {
                 reason: "the token size limit is 0",
             });
         }

@@ -44,7 +44,9 @@ impl Signer {
 
     /// Signs `claims` (any `serde` type that serializes to a JSON object) into a compact JWT.
     pub fn sign<C: Serialize + ?Sized>(&self, claims: &C) -> Result<String, Error> {
-        let payload = serde_json::to_vec(claims).map_err(|_| {
+        // serde_json writes UTF-8 text; a value it cannot write (a map with non-string keys, a
+        // failing `Serialize`) is no JSON object either.
+        let payload = serde_json::to_string(claims).map_err(|_| {
             Error::Malformed(MalformedError::NotAnObject {
                 segment: Segment::Payload,
             })
@@ -52,20 +54,22 @@ impl Signer {
         // Refuse what the strict parser would refuse (not an object, duplicate members from
         // `#[serde(flatten)]`, registered claims of the wrong type) now, rather than issue a
         // token that every strict verifier refuses later.
-        let payload = String::from_utf8(payload).unwrap_or_default();
         let claims = Claims::parse(payload)?;
         let payload = claims.json();
 
-        let mut token =
-            Vec::with_capacity(self.encoded_header.len() + payload.len().div_ceil(3) * 4 + 2 + 700);
-        token.extend_from_slice(self.encoded_header.as_bytes());
-        token.push(b'.');
+        let mut token = String::with_capacity(
+            self.encoded_header.len() + payload.len().div_ceil(3) * 4 + 2 + 700,
+        );
+        token.push_str(&self.encoded_header);
+        token.push('.');
         b64::encode_into(payload.as_bytes(), &mut token);
-        let signature = self.key.sign(&token).map_err(|e: KeyError| Error::Key(e))?;
-        token.push(b'.');
+        let signature = self
+            .key
+            .sign(token.as_bytes())
+            .map_err(|e: KeyError| Error::Key(e))?;
+        token.push('.');
         b64::encode_into(&signature, &mut token);
-        // base64url and dots: ASCII.
-        Ok(String::from_utf8(token).unwrap_or_default())
+        Ok(token)
     }
 }
 
@@ -77,5 +81,5 @@ fn encode_header(key: &Key, typ: Option<&str>) -> String {
         header.insert("typ".into(), typ.into());
     }
     header.insert("kid".into(), key.kid().into());
-    b64::encode(&serde_json::to_vec(&header).unwrap_or_default())
+    b64::encode(serde_json::Value::Object(header).to_string().as_bytes())
 }

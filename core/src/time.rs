@@ -6,6 +6,8 @@
 
 use core::fmt;
 
+use crate::error::ClockError;
+
 /// The largest NumericDate jwtkit accepts: 9999-12-31T23:59:59Z.
 pub const MAX_UNIX_SECONDS: f64 = 253_402_300_799.0;
 
@@ -64,16 +66,31 @@ impl UnixTime {
 }
 
 impl fmt::Display for UnixTime {
-    /// Seconds since the epoch, with milliseconds when fractional.
+    /// Seconds since the epoch, with milliseconds when fractional, printed with integer
+    /// arithmetic only: float formatting would add kilobytes to the wasm build.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::error::Secs(self.0).fmt(f)
+        // In range by construction (0..=253402300799), so the millisecond count fits an i64.
+        let millis = (self.0 * 1000.0).round() as i64;
+        let (secs, frac) = (millis.div_euclid(1000), millis.rem_euclid(1000));
+        if frac == 0 {
+            write!(f, "{secs}")
+        } else {
+            // Three digits without a padded format (which would pull in more formatting code).
+            let digits =
+                [frac / 100, frac / 10 % 10, frac % 10].map(|d| char::from(b'0' + d as u8));
+            let digits: String = digits.iter().collect();
+            write!(f, "{secs}.{}", digits.trim_end_matches('0'))
+        }
     }
 }
 
 /// A source of the current time, injected wherever "now" is needed.
+///
+/// A clock that cannot be read says so ([`ClockError`]) instead of guessing: a fallback such
+/// as the epoch would make every token without `iat` or `nbf` look unexpired.
 pub trait Clock {
-    /// The current time.
-    fn now(&self) -> UnixTime;
+    /// The current time, or [`ClockError::Unavailable`].
+    fn now(&self) -> Result<UnixTime, ClockError>;
 }
 
 /// A clock that always reads the same instant: for tests, reproductions and conformance runs.
@@ -81,13 +98,13 @@ pub trait Clock {
 pub struct FixedClock(pub UnixTime);
 
 impl Clock for FixedClock {
-    fn now(&self) -> UnixTime {
-        self.0
+    fn now(&self) -> Result<UnixTime, ClockError> {
+        Ok(self.0)
     }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
-    fn now(&self) -> UnixTime {
+    fn now(&self) -> Result<UnixTime, ClockError> {
         (**self).now()
     }
 }
@@ -111,6 +128,30 @@ mod tests {
             UnixTime::from_millis(1500.0).map(UnixTime::as_secs_f64),
             Some(1.5)
         );
+    }
+
+    #[test]
+    fn prints_without_float_formatting() {
+        let s = |x: f64| UnixTime::from_secs_f64(x).unwrap().to_string();
+        assert_eq!(
+            (
+                s(0.0),
+                s(1_700_000_000.0),
+                s(1.5),
+                s(2.25),
+                s(1.0004),
+                s(253_402_300_799.0)
+            ),
+            (
+                "0".into(),
+                "1700000000".into(),
+                "1.5".into(),
+                "2.25".into(),
+                "1".into(),
+                "253402300799".into()
+            )
+        );
+        assert_eq!(s(253_402_300_798.999), "253402300798.999");
     }
 
     #[test]

@@ -100,6 +100,17 @@ impl Verifier {
         })
     }
 
+    /// Judges again, at `now`, a token that this verifier accepted before (e.g. one kept in a
+    /// cache): its bytes, keys and policy are unchanged, so the signature and form still hold
+    /// and only the policy's checks (`exp`, `nbf`, `iat`, `iss`, `aud`, `typ`, required
+    /// claims) run again. A remembered token is accepted exactly when [`Verifier::verify`]
+    /// would accept it at `now`.
+    pub fn revalidate(&self, verified: &VerifiedToken, now: UnixTime) -> Result<(), Error> {
+        self.policy
+            .validate(&verified.header, &verified.claims, now)
+            .map_err(Error::from)
+    }
+
     /// Verifies a compact JWS with any payload: every header rule and the signature, no
     /// claims (for JWS that do not carry a JWT, e.g. conformance vectors).
     pub fn verify_jws(&self, token: &str) -> Result<VerifiedJws, Error> {
@@ -126,7 +137,7 @@ fn verify_signature(
     let (mut buffer, mut spill) = ([0; 512], Vec::new());
     key.verify(
         jws.signing_input,
-        jws.decode_signature(&mut buffer, &mut spill),
+        jws.signature.decode_onto(&mut buffer, &mut spill),
     )?;
     Ok(VerifiedJws {
         header: jws.header,

@@ -79,8 +79,8 @@ fn expired_error_carries_context_but_no_token() {
     assert_eq!(
         err,
         ClaimsError::Expired {
-            exp: 10.0,
-            now: 20.0
+            exp: at(10),
+            now: at(20)
         }
     );
     assert_eq!(
@@ -277,7 +277,7 @@ fn required_claims() {
 
 #[test]
 fn builder_refuses_inconsistent_policies() {
-    let code = |r: Result<Validation, jwtkit_core::KeyError>| r.unwrap_err().code();
+    let code = |r: Result<Validation, jwtkit_core::PolicyError>| r.unwrap_err().code();
     assert_eq!(
         code(Validation::builder().leeway_seconds(601).build()),
         "ERR_POLICY_INVALID"

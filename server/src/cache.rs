@@ -78,9 +78,7 @@ impl VerifiedCache {
                 .map(|(_, verified)| verified.clone())
         });
         if let Some(hit) = hit {
-            verifier
-                .policy()
-                .validate(hit.header(), hit.claims(), now)?;
+            verifier.revalidate(&hit, now)?;
             return Ok(hit.claims().clone());
         }
         let verified = verifier.verify(token, now)?;

@@ -1,5 +1,9 @@
-//! JSON error responses and the RFC 6750 `WWW-Authenticate` challenge.
+//! Every error the API answers with, declared once: the [`Problem`] table (HTTP status, the
+//! RFC 6750/6749 error name, the stable code, the message), plus the token errors of
+//! jwtkit-core, whose status follows from their phase ([`ApiError::from_core`]). The JSON
+//! body, the RFC 6750 `WWW-Authenticate` challenge and `Retry-After` are written here too.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -10,6 +14,219 @@ use warp::reply::Response;
 
 /// The realm named in every `WWW-Authenticate: Bearer` challenge.
 pub const REALM: &str = "jwtkit";
+
+/// Whether a response carries a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No challenge.
+    None,
+    /// `Bearer realm="jwtkit"`: credentials are missing, so no error is named (§3.1).
+    Bare,
+    /// `Bearer realm="jwtkit", error="…", error_description="…"`.
+    WithError,
+}
+
+/// One row of the API's error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemEntry {
+    /// The HTTP status.
+    pub status: u16,
+    /// The RFC 6750/6749 error name, or a short HTTP-level name.
+    pub error: &'static str,
+    /// The stable code.
+    pub code: &'static str,
+    /// The message template (`{name}` stands for a detail).
+    pub message: &'static str,
+    /// Whether the response carries a Bearer challenge.
+    pub challenge: Challenge,
+}
+
+/// Declares [`Problem`] from its table; see [`ProblemEntry`] for the columns.
+macro_rules! problems {
+    (
+        $(
+            $(#[$vattr:meta])*
+            $variant:ident $({ $($(#[$fattr:meta])* $field:ident : $fty:ty),+ $(,)? })?
+                => $status:literal, $error:literal, $code:literal, $challenge:ident, $message:literal
+        ),+ $(,)?
+    ) => {
+        /// A refusal of the API that is not a token error; see the module documentation.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Problem {
+            $( $(#[$vattr])* $variant $({ $($(#[$fattr])* $field: $fty),+ })?, )+
+        }
+
+        impl Problem {
+            /// Every kind, in declaration order.
+            pub const TABLE: &'static [ProblemEntry] = &[$(ProblemEntry {
+                status: $status,
+                error: $error,
+                code: $code,
+                message: $message,
+                challenge: Challenge::$challenge,
+            }),+];
+
+            /// This kind's row of [`Problem::TABLE`].
+            pub fn entry(&self) -> ProblemEntry {
+                match self {
+                    $( Self::$variant { .. } => ProblemEntry {
+                        status: $status,
+                        error: $error,
+                        code: $code,
+                        message: $message,
+                        challenge: Challenge::$challenge,
+                    }, )+
+                }
+            }
+        }
+
+        impl fmt::Display for Problem {
+            #[allow(unused_variables)]
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( Self::$variant $({ $($field),+ })? => write!(f, $message), )+
+                }
+            }
+        }
+    };
+}
+
+problems! {
+    /// No `Authorization: Bearer` credentials (RFC 6750 §3.1: no error code).
+    BearerTokenMissing => 401, "unauthorized", "ERR_BEARER_TOKEN_MISSING", Bare,
+        "this resource requires an Authorization: Bearer token",
+    /// The `Authorization` header is malformed.
+    AuthorizationHeaderInvalid {
+        /// What is wrong with it.
+        fault: HeaderFault,
+    } => 400, "invalid_request", "ERR_AUTHORIZATION_HEADER_INVALID", WithError, "{fault}",
+    /// The token lacks the role the resource requires.
+    InsufficientScope {
+        /// The required role.
+        role: &'static str,
+    } => 403, "insufficient_scope", "ERR_INSUFFICIENT_SCOPE", WithError,
+        "this resource requires the role \"{role}\"",
+    /// No configured API key matches the presented one.
+    ApiKeyInvalid => 401, "invalid_client", "ERR_API_KEY_INVALID", None,
+        "the API key is not valid",
+    /// Too many failed `/auth` attempts from one address.
+    TooManyFailedAttempts => 429, "too_many_requests", "ERR_TOO_MANY_FAILED_ATTEMPTS", None,
+        "too many failed attempts from this address; retry later",
+    /// The request body is not `application/json`.
+    UnsupportedMediaType => 415, "unsupported_media_type", "ERR_UNSUPPORTED_MEDIA_TYPE", None,
+        "the request body must be application/json",
+    /// The JSON request body is not what the route takes.
+    InvalidRequestBody {
+        /// What is wrong with it.
+        fault: BodyFault,
+    } => 400, "invalid_request", "ERR_INVALID_REQUEST_BODY", None, "{fault}",
+    /// The request body could not be read from the connection.
+    BodyUnreadable => 400, "invalid_request", "ERR_BODY_UNREADABLE", None,
+        "the request body could not be read",
+    /// The request body is over the route's limit.
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    } => 413, "payload_too_large", "ERR_PAYLOAD_TOO_LARGE", None,
+        "the request body is over {limit} bytes",
+    /// A request header or the query string is malformed.
+    BadRequest {
+        /// Which part of the request.
+        part: RequestPart,
+    } => 400, "invalid_request", "ERR_BAD_REQUEST", None, "{part} is missing or invalid",
+    /// No route has this path.
+    NotFound => 404, "not_found", "ERR_NOT_FOUND", None, "no such resource",
+    /// The route does not take this method.
+    MethodNotAllowed => 405, "method_not_allowed", "ERR_METHOD_NOT_ALLOWED", None,
+        "this method is not allowed here",
+    /// The route needs a `Content-Length`.
+    LengthRequired => 411, "length_required", "ERR_LENGTH_REQUIRED", None,
+        "a Content-Length header is required",
+    /// The CORS preflight asked for an origin, method or header that is not allowed.
+    CorsForbidden => 403, "cors_forbidden", "ERR_CORS_FORBIDDEN", None,
+        "this origin, method or header is not allowed",
+    /// A fault of the server itself (logged; never a client's mistake).
+    Internal => 500, "internal_error", "ERR_INTERNAL", None, "internal server error",
+}
+
+/// What is wrong with an `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderFault {
+    /// More than one `Authorization` header.
+    Repeated,
+    /// Bytes outside visible ASCII.
+    NotVisibleAscii,
+    /// `Bearer` with nothing after it.
+    Empty,
+    /// Characters outside RFC 6750's `b64token`.
+    NotB64Token,
+}
+
+impl fmt::Display for HeaderFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Repeated => "more than one Authorization header",
+            Self::NotVisibleAscii => "the Authorization header is not visible ASCII",
+            Self::Empty => "the Bearer credentials are empty",
+            Self::NotB64Token => "the Bearer token has characters outside RFC 6750's b64token",
+        })
+    }
+}
+
+/// What is wrong with a JSON request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyFault {
+    /// Not JSON at all.
+    NotJson,
+    /// JSON, but not an object.
+    NotAnObject,
+    /// A required member is absent.
+    MemberMissing(&'static str),
+    /// A member that must be a string is not.
+    NotAString(&'static str),
+}
+
+impl fmt::Display for BodyFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotJson => f.write_str("the request body is not valid JSON"),
+            Self::NotAnObject => f.write_str("the request body must be a JSON object"),
+            Self::MemberMissing(name) => write!(f, "the request body has no \"{name}\" member"),
+            Self::NotAString(name) => write!(f, "\"{name}\" must be a string"),
+        }
+    }
+}
+
+/// The part of a request that [`Problem::BadRequest`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestPart {
+    /// A header.
+    Header,
+    /// The query string.
+    Query,
+}
+
+impl fmt::Display for RequestPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "a request header",
+            Self::Query => "the query string",
+        })
+    }
+}
+
+/// The status, error name and challenge of a jwtkit-core error, by phase: a refused token is
+/// RFC 6750's `invalid_token` (401); a clock that cannot be read is the server's fault (503).
+pub fn core_entry(error: &jwtkit_core::Error) -> (u16, &'static str, Challenge) {
+    match error {
+        jwtkit_core::Error::Clock(_) => (503, "temporarily_unavailable", Challenge::None),
+        _ => (401, "invalid_token", Challenge::WithError),
+    }
+}
 
 /// The JSON body of every error response.
 #[derive(Debug, Serialize)]
@@ -30,37 +247,42 @@ pub struct ApiError {
     error: &'static str,
     code: &'static str,
     message: String,
-    challenge: Option<String>,
+    challenge: Challenge,
+    scope: Option<&'static str>,
     retry_after: Option<Duration>,
 }
 
-impl ApiError {
-    /// An error with this status, short error name, stable code and message.
-    pub fn new(
-        status: StatusCode,
-        error: &'static str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
+        let entry = problem.entry();
         Self {
-            status,
-            error,
-            code,
-            message: message.into(),
-            challenge: None,
+            status: status(entry.status),
+            error: entry.error,
+            code: entry.code,
+            message: problem.to_string(),
+            challenge: entry.challenge,
+            scope: match problem {
+                Problem::InsufficientScope { role } => Some(role),
+                _ => None,
+            },
             retry_after: None,
         }
     }
+}
 
-    /// Adds `WWW-Authenticate: Bearer realm="jwtkit"` with these extra attributes
-    /// (`error`, `error_description`, `scope`), quoted as RFC 6750 §3 requires.
-    pub fn with_challenge(mut self, attributes: &[(&str, &str)]) -> Self {
-        let mut challenge = format!("Bearer realm=\"{REALM}\"");
-        for (name, value) in attributes {
-            challenge.push_str(&format!(", {name}=\"{}\"", quoted_string_safe(value)));
+impl ApiError {
+    /// The response for a token refused by jwtkit-core (or a clock it could not read).
+    pub fn from_core(error: &jwtkit_core::Error) -> Self {
+        let (code, error_name, challenge) = core_entry(error);
+        Self {
+            status: status(code),
+            error: error_name,
+            code: error.code(),
+            message: error.to_string(),
+            challenge,
+            scope: None,
+            retry_after: (code == 503).then_some(Duration::from_secs(1)),
         }
-        self.challenge = Some(challenge);
-        self
     }
 
     /// Adds `Retry-After` (whole seconds, rounded up).
@@ -79,6 +301,24 @@ impl ApiError {
         self.code
     }
 
+    /// The `WWW-Authenticate` value, quoted as RFC 6750 §3 requires.
+    fn challenge(&self) -> Option<String> {
+        let mut challenge = format!("Bearer realm=\"{REALM}\"");
+        match self.challenge {
+            Challenge::None => return None,
+            Challenge::Bare => {}
+            Challenge::WithError => {
+                for (name, value) in [("error", self.error), ("error_description", &self.message)]
+                    .into_iter()
+                    .chain(self.scope.map(|scope| ("scope", scope)))
+                {
+                    challenge.push_str(&format!(", {name}=\"{}\"", quoted_string_safe(value)));
+                }
+            }
+        }
+        Some(challenge)
+    }
+
     /// The response.
     pub fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -88,9 +328,10 @@ impl ApiError {
         };
         let mut response =
             warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
+        let challenge = self.challenge();
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(WWW_AUTHENTICATE, value);
         }
         if let Some(wait) = self.retry_after {
@@ -99,6 +340,11 @@ impl ApiError {
         }
         response
     }
+}
+
+/// A status of the table (all valid by construction; checked by a test).
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// RFC 6750 §3: `error_description` and `scope` values exclude `"` and `\` and control
@@ -120,30 +366,71 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_table_is_consistent() {
+        for entry in Problem::TABLE {
+            assert!(StatusCode::from_u16(entry.status).is_ok(), "{}", entry.code);
+            assert!(entry.code.starts_with("ERR_"), "{}", entry.code);
+        }
+        assert_eq!(
+            Problem::PayloadTooLarge { limit: 9 }.entry().code,
+            "ERR_PAYLOAD_TOO_LARGE"
+        );
+        assert_eq!(Problem::Internal.entry().status, 500);
+    }
+
+    #[test]
     fn challenge_values_are_quoted_safely() {
-        let response = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "ERR_X", "m")
-            .with_challenge(&[
-                ("error", "invalid_token"),
-                ("error_description", "\"exp\" is \\ é"),
-            ])
-            .into_response();
+        let mut error = ApiError::from(Problem::AuthorizationHeaderInvalid {
+            fault: HeaderFault::Empty,
+        });
+        error.message = "\"exp\" is \\ é".to_owned();
+        let response = error.into_response();
         let header = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
         assert_eq!(
             header,
-            r#"Bearer realm="jwtkit", error="invalid_token", error_description="'exp' is / ?""#
+            r#"Bearer realm="jwtkit", error="invalid_request", error_description="'exp' is / ?""#
         );
     }
 
     #[test]
+    fn challenges_follow_the_table() {
+        let challenge = |problem: Problem| {
+            ApiError::from(problem)
+                .into_response()
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            challenge(Problem::BearerTokenMissing).as_deref(),
+            Some(r#"Bearer realm="jwtkit""#)
+        );
+        assert_eq!(
+            challenge(Problem::InsufficientScope { role: "admin" }).as_deref(),
+            Some(
+                r#"Bearer realm="jwtkit", error="insufficient_scope", error_description="this resource requires the role 'admin'", scope="admin""#
+            )
+        );
+        assert_eq!(challenge(Problem::ApiKeyInvalid), None);
+    }
+
+    #[test]
     fn retry_after_rounds_up() {
-        let response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "ERR_X",
-            "m",
-        )
-        .with_retry_after(Duration::from_millis(1500))
-        .into_response();
+        let response = ApiError::from(Problem::TooManyFailedAttempts)
+            .with_retry_after(Duration::from_millis(1500))
+            .into_response();
         assert_eq!(response.headers()[RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn a_clock_failure_is_the_servers_fault() {
+        let error = ApiError::from_core(&jwtkit_core::ClockError::Unavailable.into());
+        assert_eq!(
+            (error.status().as_u16(), error.code()),
+            (503, "ERR_CLOCK_UNAVAILABLE")
+        );
+        let response = error.into_response();
+        assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
     }
 }

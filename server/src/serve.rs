@@ -16,7 +16,7 @@ pub async fn serve(
     listener: TcpListener,
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), jwtkit_core::KeyError> {
+) -> Result<(), jwtkit_core::PolicyError> {
     let state = Arc::new(AppState::new(config, clock)?);
     warp::serve(app(state, &config.cors_origins, config.web_dir.clone()))
         .incoming(listener)

@@ -2,8 +2,6 @@
 //! never carry tokens or keys, and graceful shutdown on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -133,21 +131,24 @@ async fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
         .last()
         .unwrap()
         .to_owned();
-    let addr = server.addr.parse().unwrap();
+    let addr: std::net::SocketAddr = server.addr.parse().unwrap();
     let body = format!(r#"{{"api-key":"{key}"}}"#);
     let raw = format!(
         "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let auth = common::send(addr, raw.as_bytes()).await;
-    assert_eq!(auth.status, 200, "{}", auth.body);
-    let token = auth.json()["data"]["token"].as_str().unwrap().to_owned();
-    let secret = common::send(
+    let auth = http(addr, &raw);
+    assert!(auth.starts_with("HTTP/1.1 200"), "{auth}");
+    let body: serde_json::Value =
+        serde_json::from_str(auth.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let token = body["data"]["token"].as_str().unwrap().to_owned();
+    let secret = http(
         addr,
-        format!("GET /api/v3/secret HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n").as_bytes(),
-    )
-    .await;
-    assert_eq!(secret.status, 200);
+        &format!(
+            "GET /api/v3/secret HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+        ),
+    );
+    assert!(secret.starts_with("HTTP/1.1 200"), "{secret}");
 
     // SIGTERM to our own child, by PID: the server stops accepting and exits cleanly.
     let pid = server.child.id().unwrap().to_string();
@@ -180,4 +181,14 @@ async fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
         !logs.contains(signature) && !logs.contains(&key),
         "no token or API key in the logs: {logs}"
     );
+}
+
+/// One request on a new connection (`Connection: close`), the whole response as text.
+fn http(addr: std::net::SocketAddr, raw: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }

@@ -4,11 +4,8 @@
 //! standard or CVE.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
-
-use common::{START, TestServer};
 use jwtkit_core::{Algorithm, Key, KeySet, UnixTime, Validation, Verifier};
+use jwtkit_e2e::server::{START, TestServer};
 use jwtkit_e2e::{b64, forge, forge_bytes, resign, signature_of, with_signature};
 use jwtkit_server::config::ServeArgs;
 use rsa::pkcs8::EncodePublicKey as _;

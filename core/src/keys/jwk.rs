@@ -100,8 +100,7 @@ impl Jwk {
 
     /// The JWK as JSON.
     pub fn to_json(&self) -> String {
-        // A struct of strings and string lists always serializes.
-        serde_json::to_string(self).unwrap_or_default()
+        to_json(self)
     }
 }
 
@@ -113,8 +112,15 @@ impl JwkSet {
 
     /// The set as JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        to_json(self)
     }
+}
+
+/// JSON of a JWK or JWK Set: structs of strings and string lists, which always serialize.
+fn to_json<T: Serialize>(value: &T) -> String {
+    #[allow(clippy::expect_used)]
+    serde_json::to_string(value)
+        .expect("invariant: a struct of strings and string lists serializes to JSON")
 }
 
 fn from_strict_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, KeyError> {
@@ -252,15 +258,15 @@ impl Key {
     /// The complete JWK, **including the private key or shared secret**: for storing a key
     /// that was just generated. Handle the result as a secret.
     pub fn to_private_jwk(&self) -> Jwk {
-        let mut jwk = self.to_public_jwk().unwrap_or_default();
+        let mut jwk = self.public_members().unwrap_or_else(|| Jwk {
+            kty: "oct".to_owned(),
+            ..Jwk::default()
+        });
+        jwk.alg = Some(self.alg.as_str().to_owned());
+        jwk.kid = Some(self.kid.clone());
+        jwk.use_ = Some("sig".to_owned());
         match &self.material {
-            Material::Hmac(k) => {
-                jwk.kty = "oct".to_owned();
-                jwk.k = Some(b64::encode(k.secret()));
-                jwk.alg = Some(self.alg.as_str().to_owned());
-                jwk.kid = Some(self.kid.clone());
-                jwk.use_ = Some("sig".to_owned());
-            }
+            Material::Hmac(k) => jwk.k = Some(b64::encode(k.secret())),
             Material::Ed25519(k) => jwk.d = k.private.as_ref().map(|p| b64::encode(p.as_bytes())),
             Material::P256(k) => jwk.d = k.private_scalar().map(|d| b64::encode(&d)),
             Material::P384(k) => jwk.d = k.private_scalar().map(|d| b64::encode(&d)),
@@ -310,45 +316,26 @@ impl Key {
     pub fn thumbprint(&self) -> String {
         // Required members only, in lexicographic order, no whitespace (RFC 7638 §3.2). All
         // values are base64url or fixed names, so no JSON escaping is needed.
-        let canonical = match (&self.material, self.public_members()) {
-            (Material::Hmac(k), _) => {
-                format!(r#"{{"k":"{}","kty":"oct"}}"#, b64::encode(k.secret()))
+        let ec = |crv: &str, (x, y): (Vec<u8>, Vec<u8>)| {
+            let (x, y) = (b64::encode(&x), b64::encode(&y));
+            format!(r#"{{"crv":"{crv}","kty":"EC","x":"{x}","y":"{y}"}}"#)
+        };
+        let canonical = match &self.material {
+            Material::Hmac(k) => format!(r#"{{"k":"{}","kty":"oct"}}"#, b64::encode(k.secret())),
+            Material::Ed25519(k) => format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                b64::encode(k.public.as_bytes())
+            ),
+            Material::P256(k) => ec("P-256", k.coordinates()),
+            Material::P384(k) => ec("P-384", k.coordinates()),
+            Material::Rsa(k) => {
+                let (n, e) = k.public_parts();
+                format!(
+                    r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                    b64::encode(&e),
+                    b64::encode(&n)
+                )
             }
-            (
-                _,
-                Some(Jwk {
-                    kty,
-                    crv: Some(crv),
-                    x: Some(x),
-                    y: Some(y),
-                    ..
-                }),
-            ) => {
-                format!(r#"{{"crv":"{crv}","kty":"{kty}","x":"{x}","y":"{y}"}}"#)
-            }
-            (
-                _,
-                Some(Jwk {
-                    kty,
-                    crv: Some(crv),
-                    x: Some(x),
-                    ..
-                }),
-            ) => {
-                format!(r#"{{"crv":"{crv}","kty":"{kty}","x":"{x}"}}"#)
-            }
-            (
-                _,
-                Some(Jwk {
-                    kty,
-                    n: Some(n),
-                    e: Some(e),
-                    ..
-                }),
-            ) => {
-                format!(r#"{{"e":"{e}","kty":"{kty}","n":"{n}"}}"#)
-            }
-            _ => String::new(),
         };
         let canonical = zeroize::Zeroizing::new(canonical);
         b64::encode(&Sha256::digest(canonical.as_bytes()))

@@ -46,8 +46,8 @@ impl Key {
     pub fn generate(alg: Algorithm) -> Result<Self, KeyError> {
         let material = match alg {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
-                let mut secret =
-                    zeroize::Zeroizing::new(vec![0u8; hmac::min_len(alg).unwrap_or(64)]);
+                let len = hmac::min_len(alg).ok_or(KeyError::AlgorithmMismatch)?;
+                let mut secret = zeroize::Zeroizing::new(vec![0u8; len]);
                 random(&mut secret)?;
                 Material::Hmac(HmacKey::new(alg, &secret)?)
             }

@@ -115,7 +115,9 @@ const RESERVED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "r
 
 fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
     match now {
-        None => Ok(SystemClock.now()),
+        None => SystemClock
+            .now()
+            .map_err(|e| Failure::usage(format!("{e} ({}); give the time with --now", e.code()))),
         Some(secs) => UnixTime::from_secs(secs)
             .ok_or_else(|| Failure::usage("--now must be between 0 and 253402300799")),
     }

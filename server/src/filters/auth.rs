@@ -1,50 +1,17 @@
-//! Reusable warp filters: the Rust counterpart of a "token required" decorator, done right.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//! use jwtkit_core::{Algorithm, Claims, Key, KeySet, Validation, Verifier};
-//! use jwtkit_server::filters::{Authenticator, authenticated, recover, require_role};
-//! use jwtkit_server::SystemClock;
-//! use warp::Filter;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let key = Key::generate(Algorithm::EdDSA)?;
-//! let policy = Validation::builder()
-//!     .expect_issuer("https://auth.example")
-//!     .expect_audience("orders")
-//!     .expect_type("at+jwt")
-//!     .require_claim("sub")
-//!     .build()?;
-//! let auth = Authenticator::new(Verifier::new(KeySet::from(key), policy), Arc::new(SystemClock));
-//!
-//! // Path first, then the auth filter: unknown paths stay 404, not 401.
-//! let orders = warp::path!("orders")
-//!     .and(warp::get())
-//!     .and(authenticated(auth.clone()))
-//!     .map(|claims: Claims| format!("orders of {}", claims.sub().unwrap_or("?")));
-//! let admin = warp::path!("admin")
-//!     .and(warp::get())
-//!     .and(authenticated(auth).and_then(require_role("admin")))
-//!     .map(|_claims: Claims| "admin area");
-//! let app = orders.or(admin).recover(recover);
-//! warp::serve(app).run(([127, 0, 0, 1], 8080)).await;
-//! # Ok(()) }
-//! ```
+//! The auth filters: [`authenticated`] and [`require_role`], and the [`Authenticator`] (keys,
+//! policy, clock and verified-token cache) they verify with.
 
-use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
 use jwtkit_core::{Claims, Verifier};
 use warp::Filter;
-use warp::http::StatusCode;
 use warp::http::header::{AUTHORIZATION, HeaderMap};
 use warp::reject::{Reject, Rejection};
-use warp::reply::Response;
 
 use crate::cache::{self, VerifiedCache};
 use crate::clock::SharedClock;
-use crate::error::ApiError;
+use crate::error::{ApiError, HeaderFault, Problem};
 
 /// The claim that lists a token's roles (RFC 9068 §7.2.1.1).
 pub const ROLES_CLAIM: &str = "roles";
@@ -95,12 +62,12 @@ impl Authenticator {
         self.0.cache.capacity()
     }
 
-    /// Verifies a bearer token now.
+    /// Verifies a bearer token now (refusing it when the clock cannot be read).
     pub fn verify(&self, token: &str) -> Result<Claims, jwtkit_core::Error> {
         let inner = &*self.0;
         inner
             .cache
-            .verify(&inner.verifier, token, inner.clock.now())
+            .verify(&inner.verifier, token, inner.clock.now()?)
     }
 }
 
@@ -111,7 +78,7 @@ pub enum AuthRejection {
     /// No `Authorization: Bearer` credentials (RFC 6750 §3.1: no error code).
     MissingCredentials,
     /// The `Authorization` header is malformed (RFC 6750 `invalid_request`).
-    InvalidRequest(&'static str),
+    InvalidRequest(HeaderFault),
     /// The token was refused (RFC 6750 `invalid_token`), with the core's error.
     InvalidToken(jwtkit_core::Error),
     /// The token lacks the required role (RFC 6750 `insufficient_scope`).
@@ -127,44 +94,12 @@ impl AuthRejection {
     /// The RFC 6750 response for this rejection.
     pub fn to_error(&self) -> ApiError {
         match self {
-            Self::MissingCredentials => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "ERR_BEARER_TOKEN_MISSING",
-                "this resource requires an Authorization: Bearer token",
-            )
-            .with_challenge(&[]),
-            Self::InvalidRequest(message) => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "ERR_AUTHORIZATION_HEADER_INVALID",
-                *message,
-            )
-            .with_challenge(&[("error", "invalid_request"), ("error_description", message)]),
-            Self::InvalidToken(error) => {
-                let message = error.to_string();
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    error.code(),
-                    message.clone(),
-                )
-                .with_challenge(&[("error", "invalid_token"), ("error_description", &message)])
+            Self::MissingCredentials => Problem::BearerTokenMissing.into(),
+            Self::InvalidRequest(fault) => {
+                Problem::AuthorizationHeaderInvalid { fault: *fault }.into()
             }
-            Self::InsufficientScope { role } => {
-                let message = format!("this resource requires the role \"{role}\"");
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "insufficient_scope",
-                    "ERR_INSUFFICIENT_SCOPE",
-                    message.clone(),
-                )
-                .with_challenge(&[
-                    ("error", "insufficient_scope"),
-                    ("error_description", &message),
-                    ("scope", role),
-                ])
-            }
+            Self::InvalidToken(error) => ApiError::from_core(error),
+            Self::InsufficientScope { role } => Problem::InsufficientScope { role }.into(),
         }
     }
 }
@@ -208,15 +143,13 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
     let value = match (values.next(), values.next()) {
         (None, _) => return Err(AuthRejection::MissingCredentials),
         (Some(_), Some(_)) => {
-            return Err(AuthRejection::InvalidRequest(
-                "more than one Authorization header",
-            ));
+            return Err(AuthRejection::InvalidRequest(HeaderFault::Repeated));
         }
         (Some(value), None) => value,
     };
-    let value = value.to_str().map_err(|_| {
-        AuthRejection::InvalidRequest("the Authorization header is not visible ASCII")
-    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| AuthRejection::InvalidRequest(HeaderFault::NotVisibleAscii))?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("Bearer") {
         // Another scheme (Basic, ...) is "no bearer credentials", not a malformed request.
@@ -224,14 +157,10 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
     }
     let token = rest.trim_start_matches(' ');
     if token.is_empty() {
-        return Err(AuthRejection::InvalidRequest(
-            "the Bearer credentials are empty",
-        ));
+        return Err(AuthRejection::InvalidRequest(HeaderFault::Empty));
     }
     if !is_b64token(token) {
-        return Err(AuthRejection::InvalidRequest(
-            "the Bearer token has characters outside RFC 6750's b64token",
-        ));
+        return Err(AuthRejection::InvalidRequest(HeaderFault::NotB64Token));
     }
     Ok(token)
 }
@@ -253,100 +182,6 @@ fn is_b64token(token: &str) -> bool {
         invalid | u8::from(!ok)
     });
     !body.is_empty() && invalid == 0
-}
-
-/// An application-level refusal carried as a rejection; [`recover`] renders it.
-#[derive(Debug)]
-pub struct ApiRejection(pub ApiError);
-
-impl Reject for ApiRejection {}
-
-/// Turns every rejection into a JSON error response with a precise status: the RFC 6750
-/// responses for [`AuthRejection`], [`ApiRejection`]s as they are, and warp's own
-/// rejections (404, 405, 411, 413, 415, 400). Only a genuine server fault is a 500.
-pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
-    Ok(rejection_to_error(&rejection).into_response())
-}
-
-fn rejection_to_error(rejection: &Rejection) -> ApiError {
-    use warp::reject as r;
-    if let Some(auth) = rejection.find::<AuthRejection>() {
-        return auth.to_error();
-    }
-    if let Some(ApiRejection(error)) = rejection.find::<ApiRejection>() {
-        return error.clone();
-    }
-    let (status, error, code, message) = if rejection.is_not_found() {
-        (
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "ERR_NOT_FOUND",
-            "no such resource",
-        )
-    } else if rejection.find::<r::MethodNotAllowed>().is_some() {
-        (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "ERR_METHOD_NOT_ALLOWED",
-            "this method is not allowed here",
-        )
-    } else if rejection.find::<r::PayloadTooLarge>().is_some() {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "ERR_PAYLOAD_TOO_LARGE",
-            "the request body is too large",
-        )
-    } else if rejection.find::<r::UnsupportedMediaType>().is_some() {
-        (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "ERR_UNSUPPORTED_MEDIA_TYPE",
-            "the request body must be application/json",
-        )
-    } else if rejection.find::<r::LengthRequired>().is_some() {
-        (
-            StatusCode::LENGTH_REQUIRED,
-            "length_required",
-            "ERR_LENGTH_REQUIRED",
-            "a Content-Length header is required",
-        )
-    } else if rejection.find::<r::InvalidHeader>().is_some()
-        || rejection.find::<r::MissingHeader>().is_some()
-    {
-        (
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "ERR_BAD_REQUEST",
-            "a request header is missing or invalid",
-        )
-    } else if rejection.find::<r::InvalidQuery>().is_some() {
-        (
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "ERR_BAD_REQUEST",
-            "the query string is invalid",
-        )
-    } else if rejection
-        .find::<warp::filters::cors::CorsForbidden>()
-        .is_some()
-    {
-        (
-            StatusCode::FORBIDDEN,
-            "cors_forbidden",
-            "ERR_CORS_FORBIDDEN",
-            "this origin, method or header is not allowed",
-        )
-    } else {
-        tracing::error!(?rejection, "unhandled rejection");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "ERR_INTERNAL",
-            "internal server error",
-        )
-    };
-    ApiError::new(status, error, code, message)
 }
 
 #[cfg(test)]

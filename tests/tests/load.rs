@@ -4,13 +4,12 @@
 //! brute-force loop; graceful shutdown finishing an in-flight request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, send};
 use jwtkit_core::Signer;
+use jwtkit_e2e::http::send;
+use jwtkit_e2e::server::TestServer;
 use jwtkit_server::config::ServeArgs;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
