@@ -11,7 +11,25 @@ use core::fmt;
 use crate::time::UnixTime;
 
 /// Declares an error enum from a table: each variant with its fields, `=> "CODE", "message"`
-/// (a format string over the fields). Derives the enum, `code()`, `Display` and `TABLE`.
+/// (a format string over the fields). Derives the enum, `code()`, `Display`,
+/// `std::error::Error` and `TABLE` (a list of [`ErrorEntry`]). jwtkit's other crates
+/// declare their own errors with it.
+///
+/// ```
+/// jwtkit_core::error_table! {
+///     /// Why a widget failed.
+///     #[derive(Debug)]
+///     pub enum WidgetError {
+///         /// Too big.
+///         TooBig { size: usize } => "ERR_WIDGET_TOO_BIG", "widget is {size} units",
+///         /// Missing.
+///         Missing => "ERR_WIDGET_MISSING", "no widget",
+///     }
+/// }
+/// assert_eq!(WidgetError::TooBig { size: 3 }.to_string(), "widget is 3 units");
+/// assert_eq!(WidgetError::TABLE[1].code, "ERR_WIDGET_MISSING");
+/// ```
+#[macro_export]
 macro_rules! error_table {
     (
         $(#[$attr:meta])*
@@ -30,8 +48,8 @@ macro_rules! error_table {
 
         impl $name {
             /// Every kind of this enum, in declaration order: its code and message template.
-            pub const TABLE: &'static [ErrorEntry] =
-                &[$(ErrorEntry { code: $code, message: $message }),+];
+            pub const TABLE: &'static [$crate::ErrorEntry] =
+                &[$($crate::ErrorEntry { code: $code, message: $message }),+];
 
             /// The stable error code.
             pub fn code(&self) -> &'static str {
@@ -41,16 +59,16 @@ macro_rules! error_table {
             }
         }
 
-        impl fmt::Display for $name {
+        impl ::core::fmt::Display for $name {
             #[allow(unused_variables)]
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 match self {
                     $( Self::$variant $({ $($field),+ })? => write!(f, $message), )+
                 }
             }
         }
 
-        impl std::error::Error for $name {}
+        impl ::std::error::Error for $name {}
     };
 }
 
@@ -94,6 +112,19 @@ impl Error {
         ("policy", PolicyError::TABLE),
         ("clock", ClockError::TABLE),
     ];
+
+    /// The phase this error belongs to: its table's name in [`Error::TABLES`].
+    pub fn phase(&self) -> &'static str {
+        let index = match self {
+            Self::Malformed(_) => 0,
+            Self::Signature(_) => 1,
+            Self::Claims(_) => 2,
+            Self::Key(_) => 3,
+            Self::Policy(_) => 4,
+            Self::Clock(_) => 5,
+        };
+        Self::TABLES[index].0
+    }
 
     /// The stable error code, e.g. `ERR_JWT_EXPIRED`.
     pub fn code(&self) -> &'static str {
@@ -357,6 +388,8 @@ error_table! {
             "the key's \"use\" or \"key_ops\" does not permit signatures",
         /// A public key cannot sign.
         NotAPrivateKey => "ERR_JWK_NOT_PRIVATE", "the key has no private part and cannot sign",
+        /// No key in the set has the requested `kid`.
+        KidNotFound => "ERR_JWKS_KID_NOT_FOUND", "no key in the set has the requested \"kid\"",
         /// Two keys in a set share a `kid`.
         DuplicateKeyId => "ERR_JWKS_DUPLICATE_KID", "two keys in the set share a \"kid\"",
         /// A key set mixes symmetric and asymmetric keys.
@@ -440,5 +473,24 @@ mod tests {
             Error::from(ClockError::Unavailable).code(),
             "ERR_CLOCK_UNAVAILABLE"
         );
+    }
+
+    #[test]
+    fn each_error_is_in_its_phase_table() {
+        let t = UnixTime::EPOCH;
+        for error in [
+            Error::from(MalformedError::JweUnsupported),
+            SignatureError::VerificationFailed.into(),
+            ClaimsError::Expired { exp: t, now: t }.into(),
+            KeyError::EmptyKeySet.into(),
+            PolicyError::Invalid { reason: "x" }.into(),
+            ClockError::Unavailable.into(),
+        ] {
+            let (_, table) = Error::TABLES
+                .iter()
+                .find(|(phase, _)| *phase == error.phase())
+                .unwrap();
+            assert!(table.iter().any(|e| e.code == error.code()), "{error:?}");
+        }
     }
 }

@@ -70,6 +70,38 @@ impl ApiKey {
         })
     }
 
+    /// An entry from its configuration text `NAME:sha256:DIGEST[:ROLE,ROLE...]` (what
+    /// [`ApiKey::entry`] writes and `jwtkit keygen --api-key` prints).
+    pub fn from_entry(entry: &str) -> Result<Self, String> {
+        let (name, scheme, rest) = match entry.splitn(3, ':').collect::<Vec<_>>()[..] {
+            [name, scheme, rest] => (name, scheme, rest),
+            [name, ..] => {
+                return Err(format!(
+                    "API key entry for {name:?} must be NAME:HASH[:ROLES]"
+                ));
+            }
+            [] => return Err("an API key entry is empty".to_owned()),
+        };
+        // HASH itself is "sha256:<digest>", so the digest and roles follow the scheme.
+        let (digest, roles) = rest.split_once(':').unwrap_or((rest, ""));
+        let roles = roles
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Self::from_hash(name, &format!("{scheme}:{digest}"), roles)
+    }
+
+    /// The configuration text of this entry: `NAME:sha256:DIGEST[:ROLE,ROLE...]`.
+    pub fn entry(&self) -> String {
+        let hash = format!("{HASH_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.hash));
+        if self.roles.is_empty() {
+            format!("{}:{hash}", self.name)
+        } else {
+            format!("{}:{hash}:{}", self.name, self.roles.join(","))
+        }
+    }
+
     /// An entry for a plaintext key (used for generated development keys).
     pub fn from_plaintext(name: &str, key: &str, roles: Vec<String>) -> Result<Self, String> {
         Self::from_hash(name, &hash_api_key(key), roles)
@@ -160,6 +192,16 @@ mod tests {
         assert_eq!(keys.find(&key[..key.len() - 1]), None);
         assert_eq!(keys.find(""), None);
         assert!(!format!("{entry:?}").contains(&hash_api_key(&key)[7..]));
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let hash = hash_api_key("key");
+        for text in [format!("svc:{hash}:admin,user"), format!("svc:{hash}")] {
+            assert_eq!(ApiKey::from_entry(&text).unwrap().entry(), text);
+        }
+        assert!(ApiKey::from_entry("svc").is_err());
+        assert!(ApiKey::from_entry("").is_err());
     }
 
     #[test]

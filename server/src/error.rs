@@ -219,12 +219,15 @@ impl fmt::Display for RequestPart {
     }
 }
 
-/// The status, error name and challenge of a jwtkit-core error, by phase: a refused token is
-/// RFC 6750's `invalid_token` (401); a clock that cannot be read is the server's fault (503).
-pub fn core_entry(error: &jwtkit_core::Error) -> (u16, &'static str, Challenge) {
-    match error {
-        jwtkit_core::Error::Clock(_) => (503, "temporarily_unavailable", Challenge::None),
-        _ => (401, "invalid_token", Challenge::WithError),
+/// How the API answers a jwtkit-core error of `phase` (see `jwtkit_core::Error::TABLES`):
+/// status, error name and challenge. A refused token is RFC 6750's `invalid_token` (401); a
+/// clock that cannot be read is the server's fault (503); key and policy errors are
+/// configuration mistakes that stop the server at start, never an answer (`None`).
+pub fn core_phase_entry(phase: &str) -> Option<(u16, &'static str, Challenge)> {
+    match phase {
+        "malformed" | "signature" | "claims" => Some((401, "invalid_token", Challenge::WithError)),
+        "clock" => Some((503, "temporarily_unavailable", Challenge::None)),
+        _ => None,
     }
 }
 
@@ -273,7 +276,13 @@ impl From<Problem> for ApiError {
 impl ApiError {
     /// The response for a token refused by jwtkit-core (or a clock it could not read).
     pub fn from_core(error: &jwtkit_core::Error) -> Self {
-        let (code, error_name, challenge) = core_entry(error);
+        let Some((code, error_name, challenge)) = core_phase_entry(error.phase()) else {
+            tracing::error!(
+                code = error.code(),
+                "a configuration error reached a request"
+            );
+            return Problem::Internal.into();
+        };
         Self {
             status: status(code),
             error: error_name,

@@ -1,15 +1,31 @@
-//! Issuing RFC 9068 access tokens.
+//! Issuing RFC 9068 access tokens: the one issuer that the server's `/auth` and the
+//! command line's `jwtkit issue` share, so they can never issue different tokens.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::fmt;
+use std::time::Duration;
 
-use jwtkit_core::{Error, Signer, UnixTime};
+use jwtkit_core::{Error, KeyError, Signer, UnixTime};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The `typ` of every issued token (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The claims the issuer writes into every token; extra claims cannot set them.
+pub const ISSUED_CLAIMS: [&str; 9] = [
+    "iss",
+    "sub",
+    "aud",
+    "client_id",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "roles",
+];
 
 /// Signs access tokens for authenticated API keys.
 #[derive(Debug, Clone)]
@@ -34,8 +50,39 @@ pub struct IssuedToken {
 impl IssuedToken {
     /// `expires_at` as an RFC 3339 timestamp (UTC, whole seconds).
     pub fn expires_at_rfc3339(&self) -> String {
-        let secs = u64::try_from(self.expires_at.as_secs()).unwrap_or(0);
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+        crate::time::rfc3339(self.expires_at)
+    }
+}
+
+/// Why a token could not be issued.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// An extra claim would overwrite one of [`ISSUED_CLAIMS`].
+    ReservedClaim {
+        /// The claim's name.
+        name: String,
+    },
+    /// Signing failed (no randomness, a claim out of range, ...).
+    Token(Error),
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ReservedClaim { name } => {
+                write!(f, "the claim {name:?} is written by the issuer itself")
+            }
+            Self::Token(error) => write!(f, "{error} ({})", error.code()),
+        }
+    }
+}
+
+impl std::error::Error for IssueError {}
+
+impl From<Error> for IssueError {
+    fn from(error: Error) -> Self {
+        Self::Token(error)
     }
 }
 
@@ -50,6 +97,8 @@ struct AccessTokenClaims<'a> {
     nbf: i64,
     jti: String,
     roles: &'a [String],
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
 }
 
 impl TokenIssuer {
@@ -80,31 +129,52 @@ impl TokenIssuer {
         subject: &str,
         roles: &[String],
         now: UnixTime,
-    ) -> Result<IssuedToken, Error> {
+    ) -> Result<IssuedToken, IssueError> {
+        self.issue_with_claims(subject, roles, &Map::new(), now)
+    }
+
+    /// [`TokenIssuer::issue`] with `extra` claims beside the issued ones (none of which they
+    /// may set: [`IssueError::ReservedClaim`]).
+    pub fn issue_with_claims(
+        &self,
+        subject: &str,
+        roles: &[String],
+        extra: &Map<String, Value>,
+        now: UnixTime,
+    ) -> Result<IssuedToken, IssueError> {
+        if let Some(name) = extra
+            .keys()
+            .find(|name| ISSUED_CLAIMS.contains(&name.as_str()))
+        {
+            return Err(IssueError::ReservedClaim { name: name.clone() });
+        }
         let iat = now.as_secs();
-        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
-        let exp = iat.saturating_add(ttl);
+        let exp = UnixTime::from_secs(
+            i64::try_from(self.ttl.as_secs())
+                .ok()
+                .and_then(|ttl| iat.checked_add(ttl))
+                .unwrap_or(i64::MAX),
+        )
+        .ok_or(Error::from(jwtkit_core::MalformedError::ClaimInvalid {
+            name: "exp",
+        }))?;
         let mut jti = [0u8; 16];
-        getrandom::fill(&mut jti)
-            .map_err(|_| Error::Key(jwtkit_core::KeyError::RandomnessUnavailable))?;
+        getrandom::fill(&mut jti).map_err(|_| Error::from(KeyError::RandomnessUnavailable))?;
         let claims = AccessTokenClaims {
             iss: &self.issuer,
             sub: subject,
             aud: &self.audience,
             client_id: subject,
-            exp,
+            exp: exp.as_secs(),
             iat,
             nbf: iat,
             jti: URL_SAFE_NO_PAD.encode(jti),
             roles,
+            extra,
         };
-        let token = self.signer.sign(&claims)?;
-        let expires_at = UnixTime::from_secs(exp).ok_or(Error::Malformed(
-            jwtkit_core::MalformedError::ClaimInvalid { name: "exp" },
-        ))?;
         Ok(IssuedToken {
-            token,
-            expires_at,
+            token: self.signer.sign(&claims)?,
+            expires_at: exp,
             expires_in: self.ttl.as_secs(),
         })
     }
@@ -150,6 +220,37 @@ mod tests {
         assert_eq!(claims.get("roles"), Some(&serde_json::json!(["admin"])));
         let other = issuer.issue("svc", &[], now).unwrap();
         assert_ne!(claims.jti(), other_jti(&other.token, &key, now).as_deref());
+    }
+
+    #[test]
+    fn extra_claims_join_but_never_replace_the_issued_ones() {
+        let key = Key::generate(Algorithm::HS256).unwrap();
+        let issuer = TokenIssuer::new(Signer::new(key), "iss", "aud", Duration::from_secs(60));
+        let now = UnixTime::from_secs(1_700_000_000).unwrap();
+        let mut extra = Map::new();
+        extra.insert("tenant".into(), "acme".into());
+        assert!(issuer.issue_with_claims("svc", &[], &extra, now).is_ok());
+        for name in ISSUED_CLAIMS {
+            let mut extra = Map::new();
+            extra.insert(name.into(), "x".into());
+            assert_eq!(
+                issuer
+                    .issue_with_claims("svc", &[], &extra, now)
+                    .unwrap_err(),
+                IssueError::ReservedClaim { name: name.into() }
+            );
+        }
+        let forever = TokenIssuer::new(
+            Signer::new(Key::generate(Algorithm::HS256).unwrap()),
+            "iss",
+            "aud",
+            Duration::from_secs(u64::MAX),
+        );
+        assert_eq!(
+            forever.issue("svc", &[], now).unwrap_err(),
+            IssueError::Token(jwtkit_core::MalformedError::ClaimInvalid { name: "exp" }.into()),
+            "an expiry past 9999 is refused, not wrapped"
+        );
     }
 
     fn other_jti(token: &str, key: &Key, now: UnixTime) -> Option<String> {

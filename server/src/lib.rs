@@ -10,7 +10,6 @@
 
 pub mod apikeys;
 mod cache;
-mod clock;
 pub mod config;
 pub mod error;
 pub mod filters;
@@ -18,5 +17,6 @@ pub mod issuer;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
+pub mod time;
 
-pub use clock::{SharedClock, SystemClock};
+pub use time::{SharedClock, SystemClock};

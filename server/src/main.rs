@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use jwtkit_server::SystemClock;
 use jwtkit_server::config::ServeArgs;
-use jwtkit_server::serve::{banner, serve, shutdown_signal};
+use jwtkit_server::serve::{banner, banner_json, serve, shutdown_signal};
 
 /// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
 /// inspect and verify tokens, all judged by the same rules.
@@ -33,7 +33,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the API server (with no configuration: a development setup on 127.0.0.1:3030).
-    Serve(ServeArgs),
+    Serve {
+        /// The settings.
+        #[command(flatten)]
+        settings: ServeArgs,
+        /// Print where the server listens (and the development setup's API keys) as one
+        /// JSON line instead of the banner: {"url", "demo_page", "development"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make a signing key (private JWK) or an API key.
     Keygen(cli::KeygenArgs),
     /// Print the public JWK Set of a key file.
@@ -49,7 +57,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => run_serve(&args),
+        Command::Serve { settings, json } => run_serve(&settings, json),
         Command::Keygen(args) => cli::exit("keygen", cli::keygen(&args)),
         Command::Jwks(args) => cli::exit("jwks", cli::jwks(&args)),
         Command::Issue(args) => cli::exit("issue", cli::issue(&args)),
@@ -58,7 +66,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_serve(args: &ServeArgs) -> ExitCode {
+fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JWTKIT_LOG")
@@ -94,8 +102,15 @@ fn run_serve(args: &ServeArgs) -> ExitCode {
             }
         };
         let addr = listener.local_addr().unwrap_or(config.bind);
-        // A closed stdout must not take the server down: the banner is best effort.
-        let _ = writeln!(std::io::stdout().lock(), "{}", banner(&config, addr));
+        let announcement = if json {
+            banner_json(&config, addr)
+        } else {
+            banner(&config, addr)
+        };
+        if let Err(error) = writeln!(std::io::stdout().lock(), "{announcement}") {
+            // A closed stdout must not take the server down; the logs still say where it is.
+            tracing::warn!(%error, %addr, "cannot print the banner");
+        }
         match serve(&config, listener, Arc::new(SystemClock), shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

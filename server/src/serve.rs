@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::routes::{AppState, app};
+use crate::time::SharedClock;
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(
@@ -30,25 +30,50 @@ pub async fn serve(
 pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        result = interrupt => {
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot listen for Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        },
+        () = terminate => {},
     }
     tracing::info!(target: "jwtkit", "shutting down: finishing in-flight requests");
+}
+
+/// Where the server listens and, in the development setup, the generated API keys, as one
+/// JSON line for scripts: `{"url", "demo_page", "development": {"api_keys": [{"name",
+/// "key", "roles"}]}}` (`demo_page` and `development` are `null` when there is none).
+pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
+    let url = format!("http://{addr}");
+    let development = config.dev.as_ref().map(|dev| {
+        let keys: Vec<_> = dev
+            .api_keys
+            .iter()
+            .map(|(name, key, roles)| serde_json::json!({"name": name, "key": key, "roles": roles}))
+            .collect();
+        serde_json::json!({ "api_keys": keys })
+    });
+    serde_json::json!({
+        "url": url,
+        "demo_page": config.web_dir.as_ref().map(|_| format!("{url}/")),
+        "development": development,
+    })
+    .to_string()
 }
 
 /// The startup banner: where the server listens and, in the development setup, the

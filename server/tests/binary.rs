@@ -72,13 +72,15 @@ async fn config_file_settings_are_validated_with_unknown_keys_refused() {
 
 struct Running {
     child: Child,
-    addr: String,
-    banner: String,
+    addr: std::net::SocketAddr,
+    /// What `--json` printed: {"url", "demo_page", "development"}.
+    started: serde_json::Value,
 }
 
+/// Starts `jwtkit serve --json` on port 0 and reads its one JSON line.
 async fn start(args: &[&str]) -> Running {
     let mut child = jwtkit()
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["serve", "--json", "--bind", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -86,8 +88,40 @@ async fn start(args: &[&str]) -> Running {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // Keep draining stdout so that the server never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = started["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    Running {
+        child,
+        addr,
+        started,
+    }
+}
+
+#[tokio::test]
+async fn the_banner_warns_loudly_about_the_development_setup() {
+    let mut child = jwtkit()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = String::new();
-    // The banner ends with the "Try it" example (development setup) or the address line.
+    // The development banner ends with the "Try it" example.
     while let Ok(Ok(Some(line))) =
         tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
     {
@@ -97,41 +131,24 @@ async fn start(args: &[&str]) -> Running {
             break;
         }
     }
-    // Keep draining stdout so that the server never writes into a closed pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let addr = banner
-        .split("listening on http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    Running {
-        child,
-        addr,
-        banner,
-    }
+    assert!(
+        banner.contains("listening on http://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(banner.contains("DEVELOPMENT SETUP"), "{banner}");
+    assert!(banner.contains("API key dev "), "{banner}");
+    assert!(banner.contains("API key dev-admin "), "{banner}");
 }
 
 #[tokio::test]
 async fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
     let mut server = start(&[]).await;
-    assert!(
-        server.banner.contains("DEVELOPMENT SETUP"),
-        "{}",
-        server.banner
-    );
-    let key = server
-        .banner
-        .lines()
-        .find(|l| l.contains("API key dev "))
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_owned();
-    let addr: std::net::SocketAddr = server.addr.parse().unwrap();
+    assert!(server.started["demo_page"].is_null(), "{}", server.started);
+    let dev = &server.started["development"]["api_keys"];
+    assert_eq!(dev[0]["name"], "dev", "{}", server.started);
+    assert_eq!(dev[1]["roles"], serde_json::json!(["user", "admin"]));
+    let key = dev[0]["key"].as_str().unwrap().to_owned();
+    let addr = server.addr;
     let body = format!(r#"{{"api-key":"{key}"}}"#);
     let raw = format!(
         "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -191,4 +208,28 @@ fn http(addr: std::net::SocketAddr, raw: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+#[tokio::test]
+async fn serve_help_lists_every_setting_from_the_table() {
+    let output = jwtkit().args(["serve", "--help"]).output().await.unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for setting in jwtkit_server::config::SETTINGS {
+        for expected in [
+            format!("--{} <{}>", setting.flag, setting.value_name),
+            format!("env: {}", setting.env),
+        ] {
+            assert!(help.contains(&expected), "{expected} missing:\n{help}");
+        }
+        // clap wraps long lines: compare the words.
+        let words: Vec<&str> = help.split_whitespace().collect();
+        let wanted: Vec<&str> = setting.help.split_whitespace().take(6).collect();
+        assert!(
+            words.windows(wanted.len()).any(|w| w == wanted.as_slice()),
+            "{}'s help missing:\n{help}",
+            setting.name
+        );
+    }
+    assert!(help.contains("--json"), "{help}");
 }

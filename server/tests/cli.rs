@@ -317,6 +317,43 @@ fn each_rejection_class_exits_1_with_its_code() {
 }
 
 #[test]
+fn verify_judges_the_bytes_it_is_given() {
+    let scratch = Scratch::new("bytes");
+    let keys = keygen(&scratch, "HS256");
+    let token = issue(&keys, &[]);
+    let code = |arg: &str, stdin: Option<&str>| {
+        let run = jwtkit(&["verify", arg, "--keys", &keys, "--json"], stdin);
+        let out: Value = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+        (run.code, out["code"].as_str().unwrap_or("OK").to_owned())
+    };
+    let ok = (0, "OK".to_owned());
+    let refused = |code: &str| (1, code.to_owned());
+    assert_eq!(code(&token, None), ok);
+    // Standard input loses exactly its line ending, nothing else.
+    assert_eq!(code("-", Some(&format!("{token}\n"))), ok);
+    assert_eq!(code("-", Some(&format!("{token}\r\n"))), ok);
+    assert_eq!(code("-", Some(&token)), ok);
+    // Whatever else surrounds the token is the token's: refused as the server refuses it.
+    assert_eq!(
+        code(&format!(" {token}"), None),
+        refused("ERR_JWT_INVALID_CHARACTER")
+    );
+    assert_eq!(
+        code(&format!("{token}\n"), None),
+        refused("ERR_JWT_INVALID_CHARACTER")
+    );
+    assert_eq!(
+        code("-", Some(&format!("{token}\n\n"))),
+        refused("ERR_JWT_INVALID_CHARACTER")
+    );
+    // An empty token is a refused token (exit 1), not a usage error.
+    assert_eq!(code("", None), refused("ERR_JWT_MALFORMED"));
+    assert_eq!(code("-", Some("\n")), refused("ERR_JWT_MALFORMED"));
+    let decode = jwtkit(&["decode", ""], None);
+    assert_eq!(decode.code, 1, "{}", decode.stderr);
+}
+
+#[test]
 fn usage_and_configuration_errors_exit_2() {
     let scratch = Scratch::new("usage");
     let keys = keygen(&scratch, "HS256");
@@ -332,7 +369,6 @@ fn usage_and_configuration_errors_exit_2() {
         vec!["verify", &token, "--keys", &keys, "--alg", "none"],
         vec!["verify", &token, "--keys", &keys, "--leeway", "601"],
         vec!["verify", &token, "--keys", &no_alg],
-        vec!["verify", "", "--keys", &keys],
         vec!["keygen", "--alg", "HS1024"],
         vec!["keygen"],
         vec!["issue", "--keys", &keys],

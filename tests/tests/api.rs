@@ -5,7 +5,7 @@
 use jwtkit_core::{Algorithm, Key, KeySet, Signer};
 use jwtkit_e2e::http::send;
 use jwtkit_e2e::server::{START, TestServer};
-use jwtkit_server::config::ServeArgs;
+use jwtkit_server::config::{ServeArgs, table};
 use serde_json::json;
 
 async fn dev_server() -> TestServer {
@@ -152,11 +152,9 @@ async fn auth_refuses_bad_requests_precisely() {
 
 #[tokio::test]
 async fn failed_auth_attempts_are_rate_limited_per_address() {
-    let args = ServeArgs {
-        auth_failure_limit: Some(3),
-        auth_failure_window: Some("60s".into()),
-        ..Default::default()
-    };
+    let args = ServeArgs::default()
+        .with(&table::AUTH_FAILURE_LIMIT, "3")
+        .with(&table::AUTH_FAILURE_WINDOW, "60s");
     let server = TestServer::start(args).await;
     for _ in 0..3 {
         let response = server
@@ -382,6 +380,82 @@ async fn tokens_of_the_wrong_kind_are_refused_for_the_right_reason() {
 }
 
 #[tokio::test]
+async fn a_clock_that_cannot_be_read_refuses_instead_of_guessing() {
+    let server = dev_server().await;
+    let token = server.token(&server.dev_key("dev")).await;
+    // Cached once, so the cache path is under test too.
+    let ok = server
+        .get("/api/v3/secret", &[("authorization", &bearer(&token))])
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    server.clock.break_down();
+    for response in [
+        server
+            .get("/api/v3/secret", &[("authorization", &bearer(&token))])
+            .await,
+        server
+            .post_json(
+                "/api/v3/auth",
+                &format!(r#"{{"api-key":"{}"}}"#, server.dev_key("dev")),
+            )
+            .await,
+    ] {
+        assert_eq!(
+            (response.status, response.code().as_str()),
+            (503, "ERR_CLOCK_UNAVAILABLE"),
+            "{}",
+            response.body
+        );
+        assert_eq!(response.header("retry-after"), Some("1"));
+        assert_eq!(
+            response.header("www-authenticate"),
+            None,
+            "not the client's fault"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_declared_route_is_served_and_nothing_else() {
+    let server = dev_server().await;
+    for route in jwtkit_server::routes::ROUTES {
+        for method in route.methods {
+            let response = server
+                .request(&format!(
+                    "{method} {} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                    route.path
+                ))
+                .await;
+            assert!(
+                ![404, 405].contains(&response.status),
+                "{method} {}: {}",
+                route.path,
+                response.status
+            );
+        }
+        let other = server
+            .request(&format!(
+                "DELETE {} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                route.path
+            ))
+            .await;
+        assert_eq!(
+            (other.status, other.code().as_str()),
+            (405, "ERR_METHOD_NOT_ALLOWED"),
+            "{}",
+            route.path
+        );
+    }
+    let unknown = server.get("/api/v3/homes", &[]).await;
+    assert_eq!(
+        (unknown.status, unknown.code().as_str()),
+        (404, "ERR_NOT_FOUND")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_tutorial_flow_end_to_end() {
     let server = dev_server().await;
     let token = server.token(&server.dev_key("dev")).await;
@@ -495,10 +569,10 @@ async fn key_rotation_keeps_live_tokens_valid() {
 
 #[tokio::test]
 async fn hmac_configuration_publishes_an_empty_key_set() {
-    let args = ServeArgs {
-        secret: Some("Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5".into()),
-        ..Default::default()
-    };
+    let args = ServeArgs::default().with(
+        &table::SECRET,
+        "Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5",
+    );
     let mut config = args.resolve().unwrap();
     let key = jwtkit_server::apikeys::generate_api_key().unwrap();
     config.api_keys = jwtkit_server::apikeys::ApiKeys::new(vec![
@@ -523,10 +597,7 @@ async fn hmac_configuration_publishes_an_empty_key_set() {
 
 #[tokio::test]
 async fn cors_allows_configured_origins_only() {
-    let args = ServeArgs {
-        cors_origins: vec!["https://app.example".into()],
-        ..Default::default()
-    };
+    let args = ServeArgs::default().with(&table::CORS_ORIGINS, "https://app.example");
     let server = TestServer::start(args).await;
     let preflight = |origin: &str| {
         format!(

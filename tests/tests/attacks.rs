@@ -7,7 +7,7 @@
 use jwtkit_core::{Algorithm, Key, KeySet, UnixTime, Validation, Verifier};
 use jwtkit_e2e::server::{START, TestServer};
 use jwtkit_e2e::{b64, forge, forge_bytes, resign, signature_of, with_signature};
-use jwtkit_server::config::ServeArgs;
+use jwtkit_server::config::{ServeArgs, table};
 use rsa::pkcs8::EncodePublicKey as _;
 use serde_json::{Value, json};
 
@@ -1030,11 +1030,12 @@ fn weak_keys_are_refused_when_configured() {
         &"a".repeat(64),
         "passwordpasswordpasswordpassword",
     ] {
-        let args = ServeArgs {
-            secret: Some(secret.into()),
-            ..Default::default()
-        };
-        assert_eq!(args.resolve().unwrap_err().setting, "secret", "{secret:?}");
+        let args = ServeArgs::default().with(&table::SECRET, secret);
+        assert_eq!(
+            args.resolve().unwrap_err().setting.name,
+            "secret",
+            "{secret:?}"
+        );
     }
     let jwk = json!({"kty": "oct", "alg": "HS256", "k": b64([7u8; 31])}).to_string();
     assert_eq!(

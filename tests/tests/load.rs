@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use jwtkit_core::Signer;
 use jwtkit_e2e::http::send;
 use jwtkit_e2e::server::TestServer;
-use jwtkit_server::config::ServeArgs;
+use jwtkit_server::config::{ServeArgs, table};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -196,11 +196,9 @@ async fn oversized_headers_are_refused_quickly() {
 
 #[tokio::test]
 async fn auth_rate_limit_holds_under_brute_force_and_recovers() {
-    let args = ServeArgs {
-        auth_failure_limit: Some(10),
-        auth_failure_window: Some("1m".into()),
-        ..Default::default()
-    };
+    let args = ServeArgs::default()
+        .with(&table::AUTH_FAILURE_LIMIT, "10")
+        .with(&table::AUTH_FAILURE_WINDOW, "1m");
     let server = TestServer::start(args).await;
     let mut statuses = BTreeMap::new();
     for i in 0..200 {

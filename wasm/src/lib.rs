@@ -7,7 +7,7 @@
 //! Every export throws a JavaScript `Error` with a stable `code` (the core's codes, e.g.
 //! `ERR_JWT_MALFORMED`, `ERR_JWT_EXPIRED`, or `ERR_INVALID_ARGUMENT`); none panics.
 
-mod error;
+pub mod error;
 mod options;
 mod session;
 mod types;

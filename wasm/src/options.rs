@@ -32,7 +32,7 @@ impl ExpiryOptions {
             now: now(&get(options, "now")?)?,
             clock_offset_seconds: finite(
                 &get(options, "clockOffsetSeconds")?,
-                "clockOffsetSeconds",
+                "clockOffsetSeconds must be a finite number",
             )?
             .unwrap_or(0.0),
         })
@@ -52,7 +52,7 @@ pub(crate) fn get(object: &JsValue, name: &str) -> Result<JsValue, JsValue> {
 
 /// `leewaySeconds`: a whole number from 0 to 600.
 pub(crate) fn leeway(value: &JsValue) -> Result<u32, JsValue> {
-    match finite(value, "leewaySeconds")? {
+    match finite(value, "leewaySeconds must be a finite number")? {
         None => Ok(0),
         Some(secs)
             if secs.fract() == 0.0 && (0.0..=f64::from(MAX_LEEWAY_SECONDS)).contains(&secs) =>
@@ -74,16 +74,17 @@ pub(crate) fn now(value: &JsValue) -> Result<Option<f64>, JsValue> {
         }
         return Ok(Some(millis / 1000.0));
     }
-    finite(value, "now")
+    finite(value, "now must be a Date or a finite number")
 }
 
 /// An optional finite number.
-pub(crate) fn finite(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
+/// An optional finite number; `problem` says which and what it must be.
+pub(crate) fn finite(value: &JsValue, problem: &'static str) -> Result<Option<f64>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     match value.as_f64() {
         Some(n) if n.is_finite() => Ok(Some(n)),
-        _ => Err(invalid(&format!("{name} must be a finite number"))),
+        _ => Err(invalid(problem)),
     }
 }

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::decode;
-use crate::error::{from_core, invalid, js_error};
+use crate::error::{JsError, from_core, invalid, js_error, set};
 use crate::options::{finite, get, leeway, now as read_now};
 
 /// A token with its clock offset: judges expiry on the server's clock, refuses to send an
@@ -100,7 +100,7 @@ impl TokenSession {
     ) -> Result<TokenSession, JsValue> {
         let offset = finite(
             &option(&options, "clockOffsetSeconds")?,
-            "clockOffsetSeconds",
+            "clockOffsetSeconds must be a finite number",
         )?
         .unwrap_or(0.0);
         let leeway = leeway(&option(&options, "leewaySeconds")?)?;
@@ -267,9 +267,9 @@ fn fetch_failed(cause: JsValue) -> JsValue {
     let message = cause
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| "the request failed".to_owned());
-    let error = js_error("ERR_FETCH_FAILED", &message);
-    let _ = Reflect::set(&error, &"cause".into(), &cause);
+        .unwrap_or_else(|| "no reason given".to_owned());
+    let error = JsValue::from(JsError::FetchFailed { message });
+    set(&error, "cause", &cause);
     error
 }
 
@@ -328,11 +328,14 @@ async fn unauthorized(response: &JsValue) -> JsValue {
             None
         }
     };
-    let code = text("code").unwrap_or_else(|| "ERR_UNAUTHORIZED".to_owned());
-    let message =
-        text("message").unwrap_or_else(|| "the server refused the token (401)".to_owned());
-    let error = js_error(&code, &message);
-    let _ = Reflect::set(&error, &"status".into(), &JsValue::from_f64(401.0));
-    let _ = Reflect::set(&error, &"response".into(), response);
+    let error = match text("code") {
+        Some(code) => js_error(
+            &code,
+            &text("message").unwrap_or_else(|| JsError::Unauthorized.to_string()),
+        ),
+        None => JsError::Unauthorized.into(),
+    };
+    set(&error, "status", &JsValue::from_f64(401.0));
+    set(&error, "response", response);
     error
 }

@@ -53,6 +53,25 @@ impl KeySet {
         self.keys.iter().find(|k| k.kid() == kid)
     }
 
+    /// The key to sign with: the one with this `kid`, or without a `kid` the first that can
+    /// sign. [`KeyError::KidNotFound`] for an unknown `kid`; [`KeyError::NotAPrivateKey`]
+    /// when the named key, or every key, is public.
+    pub fn signing_key(&self, kid: Option<&str>) -> Result<&Key, KeyError> {
+        let key = match kid {
+            Some(kid) => self.get(kid).ok_or(KeyError::KidNotFound)?,
+            None => self
+                .keys
+                .iter()
+                .find(|k| k.can_sign())
+                .ok_or(KeyError::NotAPrivateKey)?,
+        };
+        if key.can_sign() {
+            Ok(key)
+        } else {
+            Err(KeyError::NotAPrivateKey)
+        }
+    }
+
     /// The keys, in configuration order.
     pub fn iter(&self) -> impl Iterator<Item = &Key> {
         self.keys.iter()

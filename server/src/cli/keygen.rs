@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jwtkit_core::{Algorithm, Key};
 
 use super::{Failure, input};
-use jwtkit_server::apikeys::{generate_api_key, hash_api_key};
+use jwtkit_server::apikeys::{ApiKey, generate_api_key, hash_api_key};
 
 /// Make a signing key (a private JWK), or an API key with its hashed config entry.
 #[derive(Debug, clap::Args)]
@@ -32,6 +32,10 @@ pub(crate) struct KeygenArgs {
     /// Role granted to the API key's tokens; repeatable.
     #[arg(long = "role", value_name = "ROLE", requires = "api_key")]
     roles: Vec<String>,
+    /// With --api-key: print {"name", "key", "hash", "roles", "entry"} as one JSON line
+    /// instead of the instructions (a signing key is always printed as a JWK).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Print the public JWK Set of a key file (never any private material).
@@ -45,18 +49,16 @@ pub(crate) struct JwksArgs {
 
 pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     if let Some(name) = &args.api_key {
-        return api_key(name, &args.roles);
+        return api_key(name, &args.roles, args.json);
     }
-    let alg: Algorithm = args
+    let alg = args
         .alg
         .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| {
-            Failure::usage(
-                "--alg must be one of HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256",
-            )
-        })?;
+        .ok_or_else(|| Failure::usage("--alg is required"))?;
+    let alg: Algorithm = alg.parse().map_err(|_| {
+        let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.as_str()).collect();
+        Failure::usage(format!("--alg must be one of {}", names.join(", ")))
+    })?;
     let key = Key::generate(alg).map_err(|e| Failure::usage(e.to_string()))?;
     let mut jwk = key.to_private_jwk();
     if let Some(kid) = &args.kid {
@@ -69,17 +71,19 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn api_key(name: &str, roles: &[String]) -> Result<(), Failure> {
+fn api_key(name: &str, roles: &[String], json: bool) -> Result<(), Failure> {
     let key = generate_api_key().map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
     let hash = hash_api_key(&key);
-    jwtkit_server::apikeys::ApiKey::from_hash(name, &hash, roles.to_vec())
-        .map_err(Failure::usage)?;
-    let roles_list = roles.join(",");
-    let entry = if roles.is_empty() {
-        format!("{name}:{hash}")
-    } else {
-        format!("{name}:{hash}:{roles_list}")
-    };
+    let entry = ApiKey::from_hash(name, &hash, roles.to_vec())
+        .map_err(Failure::usage)?
+        .entry();
+    if json {
+        let out = serde_json::json!({
+            "name": name, "key": key, "hash": hash, "roles": roles, "entry": entry,
+        });
+        println!("{out}");
+        return Ok(());
+    }
     let toml_roles = roles
         .iter()
         .map(|r| format!("{r:?}"))

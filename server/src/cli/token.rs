@@ -7,7 +7,8 @@ use jwtkit_core::{
     Algorithm, Clock, ParseOptions, Signer, UnixTime, Validation, Verifier, dangerous,
 };
 use jwtkit_server::SystemClock;
-use jwtkit_server::issuer::ACCESS_TOKEN_TYPE;
+use jwtkit_server::issuer::TokenIssuer;
+use jwtkit_server::time::{parse_duration, rfc3339};
 use serde_json::{Map, Value, json};
 
 use super::keygen::pretty;
@@ -110,9 +111,6 @@ pub(crate) struct VerifyArgs {
     json: bool,
 }
 
-/// Registered claims that have their own flags.
-const RESERVED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "roles"];
-
 fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
     match now {
         None => SystemClock
@@ -124,28 +122,8 @@ fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
 }
 
 pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
-    let keys = input::keys(&args.keys, None)?;
-    let key = match &args.kid {
-        Some(kid) => keys.get(kid).ok_or_else(|| {
-            Failure::usage(format!(
-                "no key with kid {kid:?} in {}",
-                args.keys.display()
-            ))
-        })?,
-        None => keys
-            .iter()
-            .find(|k| k.can_sign())
-            .ok_or_else(|| Failure::usage("no key in the file can sign (all are public)"))?,
-    };
-    if !key.can_sign() {
-        return Err(Failure::usage(format!(
-            "key {:?} is public and cannot sign",
-            key.kid()
-        )));
-    }
-    let ttl = humantime::parse_duration(&args.ttl)
-        .ok()
-        .or_else(|| args.ttl.parse().ok().map(Duration::from_secs))
+    let key = input::signing_key(&args.keys, args.kid.as_deref())?;
+    let ttl = parse_duration(&args.ttl)
         .filter(|ttl| !ttl.is_zero())
         .ok_or_else(|| {
             Failure::usage(format!(
@@ -153,41 +131,25 @@ pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
                 args.ttl
             ))
         })?;
-    let now = now_or(args.now)?;
-    let iat = now.as_secs();
-    let exp = iat.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-    let mut jti = [0u8; 16];
-    getrandom::fill(&mut jti).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
-    let mut claims = Map::new();
-    claims.insert("iss".into(), json!(args.iss));
-    claims.insert("sub".into(), json!(args.sub));
-    claims.insert("aud".into(), json!(args.aud));
-    claims.insert("client_id".into(), json!(args.sub));
-    claims.insert("exp".into(), json!(exp));
-    claims.insert("iat".into(), json!(iat));
-    claims.insert("nbf".into(), json!(iat));
-    claims.insert("jti".into(), json!(base64_url(&jti)));
-    if !args.roles.is_empty() {
-        claims.insert("roles".into(), json!(args.roles));
-    }
+    let mut extra = Map::new();
     for claim in &args.claims {
         let (name, value) = claim
             .split_once('=')
             .filter(|(name, _)| !name.is_empty())
             .ok_or_else(|| Failure::usage(format!("--claim {claim:?} must be NAME=VALUE")))?;
-        if RESERVED.contains(&name) {
-            return Err(Failure::usage(format!(
-                "--claim cannot set {name:?}; use its own flag"
-            )));
-        }
+        // JSON when it parses as JSON, else the text itself.
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-        claims.insert(name.to_owned(), value);
+        extra.insert(name.to_owned(), value);
     }
-    let token = Signer::new(key.clone())
-        .typ(ACCESS_TOKEN_TYPE)
-        .sign(&claims)
-        .map_err(|e| Failure::usage(format!("{e} ({})", e.code())))?;
-    println!("{token}");
+    let issuer = TokenIssuer::new(Signer::new(key), &args.iss, &args.aud, ttl);
+    let issued = issuer
+        .issue_with_claims(&args.sub, &args.roles, &extra, now_or(args.now)?)
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot issue: {e}; --claim cannot set a claim that has its own flag"
+            ))
+        })?;
+    println!("{}", issued.token);
     Ok(())
 }
 
@@ -221,18 +183,12 @@ pub(crate) fn decode(args: &DecodeArgs) -> Result<(), Failure> {
             println!("{name}: {}", describe(time, now));
         }
     }
-    match decoded.seconds_until_expiry(now) {
-        None => println!("expiry: none (no \"exp\" claim)"),
-        Some(left) if left > 0.0 => println!(
-            "expires in {} ({})",
-            human(left),
-            rfc3339(decoded.claims().exp())
-        ),
-        Some(left) => println!(
-            "expired {} ago ({})",
-            human(-left),
-            rfc3339(decoded.claims().exp())
-        ),
+    match (decoded.claims().exp(), decoded.seconds_until_expiry(now)) {
+        (Some(exp), Some(left)) if left > 0.0 => {
+            println!("expires in {} ({})", human(left), rfc3339(exp));
+        }
+        (Some(exp), Some(left)) => println!("expired {} ago ({})", human(-left), rfc3339(exp)),
+        _ => println!("expiry: none (no \"exp\" claim)"),
     }
     Ok(())
 }
@@ -324,24 +280,10 @@ fn describe(time: UnixTime, now: UnixTime) -> String {
     } else {
         format!("{} ago", human(-delta))
     };
-    format!("{} ({relative})", rfc3339(Some(time)))
+    format!("{} ({relative})", rfc3339(time))
 }
 
 /// Whole seconds as "2m 14s".
 fn human(secs: f64) -> String {
     humantime::format_duration(Duration::from_secs(secs.round() as u64)).to_string()
-}
-
-fn rfc3339(time: Option<UnixTime>) -> String {
-    time.and_then(|t| u64::try_from(t.as_secs()).ok())
-        .map(|secs| {
-            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn base64_url(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -1,115 +1,34 @@
-//! Server configuration: every setting as a `jwtkit serve` flag, a `JWTKIT_*` environment
-//! variable, or a key of an optional TOML file (flag > environment > file > default),
-//! validated at start with errors that name the setting and the fix.
+//! Server configuration. Every setting is declared once in [`table`] and read from a
+//! `jwtkit serve` flag, a `JWTKIT_*` environment variable, or a key of an optional TOML file
+//! (flag > variable > file > default) by [`ServeArgs::resolve`], which validates each value
+//! against its range and names the setting, its flag, variable and file key, and the fix
+//! in every error.
+//!
+//! - [`table`]: the settings ([`SETTINGS`]) and the README's table derived from them;
+//! - `sources`: flags and variables (through clap) and the config file;
+//! - `values`: reading each kind of value.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use jwtkit_core::{Key, KeySet, MAX_LEEWAY_SECONDS};
-use serde::Deserialize;
+use jwtkit_core::{Key, KeySet};
 
-use crate::apikeys::{ApiKey, ApiKeys};
+use crate::apikeys::ApiKeys;
 
-mod settings;
+mod sources;
+pub mod table;
+mod values;
 
-use settings::{
-    check_origin, development_setup, duration, load_keys, non_empty, parse_api_key_entry,
-    secret_key,
+pub use sources::ServeArgs;
+pub use table::{SETTINGS, Setting};
+
+use sources::Sources;
+use table::{
+    API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER, KEYS,
+    LEEWAY, SECRET, SIGNING_KID, TOKEN_TTL, WEB_DIR,
 };
-
-/// Settings of `jwtkit serve`; each has a flag, an environment variable and a file key.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// TOML configuration file (keys as below, in snake_case).
-    #[arg(long, env = "JWTKIT_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:3030].
-    #[arg(long, env = "JWTKIT_BIND", value_name = "ADDR")]
-    pub bind: Option<String>,
-    /// The `iss` of issued tokens, and the issuer verified tokens must name [default: jwtkit].
-    #[arg(long, env = "JWTKIT_ISSUER", value_name = "ISSUER")]
-    pub issuer: Option<String>,
-    /// The `aud` of issued tokens, and the audience verified tokens must name [default: jwtkit-api].
-    #[arg(long, env = "JWTKIT_AUDIENCE", value_name = "AUDIENCE")]
-    pub audience: Option<String>,
-    /// Lifetime of issued tokens, e.g. 3m, 90s, 1h [default: 3m].
-    #[arg(long, env = "JWTKIT_TOKEN_TTL", value_name = "DURATION")]
-    pub token_ttl: Option<String>,
-    /// Clock-skew allowance when verifying, at most 10m [default: 0s].
-    #[arg(long, env = "JWTKIT_LEEWAY", value_name = "DURATION")]
-    pub leeway: Option<String>,
-    /// JWK Set file: the active signing key plus older keys kept for verification.
-    #[arg(long, env = "JWTKIT_KEYS", value_name = "FILE")]
-    pub keys: Option<PathBuf>,
-    /// `kid` of the signing key in the key set [default: the first key that can sign].
-    #[arg(long, env = "JWTKIT_SIGNING_KID", value_name = "KID")]
-    pub signing_kid: Option<String>,
-    /// HS256 shared secret as text (at least 32 bytes, high entropy), instead of --keys.
-    #[arg(
-        long,
-        env = "JWTKIT_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true
-    )]
-    pub secret: Option<String>,
-    /// API key entry NAME:HASH[:ROLE,ROLE...] (from `jwtkit keygen --api-key`); repeatable,
-    /// `;`-separated in the environment variable.
-    #[arg(
-        long = "api-key",
-        env = "JWTKIT_API_KEYS",
-        value_name = "ENTRY",
-        value_delimiter = ';'
-    )]
-    pub api_keys: Vec<String>,
-    /// Origin allowed to call the API from a browser (CORS), e.g. https://app.example; repeatable.
-    #[arg(
-        long = "cors-origin",
-        env = "JWTKIT_CORS_ORIGINS",
-        value_name = "ORIGIN",
-        value_delimiter = ','
-    )]
-    pub cors_origins: Vec<String>,
-    /// Failed /api/v3/auth attempts allowed per client address per window [default: 10].
-    #[arg(long, env = "JWTKIT_AUTH_FAILURE_LIMIT", value_name = "COUNT")]
-    pub auth_failure_limit: Option<u32>,
-    /// The window of --auth-failure-limit [default: 1m].
-    #[arg(long, env = "JWTKIT_AUTH_FAILURE_WINDOW", value_name = "DURATION")]
-    pub auth_failure_window: Option<String>,
-    /// Directory served at / (the demo page: `cargo xtask run` assembles it) [default: none].
-    #[arg(long, env = "JWTKIT_WEB_DIR", value_name = "DIR")]
-    pub web_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    bind: Option<String>,
-    issuer: Option<String>,
-    audience: Option<String>,
-    token_ttl: Option<String>,
-    leeway: Option<String>,
-    keys: Option<PathBuf>,
-    signing_kid: Option<String>,
-    secret: Option<String>,
-    #[serde(default)]
-    api_keys: Vec<FileApiKey>,
-    #[serde(default)]
-    cors_origins: Vec<String>,
-    auth_failure_limit: Option<u32>,
-    auth_failure_window: Option<String>,
-    web_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileApiKey {
-    name: String,
-    hash: String,
-    #[serde(default)]
-    roles: Vec<String>,
-}
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -152,8 +71,8 @@ pub struct DevCredentials {
 /// A setting that cannot be used, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The setting's name (as in the TOML file).
-    pub setting: &'static str,
+    /// The setting.
+    pub setting: &'static Setting,
     /// What is wrong.
     pub problem: String,
     /// How to fix it.
@@ -162,20 +81,19 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let flag = self.setting.replace('_', "-");
-        let env = format!("JWTKIT_{}", self.setting.to_uppercase());
+        let s = self.setting;
         write!(
             f,
-            "invalid setting `{}` (--{flag}, {env}, or `{}` in the config file): {}\n  fix: {}",
-            self.setting, self.setting, self.problem, self.fix
+            "invalid setting `{}` (--{}, {}, or `{}` in the config file): {}\n  fix: {}",
+            s.name, s.flag, s.env, s.name, self.problem, self.fix
         )
     }
 }
 
 impl std::error::Error for ConfigError {}
 
-pub(super) fn error(
-    setting: &'static str,
+fn error(
+    setting: &'static Setting,
     problem: impl Into<String>,
     fix: impl Into<String>,
 ) -> ConfigError {
@@ -189,200 +107,103 @@ pub(super) fn error(
 impl ServeArgs {
     /// Validates the settings (reading the config and key files they name).
     pub fn resolve(&self) -> Result<Config, ConfigError> {
-        let (file, base) = match &self.config {
-            None => (FileSettings::default(), PathBuf::from(".")),
-            Some(path) => (
-                read_file_settings(path)?,
-                path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            ),
-        };
-        let pick = |flag: &Option<String>, file: Option<String>| flag.clone().or(file);
-
-        let bind_text = pick(&self.bind, file.bind).unwrap_or_else(|| "127.0.0.1:3030".into());
-        let bind = bind_text.parse().map_err(|_| {
-            error(
-                "bind",
-                format!("{bind_text:?} is not an IP address with a port"),
-                "use e.g. 127.0.0.1:3030 or [::1]:8080",
-            )
-        })?;
-        let issuer = non_empty(
-            "issuer",
-            pick(&self.issuer, file.issuer).unwrap_or_else(|| "jwtkit".into()),
-        )?;
-        let audience = non_empty(
-            "audience",
-            pick(&self.audience, file.audience).unwrap_or_else(|| "jwtkit-api".into()),
-        )?;
-        let token_ttl = duration(
-            "token_ttl",
-            &pick(&self.token_ttl, file.token_ttl).unwrap_or_else(|| "3m".into()),
-        )?;
-        if token_ttl < Duration::from_secs(1) || token_ttl > Duration::from_secs(24 * 3600) {
-            return Err(error(
-                "token_ttl",
-                "must be between 1s and 24h",
-                "access tokens should be short-lived: e.g. 3m",
-            ));
-        }
-        let leeway = duration(
-            "leeway",
-            &pick(&self.leeway, file.leeway).unwrap_or_else(|| "0s".into()),
-        )?;
-        let leeway_seconds = u32::try_from(leeway.as_secs()).unwrap_or(u32::MAX);
-        if leeway_seconds > MAX_LEEWAY_SECONDS || leeway.subsec_nanos() != 0 {
-            return Err(error(
-                "leeway",
-                "must be whole seconds, at most 10m",
-                "use e.g. 30s",
-            ));
-        }
-        let auth_failure_limit = self
-            .auth_failure_limit
-            .or(file.auth_failure_limit)
-            .unwrap_or(10);
-        if auth_failure_limit == 0 {
-            return Err(error(
-                "auth_failure_limit",
-                "must be at least 1",
-                "use e.g. 10",
-            ));
-        }
-        let auth_failure_window = duration(
-            "auth_failure_window",
-            &pick(&self.auth_failure_window, file.auth_failure_window)
-                .unwrap_or_else(|| "1m".into()),
-        )?;
-        let web_dir = self
-            .web_dir
-            .clone()
-            .or_else(|| file.web_dir.map(|p| base.join(p)));
+        let sources = Sources::read(self)?;
+        let one = |setting: &'static Setting| sources.one(setting).unwrap_or_default();
+        let leeway = values::duration(&LEEWAY, one(&LEEWAY))?;
+        let web_dir = sources.path(&WEB_DIR);
         if let Some(dir) = &web_dir
             && !dir.join("index.html").is_file()
         {
             return Err(error(
-                "web_dir",
+                &WEB_DIR,
                 format!("{} has no index.html", dir.display()),
                 "run `cargo xtask run`, which assembles the demo page, or leave it out",
             ));
         }
-        let cors_origins = if self.cors_origins.is_empty() {
-            file.cors_origins
-        } else {
-            self.cors_origins.clone()
-        };
-        for origin in &cors_origins {
-            check_origin(origin)?;
-        }
-
-        let mut api_keys = if self.api_keys.is_empty() {
-            file.api_keys
-                .into_iter()
-                .map(|k| ApiKey::from_hash(&k.name, &k.hash, k.roles))
-                .collect::<Result<Vec<_>, _>>()
-        } else {
-            self.api_keys
-                .iter()
-                .map(|entry| parse_api_key_entry(entry))
-                .collect()
-        }
-        .map_err(|problem| {
-            error(
-                "api_keys",
-                problem,
-                "generate an entry with `jwtkit keygen --api-key NAME`",
-            )
-        })?;
-
-        let keys_path = self
-            .keys
-            .clone()
-            .or_else(|| file.keys.map(|p| base.join(p)));
-        let secret = self.secret.clone().or(file.secret);
-        let signing_kid = pick(&self.signing_kid, file.signing_kid);
+        let mut api_keys = sources
+            .list(&API_KEYS)
+            .iter()
+            .map(|entry| values::api_key(entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signing_kid = sources
+            .one(&SIGNING_KID)
+            .map(|kid| values::text(&SIGNING_KID, kid))
+            .transpose()?;
         let mut dev = None;
-        let (keys, signing_key) = match (keys_path, secret) {
+        let (keys, signing_key) = match (sources.path(&KEYS), sources.one(&SECRET)) {
             (Some(_), Some(_)) => {
                 return Err(error(
-                    "secret",
+                    &SECRET,
                     "both a key set and a secret are configured",
                     "configure only one of --keys and --secret",
                 ));
             }
-            (Some(path), None) => load_keys(&path, signing_kid.as_deref())?,
+            (Some(path), None) => values::load_keys(&path, signing_kid.as_deref())?,
             (None, Some(secret)) => {
-                let key = secret_key(&secret)?;
+                let key = values::secret_key(secret)?;
                 (KeySet::from(key.clone()), key)
             }
             (None, None) if api_keys.is_empty() => {
-                let (key, credentials, entries) = development_setup()?;
+                let (key, credentials, entries) = values::development_setup()?;
                 api_keys = entries;
                 dev = Some(credentials);
                 (KeySet::from(key.clone()), key)
             }
             (None, None) => {
                 return Err(error(
-                    "keys",
+                    &KEYS,
                     "API keys are configured but no signing key",
                     "add --keys FILE (a JWK Set from `jwtkit keygen`) or --secret",
                 ));
             }
         };
-        let api_keys = ApiKeys::new(api_keys)
-            .map_err(|p| error("api_keys", p, "give each API key its own name and key"))?;
         Ok(Config {
-            bind,
-            issuer,
-            audience,
-            token_ttl,
-            leeway_seconds,
+            bind: values::address(&BIND, one(&BIND))?,
+            issuer: values::text(&ISSUER, one(&ISSUER))?,
+            audience: values::text(&AUDIENCE, one(&AUDIENCE))?,
+            token_ttl: values::duration(&TOKEN_TTL, one(&TOKEN_TTL))?,
+            leeway_seconds: u32::try_from(leeway.as_secs())
+                .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
             keys,
             signing_key,
-            api_keys,
-            cors_origins,
-            auth_failure_limit,
-            auth_failure_window,
+            api_keys: ApiKeys::new(api_keys)
+                .map_err(|p| error(&API_KEYS, p, "give each API key its own name and key"))?,
+            cors_origins: sources
+                .list(&CORS_ORIGINS)
+                .iter()
+                .map(|origin| values::origin(origin))
+                .collect::<Result<_, _>>()?,
+            auth_failure_limit: values::count(&AUTH_FAILURE_LIMIT, one(&AUTH_FAILURE_LIMIT))?,
+            auth_failure_window: values::duration(&AUTH_FAILURE_WINDOW, one(&AUTH_FAILURE_WINDOW))?,
             web_dir,
             dev,
         })
     }
 }
 
-fn read_file_settings(path: &Path) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        error(
-            "config",
-            format!("cannot read {}: {e}", path.display()),
-            "check the path",
-        )
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        error(
-            "config",
-            format!(
-                "{} is not a valid jwtkit config: {}",
-                path.display(),
-                e.message()
-            ),
-            "see the README's configuration section",
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::table::SIGNING_KID;
     use super::*;
     use crate::apikeys::hash_api_key;
 
-    fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
-        args.resolve()
+    fn setting_of(args: ServeArgs) -> &'static str {
+        args.resolve().unwrap_err().setting.name
+    }
+
+    fn with(setting: &Setting, value: &str) -> ServeArgs {
+        ServeArgs::default().with(setting, value)
     }
 
     #[test]
     fn zero_config_is_a_development_setup() {
-        let config = resolve(ServeArgs::default()).unwrap();
+        let config = ServeArgs::default().resolve().unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:3030");
         assert_eq!(config.token_ttl, Duration::from_secs(180));
+        assert_eq!(
+            (config.auth_failure_limit, config.auth_failure_window),
+            (10, Duration::from_secs(60))
+        );
         let dev = config.dev.unwrap();
         assert_eq!(dev.api_keys.len(), 2);
         assert_eq!(
@@ -400,83 +221,62 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting() {
-        let setting = |args: ServeArgs| resolve(args).unwrap_err().setting;
+        assert_eq!(setting_of(with(&BIND, "localhost")), "bind");
+        assert_eq!(setting_of(with(&TOKEN_TTL, "soon")), "token_ttl");
+        assert_eq!(setting_of(with(&TOKEN_TTL, "2d")), "token_ttl");
+        assert_eq!(setting_of(with(&LEEWAY, "11m")), "leeway");
+        assert_eq!(setting_of(with(&ISSUER, " ")), "issuer");
+        assert_eq!(setting_of(with(&AUDIENCE, "a\nb")), "audience");
         assert_eq!(
-            setting(ServeArgs {
-                bind: Some("localhost".into()),
-                ..Default::default()
-            }),
-            "bind"
-        );
-        assert_eq!(
-            setting(ServeArgs {
-                token_ttl: Some("soon".into()),
-                ..Default::default()
-            }),
-            "token_ttl"
-        );
-        assert_eq!(
-            setting(ServeArgs {
-                token_ttl: Some("2d".into()),
-                ..Default::default()
-            }),
-            "token_ttl"
-        );
-        assert_eq!(
-            setting(ServeArgs {
-                leeway: Some("11m".into()),
-                ..Default::default()
-            }),
-            "leeway"
-        );
-        assert_eq!(
-            setting(ServeArgs {
-                issuer: Some(" ".into()),
-                ..Default::default()
-            }),
-            "issuer"
-        );
-        assert_eq!(
-            setting(ServeArgs {
-                cors_origins: vec!["app.example".into()],
-                ..Default::default()
-            }),
+            setting_of(with(&CORS_ORIGINS, "app.example")),
             "cors_origins"
         );
+        assert_eq!(setting_of(with(&API_KEYS, "svc:md5:x")), "api_keys");
         assert_eq!(
-            setting(ServeArgs {
-                api_keys: vec!["svc:md5:x".into()],
-                ..Default::default()
-            }),
-            "api_keys"
+            setting_of(with(&AUTH_FAILURE_LIMIT, "0")),
+            "auth_failure_limit"
+        );
+        assert_eq!(
+            setting_of(with(&AUTH_FAILURE_WINDOW, "0s")),
+            "auth_failure_window"
+        );
+        assert_eq!(
+            setting_of(with(&AUTH_FAILURE_WINDOW, "100000000000y")),
+            "auth_failure_window"
         );
         let entry = format!("svc:{}:admin", hash_api_key("k"));
         assert_eq!(
-            setting(ServeArgs {
-                api_keys: vec![entry],
-                ..Default::default()
-            }),
+            setting_of(with(&API_KEYS, &entry)),
             "keys",
             "API keys but no key"
         );
-        assert_eq!(
-            setting(ServeArgs {
-                keys: Some("/nonexistent/keys.json".into()),
-                ..Default::default()
-            }),
-            "keys"
-        );
-        let message = resolve(ServeArgs {
-            token_ttl: Some("soon".into()),
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
+        assert_eq!(setting_of(with(&KEYS, "/nonexistent/keys.json")), "keys");
+        assert_eq!(setting_of(with(&SIGNING_KID, "")), "signing_kid");
+    }
+
+    #[test]
+    fn messages_name_the_real_flag_and_variable() {
+        let message = |args: ServeArgs| args.resolve().unwrap_err().to_string();
+        let ttl = message(with(&TOKEN_TTL, "soon"));
         assert!(
-            message.contains("--token-ttl")
-                && message.contains("JWTKIT_TOKEN_TTL")
-                && message.contains("fix:"),
-            "{message}"
+            ttl.contains("--token-ttl") && ttl.contains("JWTKIT_TOKEN_TTL") && ttl.contains("fix:"),
+            "{ttl}"
         );
+        let keys = message(with(&API_KEYS, "svc:md5:x"));
+        assert!(
+            keys.contains("--api-key,") && keys.contains("JWTKIT_API_KEYS"),
+            "the flag is --api-key: {keys}"
+        );
+        let origins = message(with(&CORS_ORIGINS, "app.example"));
+        assert!(origins.contains("--cors-origin,"), "{origins}");
+    }
+
+    #[test]
+    fn the_last_flag_wins_and_lists_collect() {
+        let args = with(&TOKEN_TTL, "1m").with(&TOKEN_TTL, "2m");
+        assert_eq!(args.resolve().unwrap().token_ttl, Duration::from_secs(120));
+        let args =
+            with(&CORS_ORIGINS, "https://a.example").with(&CORS_ORIGINS, "https://b.example");
+        assert_eq!(args.resolve().unwrap().cors_origins.len(), 2);
     }
 }

@@ -10,8 +10,8 @@ use warp::http::header::{AUTHORIZATION, HeaderMap};
 use warp::reject::{Reject, Rejection};
 
 use crate::cache::{self, VerifiedCache};
-use crate::clock::SharedClock;
 use crate::error::{ApiError, HeaderFault, Problem};
+use crate::time::SharedClock;
 
 /// The claim that lists a token's roles (RFC 9068 §7.2.1.1).
 pub const ROLES_CLAIM: &str = "roles";

@@ -107,7 +107,7 @@ async fn issue_token(
         .issuer
         .issue(entry.name(), entry.roles(), now)
         .map_err(|e| {
-            tracing::error!(target: "jwtkit::auth", code = e.code(), "cannot issue a token");
+            tracing::error!(target: "jwtkit::auth", error = %e, "cannot issue a token");
             reject(Problem::Internal)
         })?;
     tracing::info!(target: "jwtkit::auth", sub = entry.name(), "token issued");

@@ -18,12 +18,12 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use crate::apikeys::ApiKeys;
-use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::error::Problem;
 use crate::filters::{Authenticator, recover};
 use crate::issuer::{ACCESS_TOKEN_TYPE, TokenIssuer};
 use crate::ratelimit::FailureLimiter;
+use crate::time::SharedClock;
 
 mod auth;
 mod meta;

@@ -1,6 +1,8 @@
-//! The system clock, which jwtkit-core deliberately lacks.
+//! Time on the server: the system clock, which jwtkit-core deliberately lacks, and the one
+//! reader of durations and writer of RFC 3339 timestamps that the server and the command
+//! line share.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jwtkit_core::{Clock, ClockError, UnixTime};
 
@@ -30,6 +32,22 @@ fn since_epoch(time: SystemTime) -> Result<UnixTime, ClockError> {
 /// A clock shared between the server's tasks.
 pub type SharedClock = std::sync::Arc<dyn Clock + Send + Sync>;
 
+/// A duration as settings and flags write it: whole seconds (`180`) or with units (`90s`,
+/// `3m`, `1h 30m`); `None` otherwise, or when it overflows.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    match text.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text).ok(),
+    }
+}
+
+/// `time` as an RFC 3339 timestamp in UTC, whole seconds (`2027-01-15T08:03:00Z`).
+pub fn rfc3339(time: UnixTime) -> String {
+    // A NumericDate is never negative: its absolute value is itself.
+    let secs = time.as_secs().unsigned_abs();
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,8 +59,19 @@ mod tests {
     }
 
     #[test]
+    fn durations_and_timestamps() {
+        assert_eq!(parse_duration("180"), Some(Duration::from_secs(180)));
+        assert_eq!(parse_duration("3m"), Some(Duration::from_secs(180)));
+        assert_eq!(parse_duration("1h 30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("-1"), None);
+        let t = UnixTime::from_secs(1_800_000_180).unwrap();
+        assert_eq!(rfc3339(t), "2027-01-15T08:03:00Z");
+    }
+
+    #[test]
     fn a_clock_before_the_epoch_or_past_9999_is_unavailable() {
-        use std::time::Duration;
         let before = UNIX_EPOCH - Duration::from_secs(1);
         assert_eq!(since_epoch(before), Err(ClockError::Unavailable));
         let after = UNIX_EPOCH + Duration::from_secs(253_402_300_800);

@@ -1,0 +1,195 @@
+//! Where settings come from, in order: a flag, its `JWTKIT_*` variable (both through clap),
+//! the TOML file named by `config`, the default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::table::{API_KEYS, CONFIG, SETTINGS, Setting};
+use super::{ConfigError, error};
+
+/// The settings given to `jwtkit serve` as flags or variables. Build one for tests or
+/// embedding with [`ServeArgs::with`]; [`ServeArgs::resolve`](super::ServeArgs::resolve)
+/// validates it.
+#[derive(Debug, Clone, Default)]
+pub struct ServeArgs {
+    given: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl ServeArgs {
+    /// These arguments with `setting` set to `value`, as its flag would set it (a list
+    /// setting gains one value per call).
+    #[must_use]
+    pub fn with(mut self, setting: &Setting, value: impl Into<String>) -> Self {
+        let values = self.given.entry(setting.name).or_default();
+        if setting.list.is_none() {
+            values.clear();
+        }
+        values.push(value.into());
+        self
+    }
+}
+
+impl clap::FromArgMatches for ServeArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = BTreeMap::new();
+        for setting in SETTINGS {
+            if let Some(values) = matches.get_many::<String>(setting.name) {
+                given.insert(setting.name, values.cloned().collect());
+            }
+        }
+        Ok(Self { given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ServeArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        SETTINGS
+            .iter()
+            .fold(command, |command, setting| command.arg(setting.arg()))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+/// Every setting's values by precedence: flags and variables, then the config file.
+pub(super) struct Sources {
+    given: BTreeMap<&'static str, Vec<String>>,
+    file: BTreeMap<&'static str, Vec<String>>,
+    /// The config file's directory, against which its paths are read.
+    base: PathBuf,
+}
+
+impl Sources {
+    /// The given settings and the config file they name, read.
+    pub(super) fn read(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let path = args.given.get(CONFIG.name).and_then(|v| v.last());
+        let (file, base) = match path {
+            None => (BTreeMap::new(), PathBuf::from(".")),
+            Some(path) => {
+                let path = Path::new(path);
+                let base = path
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+                (read_file(path)?, base)
+            }
+        };
+        Ok(Self {
+            given: args.given.clone(),
+            file,
+            base,
+        })
+    }
+
+    /// The values of `setting`: given, else from the file, else none.
+    pub(super) fn list(&self, setting: &Setting) -> &[String] {
+        self.given
+            .get(setting.name)
+            .or_else(|| self.file.get(setting.name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The value of `setting`, else its default.
+    pub(super) fn one(&self, setting: &Setting) -> Option<&str> {
+        self.list(setting)
+            .last()
+            .map(String::as_str)
+            .or(setting.default)
+    }
+
+    /// The path `setting` names: as given, or relative to the config file.
+    pub(super) fn path(&self, setting: &Setting) -> Option<PathBuf> {
+        match self.given.get(setting.name).and_then(|v| v.last()) {
+            Some(given) => Some(PathBuf::from(given)),
+            None => self
+                .file
+                .get(setting.name)
+                .and_then(|v| v.last())
+                .map(|p| self.base.join(p)),
+        }
+    }
+}
+
+/// The settings of a TOML file, as text values by setting name.
+fn read_file(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
+    let bad = |problem: String| error(&CONFIG, problem, "see `jwtkit serve --help` for the keys");
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        error(
+            &CONFIG,
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        bad(format!(
+            "{} is not a valid jwtkit config: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        let setting = SETTINGS
+            .iter()
+            .find(|s| s.name == key && s.name != CONFIG.name)
+            .ok_or_else(|| bad(format!("{}: unknown key `{key}`", path.display())))?;
+        let texts = match value {
+            toml::Value::Array(items) if setting.list.is_some() => items
+                .into_iter()
+                .map(|item| file_item(setting, item))
+                .collect::<Option<Vec<_>>>(),
+            value => file_item(setting, value).map(|text| vec![text]),
+        }
+        .ok_or_else(|| {
+            error(
+                setting,
+                format!("`{key}` in {} has the wrong type", path.display()),
+                "write a string (a list of strings for a list setting)",
+            )
+        })?;
+        values.insert(setting.name, texts);
+    }
+    Ok(values)
+}
+
+/// One value of the file as the text a flag would give: strings and whole numbers, and for
+/// API keys `{ name, hash, roles }` tables.
+fn file_item(setting: &Setting, value: toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(text) => Some(text),
+        toml::Value::Integer(n) => Some(n.to_string()),
+        toml::Value::Table(table) if setting.name == API_KEYS.name => api_key_entry(table),
+        _ => None,
+    }
+}
+
+/// `[[api_keys]]` `{ name, hash, roles }` as the entry `NAME:HASH[:ROLE,...]`.
+fn api_key_entry(mut table: toml::Table) -> Option<String> {
+    let mut text = |key: &str| match table.remove(key) {
+        Some(toml::Value::String(text)) => Some(text),
+        _ => None,
+    };
+    let (name, hash) = (text("name")?, text("hash")?);
+    let roles = match table.remove("roles") {
+        None => Vec::new(),
+        Some(toml::Value::Array(roles)) => roles
+            .into_iter()
+            .map(|r| r.as_str().map(str::to_owned))
+            .collect::<Option<_>>()?,
+        Some(_) => return None,
+    };
+    if !table.is_empty() {
+        return None;
+    }
+    Some(if roles.is_empty() {
+        format!("{name}:{hash}")
+    } else {
+        format!("{name}:{hash}:{}", roles.join(","))
+    })
+}

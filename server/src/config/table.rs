@@ -1,0 +1,365 @@
+//! Every setting of `jwtkit serve`, declared once: its name (the config file's key), flag,
+//! `JWTKIT_*` variable, default, range and help. The flags, the variables, the file's keys,
+//! the validation errors, `jwtkit serve --help` and the README's settings table all come
+//! from [`SETTINGS`].
+
+use std::time::Duration;
+
+/// The values a setting accepts beyond its type, checked when it is read and shown in the
+/// help and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    /// Any value of the setting's type (a parser may still refuse malformed values).
+    Any,
+    /// A duration from `min` to `max` seconds.
+    Seconds {
+        /// The shortest allowed.
+        min: u64,
+        /// The longest allowed.
+        max: u64,
+    },
+    /// A whole number from `min` to `max`.
+    Count {
+        /// The smallest allowed.
+        min: u64,
+        /// The largest allowed.
+        max: u64,
+    },
+}
+
+impl Range {
+    /// `min` and `max` as durations (for [`Range::Seconds`]).
+    pub fn durations(self) -> Option<(Duration, Duration)> {
+        match self {
+            Self::Seconds { min, max } => {
+                Some((Duration::from_secs(min), Duration::from_secs(max)))
+            }
+            _ => None,
+        }
+    }
+
+    /// "1s to 24h", "1 to 1000000", or nothing.
+    pub fn describe(self) -> Option<String> {
+        let secs = |s: u64| match s {
+            0 => "0s".to_owned(),
+            s if s % 3600 == 0 => format!("{}h", s / 3600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        };
+        match self {
+            Self::Any => None,
+            Self::Seconds { min, max } => Some(format!("{} to {}", secs(min), secs(max))),
+            Self::Count { min, max } => Some(format!("{min} to {max}")),
+        }
+    }
+}
+
+/// One setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Its name: the config file's key (snake_case).
+    pub name: &'static str,
+    /// Its flag, without the leading `--`.
+    pub flag: &'static str,
+    /// Its environment variable (`JWTKIT_` and the name in capitals).
+    pub env: &'static str,
+    /// What its value is, in the help (`DURATION`, `FILE`, ...).
+    pub value_name: &'static str,
+    /// The default, as it would be written; `None` when there is none.
+    pub default: Option<&'static str>,
+    /// The values it accepts.
+    pub range: Range,
+    /// For a list: the separator of its values in the environment variable.
+    pub list: Option<char>,
+    /// A path that a config file gives relative to itself.
+    pub path: bool,
+    /// A secret: its value is never shown (not even from the environment in `--help`).
+    pub secret: bool,
+    /// What it does, one line.
+    pub help: &'static str,
+}
+
+/// The defaults of a [`Setting`], for `..` in the declarations below.
+const SETTING: Setting = Setting {
+    name: "",
+    flag: "",
+    env: "",
+    value_name: "VALUE",
+    default: None,
+    range: Range::Any,
+    list: None,
+    path: false,
+    secret: false,
+    help: "",
+};
+
+/// `config`: the TOML file with the other settings.
+pub const CONFIG: Setting = Setting {
+    name: "config",
+    flag: "config",
+    env: "JWTKIT_CONFIG",
+    value_name: "FILE",
+    help: "TOML configuration file: the settings below by name (flag > variable > file > default)",
+    ..SETTING
+};
+/// `bind`.
+pub const BIND: Setting = Setting {
+    name: "bind",
+    flag: "bind",
+    env: "JWTKIT_BIND",
+    value_name: "ADDR",
+    default: Some("127.0.0.1:3030"),
+    help: "listening address (IP and port)",
+    ..SETTING
+};
+/// `issuer`.
+pub const ISSUER: Setting = Setting {
+    name: "issuer",
+    flag: "issuer",
+    env: "JWTKIT_ISSUER",
+    value_name: "ISSUER",
+    default: Some("jwtkit"),
+    help: "the `iss` written into and required of every token",
+    ..SETTING
+};
+/// `audience`.
+pub const AUDIENCE: Setting = Setting {
+    name: "audience",
+    flag: "audience",
+    env: "JWTKIT_AUDIENCE",
+    value_name: "AUDIENCE",
+    default: Some("jwtkit-api"),
+    help: "the `aud` written into and required of every token",
+    ..SETTING
+};
+/// `token_ttl`.
+pub const TOKEN_TTL: Setting = Setting {
+    name: "token_ttl",
+    flag: "token-ttl",
+    env: "JWTKIT_TOKEN_TTL",
+    value_name: "DURATION",
+    default: Some("3m"),
+    range: Range::Seconds {
+        min: 1,
+        max: 24 * 3600,
+    },
+    help: "lifetime of issued access tokens, e.g. 3m, 90s, 1h",
+    ..SETTING
+};
+/// `leeway`.
+pub const LEEWAY: Setting = Setting {
+    name: "leeway",
+    flag: "leeway",
+    env: "JWTKIT_LEEWAY",
+    value_name: "DURATION",
+    default: Some("0s"),
+    range: Range::Seconds {
+        min: 0,
+        max: jwtkit_core::MAX_LEEWAY_SECONDS as u64,
+    },
+    help: "clock-skew allowance when verifying, whole seconds",
+    ..SETTING
+};
+/// `keys`.
+pub const KEYS: Setting = Setting {
+    name: "keys",
+    flag: "keys",
+    env: "JWTKIT_KEYS",
+    value_name: "FILE",
+    path: true,
+    help: "JWK Set file: the signing key plus older keys kept for verification, so keys rotate without rejecting live tokens",
+    ..SETTING
+};
+/// `signing_kid`.
+pub const SIGNING_KID: Setting = Setting {
+    name: "signing_kid",
+    flag: "signing-kid",
+    env: "JWTKIT_SIGNING_KID",
+    value_name: "KID",
+    help: "`kid` of the signing key in `keys` [default: the first key that can sign]",
+    ..SETTING
+};
+/// `secret`.
+pub const SECRET: Setting = Setting {
+    name: "secret",
+    flag: "secret",
+    env: "JWTKIT_SECRET",
+    value_name: "SECRET",
+    secret: true,
+    help: "instead of `keys`: an HS256 secret as text (32+ bytes, high entropy); prefer the variable or the file to the flag, which other local users can read",
+    ..SETTING
+};
+/// `api_keys`.
+pub const API_KEYS: Setting = Setting {
+    name: "api_keys",
+    flag: "api-key",
+    env: "JWTKIT_API_KEYS",
+    value_name: "ENTRY",
+    list: Some(';'),
+    help: "API key entries NAME:sha256:HASH[:ROLE,ROLE] from `jwtkit keygen --api-key` (repeat the flag; `;`-separated in the variable; `[[api_keys]]` tables with name, hash, roles in the file)",
+    ..SETTING
+};
+/// `cors_origins`.
+pub const CORS_ORIGINS: Setting = Setting {
+    name: "cors_origins",
+    flag: "cors-origin",
+    env: "JWTKIT_CORS_ORIGINS",
+    value_name: "ORIGIN",
+    list: Some(','),
+    help: "origins allowed to call the API from a browser, e.g. https://app.example (repeat the flag; `,`-separated in the variable)",
+    ..SETTING
+};
+/// `auth_failure_limit`.
+pub const AUTH_FAILURE_LIMIT: Setting = Setting {
+    name: "auth_failure_limit",
+    flag: "auth-failure-limit",
+    env: "JWTKIT_AUTH_FAILURE_LIMIT",
+    value_name: "COUNT",
+    default: Some("10"),
+    range: Range::Count {
+        min: 1,
+        max: 1_000_000,
+    },
+    help: "failed /api/v3/auth attempts allowed per client address per window before 429",
+    ..SETTING
+};
+/// `auth_failure_window`.
+pub const AUTH_FAILURE_WINDOW: Setting = Setting {
+    name: "auth_failure_window",
+    flag: "auth-failure-window",
+    env: "JWTKIT_AUTH_FAILURE_WINDOW",
+    value_name: "DURATION",
+    default: Some("1m"),
+    range: Range::Seconds {
+        min: 1,
+        max: 24 * 3600,
+    },
+    help: "the window in which failed attempts are counted",
+    ..SETTING
+};
+/// `web_dir`.
+pub const WEB_DIR: Setting = Setting {
+    name: "web_dir",
+    flag: "web-dir",
+    env: "JWTKIT_WEB_DIR",
+    value_name: "DIR",
+    path: true,
+    help: "directory served at / (the demo page, which `cargo xtask run` assembles)",
+    ..SETTING
+};
+
+/// Every setting, in the order of the help and the README.
+pub const SETTINGS: &[Setting] = &[
+    CONFIG,
+    BIND,
+    ISSUER,
+    AUDIENCE,
+    TOKEN_TTL,
+    LEEWAY,
+    KEYS,
+    SIGNING_KID,
+    SECRET,
+    API_KEYS,
+    CORS_ORIGINS,
+    AUTH_FAILURE_LIMIT,
+    AUTH_FAILURE_WINDOW,
+    WEB_DIR,
+];
+
+impl Setting {
+    /// The one-line help with the range and the default, as `--help` and the README show it.
+    pub fn full_help(&self) -> String {
+        let mut help = self.help.to_owned();
+        if let Some(range) = self.range.describe() {
+            help.push_str(&format!(" ({range})"));
+        }
+        if let Some(default) = self.default {
+            help.push_str(&format!(" [default: {default}]"));
+        }
+        help
+    }
+
+    /// The clap argument: the flag, reading the variable when the flag is absent.
+    pub(super) fn arg(&self) -> clap::Arg {
+        let arg = clap::Arg::new(self.name)
+            .long(self.flag)
+            .env(self.env)
+            .value_name(self.value_name)
+            .help(self.full_help())
+            .hide_env_values(self.secret);
+        match self.list {
+            Some(delimiter) => arg
+                .action(clap::ArgAction::Append)
+                .value_delimiter(delimiter),
+            None => arg.action(clap::ArgAction::Set),
+        }
+    }
+}
+
+/// The README's settings table, derived from [`SETTINGS`] (a test keeps them in step).
+pub fn markdown_table() -> String {
+    let mut table =
+        String::from("| setting | flag | variable | default | |\n|---|---|---|---|---|\n");
+    for setting in SETTINGS {
+        let mut help = setting.help.to_owned();
+        if let Some(range) = setting.range.describe() {
+            help.push_str(&format!(" ({range})"));
+        }
+        table.push_str(&format!(
+            "| `{}` | `--{}` | `{}` | {} | {} |\n",
+            setting.name,
+            setting.flag,
+            setting.env,
+            setting.default.map_or("—".to_owned(), |d| format!("`{d}`")),
+            help.replace('|', "\\|"),
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_flags_and_variables_are_consistent_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for setting in SETTINGS {
+            assert_eq!(
+                setting.env,
+                format!("JWTKIT_{}", setting.name.to_uppercase()),
+                "{}",
+                setting.name
+            );
+            assert!(
+                setting
+                    .flag
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                setting.flag
+            );
+            assert!(!setting.help.is_empty(), "{}", setting.name);
+            for key in [
+                format!("name {}", setting.name),
+                format!("flag {}", setting.flag),
+                format!("variable {}", setting.env),
+            ] {
+                assert!(seen.insert(key.clone()), "{key} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_are_described() {
+        assert_eq!(TOKEN_TTL.range.describe().as_deref(), Some("1s to 24h"));
+        assert_eq!(
+            AUTH_FAILURE_LIMIT.range.describe().as_deref(),
+            Some("1 to 1000000")
+        );
+        assert_eq!(
+            TOKEN_TTL.full_help(),
+            "lifetime of issued access tokens, e.g. 3m, 90s, 1h (1s to 24h) [default: 3m]"
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Reading each kind of value: text, addresses, durations and counts within their
+//! setting's range, origins, API key entries, key files, HMAC secrets, and the
+//! zero-configuration development setup.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use jwtkit_core::{Algorithm, Key, KeySet};
+
+use super::table::{API_KEYS, CORS_ORIGINS, KEYS, Range, SECRET, SIGNING_KID, Setting};
+use super::{ConfigError, DevCredentials, error};
+use crate::apikeys::{ApiKey, generate_api_key};
+use crate::time::parse_duration;
+
+/// The longest text setting, in bytes.
+const MAX_TEXT_BYTES: usize = 1024;
+
+/// Non-empty text without control characters, at most [`MAX_TEXT_BYTES`].
+pub(super) fn text(setting: &'static Setting, value: &str) -> Result<String, ConfigError> {
+    let fix = "give it a value (or leave it out for the default)";
+    if value.trim().is_empty() {
+        return Err(error(setting, "is empty", fix));
+    }
+    if value.len() > MAX_TEXT_BYTES || value.chars().any(char::is_control) {
+        return Err(error(
+            setting,
+            format!("must be at most {MAX_TEXT_BYTES} bytes without control characters"),
+            fix,
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An IP address with a port.
+pub(super) fn address(setting: &'static Setting, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        error(
+            setting,
+            format!("{value:?} is not an IP address with a port"),
+            "use e.g. 127.0.0.1:3030 or [::1]:8080",
+        )
+    })
+}
+
+/// A duration within the setting's range (whole seconds).
+pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duration, ConfigError> {
+    let range = setting.range.describe().unwrap_or_default();
+    let fix = format!("use whole seconds from {range}, e.g. 180, 90s, 3m or 1h");
+    let duration = parse_duration(value)
+        .ok_or_else(|| error(setting, format!("{value:?} is not a duration"), &fix))?;
+    let within = setting
+        .range
+        .durations()
+        .is_none_or(|(min, max)| (min..=max).contains(&duration));
+    if !within || duration.subsec_nanos() != 0 {
+        return Err(error(
+            setting,
+            format!("must be whole seconds from {range}"),
+            fix,
+        ));
+    }
+    Ok(duration)
+}
+
+/// A whole number within the setting's range.
+pub(super) fn count(setting: &'static Setting, value: &str) -> Result<u32, ConfigError> {
+    let Range::Count { min, max } = setting.range else {
+        return Err(error(setting, "is not a count", "report this as a bug"));
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            error(
+                setting,
+                format!("{value:?} is not a whole number from {min} to {max}"),
+                format!("use e.g. {}", setting.default.unwrap_or("10")),
+            )
+        })
+}
+
+/// `scheme://host[:port]` with scheme `http` or `https`.
+pub(super) fn origin(origin: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        error(
+            &CORS_ORIGINS,
+            format!("{origin:?} is not an origin"),
+            "use scheme://host[:port], e.g. https://app.example",
+        )
+    };
+    let (scheme, rest) = origin.split_once("://").ok_or_else(bad)?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
+    if matches!(scheme, "http" | "https") && host_ok && port_ok {
+        Ok(origin.to_owned())
+    } else {
+        Err(bad())
+    }
+}
+
+/// An API key entry `NAME:HASH[:ROLE,ROLE...]`.
+pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
+    ApiKey::from_entry(entry).map_err(|problem| {
+        error(
+            &API_KEYS,
+            problem,
+            "generate an entry with `jwtkit keygen --api-key NAME`",
+        )
+    })
+}
+
+/// The key set in `path` and its signing key (by `kid`, or the first that can sign).
+pub(super) fn load_keys(
+    path: &Path,
+    signing_kid: Option<&str>,
+) -> Result<(KeySet, Key), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        error(
+            &KEYS,
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
+    let keys = KeySet::from_json(&text, None).map_err(|e| {
+        error(
+            &KEYS,
+            format!("{}: {e} ({})", path.display(), e.code()),
+            "create keys with `jwtkit keygen --alg EdDSA`",
+        )
+    })?;
+    let signing = keys.signing_key(signing_kid).map_err(|e| {
+        let setting = if signing_kid.is_some() {
+            &SIGNING_KID
+        } else {
+            &KEYS
+        };
+        error(
+            setting,
+            format!("{}: {e} ({})", path.display(), e.code()),
+            "name the kid of a private key in the set, or add one",
+        )
+    })?;
+    let signing = signing.clone();
+    Ok((keys, signing))
+}
+
+/// An HS256 key from secret text, refusing short or low-entropy secrets.
+pub(super) fn secret_key(secret: &str) -> Result<Key, ConfigError> {
+    let fix =
+        "generate one with `jwtkit keygen --alg HS256` (or 32+ random bytes, base64url-encoded)";
+    if secret.len() < 32 {
+        return Err(error(
+            &SECRET,
+            format!("is {} bytes; HS256 needs at least 32", secret.len()),
+            fix,
+        ));
+    }
+    if estimated_entropy_bits(secret) < 128.0 {
+        return Err(error(
+            &SECRET,
+            "looks like low-entropy text (repeated or predictable characters)",
+            fix,
+        ));
+    }
+    Key::from_hmac_secret(Algorithm::HS256, secret.as_bytes(), None)
+        .map_err(|e| error(&SECRET, e.to_string(), fix))
+}
+
+/// A crude upper bound on the entropy of `text`: its length times the Shannon entropy of its
+/// character distribution. Random base64 of 32+ bytes scores well above 128; words, repeats
+/// and short alphabets score below.
+fn estimated_entropy_bits(text: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut total = 0.0;
+    for c in text.chars() {
+        *counts.entry(c).or_insert(0.0) += 1.0;
+        total += 1.0;
+    }
+    let per_char: f64 = counts
+        .values()
+        .map(|&n: &f64| -(n / total) * (n / total).log2())
+        .sum();
+    per_char * total
+}
+
+/// The zero-configuration setup: an ephemeral EdDSA signing key and two generated API keys.
+pub(super) fn development_setup() -> Result<(Key, DevCredentials, Vec<ApiKey>), ConfigError> {
+    let fail = |e: String| error(&KEYS, e, "configure --keys and --api-key");
+    let key = Key::generate(Algorithm::EdDSA).map_err(|e| fail(e.to_string()))?;
+    let mut credentials = Vec::new();
+    let mut entries = Vec::new();
+    for (name, roles) in [
+        ("dev", vec!["user".to_owned()]),
+        ("dev-admin", vec!["user".to_owned(), "admin".to_owned()]),
+    ] {
+        let plaintext = generate_api_key().map_err(|e| fail(e.to_string()))?;
+        entries.push(ApiKey::from_plaintext(name, &plaintext, roles.clone()).map_err(fail)?);
+        credentials.push((name.to_owned(), plaintext, roles));
+    }
+    Ok((
+        key,
+        DevCredentials {
+            api_keys: credentials,
+        },
+        entries,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apikeys::hash_api_key;
+
+    #[test]
+    fn weak_secrets_are_refused() {
+        let code = |secret: &str| secret_key(secret).map(|_| ());
+        assert!(code("").is_err());
+        assert!(code("secret").is_err());
+        assert!(code(&"a".repeat(64)).is_err());
+        assert!(code("passwordpasswordpasswordpassword").is_err());
+        assert!(code("correct horse battery staple!!!!").is_err());
+        assert!(code("Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5").is_ok());
+    }
+
+    #[test]
+    fn api_key_entries_parse() {
+        let hash = hash_api_key("key");
+        let key = api_key(&format!("svc:{hash}:admin,user")).unwrap();
+        assert_eq!(
+            (key.name(), key.roles()),
+            ("svc", &["admin".to_owned(), "user".to_owned()][..])
+        );
+        assert_eq!(
+            api_key(&format!("svc:{hash}")).unwrap().roles(),
+            &[] as &[String]
+        );
+        assert_eq!(api_key("svc").unwrap_err().setting.name, "api_keys");
+        assert!(origin("https://app.example").is_ok());
+        assert!(origin("http://127.0.0.1:5173").is_ok());
+        assert!(origin("https://app.example/path").is_err());
+        assert!(origin("ftp://app.example").is_err());
+        assert!(origin("https://app.example:99999").is_err());
+    }
+
+    #[test]
+    fn durations_and_counts_stay_in_range() {
+        use super::super::table::{AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, LEEWAY, TOKEN_TTL};
+        let secs = |setting, text| duration(setting, text).map(|d| d.as_secs());
+        assert_eq!(secs(&TOKEN_TTL, "3m"), Ok(180));
+        assert_eq!(secs(&TOKEN_TTL, "86400"), Ok(86_400));
+        for bad in ["0s", "25h", "1.5s", "soon", "99999999999999999999y"] {
+            assert!(secs(&TOKEN_TTL, bad).is_err(), "{bad}");
+        }
+        assert_eq!(secs(&LEEWAY, "0"), Ok(0));
+        assert!(secs(&LEEWAY, "11m").is_err());
+        // 0 would turn the limiter off; a huge window would overflow time arithmetic.
+        assert!(secs(&AUTH_FAILURE_WINDOW, "0s").is_err());
+        assert!(secs(&AUTH_FAILURE_WINDOW, "100000000000y").is_err());
+        assert_eq!(count(&AUTH_FAILURE_LIMIT, "10"), Ok(10));
+        for bad in ["0", "-1", "1000001", "ten", "4294967296"] {
+            assert!(count(&AUTH_FAILURE_LIMIT, bad).is_err(), "{bad}");
+        }
+    }
+}
