@@ -3,10 +3,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use crate::cmd::{Cmd, step};
-use crate::tools::workspace_root;
+use crate::tools::{build_jwtkit, ensure_apt, workspace_root};
 
 /// Seconds of load per endpoint and round.
 const SECONDS: u32 = 5;
@@ -24,91 +24,65 @@ struct Figures {
 }
 
 pub(crate) fn bench_http() -> Result<(), String> {
-    let root = workspace_root();
-    if Command::new("wrk").arg("--version").output().is_err() {
-        step("installing wrk (Debian package)");
-        Cmd::new("apt-get").arg("update").run()?;
-        Cmd::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "wrk"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .run()?;
-    }
-    step("building the release server");
-    Cmd::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "jwtkit-server",
-            "--bin",
-            "jwtkit",
-        ])
-        .dir(&root)
-        .run()?;
+    ensure_apt(&[("wrk", "wrk")])?;
+    let jwtkit = build_jwtkit(true)?;
 
     // HS256, as in the tutorial: a fresh key and API key made by the CLI itself.
-    let jwtkit = root.join("target/release/jwtkit");
-    let keys = root.join("target/bench-hs256.json");
-    let key_json = output(Command::new(&jwtkit).args(["keygen", "--alg", "HS256"]))?;
+    let keys = workspace_root().join("target/bench-hs256.json");
+    let key_json = Cmd::new(&jwtkit)
+        .args(["keygen", "--alg", "HS256"])
+        .output()?;
     std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
-    let api = output(Command::new(&jwtkit).args(["keygen", "--api-key", "bench"]))?;
-    let api_key = api
-        .lines()
-        .nth(1)
-        .map(str::trim)
-        .ok_or("no API key from keygen")?
-        .to_owned();
-    let entry = api
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("--api-key '"))
-        .and_then(|l| l.strip_suffix('\''))
-        .ok_or("no API key entry from keygen")?
-        .to_owned();
+    let api: serde_json::Value = serde_json::from_str(
+        &Cmd::new(&jwtkit)
+            .args(["keygen", "--api-key", "bench", "--json"])
+            .output()?,
+    )
+    .map_err(|e| format!("keygen --json: {e}"))?;
+    let (Some(api_key), Some(entry)) = (api["key"].as_str(), api["entry"].as_str()) else {
+        return Err(format!("keygen --json printed no key and entry: {api}"));
+    };
 
     step("starting jwtkit serve on core 0 (HS256, loopback)");
-    let mut server = Command::new("taskset")
+    let mut server = Cmd::new("taskset")
         .args(["-c", "0"])
         .arg(&jwtkit)
         .args([
             "serve",
+            "--json",
             "--bind",
             "127.0.0.1:0",
             "--token-ttl",
             "10m",
-            "--api-key",
-            &entry,
         ])
+        .args(["--api-key", entry])
         .arg("--keys")
         .arg(&keys)
         .env("JWTKIT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start jwtkit: {e}"))?;
-    let result = run_against(&mut server, &api_key);
+        .spawn()?;
+    let result = run_against(&mut server, api_key);
     // Stop what we started, by its PID, gracefully.
-    let _ = Command::new("kill")
+    let stopped = Cmd::new("kill")
         .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
-    result
+        .output()
+        .and_then(|_| server.wait().map_err(|e| e.to_string()));
+    result.and(stopped.map(drop))
 }
 
 fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
     let stdout = server.stdout.take().ok_or("no server output")?;
     let mut lines = BufReader::new(stdout).lines();
-    let addr = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.split("listening on http://")
-                .nth(1)
-                .and_then(|r| r.split_whitespace().next())
-                .map(str::to_owned)
-        })
-        .ok_or("no address in the banner")?;
-    // Keep draining the banner pipe in the background.
-    std::thread::spawn(move || lines.for_each(drop));
+    let started = lines
+        .next()
+        .and_then(Result::ok)
+        .ok_or("jwtkit serve --json printed nothing")?;
+    let started: serde_json::Value =
+        serde_json::from_str(&started).map_err(|e| format!("jwtkit serve --json: {e}"))?;
+    let addr = started["url"]
+        .as_str()
+        .and_then(|url| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("no url from jwtkit serve --json: {started}"))?
+        .to_owned();
     let token = fetch_token(&addr, key)?;
     let (home_url, secret_url) = (
         format!("http://{addr}/api/v3/home"),
@@ -165,21 +139,9 @@ fn median(values: &mut [f64]) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// The standard output of a successful command.
-fn output(command: &mut Command) -> Result<String, String> {
-    let out = command.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// POST /api/v3/auth over a plain socket; returns the token.
 fn fetch_token(addr: &str, key: &str) -> Result<String, String> {
-    let body = format!(r#"{{"api-key":"{key}"}}"#);
+    let body = serde_json::json!({ "api-key": key }).to_string();
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     write!(
         stream,
@@ -191,29 +153,30 @@ fn fetch_token(addr: &str, key: &str) -> Result<String, String> {
     stream
         .read_to_string(&mut response)
         .map_err(|e| e.to_string())?;
-    let start = response
-        .find("\"token\":\"")
-        .ok_or("no token in the auth response")?
-        + 9;
-    let end = response[start..].find('"').ok_or("unterminated token")? + start;
-    Ok(response[start..end].to_owned())
+    let (_, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or("no body in the auth response")?;
+    let body: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("auth response: {e}"))?;
+    body["data"]["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no token in the auth response: {body}"))
 }
 
 fn wrk(url: &str, token: Option<&str>) -> Result<Figures, String> {
     step(&format!(
         "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections)"
     ));
-    let mut command = Command::new("taskset");
-    command
+    let mut command = Cmd::new("taskset")
         .args(["-c", "1", "wrk", "-t1"])
         .arg(format!("-c{CONNECTIONS}"))
         .arg(format!("-d{SECONDS}s"))
         .arg("--latency");
     if let Some(token) = token {
-        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+        command = command.args(["-H", &format!("Authorization: Bearer {token}")]);
     }
-    let output = command.arg(url).output().map_err(|e| format!("wrk: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = command.arg(url).output()?;
     let field = |prefix: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(prefix))

@@ -3,12 +3,13 @@
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// Prints a progress heading.
 pub(crate) fn step(what: &str) {
     println!("\n==> {what}");
-    let _ = std::io::stdout().flush();
+    // Progress output only: a failed flush loses nothing that matters.
+    std::io::stdout().flush().ok();
 }
 
 /// A command that is echoed before it runs and fails the task when it fails.
@@ -94,6 +95,43 @@ impl Cmd {
         } else {
             Err(format!("`{what}` failed ({status})"))
         }
+    }
+
+    /// Runs the command quietly and returns its standard output; fails with its standard
+    /// error when it fails.
+    pub(crate) fn output(self) -> Result<String, String> {
+        let what = self.describe();
+        String::from_utf8(self.output_bytes()?)
+            .map_err(|_| format!("`{what}` wrote non-UTF-8 output"))
+    }
+
+    /// [`Cmd::output`] as bytes.
+    pub(crate) fn output_bytes(mut self) -> Result<Vec<u8>, String> {
+        let what = self.describe();
+        let output = self
+            .0
+            .output()
+            .map_err(|e| format!("cannot start `{what}`: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`{what}` failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(output.stdout)
+    }
+
+    /// Starts the command with its standard output piped (standard error discarded), for a
+    /// process that keeps running: stop it by its PID.
+    pub(crate) fn spawn(mut self) -> Result<Child, String> {
+        let what = self.describe();
+        println!("$ {what} &");
+        self.0
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start `{what}`: {e}"))
     }
 
     /// Whether the command runs and exits successfully, with its standard output.

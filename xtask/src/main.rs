@@ -1,9 +1,21 @@
 //! `cargo xtask` — jwtkit's developer commands.
 //!
-//! - `cargo xtask run`: build what is needed and start the server with the demo page.
-//! - `cargo xtask package`: build the npm package.
-//! - `cargo xtask test`: install missing tools (idempotently), then run every check and test
-//!   suite that CI runs.
+//! - `cargo xtask run [ARGS]`: install the build tools when missing, build the npm package's
+//!   `web` target and assemble the demo page in `target/web`, build `jwtkit`, and run
+//!   `jwtkit serve --web-dir target/web ARGS` (a development setup on 127.0.0.1:3030 unless
+//!   ARGS configure one).
+//! - `cargo xtask test`: install every missing tool (idempotently), then run every check and
+//!   test suite, in the order of the README's "Tests" section; what CI runs.
+//! - `cargo xtask package`: build the npm package for `web`, `bundler` and `nodejs` into
+//!   `wasm/pkg/<target>` (named `jwtkit`) and print the `.wasm` size.
+//! - `cargo xtask fuzz`: the seeded property-based fuzzing of the parser, verifier, JWK
+//!   import and base64url at length (`JWTKIT_FUZZ_CASES`, default 20 000 per property).
+//! - `cargo xtask bench-http`: the release server on core 0 under wrk on core 1 (loopback,
+//!   bounded): public vs protected throughput, p50/p99 latency, peak RSS; the figures of
+//!   docs/benchmarks.md.
+//!
+//! Modules: `cmd` (running commands visibly), `tools` (installing tools, building
+//! `jwtkit`), `wasm` (the npm package and its tests, the demo page), `bench` (bench-http).
 
 mod bench;
 mod cmd;
@@ -61,13 +73,9 @@ fn run(extra: &[String]) -> Result<(), String> {
     tools::ensure_build_tools()?;
     wasm::build_targets(&["web"])?;
     let web = wasm::assemble_demo()?;
-    step("building jwtkit");
-    Cmd::new("cargo")
-        .args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"])
-        .dir(&root)
-        .run()?;
+    let jwtkit = tools::build_jwtkit(false)?;
     step("starting jwtkit serve (Ctrl-C to stop)");
-    Cmd::new(root.join("target/debug/jwtkit"))
+    Cmd::new(jwtkit)
         .arg("serve")
         .arg("--web-dir")
         .arg(web)
@@ -81,8 +89,10 @@ fn run(extra: &[String]) -> Result<(), String> {
 fn fuzz() -> Result<(), String> {
     let cases = std::env::var("JWTKIT_FUZZ_CASES").unwrap_or_else(|_| "20000".to_owned());
     step(&format!(
-        "fuzzing: {cases} cases per property (parser, decode_unverified, verify, JWK import)"
+        "fuzzing: {cases} cases per property (parser, decode_unverified, verify, JWK import, \
+         base64url)"
     ));
+    let root = tools::workspace_root();
     Cmd::new("cargo")
         .args([
             "test",
@@ -93,7 +103,19 @@ fn fuzz() -> Result<(), String> {
             "properties",
         ])
         .env("JWTKIT_FUZZ_CASES", &cases)
-        .dir(&tools::workspace_root())
+        .dir(&root)
+        .run()?;
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "jwtkit-core",
+            "--lib",
+            "b64::differential",
+        ])
+        .env("JWTKIT_FUZZ_CASES", &cases)
+        .dir(&root)
         .run()
 }
 
@@ -161,7 +183,7 @@ fn test() -> Result<(), String> {
             "test",
             "-q",
             "-p",
-            "jwtkit-server",
+            "jwtkit-e2e",
             "--test",
             "load",
             "--",

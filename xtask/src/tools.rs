@@ -1,6 +1,7 @@
-//! Installs the tools the test suites need, idempotently: whatever is present is kept.
-//! The recipe follows the project's toolchain notes (only package registries are reachable:
-//! nothing may download a prebuilt binary from elsewhere).
+//! Installs the tools the test suites need, idempotently: whatever is present is kept. The
+//! recipe follows the project's toolchain notes (only package registries are reachable:
+//! nothing may download a prebuilt binary from elsewhere). Also builds the `jwtkit` binary
+//! for the commands that run it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -9,10 +10,40 @@ use crate::cmd::{Cmd, step};
 
 /// The WebAssembly target of jwtkit-core and jwtkit-wasm.
 pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// Must equal the `wasm-bindgen` version pinned in Cargo.toml and Cargo.lock.
-const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// wasm-opt from npm; Debian's binaryen 108 silently breaks wasm-bindgen output.
 const BINARYEN: &str = "binaryen@132.0.0";
+
+/// The `wasm-bindgen` version pinned in the workspace's Cargo.toml (`= "=X.Y.Z"`):
+/// wasm-bindgen-cli must be exactly this version, or wasm-pack installs its own.
+fn wasm_bindgen_version() -> Result<String, String> {
+    let manifest = workspace_root().join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    text.lines()
+        .find_map(|line| {
+            let value = line.strip_prefix("wasm-bindgen = \"=")?;
+            value.strip_suffix('"').map(str::to_owned)
+        })
+        .ok_or_else(|| format!("{}: no `wasm-bindgen = \"=X.Y.Z\"` pin", manifest.display()))
+}
+
+/// Builds the `jwtkit` binary (`release` or the dev profile) and returns its path.
+pub(crate) fn build_jwtkit(release: bool) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    step(&format!(
+        "building jwtkit ({})",
+        if release { "release" } else { "debug" }
+    ));
+    let mut cmd = Cmd::new("cargo").args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"]);
+    if release {
+        cmd = cmd.arg("--release");
+    }
+    cmd.dir(&root).run()?;
+    Ok(root
+        .join("target")
+        .join(if release { "release" } else { "debug" })
+        .join("jwtkit"))
+}
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -34,13 +65,26 @@ pub(crate) fn search_path() -> OsString {
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
-    std::env::join_paths(dirs).unwrap_or_default()
+    // A directory with a `:` cannot join a search path: keep the inherited one then.
+    std::env::join_paths(dirs)
+        .ok()
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_default()
 }
+
+/// Node.js and npm (Debian packages), for building and testing the npm package.
+const NODE: [(&str, &str); 2] = [("node", "nodejs"), ("npm", "npm")];
+/// The browsers and the driver the browser tests use (Debian packages).
+const BROWSERS: [(&str, &str); 3] = [
+    ("chromium", "chromium"),
+    ("chromedriver", "chromium-driver"),
+    ("firefox-esr", "firefox-esr"),
+];
 
 /// Ensures every tool the test suites need is installed.
 pub(crate) fn ensure_all() -> Result<(), String> {
     ensure_build_tools()?;
-    ensure_apt(true)?;
+    ensure_apt(&BROWSERS)?;
     ensure_cargo_tool(
         "geckodriver",
         &["install", "geckodriver", "--locked"],
@@ -53,15 +97,11 @@ pub(crate) fn ensure_all() -> Result<(), String> {
 pub(crate) fn ensure_build_tools() -> Result<(), String> {
     step("checking tools (installing what is missing)");
     ensure_wasm_target()?;
+    let version = wasm_bindgen_version()?;
     ensure_cargo_tool(
         "wasm-bindgen",
-        &[
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            WASM_BINDGEN_VERSION,
-        ],
-        Some(WASM_BINDGEN_VERSION),
+        &["install", "wasm-bindgen-cli", "--version", &version],
+        Some(&version),
         "about 6 minutes",
     )?;
     ensure_cargo_tool(
@@ -70,7 +110,7 @@ pub(crate) fn ensure_build_tools() -> Result<(), String> {
         None,
         "about 4 minutes",
     )?;
-    ensure_apt(false)?;
+    ensure_apt(&NODE)?;
     ensure_binaryen()
 }
 
@@ -109,33 +149,17 @@ fn ensure_cargo_tool(
     Cmd::new("cargo").args(install).run()
 }
 
-/// Node.js and npm, and with `browsers` Chromium, ChromeDriver and Firefox ESR.
-fn ensure_apt(browsers: bool) -> Result<(), String> {
-    let node = [("node", "nodejs"), ("npm", "npm")];
-    let browser = [
-        ("chromium", "chromium"),
-        ("chromedriver", "chromium-driver"),
-        ("firefox-esr", "firefox-esr"),
-    ];
-    let wanted = if browsers {
-        [&node[..], &browser[..]].concat()
-    } else {
-        node.to_vec()
-    };
+/// Installs the Debian packages of the `(binary, package)` pairs whose binary does not
+/// answer `--version`: the one way xtask installs from apt.
+pub(crate) fn ensure_apt(wanted: &[(&str, &str)]) -> Result<(), String> {
     let missing: Vec<&str> = wanted
-        .into_iter()
+        .iter()
         .filter(|(binary, _)| Cmd::new(binary).arg("--version").probe().is_none())
-        .map(|(_, package)| package)
+        .map(|(_, package)| *package)
         .collect();
+    let names: Vec<&str> = wanted.iter().map(|(binary, _)| *binary).collect();
     if missing.is_empty() {
-        println!(
-            "ok: Node.js{}",
-            if browsers {
-                ", Chromium, ChromeDriver, Firefox ESR"
-            } else {
-                ""
-            }
-        );
+        println!("ok: {}", names.join(", "));
         return Ok(());
     }
     println!(

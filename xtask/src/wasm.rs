@@ -2,10 +2,9 @@
 //! package for the `web`, `bundler` and `nodejs` targets, and the tests that consume it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cmd::{Cmd, require_node_tests_passed, require_tests_ran, step};
-use crate::tools::workspace_root;
+use crate::tools::{build_jwtkit, workspace_root};
 
 /// The targets the package is built for, each into `wasm/pkg/<target>`.
 pub(crate) const TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
@@ -95,12 +94,10 @@ fn report_size(wasm: &Path) -> Result<u64, String> {
     let raw = std::fs::metadata(wasm)
         .map_err(|e| format!("{}: {e}", wasm.display()))?
         .len();
-    let gzip = Command::new("gzip")
+    let gzip = Cmd::new("gzip")
         .args(["-9", "-c"])
         .arg(wasm)
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?
-        .stdout
+        .output_bytes()?
         .len();
     println!(
         "jwtkit_bg.wasm: {raw} bytes, {gzip} bytes gzip -9 ({:.1} KiB)",
@@ -115,7 +112,7 @@ pub(crate) fn assemble_demo() -> Result<PathBuf, String> {
     let root = workspace_root();
     let out = root.join("target").join("web");
     let pkg = out.join("pkg");
-    let _ = std::fs::remove_dir_all(&out);
+    remove(&out)?;
     std::fs::create_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
     let copy = |from: PathBuf, to: PathBuf| {
         std::fs::copy(&from, &to)
@@ -160,18 +157,14 @@ pub(crate) fn test_package() -> Result<(), String> {
 pub(crate) fn test_demo() -> Result<(), String> {
     let root = workspace_root();
     let web = assemble_demo()?;
-    step("building the jwtkit binary for the end-to-end tests");
-    Cmd::new("cargo")
-        .args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"])
-        .dir(&root)
-        .run()?;
+    let jwtkit = build_jwtkit(false)?;
     let e2e = root.join("tests").join("e2e");
     npm_ci(&e2e)?;
     step("end-to-end tests: the demo page in headless Chromium against jwtkit serve");
     let shots = root.join("target").join("e2e-screenshots");
     let output = Cmd::new("node")
         .args(["--test", "--test-reporter=tap"])
-        .env("JWTKIT_BIN", root.join("target/debug/jwtkit"))
+        .env("JWTKIT_BIN", &jwtkit)
         .env("JWTKIT_WEB_DIR", &web)
         .env("JWTKIT_SCREENSHOTS", &shots)
         .dir(&e2e)
@@ -202,8 +195,18 @@ fn npm_ci(dir: &Path) -> Result<(), String> {
 /// `wasm/js/node_modules/jwtkit` → the built `nodejs` package, as `npm install` would place it.
 fn link_package(js: &Path) -> Result<(), String> {
     let link = js.join("node_modules").join("jwtkit");
-    let _ = std::fs::remove_file(&link);
-    let _ = std::fs::remove_dir_all(&link);
+    remove(&link)?;
     std::os::unix::fs::symlink("../../pkg/nodejs", &link)
         .map_err(|e| format!("{}: {e}", link.display()))
+}
+
+/// Removes a file, link or directory tree; nothing there is fine.
+fn remove(path: &Path) -> Result<(), String> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+    };
+    removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))
 }
