@@ -1,6 +1,8 @@
 // The jwtkit demo: a token inspector and the live auth flow, all decoding through the npm
-// package `jwtkit` (served at ./pkg/ next to this file).
-import init, { decodeUnverified, secondsUntilExpiry, TokenSession } from './pkg/jwtkit.js';
+// package `jwtkit` (served at ./pkg/ next to this file). Every "now" comes from the package's
+// clock, moved to the server's clock for the session's token, so that what the page says
+// ("expires in 2m") is what the server will decide.
+import init, { decodeUnverified, now, secondsUntilExpiry, TokenSession } from './pkg/jwtkit.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +20,6 @@ const REGISTERED = {
 const TIMES = new Set(['exp', 'nbf', 'iat']);
 
 let session = null;
-let shownClaims = null;
 
 function human(seconds) {
   const s = Math.round(Math.abs(seconds));
@@ -34,9 +35,13 @@ function relative(seconds) {
   return seconds >= 0 ? `in ${human(seconds)}` : `${human(seconds)} ago`;
 }
 
-function timeText(value) {
-  const date = new Date(value * 1000);
-  return `${date.toLocaleString()} (${relative(value - Date.now() / 1000)})`;
+// The time expiry is judged at: the server's clock for the session's token, else the package's.
+function judgedNow(token) {
+  return session && session.token === token ? session.serverNow() : now();
+}
+
+function timeText(value, at) {
+  return `${new Date(value * 1000).toLocaleString()} (${relative(value - at)})`;
 }
 
 function showSegments(token) {
@@ -57,7 +62,8 @@ function showSegments(token) {
   });
 }
 
-function showClaimsTable(claims) {
+// Built once per token; the time cells (data-time) are then updated by tick().
+function showClaimsTable(claims, at) {
   const body = $('claims-table').tBodies[0];
   body.replaceChildren();
   for (const [name, meaning] of Object.entries(REGISTERED)) {
@@ -67,7 +73,13 @@ function showClaimsTable(claims) {
     row.insertCell().textContent = name;
     row.insertCell().textContent = meaning;
     const value = claims[name];
-    row.insertCell().textContent = TIMES.has(name) && typeof value === 'number' ? timeText(value) : JSON.stringify(value);
+    const cell = row.insertCell();
+    if (TIMES.has(name) && typeof value === 'number') {
+      cell.dataset.time = String(value);
+      cell.textContent = timeText(value, at);
+    } else {
+      cell.textContent = JSON.stringify(value);
+    }
   }
 }
 
@@ -91,8 +103,7 @@ function render() {
     decoded.hidden = false;
     $('header-json').textContent = JSON.stringify(header, null, 2);
     $('claims-json').textContent = JSON.stringify(claims, null, 2);
-    shownClaims = claims;
-    showClaimsTable(claims);
+    showClaimsTable(claims, judgedNow(token));
     tick();
   } catch (e) {
     decoded.hidden = true;
@@ -104,17 +115,22 @@ function render() {
   }
 }
 
-// The live countdown: on the server's clock when the token is the session's.
+// The live countdown: on the server's clock when the token is the session's. Only what
+// changes with time is written: the relative times and the expiry lines.
 function tick() {
   const token = currentToken();
   const line = $('expiry');
   if (!token || $('decoded').hidden) return;
-  if (shownClaims) showClaimsTable(shownClaims);
   let left;
+  let at;
   try {
+    at = judgedNow(token);
     left = session && session.token === token ? session.secondsLeft() : secondsUntilExpiry(token);
   } catch {
     return;
+  }
+  for (const cell of $('claims-table').querySelectorAll('td[data-time]')) {
+    cell.textContent = timeText(Number(cell.dataset.time), at);
   }
   if (left === Infinity) {
     line.textContent = 'This token has no "exp": it never expires (the server refuses such tokens).';

@@ -38,9 +38,12 @@ impl ExpiryOptions {
         })
     }
 
-    /// The time on the server's clock: `now` (or the real clock) plus the clock offset.
+    /// The time on the server's clock: `now` (or the package clock) plus the clock offset.
     pub(crate) fn server_now(&self) -> Result<UnixTime, JsValue> {
-        let local = self.now.unwrap_or_else(|| Date::now() / 1000.0);
+        let local = match self.now {
+            Some(now) => now,
+            None => crate::clock::local_now()?,
+        };
         UnixTime::from_secs_f64(local + self.clock_offset_seconds)
             .ok_or_else(|| invalid("now + clockOffsetSeconds is outside 0..=253402300799 seconds"))
     }

@@ -8,6 +8,7 @@ use jwtkit_core::{UnixTime, check_expiry};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use crate::clock::local_now;
 use crate::decode;
 use crate::error::{JsError, from_core, invalid, js_error, set};
 use crate::options::{finite, get, leeway, now as read_now};
@@ -49,9 +50,12 @@ impl State {
         })
     }
 
-    /// The server's time for a local time (`now` or the real clock).
+    /// The server's time for a local time (`now` or the package clock).
     fn server_now(&self, now: Option<f64>) -> Result<UnixTime, JsValue> {
-        let local = now.unwrap_or_else(|| Date::now() / 1000.0);
+        let local = match now {
+            Some(now) => now,
+            None => local_now()?,
+        };
         UnixTime::from_secs_f64(local + self.offset)
             .ok_or_else(|| invalid("the time is out of range"))
     }
@@ -132,7 +136,10 @@ impl TokenSession {
                 "the auth response has no token (expected data.token or token)",
             ));
         }
-        let local = read_now(&option(&options, "now")?)?.unwrap_or_else(|| Date::now() / 1000.0);
+        let local = match read_now(&option(&options, "now")?)? {
+            Some(now) => now,
+            None => local_now()?,
+        };
         let server = server_date(&option(&options, "serverDate")?)?;
         let leeway = leeway(&option(&options, "leewaySeconds")?)?;
         let mut state = State::new(&token, 0.0, leeway, on_expired(&options)?)?;
@@ -179,6 +186,17 @@ impl TokenSession {
             Some(exp) => Ok(check_expiry(exp, state.server_now(now)?, state.leeway).is_err()),
             None => Ok(false),
         }
+    }
+
+    /// The time on the server's clock, in seconds since the epoch (the package clock, or
+    /// `now`, plus this session's clock offset): what its expiry is judged against.
+    #[wasm_bindgen(js_name = serverNow)]
+    pub fn server_now(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Date | number")] now: JsValue,
+    ) -> Result<f64, JsValue> {
+        let now = read_now(&now)?;
+        Ok(self.state.borrow().server_now(now)?.as_secs_f64())
     }
 
     /// Seconds until `exp` on the server's clock (negative once passed; `Infinity` without).

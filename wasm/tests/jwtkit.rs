@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use js_sys::{Date, Function, Object, Promise, Reflect};
-use jwtkit_wasm::{TokenSession, decode_unverified, is_expired, seconds_until_expiry};
+use jwtkit_wasm::{
+    TokenSession, decode_unverified, is_expired, now_seconds, seconds_until_expiry, set_clock,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -206,6 +208,56 @@ fn expiry_boundary_is_the_servers() {
     assert_eq!(
         seconds_until_expiry(no_exp, now(EXP)).unwrap(),
         f64::INFINITY
+    );
+}
+
+/// A clock function reading `secs` seconds since the epoch.
+fn clock_at(secs: f64) -> JsValue {
+    Function::new_no_args(&format!("return {};", secs * 1000.0)).into()
+}
+
+#[test]
+fn one_clock_serves_every_export_and_can_be_replaced() {
+    // Synchronous from set to restore, so no other test runs in between.
+    set_clock(clock_at(EXP - 1.0)).unwrap();
+    let judged = (
+        now_seconds().unwrap(),
+        is_expired(good(), JsValue::UNDEFINED).unwrap(),
+        seconds_until_expiry(good(), JsValue::UNDEFINED).unwrap(),
+    );
+    let response = options(&[("data", options(&[("token", good())]))]);
+    let session = TokenSession::from_auth_response(response, JsValue::UNDEFINED).unwrap();
+    let session_judged = (
+        session.clock_offset_seconds(),
+        session.server_now(JsValue::UNDEFINED).unwrap(),
+        session.seconds_left(JsValue::UNDEFINED).unwrap(),
+    );
+    set_clock(clock_at(EXP)).unwrap();
+    let later = (
+        is_expired(good(), JsValue::UNDEFINED).unwrap(),
+        session.is_expired(JsValue::UNDEFINED).unwrap(),
+    );
+    let broken = Function::new_no_args("return 'soon';");
+    set_clock(broken.into()).unwrap();
+    let broken = is_expired(good(), JsValue::UNDEFINED).map_err(code);
+    set_clock(JsValue::NULL).unwrap();
+
+    assert_eq!(judged, (EXP - 1.0, false, 1.0));
+    // A fresh token's iat (EXP - 180) against a clock at EXP - 1: the server is 179 s behind.
+    assert_eq!(session_judged, (-179.0, EXP - 180.0, 180.0));
+    assert_eq!(
+        later,
+        (true, false),
+        "the session judges on the server's clock"
+    );
+    assert_eq!(broken, Err("ERR_INVALID_ARGUMENT".to_owned()));
+    assert!(
+        (now_seconds().unwrap() - Date::now() / 1000.0).abs() < 5.0,
+        "null restores Date.now"
+    );
+    assert_eq!(
+        code(set_clock(JsValue::from(5)).unwrap_err()),
+        "ERR_INVALID_ARGUMENT"
     );
 }
 

@@ -79,6 +79,24 @@ test('the inspector decodes a pasted token and explains its claims', async (t) =
   await page.screenshot({ path: path.join(SHOTS, '2-malformed.png'), fullPage: true });
 });
 
+test('the countdown runs on the package clock and rewrites only the times', async (t) => {
+  const page = await openPage(t);
+  const exp = 4102444800;
+  await page.fill('#token', `${b64({ alg: 'HS256' })}.${b64({ sub: 'ann', iat: exp - 3600, exp })}.c2ln`);
+  await page.waitForSelector('#decoded:not([hidden])');
+  // Mark a row: a table rebuilt every second would lose the mark.
+  await page.evaluate(() => { document.querySelector('tr[data-claim=sub]').dataset.mark = 'kept'; });
+  // The page's only clock is the package's: set it 2m 5s before exp (for this page only).
+  await page.evaluate(async (at) => {
+    const jwtkit = await import('/pkg/jwtkit.js');
+    jwtkit.setClock(() => at * 1000);
+  }, exp - 125);
+  await page.waitForFunction(() => document.querySelector('#expiry').textContent === 'Expires in 2m 5s.', null, { timeout: 5_000 });
+  assert.match(await text(page, 'tr[data-claim=exp]'), /\(in 2m 5s\)/);
+  assert.match(await text(page, 'tr[data-claim=iat]'), /\(57m 55s ago\)/);
+  assert.equal(await page.locator('tr[data-claim=sub]').getAttribute('data-mark'), 'kept', 'the table is not rebuilt');
+});
+
 test('the live flow: token, secret, admin refused, refusal before sending, renewal', async (t) => {
   const page = await openPage(t);
   await page.fill('#api-key', server.devKey);
