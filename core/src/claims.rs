@@ -242,7 +242,7 @@ fn numeric_date(
     }
     let text = value.text;
     let secs = match text.parse::<u64>() {
-        Ok(whole) => UnixTime::from_secs(i64::try_from(whole).unwrap_or(i64::MAX)),
+        Ok(whole) => i64::try_from(whole).ok().and_then(UnixTime::from_secs),
         Err(_) => UnixTime::from_secs_f64(json::Decimal::read(text).to_f64()),
     };
     secs.map(Some).ok_or(MalformedError::ClaimInvalid { name })

@@ -416,6 +416,67 @@ fn claims_are_checked_after_the_signature() {
 }
 
 #[test]
+fn revalidation_agrees_with_full_verification_at_every_time() {
+    let key = Key::generate(Algorithm::HS256).unwrap();
+    let token = Signer::new(key.clone())
+        .typ("at+jwt")
+        .sign(&json!({"sub": "ann", "exp": NOW + 60, "nbf": NOW - 10, "iat": NOW - 10}))
+        .unwrap();
+    let verifier = Verifier::new(KeySet::from(key), policy());
+    let remembered = verifier.verify(&token, at(NOW)).unwrap();
+    for now in [
+        NOW - 20,
+        NOW - 11,
+        NOW - 10,
+        NOW,
+        NOW + 59,
+        NOW + 60,
+        NOW + 600,
+    ] {
+        let full = verifier.verify(&token, at(now)).err().map(|e| e.code());
+        let again = verifier
+            .revalidate(&remembered, at(now))
+            .err()
+            .map(|e| e.code());
+        assert_eq!(again, full, "at {now}");
+    }
+    assert_eq!(
+        verifier
+            .revalidate(&remembered, at(NOW + 60))
+            .unwrap_err()
+            .code(),
+        "ERR_JWT_EXPIRED"
+    );
+}
+
+#[test]
+fn the_signing_key_is_named_or_the_first_that_can_sign() {
+    let private = Key::generate(Algorithm::EdDSA).unwrap();
+    let public = Key::from_jwk(
+        &Key::generate(Algorithm::EdDSA)
+            .unwrap()
+            .to_public_jwk()
+            .unwrap(),
+        None,
+    )
+    .unwrap();
+    let keys = KeySet::new(vec![public.clone(), private.clone()]).unwrap();
+    assert_eq!(keys.signing_key(None).unwrap().kid(), private.kid());
+    assert_eq!(
+        keys.signing_key(Some(private.kid())).unwrap().kid(),
+        private.kid()
+    );
+    let code = |kid| keys.signing_key(kid).unwrap_err().code();
+    assert_eq!(code(Some(public.kid())), "ERR_JWK_NOT_PRIVATE");
+    assert_eq!(code(Some("nope")), "ERR_JWKS_KID_NOT_FOUND");
+    let only_public = KeySet::from(public);
+    assert_eq!(
+        only_public.signing_key(None).unwrap_err().code(),
+        "ERR_JWK_NOT_PRIVATE"
+    );
+}
+
+#[test]
 fn signer_refuses_claims_the_parser_would_refuse() {
     let key = Key::generate(Algorithm::HS256).unwrap();
     let signer = Signer::new(key);

@@ -149,15 +149,13 @@ impl TokenIssuer {
             return Err(IssueError::ReservedClaim { name: name.clone() });
         }
         let iat = now.as_secs();
-        let exp = UnixTime::from_secs(
-            i64::try_from(self.ttl.as_secs())
-                .ok()
-                .and_then(|ttl| iat.checked_add(ttl))
-                .unwrap_or(i64::MAX),
-        )
-        .ok_or(Error::from(jwtkit_core::MalformedError::ClaimInvalid {
-            name: "exp",
-        }))?;
+        let exp = i64::try_from(self.ttl.as_secs())
+            .ok()
+            .and_then(|ttl| iat.checked_add(ttl))
+            .and_then(UnixTime::from_secs)
+            .ok_or(Error::from(jwtkit_core::MalformedError::ClaimInvalid {
+                name: "exp",
+            }))?;
         let mut jti = [0u8; 16];
         getrandom::fill(&mut jti).map_err(|_| Error::from(KeyError::RandomnessUnavailable))?;
         let claims = AccessTokenClaims {

@@ -38,7 +38,10 @@ impl State {
         on_expired: Option<Function>,
     ) -> Result<Self, JsValue> {
         let decoded = decode(token)?;
-        let token = token.as_string().unwrap_or_default();
+        // `decode` took it: a string.
+        let token = token
+            .as_string()
+            .ok_or_else(|| invalid("the token must be a string"))?;
         let claims = decoded.claims();
         Ok(Self {
             token,

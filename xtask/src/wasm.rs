@@ -177,6 +177,8 @@ pub(crate) fn test_demo() -> Result<(), String> {
 /// `npm ci` unless `node_modules` matches the lock file already.
 fn npm_ci(dir: &Path) -> Result<(), String> {
     step(&format!("npm dependencies of {}", dir.display()));
+    // A missing file reads as empty, which never matches: `npm ci` then runs (and says why
+    // it cannot, for a missing lock file).
     let lock = std::fs::read_to_string(dir.join("package-lock.json")).unwrap_or_default();
     let installed =
         std::fs::read_to_string(dir.join("node_modules/.jwtkit-lock")).unwrap_or_default();

@@ -108,8 +108,7 @@ impl ServeArgs {
     /// Validates the settings (reading the config and key files they name).
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let sources = Sources::read(self)?;
-        let one = |setting: &'static Setting| sources.one(setting).unwrap_or_default();
-        let leeway = values::duration(&LEEWAY, one(&LEEWAY))?;
+        let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
         let web_dir = sources.path(&WEB_DIR);
         if let Some(dir) = &web_dir
             && !dir.join("index.html").is_file()
@@ -158,10 +157,10 @@ impl ServeArgs {
             }
         };
         Ok(Config {
-            bind: values::address(&BIND, one(&BIND))?,
-            issuer: values::text(&ISSUER, one(&ISSUER))?,
-            audience: values::text(&AUDIENCE, one(&AUDIENCE))?,
-            token_ttl: values::duration(&TOKEN_TTL, one(&TOKEN_TTL))?,
+            bind: values::address(&BIND, sources.value(&BIND)?)?,
+            issuer: values::text(&ISSUER, sources.value(&ISSUER)?)?,
+            audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
+            token_ttl: values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?,
             leeway_seconds: u32::try_from(leeway.as_secs())
                 .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
             keys,
@@ -173,8 +172,14 @@ impl ServeArgs {
                 .iter()
                 .map(|origin| values::origin(origin))
                 .collect::<Result<_, _>>()?,
-            auth_failure_limit: values::count(&AUTH_FAILURE_LIMIT, one(&AUTH_FAILURE_LIMIT))?,
-            auth_failure_window: values::duration(&AUTH_FAILURE_WINDOW, one(&AUTH_FAILURE_WINDOW))?,
+            auth_failure_limit: values::count(
+                &AUTH_FAILURE_LIMIT,
+                sources.value(&AUTH_FAILURE_LIMIT)?,
+            )?,
+            auth_failure_window: values::duration(
+                &AUTH_FAILURE_WINDOW,
+                sources.value(&AUTH_FAILURE_WINDOW)?,
+            )?,
             web_dir,
             dev,
         })

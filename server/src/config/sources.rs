@@ -103,6 +103,12 @@ impl Sources {
             .or(setting.default)
     }
 
+    /// The value of a setting that has a default (or is required): given, else the default.
+    pub(super) fn value(&self, setting: &'static Setting) -> Result<&str, ConfigError> {
+        self.one(setting)
+            .ok_or_else(|| error(setting, "is required", "give it a value"))
+    }
+
     /// The path `setting` names: as given, or relative to the config file.
     pub(super) fn path(&self, setting: &Setting) -> Option<PathBuf> {
         match self.given.get(setting.name).and_then(|v| v.last()) {

@@ -45,15 +45,18 @@ pub(super) fn address(setting: &'static Setting, value: &str) -> Result<SocketAd
 
 /// A duration within the setting's range (whole seconds).
 pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duration, ConfigError> {
-    let range = setting.range.describe().unwrap_or_default();
+    let (Some((min, max)), Some(range)) = (setting.range.durations(), setting.range.describe())
+    else {
+        return Err(error(
+            setting,
+            "has no duration range",
+            "report this as a bug",
+        ));
+    };
     let fix = format!("use whole seconds from {range}, e.g. 180, 90s, 3m or 1h");
     let duration = parse_duration(value)
         .ok_or_else(|| error(setting, format!("{value:?} is not a duration"), &fix))?;
-    let within = setting
-        .range
-        .durations()
-        .is_none_or(|(min, max)| (min..=max).contains(&duration));
-    if !within || duration.subsec_nanos() != 0 {
+    if !(min..=max).contains(&duration) || duration.subsec_nanos() != 0 {
         return Err(error(
             setting,
             format!("must be whole seconds from {range}"),
