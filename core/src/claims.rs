@@ -47,6 +47,7 @@ pub struct Claims {
     nbf: Option<UnixTime>,
     iat: Option<UnixTime>,
     jti: Option<Text>,
+    sid: Option<Text>,
     json: String,
     /// The JSON map view, built on first use.
     members: OnceLock<Map<String, Value>>,
@@ -62,6 +63,7 @@ struct Found<'a> {
     nbf: Option<Raw<'a>>,
     iat: Option<Raw<'a>>,
     jti: Option<Raw<'a>>,
+    sid: Option<Raw<'a>>,
 }
 
 impl Claims {
@@ -78,6 +80,7 @@ impl Claims {
                 "nbf" => &mut found.nbf,
                 "iat" => &mut found.iat,
                 "jti" => &mut found.jti,
+                "sid" => &mut found.sid,
                 _ => return,
             };
             *slot = Some(value);
@@ -91,6 +94,7 @@ impl Claims {
             nbf: numeric_date(found.nbf, "nbf")?,
             iat: numeric_date(found.iat, "iat")?,
             jti: string(found.jti, "jti")?,
+            sid: string(found.sid, "sid")?,
             json,
             members: OnceLock::new(),
         })
@@ -131,6 +135,12 @@ impl Claims {
         self.jti.as_ref().map(|t| t.get(&self.json))
     }
 
+    /// `sid`: the session the token belongs to (OpenID Connect Front-Channel Logout §3, an
+    /// IANA-registered JWT claim); a string when present.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_ref().map(|t| t.get(&self.json))
+    }
+
     /// Whether the claims set has a member called `name` (of any value).
     pub fn contains(&self, name: &str) -> bool {
         match name {
@@ -141,6 +151,7 @@ impl Claims {
             "nbf" => self.nbf.is_some(),
             "iat" => self.iat.is_some(),
             "jti" => self.jti.is_some(),
+            "sid" => self.sid.is_some(),
             _ => match self.members.get() {
                 Some(members) => members.contains_key(name),
                 None => json::has_member(&self.json, name),
@@ -199,6 +210,7 @@ impl core::fmt::Debug for Claims {
             .field("nbf", &self.nbf)
             .field("iat", &self.iat)
             .field("jti", &self.jti())
+            .field("sid", &self.sid())
             .field("json", &self.json)
             .finish()
     }
@@ -268,9 +280,10 @@ mod tests {
     #[test]
     fn reads_registered_claims() {
         let c = claims(
-            r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":10,"nbf":1.5,"iat":0,"jti":"j","x":[1]}"#,
+            r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":10,"nbf":1.5,"iat":0,"jti":"j","sid":"s1","x":[1]}"#,
         )
         .unwrap();
+        assert_eq!(c.sid(), Some("s1"));
         assert_eq!(
             (c.iss(), c.sub(), c.jti()),
             (Some("i"), Some("s"), Some("j"))
@@ -308,6 +321,7 @@ mod tests {
         assert_eq!(invalid(r#"{"iss":1}"#), "iss");
         assert_eq!(invalid(r#"{"sub":null}"#), "sub");
         assert_eq!(invalid(r#"{"jti":{}}"#), "jti");
+        assert_eq!(invalid(r#"{"sid":7}"#), "sid");
         assert_eq!(invalid(r#"{"aud":[]}"#), "aud");
         assert_eq!(invalid(r#"{"aud":["a",1]}"#), "aud");
         assert_eq!(invalid(r#"{"aud":null}"#), "aud");

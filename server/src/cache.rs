@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jwtkit_core::{Claims, UnixTime, VerifiedToken, Verifier};
@@ -28,6 +29,9 @@ pub(crate) struct VerifiedCache {
     capacity: usize,
     hasher: RandomState,
     entries: Mutex<Entries>,
+    /// Verifications answered from the cache, and in full.
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 /// The tokens whose trailing bytes hash alike, each with what it verified to.
@@ -46,7 +50,17 @@ impl VerifiedCache {
             capacity,
             hasher: RandomState::new(),
             entries: Mutex::new(Entries::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+
+    /// How many verifications were answered from the cache, and in full.
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     fn hash(&self, token: &str) -> u64 {
@@ -78,9 +92,11 @@ impl VerifiedCache {
                 .map(|(_, verified)| verified.clone())
         });
         if let Some(hit) = hit {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             verifier.revalidate(&hit, now)?;
             return Ok(hit.claims().clone());
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let verified = verifier.verify(token, now)?;
         let claims = verified.claims().clone();
         let mut entries = self.lock();

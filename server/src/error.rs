@@ -113,9 +113,12 @@ problems! {
     /// Too many failed `/auth` attempts from one address.
     TooManyFailedAttempts => 429, "too_many_requests", "ERR_TOO_MANY_FAILED_ATTEMPTS", None,
         "too many failed attempts from this address; retry later",
-    /// The request body is not `application/json`.
-    UnsupportedMediaType => 415, "unsupported_media_type", "ERR_UNSUPPORTED_MEDIA_TYPE", None,
-        "the request body must be application/json",
+    /// The request body is not of the media type the route takes.
+    UnsupportedMediaType {
+        /// The media type it takes.
+        expected: &'static str,
+    } => 415, "unsupported_media_type", "ERR_UNSUPPORTED_MEDIA_TYPE", None,
+        "the request body must be {expected}",
     /// The JSON request body is not what the route takes.
     InvalidRequestBody {
         /// What is wrong with it.
@@ -146,6 +149,35 @@ problems! {
     /// The CORS preflight asked for an origin, method or header that is not allowed.
     CorsForbidden => 403, "cors_forbidden", "ERR_CORS_FORBIDDEN", None,
         "this origin, method or header is not allowed",
+    /// The access token is revoked (its session ended, or the token itself was revoked).
+    TokenRevoked => 401, "invalid_token", "ERR_JWT_REVOKED", WithError,
+        "the token has been revoked",
+    /// A refresh or logout request carries no refresh token.
+    RefreshTokenMissing => 400, "invalid_request", "ERR_REFRESH_TOKEN_MISSING", None,
+        "no refresh token: send it as \"refresh_token\" in a JSON body, or the session cookie",
+    /// No such refresh token.
+    RefreshTokenInvalid => 401, "invalid_grant", "ERR_REFRESH_TOKEN_INVALID", None,
+        "the refresh token is not valid",
+    /// The session's idle or absolute lifetime is over.
+    RefreshTokenExpired => 401, "invalid_grant", "ERR_REFRESH_TOKEN_EXPIRED", None,
+        "the session has expired; authenticate again",
+    /// A rotated refresh token was used again: the whole session is now revoked.
+    RefreshTokenReused => 401, "invalid_grant", "ERR_REFRESH_TOKEN_REUSED", None,
+        "the refresh token was already used: the session is revoked",
+    /// The session was ended (logout, revocation).
+    RefreshTokenRevoked => 401, "invalid_grant", "ERR_REFRESH_TOKEN_REVOKED", None,
+        "the session has ended; authenticate again",
+    /// The access token belongs to no session (issued by `jwtkit issue`), so there is none to end.
+    NoSession => 400, "invalid_request", "ERR_TOKEN_HAS_NO_SESSION", None,
+        "this access token belongs to no session",
+    /// A request relying on the session cookie failed the CSRF defence.
+    CsrfCheckFailed {
+        /// What was missing or wrong.
+        fault: CsrfFault,
+    } => 403, "forbidden", "ERR_CSRF_CHECK_FAILED", None, "{fault}",
+    /// The session store cannot be reached: retry later (`Retry-After`).
+    StoreUnavailable => 503, "temporarily_unavailable", "ERR_STORE_UNAVAILABLE", None,
+        "the session store is unavailable; retry later",
     /// A fault of the server itself (logged; never a client's mistake).
     Internal => 500, "internal_error", "ERR_INTERNAL", None, "internal server error",
 }
@@ -187,6 +219,12 @@ pub enum BodyFault {
     MemberMissing(&'static str),
     /// A member that must be a string is not.
     NotAString(&'static str),
+    /// A member is none of the values it may take.
+    NotOneOf(&'static str, &'static str),
+    /// Not a form (`name=value&...`, percent-encoded UTF-8).
+    NotForm,
+    /// A form parameter given twice.
+    Repeated,
 }
 
 impl fmt::Display for BodyFault {
@@ -196,7 +234,33 @@ impl fmt::Display for BodyFault {
             Self::NotAnObject => f.write_str("the request body must be a JSON object"),
             Self::MemberMissing(name) => write!(f, "the request body has no \"{name}\" member"),
             Self::NotAString(name) => write!(f, "\"{name}\" must be a string"),
+            Self::NotOneOf(name, values) => write!(f, "\"{name}\" must be {values}"),
+            Self::NotForm => f.write_str("the request body is not a valid form"),
+            Self::Repeated => f.write_str("a form parameter is given more than once"),
         }
+    }
+}
+
+/// Why a cookie-authenticated request failed the CSRF defence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrfFault {
+    /// The custom header that only a page of an allowed origin can send is missing.
+    HeaderMissing,
+    /// `Origin` is missing, or not this server's nor an allowed origin.
+    OriginNotAllowed,
+}
+
+impl fmt::Display for CsrfFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::HeaderMissing => {
+                "a request with the session cookie must carry the header X-Jwtkit-Csrf: 1"
+            }
+            Self::OriginNotAllowed => {
+                "a request with the session cookie must come from this server's origin or an allowed one"
+            }
+        })
     }
 }
 
@@ -268,7 +332,8 @@ impl From<Problem> for ApiError {
                 Problem::InsufficientScope { role } => Some(role),
                 _ => None,
             },
-            retry_after: None,
+            // A service that is briefly unavailable says when to come back.
+            retry_after: (entry.status == 503).then_some(Duration::from_secs(1)),
         }
     }
 }

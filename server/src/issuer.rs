@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims the issuer writes into every token; extra claims cannot set them.
-pub const ISSUED_CLAIMS: [&str; 9] = [
+pub const ISSUED_CLAIMS: [&str; 10] = [
     "iss",
     "sub",
     "aud",
@@ -25,6 +25,7 @@ pub const ISSUED_CLAIMS: [&str; 9] = [
     "nbf",
     "jti",
     "roles",
+    "sid",
 ];
 
 /// Signs access tokens for authenticated API keys.
@@ -97,6 +98,8 @@ struct AccessTokenClaims<'a> {
     nbf: i64,
     jti: String,
     roles: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
 }
@@ -133,12 +136,34 @@ impl TokenIssuer {
         self.issue_with_claims(subject, roles, &Map::new(), now)
     }
 
+    /// [`TokenIssuer::issue`] for a token of the session `sid` (its `sid` claim).
+    pub fn issue_for_session(
+        &self,
+        subject: &str,
+        roles: &[String],
+        sid: &str,
+        now: UnixTime,
+    ) -> Result<IssuedToken, IssueError> {
+        self.issue_inner(subject, roles, Some(sid), &Map::new(), now)
+    }
+
     /// [`TokenIssuer::issue`] with `extra` claims beside the issued ones (none of which they
     /// may set: [`IssueError::ReservedClaim`]).
     pub fn issue_with_claims(
         &self,
         subject: &str,
         roles: &[String],
+        extra: &Map<String, Value>,
+        now: UnixTime,
+    ) -> Result<IssuedToken, IssueError> {
+        self.issue_inner(subject, roles, None, extra, now)
+    }
+
+    fn issue_inner(
+        &self,
+        subject: &str,
+        roles: &[String],
+        sid: Option<&str>,
         extra: &Map<String, Value>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
@@ -168,6 +193,7 @@ impl TokenIssuer {
             nbf: iat,
             jti: URL_SAFE_NO_PAD.encode(jti),
             roles,
+            sid,
             extra,
         };
         Ok(IssuedToken {

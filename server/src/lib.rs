@@ -14,9 +14,13 @@ pub mod config;
 pub mod error;
 pub mod filters;
 pub mod issuer;
+pub mod metrics;
 pub mod ratelimit;
+pub mod revocations;
 pub mod routes;
 pub mod serve;
+pub mod sessions;
+pub mod store;
 pub mod time;
 
 pub use time::{SharedClock, SystemClock};

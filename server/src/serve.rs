@@ -1,29 +1,96 @@
-//! Running the server: binding, the startup banner, graceful shutdown.
+//! Running the server: the store and its background tasks, binding, the startup banner,
+//! graceful shutdown.
 
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use jwtkit_core::PolicyError;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::revocations;
 use crate::routes::{AppState, app};
+use crate::store::{self, Store, StoreError};
 use crate::time::SharedClock;
 
+/// How often the store forgets what has expired.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Why the server could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The validation policy could not be built.
+    Policy(PolicyError),
+    /// The store could not be opened.
+    Store(StoreError),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Policy(error) => error.fmt(f),
+            Self::Store(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Opens the configured store, keeps this instance's revocations in step with it, and prunes
+/// it while serving.
 pub async fn serve(
     config: &Config,
     listener: TcpListener,
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), jwtkit_core::PolicyError> {
-    let state = Arc::new(AppState::new(config, clock)?);
+) -> Result<(), ServeError> {
+    let store = store::open(&config.store)
+        .await
+        .map_err(ServeError::Store)?;
+    serve_with_store(config, listener, clock, store, shutdown).await
+}
+
+/// [`serve`] with a store already opened.
+pub async fn serve_with_store(
+    config: &Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = Arc::new(AppState::new(config, clock.clone(), store).map_err(ServeError::Policy)?);
+    let watcher = tokio::spawn(revocations::watch(
+        state.store().clone(),
+        state.revocations().clone(),
+        clock.clone(),
+    ));
+    let pruner = tokio::spawn(prune(state.store().clone(), clock));
     warp::serve(app(state, &config.cors_origins, config.web_dir.clone()))
         .incoming(listener)
         .graceful(shutdown)
         .run()
         .await;
+    watcher.abort();
+    pruner.abort();
     Ok(())
+}
+
+/// Forgets expired sessions, revocations and counters every [`PRUNE_INTERVAL`].
+async fn prune(store: Arc<dyn Store>, clock: SharedClock) {
+    let mut interval = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        interval.tick().await;
+        if let Ok(now) = clock.now()
+            && let Err(error) = store.prune(now).await
+        {
+            tracing::warn!(%error, "cannot prune the store");
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

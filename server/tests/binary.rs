@@ -77,10 +77,18 @@ struct Running {
     started: serde_json::Value,
 }
 
+/// A store of the test's own in the system's temporary directory.
+fn store_arg(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("jwtkit-binary-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("sqlite:{}", dir.join("store.sqlite3").display())
+}
+
 /// Starts `jwtkit serve --json` on port 0 and reads its one JSON line.
 async fn start(args: &[&str]) -> Running {
     let mut child = jwtkit()
         .args(["serve", "--json", "--bind", "127.0.0.1:0"])
+        .args(["--store", &store_arg("start")])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -114,6 +122,7 @@ async fn start(args: &[&str]) -> Running {
 async fn the_banner_warns_loudly_about_the_development_setup() {
     let mut child = jwtkit()
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["--store", &store_arg("banner")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -3,11 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use jwtkit_core::{Clock, ClockError, UnixTime};
-use jwtkit_server::config::{Config, ServeArgs};
+use jwtkit_server::config::{Config, ServeArgs, StoreLocation};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -63,6 +64,40 @@ pub struct TestServer {
     pub config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    _scratch: Scratch,
+}
+
+/// A directory of one test's own, removed when dropped.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new, empty directory under the system's temporary directory.
+    pub fn new() -> Self {
+        static COUNT: AtomicI64 = AtomicI64::new(0);
+        let n = COUNT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("jwtkit-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // Best effort: a leftover directory in /tmp is harmless.
+        std::fs::remove_dir_all(&self.0).ok();
+    }
 }
 
 impl TestServer {
@@ -71,8 +106,15 @@ impl TestServer {
         Self::start_config(args.resolve().expect("valid test configuration")).await
     }
 
-    /// Starts a server for a resolved configuration.
-    pub async fn start_config(config: Config) -> Self {
+    /// Starts a server for a resolved configuration. A relative SQLite store (the default)
+    /// is placed in a directory of the test's own.
+    pub async fn start_config(mut config: Config) -> Self {
+        let scratch = Scratch::new();
+        if let StoreLocation::Sqlite(path) = &config.store
+            && path.is_relative()
+        {
+            config.store = StoreLocation::Sqlite(scratch.path().join(path));
+        }
         let clock = ManualClock::new();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -92,6 +134,7 @@ impl TestServer {
             config,
             stop: Some(stop),
             task: Some(task),
+            _scratch: scratch,
         }
     }
 

@@ -190,6 +190,57 @@ async fn failed_auth_attempts_are_rate_limited_per_address() {
 }
 
 #[tokio::test]
+async fn parallel_guesses_cannot_overrun_the_limit() {
+    let args = ServeArgs::default().with(&table::AUTH_FAILURE_LIMIT, "10");
+    let server = TestServer::start(args).await;
+    let guesses = (0..50).map(|_| server.post_json("/api/v3/auth", r#"{"api-key":"jwtk_wrong"}"#));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forwarded_clients_count_apart_only_through_trusted_proxies() {
+    async fn attempt(server: &TestServer, client: &str) -> u16 {
+        let raw = format!(
+            "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Forwarded-For: {client}\r\nContent-Type: application/json\r\nContent-Length: 24\r\n\r\n{{\"api-key\":\"jwtk_wrong\"}}"
+        );
+        server.request(&raw).await.status
+    }
+    // The test client is 127.0.0.1: a trusted proxy here, so each forwarded client counts
+    // on its own and one cannot lock out the other.
+    let trusted = ServeArgs::default()
+        .with(&table::AUTH_FAILURE_LIMIT, "2")
+        .with(&table::TRUSTED_PROXIES, "127.0.0.1");
+    let server = TestServer::start(trusted).await;
+    for expected in [401, 401, 429] {
+        assert_eq!(attempt(&server, "203.0.113.7").await, expected);
+    }
+    assert_eq!(attempt(&server, "203.0.113.8").await, 401);
+    server.stop().await;
+    // Untrusted, the header is the client's own word: ignored, everyone is 127.0.0.1.
+    let untrusted = ServeArgs::default().with(&table::AUTH_FAILURE_LIMIT, "2");
+    let server = TestServer::start(untrusted).await;
+    for (client, expected) in [
+        ("203.0.113.7", 401),
+        ("203.0.113.8", 401),
+        ("203.0.113.9", 429),
+    ] {
+        assert_eq!(attempt(&server, client).await, expected, "{client}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn protected_endpoints_follow_rfc_6750() {
     let server = dev_server().await;
     let user = server.token(&server.dev_key("dev")).await;

@@ -22,6 +22,8 @@ export interface JwtClaims {
   nbf?: number;
   iat?: number;
   jti?: string;
+  /** The session the token belongs to (OpenID Connect). */
+  sid?: string;
   [claim: string]: unknown;
 }
 

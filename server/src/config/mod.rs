@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use jwtkit_core::{Key, KeySet};
 
 use crate::apikeys::ApiKeys;
@@ -27,7 +28,8 @@ pub use table::{SETTINGS, Setting};
 use sources::Sources;
 use table::{
     API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER, KEYS,
-    LEEWAY, SECRET, SIGNING_KID, TOKEN_TTL, WEB_DIR,
+    LEEWAY, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET, SIGNING_KID, STORE,
+    TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
 };
 
 /// The validated configuration the server runs with.
@@ -55,10 +57,38 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// The failure-counting window.
     pub auth_failure_window: Duration,
+    /// Where sessions, revocations and failure counters live.
+    pub store: StoreLocation,
+    /// A session ends unless refreshed within this long.
+    pub refresh_idle_ttl: Duration,
+    /// A session ends this long after it started.
+    pub refresh_absolute_ttl: Duration,
+    /// How long a rotation's immediate predecessor is still honoured.
+    pub refresh_grace: Duration,
+    /// Peers whose forwarding headers name the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// A directory of static files served at `/`.
     pub web_dir: Option<PathBuf>,
     /// Generated development credentials, when nothing was configured.
     pub dev: Option<DevCredentials>,
+}
+
+/// Where the store is (the `store` setting).
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A Redis server (the URL may carry a password: never printed).
+    Redis(String),
+}
+
+impl fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Redis(_) => f.write_str("redis://…"),
+        }
+    }
 }
 
 /// Credentials generated for the zero-configuration development setup.
@@ -156,8 +186,18 @@ impl ServeArgs {
                 ));
             }
         };
+        let bind = values::address(&BIND, sources.value(&BIND)?)?;
+        if dev.is_some() && !bind.ip().is_loopback() {
+            return Err(error(
+                &BIND,
+                format!(
+                    "the development setup (generated keys) listens on {bind}, not on loopback"
+                ),
+                "configure --keys and --api-key for a server others can reach, or bind 127.0.0.1",
+            ));
+        }
         Ok(Config {
-            bind: values::address(&BIND, sources.value(&BIND)?)?,
+            bind,
             issuer: values::text(&ISSUER, sources.value(&ISSUER)?)?,
             audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
             token_ttl: values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?,
@@ -180,6 +220,21 @@ impl ServeArgs {
                 &AUTH_FAILURE_WINDOW,
                 sources.value(&AUTH_FAILURE_WINDOW)?,
             )?,
+            store: values::store(sources.value(&STORE)?)?,
+            refresh_idle_ttl: values::duration(
+                &REFRESH_IDLE_TTL,
+                sources.value(&REFRESH_IDLE_TTL)?,
+            )?,
+            refresh_absolute_ttl: values::duration(
+                &REFRESH_ABSOLUTE_TTL,
+                sources.value(&REFRESH_ABSOLUTE_TTL)?,
+            )?,
+            refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
+            trusted_proxies: sources
+                .list(&TRUSTED_PROXIES)
+                .iter()
+                .map(|cidr| values::network(cidr))
+                .collect::<Result<_, _>>()?,
             web_dir,
             dev,
         })
@@ -274,6 +329,46 @@ mod tests {
         );
         let origins = message(with(&CORS_ORIGINS, "app.example"));
         assert!(origins.contains("--cors-origin,"), "{origins}");
+    }
+
+    #[test]
+    fn the_development_setup_stays_on_loopback() {
+        assert_eq!(setting_of(with(&BIND, "0.0.0.0:3030")), "bind");
+        assert_eq!(setting_of(with(&BIND, "[::]:3030")), "bind");
+        assert!(with(&BIND, "[::1]:0").resolve().is_ok());
+    }
+
+    #[test]
+    fn store_locations_and_networks() {
+        let store = |value: &str| with(&STORE, value).resolve().map(|c| c.store);
+        assert_eq!(
+            store("sqlite:/tmp/x.sqlite3"),
+            Ok(StoreLocation::Sqlite("/tmp/x.sqlite3".into()))
+        );
+        assert!(matches!(
+            store("redis://:pw@127.0.0.1:6379/2"),
+            Ok(StoreLocation::Redis(_))
+        ));
+        for bad in ["sqlite:", "postgres://x", "x.sqlite3"] {
+            let error = with(&STORE, bad).resolve().unwrap_err();
+            assert_eq!(error.setting.name, "store");
+        }
+        let secret = with(&STORE, "mysql://user:hunter2@db")
+            .resolve()
+            .unwrap_err();
+        assert!(!secret.to_string().contains("hunter2"), "{secret}");
+        assert!(!format!("{:?}", store("redis://:hunter2@h").unwrap()).contains("hunter2"));
+        let proxies = with(&TRUSTED_PROXIES, "10.0.0.0/8")
+            .with(&TRUSTED_PROXIES, "::1")
+            .resolve()
+            .unwrap()
+            .trusted_proxies;
+        assert_eq!(proxies.len(), 2);
+        assert_eq!(
+            setting_of(with(&TRUSTED_PROXIES, "10.0.0.0/33")),
+            "trusted_proxies"
+        );
+        assert_eq!(setting_of(with(&REFRESH_GRACE, "61s")), "refresh_grace");
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl Range {
     pub fn describe(self) -> Option<String> {
         let secs = |s: u64| match s {
             0 => "0s".to_owned(),
+            s if s % 86_400 == 0 && s > 86_400 => format!("{}d", s / 86_400),
             s if s % 3600 == 0 => format!("{}h", s / 3600),
             s if s % 60 == 0 => format!("{}m", s / 60),
             s => format!("{s}s"),
@@ -237,6 +238,66 @@ pub const AUTH_FAILURE_WINDOW: Setting = Setting {
     help: "the window in which failed attempts are counted",
     ..SETTING
 };
+/// `store`.
+pub const STORE: Setting = Setting {
+    name: "store",
+    flag: "store",
+    env: "JWTKIT_STORE",
+    value_name: "URL",
+    default: Some("sqlite:jwtkit.sqlite3"),
+    secret: true,
+    help: "where sessions, revocations and the /auth failure counters live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
+    ..SETTING
+};
+/// `refresh_idle_ttl`.
+pub const REFRESH_IDLE_TTL: Setting = Setting {
+    name: "refresh_idle_ttl",
+    flag: "refresh-idle-ttl",
+    env: "JWTKIT_REFRESH_IDLE_TTL",
+    value_name: "DURATION",
+    default: Some("12h"),
+    range: Range::Seconds {
+        min: 60,
+        max: 30 * 24 * 3600,
+    },
+    help: "a session ends unless refreshed within this long (sliding)",
+    ..SETTING
+};
+/// `refresh_absolute_ttl`.
+pub const REFRESH_ABSOLUTE_TTL: Setting = Setting {
+    name: "refresh_absolute_ttl",
+    flag: "refresh-absolute-ttl",
+    env: "JWTKIT_REFRESH_ABSOLUTE_TTL",
+    value_name: "DURATION",
+    default: Some("7d"),
+    range: Range::Seconds {
+        min: 60,
+        max: 365 * 24 * 3600,
+    },
+    help: "a session ends this long after it started, refreshed or not",
+    ..SETTING
+};
+/// `refresh_grace`.
+pub const REFRESH_GRACE: Setting = Setting {
+    name: "refresh_grace",
+    flag: "refresh-grace",
+    env: "JWTKIT_REFRESH_GRACE",
+    value_name: "DURATION",
+    default: Some("10s"),
+    range: Range::Seconds { min: 0, max: 60 },
+    help: "how long after a rotation a second use of the immediate predecessor gets the current refresh token back instead of ending the session (honest races)",
+    ..SETTING
+};
+/// `trusted_proxies`.
+pub const TRUSTED_PROXIES: Setting = Setting {
+    name: "trusted_proxies",
+    flag: "trusted-proxy",
+    env: "JWTKIT_TRUSTED_PROXIES",
+    value_name: "CIDR",
+    list: Some(','),
+    help: "reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
+    ..SETTING
+};
 /// `web_dir`.
 pub const WEB_DIR: Setting = Setting {
     name: "web_dir",
@@ -263,6 +324,11 @@ pub const SETTINGS: &[Setting] = &[
     CORS_ORIGINS,
     AUTH_FAILURE_LIMIT,
     AUTH_FAILURE_WINDOW,
+    STORE,
+    REFRESH_IDLE_TTL,
+    REFRESH_ABSOLUTE_TTL,
+    REFRESH_GRACE,
+    TRUSTED_PROXIES,
     WEB_DIR,
 ];
 

@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use jwtkit_core::{Algorithm, Key, KeySet};
 
-use super::table::{API_KEYS, CORS_ORIGINS, KEYS, Range, SECRET, SIGNING_KID, Setting};
-use super::{ConfigError, DevCredentials, error};
+use ipnet::IpNet;
+
+use super::table::{
+    API_KEYS, CORS_ORIGINS, KEYS, Range, SECRET, SIGNING_KID, STORE, Setting, TRUSTED_PROXIES,
+};
+use super::{ConfigError, DevCredentials, StoreLocation, error};
 use crate::apikeys::{ApiKey, generate_api_key};
 use crate::time::parse_duration;
 
@@ -120,6 +124,40 @@ pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
             "generate an entry with `jwtkit keygen --api-key NAME`",
         )
     })
+}
+
+/// Where the store is: `sqlite:FILE` or `redis://...` / `rediss://...`. The value is never
+/// repeated in an error (a Redis URL may carry a password).
+pub(super) fn store(value: &str) -> Result<StoreLocation, ConfigError> {
+    let fix = "use sqlite:FILE or redis://HOST:PORT[/DB]";
+    if let Some(path) = value.strip_prefix("sqlite:") {
+        if path.is_empty() {
+            return Err(error(&STORE, "names no file after `sqlite:`", fix));
+        }
+        return Ok(StoreLocation::Sqlite(path.into()));
+    }
+    if value.starts_with("redis://") || value.starts_with("rediss://") {
+        return Ok(StoreLocation::Redis(value.to_owned()));
+    }
+    Err(error(
+        &STORE,
+        "is neither a sqlite: nor a redis:// location",
+        fix,
+    ))
+}
+
+/// A network in CIDR notation, or one address.
+pub(super) fn network(value: &str) -> Result<IpNet, ConfigError> {
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            error(
+                &TRUSTED_PROXIES,
+                format!("{value:?} is not an address or a network"),
+                "use e.g. 10.0.0.0/8, 192.168.1.10 or fd00::/8",
+            )
+        })
 }
 
 /// The key set in `path` and its signing key (by `kid`, or the first that can sign).

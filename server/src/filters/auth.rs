@@ -4,13 +4,14 @@
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use jwtkit_core::{Claims, Verifier};
+use jwtkit_core::{Claims, UnixTime, Verifier};
 use warp::Filter;
 use warp::http::header::{AUTHORIZATION, HeaderMap};
 use warp::reject::{Reject, Rejection};
 
 use crate::cache::{self, VerifiedCache};
 use crate::error::{ApiError, HeaderFault, Problem};
+use crate::revocations::Revocations;
 use crate::time::SharedClock;
 
 /// The claim that lists a token's roles (RFC 9068 §7.2.1.1).
@@ -32,6 +33,7 @@ struct Inner {
     verifier: Verifier,
     clock: SharedClock,
     cache: VerifiedCache,
+    revocations: Option<Arc<Revocations>>,
 }
 
 impl Authenticator {
@@ -49,6 +51,23 @@ impl Authenticator {
             verifier,
             clock,
             cache: VerifiedCache::new(capacity),
+            revocations: None,
+        }))
+    }
+
+    /// The same, refusing the tokens `revocations` holds (checked after the cache, on every
+    /// request, in memory).
+    pub fn with_revocations(
+        verifier: Verifier,
+        clock: SharedClock,
+        capacity: usize,
+        revocations: Arc<Revocations>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            verifier,
+            clock,
+            cache: VerifiedCache::new(capacity),
+            revocations: Some(revocations),
         }))
     }
 
@@ -57,17 +76,45 @@ impl Authenticator {
         &self.0.verifier
     }
 
+    /// How many verifications were answered from the cache, and in full.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.0.cache.stats()
+    }
+
     /// How many verified tokens this authenticator may remember.
     pub fn cache_capacity(&self) -> usize {
         self.0.cache.capacity()
     }
 
     /// Verifies a bearer token now (refusing it when the clock cannot be read).
-    pub fn verify(&self, token: &str) -> Result<Claims, jwtkit_core::Error> {
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthRejection> {
+        let now = self
+            .0
+            .clock
+            .now()
+            .map_err(|e| AuthRejection::InvalidToken(e.into()))?;
+        self.verify_at(token, now)
+    }
+
+    /// Verifies a bearer token at `now`: from the cache or in full, then against the
+    /// revocations.
+    pub fn verify_at(&self, token: &str, now: UnixTime) -> Result<Claims, AuthRejection> {
         let inner = &*self.0;
-        inner
+        let claims = inner
             .cache
-            .verify(&inner.verifier, token, inner.clock.now()?)
+            .verify(&inner.verifier, token, now)
+            .map_err(AuthRejection::InvalidToken)?;
+        match &inner.revocations {
+            Some(revocations) if revocations.is_revoked(&claims, now) => {
+                Err(AuthRejection::Revoked(Box::new(claims)))
+            }
+            _ => Ok(claims),
+        }
+    }
+
+    /// The verified claims of the `Authorization: Bearer` token of `headers`.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthRejection> {
+        bearer_token(headers).and_then(|token| self.verify(token))
     }
 }
 
@@ -81,6 +128,8 @@ pub enum AuthRejection {
     InvalidRequest(HeaderFault),
     /// The token was refused (RFC 6750 `invalid_token`), with the core's error.
     InvalidToken(jwtkit_core::Error),
+    /// The token is valid but revoked (its session ended, or itself); its claims.
+    Revoked(Box<Claims>),
     /// The token lacks the required role (RFC 6750 `insufficient_scope`).
     InsufficientScope {
         /// The role that was required.
@@ -99,6 +148,7 @@ impl AuthRejection {
                 Problem::AuthorizationHeaderInvalid { fault: *fault }.into()
             }
             Self::InvalidToken(error) => ApiError::from_core(error),
+            Self::Revoked(_) => Problem::TokenRevoked.into(),
             Self::InsufficientScope { role } => Problem::InsufficientScope { role }.into(),
         }
     }
@@ -110,10 +160,7 @@ pub fn authenticated(
     auth: Authenticator,
 ) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        let result = bearer_token(&headers)
-            .and_then(|token| auth.verify(token).map_err(AuthRejection::InvalidToken))
-            .map_err(warp::reject::custom);
-        ready(result)
+        ready(auth.authenticate(&headers).map_err(warp::reject::custom))
     })
 }
 

@@ -40,10 +40,12 @@ fn rejection_to_error(rejection: &Rejection) -> ApiError {
         Problem::MethodNotAllowed
     } else if rejection.find::<r::PayloadTooLarge>().is_some() {
         Problem::PayloadTooLarge {
-            limit: crate::routes::MAX_AUTH_BODY_BYTES,
+            limit: crate::routes::MAX_BODY_BYTES,
         }
     } else if rejection.find::<r::UnsupportedMediaType>().is_some() {
-        Problem::UnsupportedMediaType
+        Problem::UnsupportedMediaType {
+            expected: "application/json",
+        }
     } else if rejection.find::<r::LengthRequired>().is_some() {
         Problem::LengthRequired
     } else if rejection.find::<r::InvalidHeader>().is_some()

@@ -1,4 +1,4 @@
-//! The public key set, liveness, and the demo page's files.
+//! The public key set, liveness, readiness, metrics, and the demo page's files.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +8,11 @@ use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{AppState, HEALTHZ, JWKS};
+use super::{AppState, HEALTHZ, JWKS, METRICS, READYZ};
+use crate::error::{ApiError, Problem};
+
+/// How long `/readyz` waits for the store.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `GET /.well-known/jwks.json`: the public verification keys (RFC 7517 §5).
 pub(super) fn jwks(
@@ -34,6 +38,39 @@ pub(super) fn healthz() -> impl Filter<Extract = (Response,), Error = Rejection>
     HEALTHZ
         .filter()
         .map(|| warp::reply::json(&json!({"status": "ok"})).into_response())
+}
+
+/// `GET /readyz`: 200 when the store answers within a second and the revocation view is in
+/// step with it, else 503 (a load balancer then sends traffic elsewhere).
+pub(super) fn readyz(
+    state: Arc<AppState>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    READYZ.filter().and_then(move || {
+        let state = state.clone();
+        async move {
+            let ping = tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await;
+            if matches!(ping, Ok(Ok(()))) && state.revocations.in_step() {
+                Ok::<_, Rejection>(warp::reply::json(&json!({"status": "ready"})).into_response())
+            } else {
+                Ok(ApiError::from(Problem::StoreUnavailable).into_response())
+            }
+        }
+    })
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+pub(super) fn metrics(
+    state: Arc<AppState>,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    METRICS.filter().map(move || {
+        let text = state.metrics.encode(state.auth.cache_stats());
+        let mut response = Response::new(text.into());
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        );
+        response
+    })
 }
 
 /// The demo page's files, with a Content-Security-Policy that allows nothing but this origin

@@ -1,10 +1,12 @@
-//! The API: the tutorial's endpoints, done right. [`ROUTES`] declares each route once
-//! (method, path, what it does); the filters are built from it and the README's table is
-//! checked against it.
+//! The API: the tutorial's endpoints, done right, and the session lifecycle. [`ROUTES`]
+//! declares each route once (method, path, what it does); the filters are built from it and
+//! the README's table is checked against it.
 //!
-//! - [`auth`]: `POST /api/v3/auth`, an API key for an access token;
-//! - [`protected`]: the public and the token-protected endpoints;
-//! - [`meta`]: the key set, liveness, and the demo page's files.
+//! - `auth`: `POST /api/v3/auth`, an API key for an access token and a session;
+//! - `session`: refresh, logout, RFC 7009 revocation, and the refresh-token cookie;
+//! - `protected`: the public and the token-protected endpoints;
+//! - `meta`: the key set, liveness, readiness, metrics, and the demo page's files;
+//! - `body`: reading request bodies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,14 +24,22 @@ use crate::config::Config;
 use crate::error::Problem;
 use crate::filters::{Authenticator, recover};
 use crate::issuer::{ACCESS_TOKEN_TYPE, TokenIssuer};
-use crate::ratelimit::FailureLimiter;
+use crate::metrics::Metrics;
+use crate::ratelimit::AuthLimiter;
+use crate::revocations::Revocations;
+use crate::sessions::{SessionRules, Sessions};
+use crate::store::Store;
+use crate::store::instrumented::Instrumented;
 use crate::time::SharedClock;
 
 mod auth;
+mod body;
 mod meta;
 mod protected;
+mod session;
 
-pub use auth::MAX_AUTH_BODY_BYTES;
+pub use body::MAX_BODY_BYTES;
+pub use session::{CSRF_HEADER, REFRESH_COOKIE};
 
 /// One route of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +57,24 @@ pub const AUTH: Route = Route {
     methods: &[Method::POST, Method::GET],
     path: "/api/v3/auth",
     summary: "an API key for an access token",
+};
+/// `POST /api/v3/auth/refresh`.
+pub const REFRESH: Route = Route {
+    methods: &[Method::POST],
+    path: "/api/v3/auth/refresh",
+    summary: "a refresh token for a new access token and the next refresh token",
+};
+/// `POST /api/v3/auth/logout`.
+pub const LOGOUT: Route = Route {
+    methods: &[Method::POST],
+    path: "/api/v3/auth/logout",
+    summary: "ends a session",
+};
+/// `POST /api/v3/auth/revoke`.
+pub const REVOKE: Route = Route {
+    methods: &[Method::POST],
+    path: "/api/v3/auth/revoke",
+    summary: "RFC 7009 token revocation",
 };
 /// `GET /api/v3/home`.
 pub const HOME: Route = Route {
@@ -79,8 +107,23 @@ pub const HEALTHZ: Route = Route {
     summary: "liveness",
 };
 
+/// `GET /readyz`.
+pub const READYZ: Route = Route {
+    methods: &[Method::GET],
+    path: "/readyz",
+    summary: "readiness: the store answers",
+};
+/// `GET /metrics`.
+pub const METRICS: Route = Route {
+    methods: &[Method::GET],
+    path: "/metrics",
+    summary: "Prometheus metrics",
+};
+
 /// Every route of the API, in the README's order.
-pub const ROUTES: &[Route] = &[AUTH, HOME, SECRET, ADMIN, JWKS, HEALTHZ];
+pub const ROUTES: &[Route] = &[
+    AUTH, REFRESH, LOGOUT, REVOKE, HOME, SECRET, ADMIN, JWKS, HEALTHZ, READYZ, METRICS,
+];
 
 impl Route {
     /// Matches this route's exact path, then its methods (405 for another method).
@@ -103,16 +146,24 @@ impl Route {
 /// Everything the handlers share.
 pub struct AppState {
     auth: Authenticator,
-    issuer: TokenIssuer,
+    sessions: Sessions,
     api_keys: ApiKeys,
-    limiter: FailureLimiter,
+    limiter: AuthLimiter,
+    store: Arc<dyn Store>,
+    revocations: Arc<Revocations>,
+    metrics: Arc<Metrics>,
+    cors_origins: Vec<String>,
     jwks: Bytes,
     clock: SharedClock,
 }
 
 impl AppState {
-    /// The state for `config`, reading time from `clock`.
-    pub fn new(config: &Config, clock: SharedClock) -> Result<Self, PolicyError> {
+    /// The state for `config`, keeping sessions in `store` and reading time from `clock`.
+    pub fn new(
+        config: &Config,
+        clock: SharedClock,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, PolicyError> {
         let policy = Validation::builder()
             .expect_issuer(&config.issuer)
             .expect_audience(&config.audience)
@@ -122,11 +173,35 @@ impl AppState {
             .build()?;
         let verifier = Verifier::new(config.keys.clone(), policy);
         let signer = jwtkit_core::Signer::new(config.signing_key.clone());
+        let revocations = Arc::new(Revocations::new());
+        let metrics = Arc::new(Metrics::new());
+        let store: Arc<dyn Store> = Arc::new(Instrumented::new(store, metrics.clone()));
+        let rules = SessionRules {
+            idle: config.refresh_idle_ttl,
+            absolute: config.refresh_absolute_ttl,
+            grace: config.refresh_grace,
+            access_lifetime: config.token_ttl
+                + std::time::Duration::from_secs(u64::from(config.leeway_seconds)),
+        };
+        let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
         Ok(Self {
-            auth: Authenticator::new(verifier, clock.clone()),
-            issuer: TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl),
+            auth: Authenticator::with_revocations(
+                verifier,
+                clock.clone(),
+                Authenticator::DEFAULT_CACHE_CAPACITY,
+                revocations.clone(),
+            ),
+            sessions: Sessions::new(store.clone(), issuer, revocations.clone(), rules),
             api_keys: config.api_keys.clone(),
-            limiter: FailureLimiter::new(config.auth_failure_limit, config.auth_failure_window),
+            limiter: AuthLimiter::new(
+                config.auth_failure_limit,
+                config.auth_failure_window,
+                config.trusted_proxies.clone(),
+            ),
+            store,
+            revocations,
+            metrics,
+            cors_origins: config.cors_origins.clone(),
             jwks: Bytes::from(config.keys.to_public_jwks().to_json()),
             clock,
         })
@@ -135,6 +210,23 @@ impl AppState {
     /// The authenticator, for protecting further routes.
     pub fn authenticator(&self) -> &Authenticator {
         &self.auth
+    }
+
+    /// This instance's view of the revocations (kept in step by [`crate::serve`]).
+    pub fn revocations(&self) -> &Arc<Revocations> {
+        &self.revocations
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// `now` from the clock (a failed read is a 503, never a guess).
+    fn now(&self) -> Result<jwtkit_core::UnixTime, Rejection> {
+        self.clock
+            .now()
+            .map_err(|e| crate::filters::reject(crate::error::ApiError::from_core(&e.into())))
     }
 }
 
@@ -146,27 +238,42 @@ pub fn app(
     web_dir: Option<PathBuf>,
 ) -> BoxedFilter<(Response,)> {
     let api = auth::route(state.clone())
+        .or(session::refresh(state.clone()))
+        .unify()
+        .or(session::logout(state.clone()))
+        .unify()
+        .or(session::revoke(state.clone()))
+        .unify()
         .or(protected::home())
         .unify()
-        .or(protected::secret(state.auth.clone()))
+        .or(protected::secret(state.clone()))
         .unify()
-        .or(protected::admin(state.auth.clone()))
+        .or(protected::admin(state.clone()))
         .unify()
-        .or(meta::jwks(state))
+        .or(meta::jwks(state.clone()))
         .unify()
         .or(meta::healthz())
+        .unify()
+        .or(meta::readyz(state.clone()))
+        .unify()
+        .or(meta::metrics(state.clone()))
         .unify();
     let routes = match web_dir {
         None => api.boxed(),
         Some(dir) => api.or(meta::static_files(dir)).unify().boxed(),
     };
-    tail(routes, cors_origins)
+    tail(routes, cors_origins, state.metrics.clone())
 }
 
 /// The tail every request passes: rejections recovered into the error table's responses,
 /// CORS when origins are configured (its own refusals recovered too), one log line.
-fn tail(routes: BoxedFilter<(Response,)>, cors_origins: &[String]) -> BoxedFilter<(Response,)> {
-    let log = warp::log::custom(|info| {
+fn tail(
+    routes: BoxedFilter<(Response,)>,
+    cors_origins: &[String],
+    metrics: Arc<Metrics>,
+) -> BoxedFilter<(Response,)> {
+    let log = warp::log::custom(move |info| {
+        metrics.request(info.path(), info.status().as_u16());
         tracing::info!(
             target: "jwtkit::http",
             method = %info.method(),
@@ -175,22 +282,54 @@ fn tail(routes: BoxedFilter<(Response,)>, cors_origins: &[String]) -> BoxedFilte
             latency_ms = info.elapsed().as_secs_f64() * 1000.0,
         );
     });
-    let recovered = routes.recover(recover).unify().map(Reply::into_response);
+    let recovered = routes
+        .recover(recover)
+        .unify()
+        .map(Reply::into_response)
+        .boxed();
     if cors_origins.is_empty() {
         return recovered.with(log).map(Reply::into_response).boxed();
     }
     let cors = warp::cors()
         .allow_origins(cors_origins.iter().map(String::as_str))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers(["authorization", "content-type"])
+        .allow_headers(["authorization", "content-type", CSRF_HEADER])
+        .allow_credentials(true)
         .expose_headers(["www-authenticate", "retry-after", "date"])
         .max_age(600);
-    recovered
+    // Requests without an Origin, or from this server's own, are not cross-origin: CORS
+    // (which would refuse an origin missing from the list) applies to the others only.
+    let cross_origin = recovered
+        .clone()
         .with(cors)
         .map(Reply::into_response)
         .recover(recover)
+        .unify();
+    same_origin()
+        .and(recovered)
+        .or(cross_origin)
         .unify()
         .with(log)
         .map(Reply::into_response)
         .boxed()
+}
+
+/// Passes requests without `Origin`, or whose `Origin` names this server (its authority is
+/// the `Host`).
+fn same_origin() -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::header::optional::<String>("origin")
+        .and(warp::header::optional::<String>("host"))
+        .and_then(|origin: Option<String>, host: Option<String>| async move {
+            let authority = origin.as_deref().map(|origin| {
+                origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"))
+            });
+            match authority {
+                None => Ok(()),
+                Some(authority) if authority.is_some() && authority == host.as_deref() => Ok(()),
+                Some(_) => Err(warp::reject::not_found()),
+            }
+        })
+        .untuple_one()
 }

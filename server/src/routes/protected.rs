@@ -1,25 +1,44 @@
 //! The public endpoint and the token-protected ones.
 
+use std::future::ready;
+use std::sync::Arc;
+
 use jwtkit_core::Claims;
+use warp::http::HeaderMap;
 use warp::http::header::{CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{ADMIN, HOME, SECRET};
-use crate::filters::{Authenticator, authenticated, require_role};
+use super::{ADMIN, AppState, HOME, SECRET};
+use crate::filters::{AuthRejection, require_role};
 
 /// `GET /api/v3/home`: public.
 pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     HOME.filter().map(|| "hello world".into_response())
 }
 
+/// The library's `authenticated` filter, with each refusal counted by its code.
+fn authenticated(
+    state: Arc<AppState>,
+) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
+    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+        let result = state.auth.authenticate(&headers).map_err(|rejection| {
+            if let AuthRejection::InvalidToken(_) | AuthRejection::Revoked(_) = rejection {
+                state.metrics.refusal(rejection.to_error().code());
+            }
+            warp::reject::custom(rejection)
+        });
+        ready(result)
+    })
+}
+
 /// `GET /api/v3/secret`: any valid token.
 pub(super) fn secret(
-    auth: Authenticator,
+    state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     SECRET
         .filter()
-        .and(authenticated(auth))
+        .and(authenticated(state))
         .map(|claims: Claims| {
             greeting(
                 "This is a secret message, for clients with a valid token only.",
@@ -30,11 +49,11 @@ pub(super) fn secret(
 
 /// `GET /api/v3/admin`: a valid token with the role `admin`.
 pub(super) fn admin(
-    auth: Authenticator,
+    state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     ADMIN
         .filter()
-        .and(authenticated(auth).and_then(require_role("admin")))
+        .and(authenticated(state).and_then(require_role("admin")))
         .map(|claims: Claims| greeting("Welcome to the admin area.", &claims))
 }
 

@@ -1,0 +1,222 @@
+//! `/metrics` in the Prometheus text format (prometheus-client): requests by route and
+//! status, token refusals by code, verified-token cache hits, rotations, reuse detections,
+//! revocations, and the store's latency and errors by operation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::routes::ROUTES;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    refusals: Family<CodeLabels, Counter>,
+    cache: Family<ResultLabels, Counter>,
+    rotations: Counter,
+    reuses: Counter,
+    revocations: Counter,
+    store_errors: Family<OperationLabels, Counter>,
+    store_latency: Family<OperationLabels, Histogram>,
+    /// What the cache counters last reported (they are brought up to date at each scrape).
+    cache_seen: [AtomicU64; 2],
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Every metric, registered under the `jwtkit` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("jwtkit");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let refusals = Family::<CodeLabels, Counter>::default();
+        let cache = Family::<ResultLabels, Counter>::default();
+        let (rotations, reuses, revocations) =
+            (Counter::default(), Counter::default(), Counter::default());
+        let store_errors = Family::<OperationLabels, Counter>::default();
+        let store_latency = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+        });
+        registry.register(
+            "http_requests",
+            "HTTP requests by route (the declared path, or other) and status",
+            requests.clone(),
+        );
+        registry.register(
+            "token_refusals",
+            "Bearer tokens refused, by error code",
+            refusals.clone(),
+        );
+        registry.register(
+            "verified_token_cache",
+            "Bearer token verifications answered from the verified-token cache (hit) or in full (miss)",
+            cache.clone(),
+        );
+        registry.register(
+            "refresh_rotations",
+            "Refresh tokens rotated",
+            rotations.clone(),
+        );
+        registry.register(
+            "refresh_reuse_detected",
+            "Reused refresh tokens (each ended its session)",
+            reuses.clone(),
+        );
+        registry.register(
+            "revocations",
+            "Sessions ended and access tokens revoked by requests to this instance",
+            revocations.clone(),
+        );
+        registry.register(
+            "store_errors",
+            "Failed store operations, by operation",
+            store_errors.clone(),
+        );
+        registry.register(
+            "store_latency_seconds",
+            "Store operation latency, by operation",
+            store_latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            refusals,
+            cache,
+            rotations,
+            reuses,
+            revocations,
+            store_errors,
+            store_latency,
+            cache_seen: [AtomicU64::new(0), AtomicU64::new(0)],
+        }
+    }
+
+    /// A request to `path` answered with `status`.
+    pub fn request(&self, path: &str, status: u16) {
+        let route = ROUTES
+            .iter()
+            .find(|route| route.path == path)
+            .map_or("other", |route| route.path);
+        self.requests
+            .get_or_create(&RequestLabels { route, status })
+            .inc();
+    }
+
+    /// A bearer token refused with `code`.
+    pub fn refusal(&self, code: &'static str) {
+        self.refusals.get_or_create(&CodeLabels { code }).inc();
+    }
+
+    /// A refresh token rotated.
+    pub fn rotation(&self) {
+        self.rotations.inc();
+    }
+
+    /// A reused refresh token detected.
+    pub fn reuse_detected(&self) {
+        self.reuses.inc();
+    }
+
+    /// A session ended or a token revoked.
+    pub fn revocation(&self) {
+        self.revocations.inc();
+    }
+
+    /// A store operation took `elapsed` and succeeded or not.
+    pub fn store_operation(&self, operation: &'static str, elapsed: Duration, ok: bool) {
+        let labels = OperationLabels { operation };
+        self.store_latency
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+        if !ok {
+            self.store_errors.get_or_create(&labels).inc();
+        }
+    }
+
+    /// The text exposition, with the cache counters brought up to `(hits, misses)`.
+    pub fn encode(&self, cache_hits_and_misses: (u64, u64)) -> String {
+        let (hits, misses) = cache_hits_and_misses;
+        for (seen, (result, now)) in self
+            .cache_seen
+            .iter()
+            .zip([("hit", hits), ("miss", misses)])
+        {
+            let before = seen.swap(now, Ordering::AcqRel);
+            self.cache
+                .get_or_create(&ResultLabels { result })
+                .inc_by(now.saturating_sub(before));
+        }
+        let mut text = String::new();
+        match prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            Ok(()) => text,
+            // Writing into a String cannot fail; say so rather than serve half a page.
+            Err(_) => "# the metrics could not be encoded\n".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_route_code_and_operation() {
+        let metrics = Metrics::new();
+        metrics.request("/api/v3/secret", 200);
+        metrics.request("/api/v3/secret", 200);
+        metrics.request("/nothing/here", 404);
+        metrics.refusal("ERR_JWT_EXPIRED");
+        metrics.rotation();
+        metrics.store_operation("rotate", Duration::from_millis(2), false);
+        let text = metrics.encode((5, 2));
+        for line in [
+            "jwtkit_http_requests_total{route=\"/api/v3/secret\",status=\"200\"} 2",
+            "jwtkit_http_requests_total{route=\"other\",status=\"404\"} 1",
+            "jwtkit_token_refusals_total{code=\"ERR_JWT_EXPIRED\"} 1",
+            "jwtkit_verified_token_cache_total{result=\"hit\"} 5",
+            "jwtkit_refresh_rotations_total 1",
+            "jwtkit_store_errors_total{operation=\"rotate\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing:\n{text}");
+        }
+        let later = metrics.encode((7, 2));
+        assert!(later.contains("jwtkit_verified_token_cache_total{result=\"hit\"} 7"));
+    }
+}

@@ -1,0 +1,320 @@
+//! Sessions: a refresh-token family per `/auth`, rotated at every refresh with reuse
+//! detection (RFC 9700 §4.14.2), ended by logout or revocation.
+//!
+//! - A refresh token is `jwtr_` and 256 random bits (base64url). The store keeps only its
+//!   SHA-256 hash.
+//! - A rotation uses the presented token up and makes its successor current. The successor
+//!   is also stored *sealed* under the presented token (XOR with a SHA-256 pad of it): only a
+//!   client presenting that very token can read it back. So a second use of the immediate
+//!   predecessor within the grace window (two tabs refreshing at once) is answered with the
+//!   same current token instead of tripping reuse detection, and nothing older is honoured.
+//! - Any other second use is a reuse: the whole session ends, refresh tokens and access
+//!   tokens (by their `sid`) alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit_core::UnixTime;
+use sha2::{Digest, Sha256};
+
+use crate::issuer::{IssueError, IssuedToken, TokenIssuer};
+use crate::revocations::Revocations;
+use crate::store::{NewSession, Rotated, Rotation, SessionInfo, Store, StoreError, TokenHash};
+
+/// The prefix of every refresh token (makes leaked ones easy to recognise).
+pub const REFRESH_PREFIX: &str = "jwtr_";
+
+/// How long sessions live and how rotations are judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionRules {
+    /// A session ends unless refreshed within this long (sliding).
+    pub idle: Duration,
+    /// A session ends this long after it started, whatever happens.
+    pub absolute: Duration,
+    /// How long after a rotation its immediate predecessor is still honoured.
+    pub grace: Duration,
+    /// The longest an access token of a session can live after it ends (its lifetime plus
+    /// the leeway): how long a revocation must be remembered.
+    pub access_lifetime: Duration,
+}
+
+/// What a client receives when a session starts or is refreshed.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// The access token.
+    pub access: IssuedToken,
+    /// The current refresh token.
+    pub refresh: String,
+    /// Seconds until the refresh token expires (idle or absolute, whichever is first).
+    pub refresh_expires_in: u64,
+    /// The session.
+    pub sid: String,
+}
+
+/// Why a session operation failed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// No such refresh token (or not a refresh token at all).
+    Invalid,
+    /// The session's idle or absolute lifetime is over.
+    Expired,
+    /// The refresh token was used before: the session is now revoked.
+    Reused,
+    /// The session was ended before.
+    Revoked,
+    /// The store cannot be reached.
+    Store(StoreError),
+    /// The access token could not be issued.
+    Issue(IssueError),
+}
+
+impl From<StoreError> for SessionError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+impl From<IssueError> for SessionError {
+    fn from(error: IssueError) -> Self {
+        Self::Issue(error)
+    }
+}
+
+/// Starts, refreshes and ends sessions.
+pub struct Sessions {
+    store: Arc<dyn Store>,
+    issuer: TokenIssuer,
+    revocations: Arc<Revocations>,
+    rules: SessionRules,
+}
+
+impl Sessions {
+    /// Sessions kept in `store`, access tokens from `issuer`, revocations also applied to
+    /// this instance's `revocations` at once.
+    pub fn new(
+        store: Arc<dyn Store>,
+        issuer: TokenIssuer,
+        revocations: Arc<Revocations>,
+        rules: SessionRules,
+    ) -> Self {
+        Self {
+            store,
+            issuer,
+            revocations,
+            rules,
+        }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &SessionRules {
+        &self.rules
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Starts a session for an authenticated API key.
+    pub async fn start(
+        &self,
+        sub: &str,
+        roles: &[String],
+        now: UnixTime,
+    ) -> Result<Grant, SessionError> {
+        let sid = random_text(16)?;
+        let refresh = new_refresh_token()?;
+        let session = NewSession {
+            sid: sid.clone(),
+            sub: sub.to_owned(),
+            roles: roles.to_vec(),
+            refresh: hash(&refresh),
+            now,
+            absolute_expiry: now.saturating_add_secs(self.rules.absolute.as_secs_f64()),
+            idle_expiry: now.saturating_add_secs(self.rules.idle.as_secs_f64()),
+        };
+        let info = SessionInfo {
+            sid: sid.clone(),
+            sub: session.sub.clone(),
+            roles: session.roles.clone(),
+            created: now,
+            absolute_expiry: session.absolute_expiry,
+            idle_expiry: session.idle_expiry,
+            generation: 0,
+        };
+        self.store.create_session(session).await?;
+        self.grant(&info, refresh, now)
+    }
+
+    /// Rotates a refresh token (see the module documentation).
+    pub async fn refresh(&self, presented: &str, now: UnixTime) -> Result<Grant, SessionError> {
+        if !is_refresh_token(presented) {
+            return Err(SessionError::Invalid);
+        }
+        let successor = new_refresh_token()?;
+        let rotation = Rotation {
+            presented: hash(presented),
+            successor: hash(&successor),
+            sealed_successor: seal(presented, &successor)?,
+            now,
+            grace_seconds: self.rules.grace.as_secs_f64(),
+            idle_seconds: self.rules.idle.as_secs_f64(),
+            revoke_until: self.revoke_until(now),
+        };
+        match self.store.rotate(rotation).await? {
+            Rotated::Rotated(info) => self.grant(&info, successor, now),
+            Rotated::Grace(info, sealed) => {
+                let current = unseal(presented, &sealed);
+                self.grant(&info, current, now)
+            }
+            Rotated::Reused { sid } => {
+                self.revocations
+                    .revoke_session(&sid, self.revoke_until(now));
+                Err(SessionError::Reused)
+            }
+            Rotated::Expired => Err(SessionError::Expired),
+            Rotated::Revoked => Err(SessionError::Revoked),
+            Rotated::Unknown => Err(SessionError::Invalid),
+        }
+    }
+
+    /// Ends the session `sid` (logout): its refresh tokens stop working and its access tokens
+    /// are refused, on this instance at once and on every other through the store.
+    pub async fn end(&self, sid: &str, now: UnixTime) -> Result<bool, SessionError> {
+        let until = self.revoke_until(now);
+        let ended = self.store.end_session(sid.to_owned(), until).await?;
+        self.revocations.revoke_session(sid, until);
+        Ok(ended)
+    }
+
+    /// Ends the session of a refresh token; `false` for an unknown one.
+    pub async fn end_by_refresh(&self, token: &str, now: UnixTime) -> Result<bool, SessionError> {
+        if !is_refresh_token(token) {
+            return Ok(false);
+        }
+        match self.store.session_of(hash(token)).await? {
+            Some(sid) => self.end(&sid, now).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Revokes one access token by its `jti` until its `exp`.
+    pub async fn revoke_access_token(&self, jti: &str, exp: UnixTime) -> Result<(), SessionError> {
+        self.store.revoke_token(jti.to_owned(), exp).await?;
+        self.revocations.revoke_token(jti, exp);
+        Ok(())
+    }
+
+    fn revoke_until(&self, now: UnixTime) -> UnixTime {
+        now.saturating_add_secs(self.rules.access_lifetime.as_secs_f64())
+    }
+
+    fn grant(
+        &self,
+        info: &SessionInfo,
+        refresh: String,
+        now: UnixTime,
+    ) -> Result<Grant, SessionError> {
+        let access = self
+            .issuer
+            .issue_for_session(&info.sub, &info.roles, &info.sid, now)?;
+        let left = info.refresh_expiry().as_secs_f64() - now.as_secs_f64();
+        Ok(Grant {
+            access,
+            refresh,
+            // Whole seconds, never more than there are.
+            refresh_expires_in: left.max(0.0).floor() as u64,
+            sid: info.sid.clone(),
+        })
+    }
+}
+
+/// `n` random bytes as base64url.
+fn random_text(n: usize) -> Result<String, SessionError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|_| {
+        SessionError::Issue(IssueError::Token(
+            jwtkit_core::KeyError::RandomnessUnavailable.into(),
+        ))
+    })?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn new_refresh_token() -> Result<String, SessionError> {
+    Ok(format!("{REFRESH_PREFIX}{}", random_text(32)?))
+}
+
+/// Whether `text` has the form of a refresh token: the prefix and 43 base64url characters.
+pub fn is_refresh_token(text: &str) -> bool {
+    text.strip_prefix(REFRESH_PREFIX).is_some_and(|rest| {
+        rest.len() == 43
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// The SHA-256 of a refresh token: what the store keeps.
+pub fn hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The one-time pad a token seals its successor with.
+fn pad(token: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"jwtkit refresh successor\0");
+    hasher.update(token.as_bytes());
+    hasher.finalize().into()
+}
+
+/// The 32 random bytes of `successor` XOR the pad of `presented`.
+fn seal(presented: &str, successor: &str) -> Result<[u8; 32], SessionError> {
+    let raw = successor
+        .strip_prefix(REFRESH_PREFIX)
+        .and_then(|rest| URL_SAFE_NO_PAD.decode(rest).ok())
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or(SessionError::Invalid)?;
+    let pad = pad(presented);
+    Ok(std::array::from_fn(|i| raw[i] ^ pad[i]))
+}
+
+/// The successor sealed under `presented`.
+fn unseal(presented: &str, sealed: &[u8; 32]) -> String {
+    let pad = pad(presented);
+    let raw: [u8; 32] = std::array::from_fn(|i| sealed[i] ^ pad[i]);
+    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_carry_256_random_bits() {
+        let a = new_refresh_token().unwrap();
+        let b = new_refresh_token().unwrap();
+        assert!(is_refresh_token(&a) && is_refresh_token(&b) && a != b);
+        assert_eq!(a.len(), REFRESH_PREFIX.len() + 43);
+        assert!(!is_refresh_token(&a[1..]));
+        assert!(!is_refresh_token(&format!("{a}=")));
+        assert!(!is_refresh_token("jwtr_"));
+        assert!(!is_refresh_token(&a.replace("jwtr_", "jwtk_")));
+    }
+
+    #[test]
+    fn only_the_presented_token_unseals_its_successor() {
+        let (presented, successor) = (new_refresh_token().unwrap(), new_refresh_token().unwrap());
+        let sealed = seal(&presented, &successor).unwrap();
+        assert_eq!(unseal(&presented, &sealed), successor);
+        let other = new_refresh_token().unwrap();
+        assert_ne!(unseal(&other, &sealed), successor);
+        assert_ne!(
+            &sealed[..],
+            &URL_SAFE_NO_PAD.decode(&successor[5..]).unwrap()[..],
+            "sealed, not plain"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! A store that records each operation's latency and failures in the metrics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use jwtkit_core::UnixTime;
+
+use super::{
+    Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, Store, StoreFuture,
+    TokenHash,
+};
+use crate::metrics::Metrics;
+
+/// `inner`, measured.
+pub struct Instrumented {
+    inner: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+}
+
+impl Instrumented {
+    /// Measures every operation of `inner` into `metrics`.
+    pub fn new(inner: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn measure<'a, T: Send + 'a>(
+        &'a self,
+        operation: &'static str,
+        future: StoreFuture<'a, T>,
+    ) -> StoreFuture<'a, T> {
+        Box::pin(async move {
+            let start = Instant::now();
+            let result = future.await;
+            self.metrics
+                .store_operation(operation, start.elapsed(), result.is_ok());
+            result
+        })
+    }
+}
+
+impl Store for Instrumented {
+    fn create_session(&self, session: NewSession) -> StoreFuture<'_, ()> {
+        self.measure("create_session", self.inner.create_session(session))
+    }
+
+    fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated> {
+        self.measure("rotate", self.inner.rotate(rotation))
+    }
+
+    fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>> {
+        self.measure("session_of", self.inner.session_of(refresh))
+    }
+
+    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool> {
+        self.measure("end_session", self.inner.end_session(sid, until))
+    }
+
+    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize> {
+        self.measure("end_sessions_of", self.inner.end_sessions_of(sub, until))
+    }
+
+    fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()> {
+        self.measure("revoke_token", self.inner.revoke_token(jti, until))
+    }
+
+    fn sessions(&self, sub: Option<String>, now: UnixTime) -> StoreFuture<'_, Vec<SessionInfo>> {
+        self.measure("sessions", self.inner.sessions(sub, now))
+    }
+
+    /// Not measured: it waits for news by design.
+    fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch> {
+        self.inner.revocations(cursor, now)
+    }
+
+    fn count_attempt(
+        &self,
+        key: String,
+        now: UnixTime,
+        window_seconds: f64,
+    ) -> StoreFuture<'_, Attempts> {
+        self.measure(
+            "count_attempt",
+            self.inner.count_attempt(key, now, window_seconds),
+        )
+    }
+
+    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()> {
+        self.measure("forget_attempt", self.inner.forget_attempt(key))
+    }
+
+    fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()> {
+        self.measure("prune", self.inner.prune(now))
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.measure("ping", self.inner.ping())
+    }
+}

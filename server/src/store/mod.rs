@@ -1,0 +1,236 @@
+//! Where the server's state lives: sessions (refresh-token families), revocations and the
+//! `/auth` failure counters, behind one [`Store`] trait with two real backends — SQLite in a
+//! file (the embedded default, [`sqlite::SqliteStore`]) and Redis for several instances. An instance's memory only caches what the store holds (the
+//! revocation view of [`crate::revocations`]).
+//!
+//! Refresh tokens are kept only as SHA-256 hashes. Each rotation stores the successor sealed
+//! under the presented token (which the store never sees), so that an honest second use of
+//! the immediate predecessor within the grace window gets the *same* current token back,
+//! and a stolen copy of the store yields no usable refresh token.
+
+use std::fmt;
+
+use futures_util::future::BoxFuture;
+use jwtkit_core::UnixTime;
+
+use crate::config::StoreLocation;
+
+pub mod instrumented;
+pub mod sqlite;
+
+/// What a store operation returns.
+pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
+
+/// The store cannot be reached or refused the operation: the request is answered 503 with
+/// `Retry-After`, never with a false success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError {
+    /// What failed (no secrets, no tokens).
+    pub reason: String,
+}
+
+impl StoreError {
+    /// A store error saying `reason`.
+    pub fn new(reason: impl fmt::Display) -> Self {
+        Self {
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the session store is unavailable: {}", self.reason)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// A refresh token's SHA-256 hash: all the store ever holds of it.
+pub type TokenHash = [u8; 32];
+
+/// A new session and its first refresh token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    /// The session ID (the access tokens' `sid`).
+    pub sid: String,
+    /// The API key's name.
+    pub sub: String,
+    /// The roles granted.
+    pub roles: Vec<String>,
+    /// The first refresh token's hash.
+    pub refresh: TokenHash,
+    /// When it starts.
+    pub now: UnixTime,
+    /// When it ends whatever happens (absolute lifetime).
+    pub absolute_expiry: UnixTime,
+    /// When it ends unless refreshed before (idle lifetime).
+    pub idle_expiry: UnixTime,
+}
+
+/// A session as the store knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// The session ID.
+    pub sid: String,
+    /// The API key's name.
+    pub sub: String,
+    /// The roles granted.
+    pub roles: Vec<String>,
+    /// When it started.
+    pub created: UnixTime,
+    /// When it ends whatever happens.
+    pub absolute_expiry: UnixTime,
+    /// When it ends unless refreshed before.
+    pub idle_expiry: UnixTime,
+    /// How many rotations it has had.
+    pub generation: u32,
+}
+
+impl SessionInfo {
+    /// When the session's current refresh token expires: the earlier of the two lifetimes.
+    pub fn refresh_expiry(&self) -> UnixTime {
+        if self.idle_expiry < self.absolute_expiry {
+            self.idle_expiry
+        } else {
+            self.absolute_expiry
+        }
+    }
+}
+
+/// One rotation request: the presented token's hash, its successor (hash, and sealed under
+/// the presented token), the time, and the session rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rotation {
+    /// The presented refresh token's hash.
+    pub presented: TokenHash,
+    /// The successor's hash.
+    pub successor: TokenHash,
+    /// The successor sealed under the presented token (see [`crate::sessions`]).
+    pub sealed_successor: [u8; 32],
+    /// The time of the request.
+    pub now: UnixTime,
+    /// How long after a rotation its immediate predecessor is still honoured (seconds).
+    pub grace_seconds: f64,
+    /// The idle lifetime (seconds), slid forward by a rotation.
+    pub idle_seconds: f64,
+    /// Until when a revocation of the session must be remembered (its access tokens'
+    /// longest possible life).
+    pub revoke_until: UnixTime,
+}
+
+/// What became of a rotation, decided atomically by the store.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Rotated {
+    /// The presented token was current: it is used up and the successor is now current.
+    Rotated(SessionInfo),
+    /// The presented token is the immediate predecessor of the current one, within the grace
+    /// window: the current token, sealed under the presented one, is handed back again.
+    Grace(SessionInfo, [u8; 32]),
+    /// The presented token was rotated before (outside the grace window, or an older
+    /// generation): the whole session is revoked now.
+    Reused {
+        /// The revoked session.
+        sid: String,
+    },
+    /// The session's idle or absolute lifetime is over.
+    Expired,
+    /// The session was ended (logout, revocation, reuse).
+    Revoked,
+    /// No such refresh token.
+    Unknown,
+}
+
+/// Something revoked, remembered until `until` (after which nothing it covers is valid).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Revocation {
+    /// Every access token carrying this `sid`.
+    Session {
+        /// The session ID.
+        sid: String,
+        /// When the revocation may be forgotten.
+        until: UnixTime,
+    },
+    /// The access token with this `jti`.
+    Token {
+        /// The token ID.
+        jti: String,
+        /// When the revocation may be forgotten.
+        until: UnixTime,
+    },
+}
+
+/// Revocations recorded after a cursor, and the cursor after them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevocationBatch {
+    /// The revocations, oldest first.
+    pub revocations: Vec<Revocation>,
+    /// Where the next read starts.
+    pub cursor: String,
+}
+
+/// A failed-attempt counter after one more attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempts {
+    /// Attempts counted in the current window, this one included.
+    pub count: u32,
+    /// When the window ends.
+    pub window_end: UnixTime,
+}
+
+/// Opens the store at `location`: the SQLite file (created when missing), or a connection to
+/// Redis.
+pub async fn open(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    match location {
+        StoreLocation::Sqlite(path) => Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path)?)),
+        StoreLocation::Redis(_) => Err(StoreError::new("this build of jwtkit has no Redis store")),
+    }
+}
+
+/// The state of the server, shared by every instance that uses the same store.
+pub trait Store: Send + Sync {
+    /// Starts a session with its first refresh token.
+    fn create_session(&self, session: NewSession) -> StoreFuture<'_, ()>;
+
+    /// Rotates a refresh token, atomically: consume, detect reuse, issue the successor, all
+    /// or nothing (see [`Rotated`]).
+    fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated>;
+
+    /// The session a refresh token belongs to, if it is known.
+    fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>>;
+
+    /// Ends a session: its refresh tokens stop working and its access tokens are revoked
+    /// until `until`. `false` when there was no such live session.
+    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool>;
+
+    /// Ends every session of an API key; returns how many.
+    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize>;
+
+    /// Revokes one access token by its `jti` until `until`.
+    fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()>;
+
+    /// The live sessions (of one API key, or all), at `now`.
+    fn sessions(&self, sub: Option<String>, now: UnixTime) -> StoreFuture<'_, Vec<SessionInfo>>;
+
+    /// The revocations after `cursor` (`""` for all), waiting up to about a second for new
+    /// ones; live ones only (`until` after `now`).
+    fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch>;
+
+    /// Counts an attempt under `key` in a fixed window of `window_seconds`, atomically.
+    fn count_attempt(
+        &self,
+        key: String,
+        now: UnixTime,
+        window_seconds: f64,
+    ) -> StoreFuture<'_, Attempts>;
+
+    /// Takes back an attempt that succeeded.
+    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()>;
+
+    /// Forgets what has expired at `now`.
+    fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()>;
+
+    /// Whether the store answers.
+    fn ping(&self) -> StoreFuture<'_, ()>;
+}
