@@ -74,17 +74,19 @@ pub(crate) fn search_path() -> OsString {
 
 /// Node.js and npm (Debian packages), for building and testing the npm package.
 const NODE: [(&str, &str); 2] = [("node", "nodejs"), ("npm", "npm")];
-/// The browsers and the driver the browser tests use (Debian packages).
-const BROWSERS: [(&str, &str); 3] = [
+/// The browsers and the driver the browser tests use, and the Redis server the store tests
+/// start (Debian packages).
+const TEST_SERVICES: [(&str, &str); 4] = [
     ("chromium", "chromium"),
     ("chromedriver", "chromium-driver"),
     ("firefox-esr", "firefox-esr"),
+    ("redis-server", "redis-server"),
 ];
 
 /// Ensures every tool the test suites need is installed.
 pub(crate) fn ensure_all() -> Result<(), String> {
     ensure_build_tools()?;
-    ensure_apt(&BROWSERS)?;
+    ensure_apt(&TEST_SERVICES)?;
     ensure_cargo_tool(
         "geckodriver",
         &["install", "geckodriver", "--locked"],

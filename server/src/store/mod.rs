@@ -1,6 +1,7 @@
 //! Where the server's state lives: sessions (refresh-token families), revocations and the
 //! `/auth` failure counters, behind one [`Store`] trait with two real backends — SQLite in a
-//! file (the embedded default, [`sqlite::SqliteStore`]) and Redis for several instances. An instance's memory only caches what the store holds (the
+//! file (the embedded default, [`sqlite::SqliteStore`]) and Redis for several instances
+//! ([`redis::RedisStore`]). An instance's memory only caches what the store holds (the
 //! revocation view of [`crate::revocations`]).
 //!
 //! Refresh tokens are kept only as SHA-256 hashes. Each rotation stores the successor sealed
@@ -16,6 +17,7 @@ use jwtkit_core::UnixTime;
 use crate::config::StoreLocation;
 
 pub mod instrumented;
+pub mod redis;
 pub mod sqlite;
 
 /// What a store operation returns.
@@ -184,7 +186,7 @@ pub struct Attempts {
 pub async fn open(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     match location {
         StoreLocation::Sqlite(path) => Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path)?)),
-        StoreLocation::Redis(_) => Err(StoreError::new("this build of jwtkit has no Redis store")),
+        StoreLocation::Redis(url) => Ok(std::sync::Arc::new(redis::RedisStore::open(url)?)),
     }
 }
 

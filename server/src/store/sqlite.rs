@@ -286,7 +286,7 @@ impl Store for SqliteStore {
         self.run(move |conn| {
             let mut query = conn.prepare(
                 "SELECT * FROM sessions WHERE ended = 0 AND (?1 IS NULL OR sub = ?1)
-                 AND absolute_expiry > ?2 AND idle_expiry > ?2 ORDER BY created",
+                 AND absolute_expiry > ?2 AND idle_expiry > ?2 ORDER BY created, sid",
             )?;
             let rows = query.query_map(params![sub, now.as_secs_f64()], session_row)?;
             rows.collect()

@@ -1,0 +1,550 @@
+//! The shared store: Redis, for several instances (`redis::aio::ConnectionManager`, which
+//! reconnects by itself). Every multi-key step is one Lua script, so rotation is atomic:
+//! consume, detect reuse, issue the successor, all or nothing. Every key carries a TTL.
+//! Revocations go into a stream that every instance reads (`XREAD BLOCK` on a connection of
+//! its own), from where it left off — after a reconnect too, so none is missed.
+//!
+//! Keys (a single Redis or primary; the scripts touch keys they derive, as Redis Cluster
+//! does not allow):
+//! - `jwtkit:session:{sid}`: the session (hash), until its lifetime ends (plus an hour);
+//! - `jwtkit:refresh:{hex sha256}`: a refresh token's generation, rotation time, sealed
+//!   successor (hash), as long as its session;
+//! - `jwtkit:subject:{sub}`: the sessions of an API key (set);
+//! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
+//! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jwtkit_core::{MAX_LEEWAY_SECONDS, UnixTime};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::StreamReadReply;
+use redis::{AsyncCommands, Script};
+
+use super::{
+    Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
+    StoreError, StoreFuture, TokenHash,
+};
+
+/// The revocation stream.
+const STREAM: &str = "jwtkit:revocations";
+/// How long an ended or expired session is remembered, in seconds.
+const REMEMBER_ENDED: f64 = 3600.0;
+/// How long a revocation can matter: the longest access-token lifetime (24 h) plus the
+/// largest leeway, in milliseconds; older stream entries are trimmed.
+const RETENTION_MS: u64 = (24 * 3600 + MAX_LEEWAY_SECONDS as u64) * 1000;
+/// How long a watcher's read waits for a new revocation, in milliseconds.
+const WATCH_BLOCK_MS: u64 = 1000;
+
+/// `HMGET` of a session's fields, in this order, from the scripts.
+const SESSION_FIELDS: &str = "'sub', 'roles', 'created', 'absolute', 'idle', 'generation', 'ended'";
+
+/// The Lua helpers every script starts with.
+const PRELUDE: &str = r#"
+local function fmt(x) return string.format('%.3f', x) end
+local function session_key(sid) return 'jwtkit:session:' .. sid end
+local function revoke(sid, till)
+  local key = session_key(sid)
+  if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'ended') == '1' then
+    return 0
+  end
+  redis.call('HSET', key, 'ended', '1')
+  redis.call('XADD', 'jwtkit:revocations', '*', 'kind', 'session', 'value', sid, 'until', till)
+  return 1
+end
+"#;
+
+/// The shared store.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    /// A connection of its own for blocking reads of the revocation stream.
+    watch: ConnectionManager,
+    scripts: Arc<Scripts>,
+}
+
+struct Scripts {
+    rotate: Script,
+    end_session: Script,
+    end_sessions_of: Script,
+    count_attempt: Script,
+    forget_attempt: Script,
+    trim: Script,
+}
+
+fn error(e: redis::RedisError) -> StoreError {
+    // Redis errors name the command and the server's message, never the arguments.
+    StoreError::new(e)
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url`. Connects lazily: a Redis that is down at start makes
+    /// requests answer 503 until it is back, rather than keeping the server down.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let client =
+            redis::Client::open(url).map_err(|_| StoreError::new("the Redis URL is not valid"))?;
+        let config = |response_timeout: Duration| {
+            ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(2)))
+                .set_response_timeout(Some(response_timeout))
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_secs(1))
+        };
+        let conn =
+            ConnectionManager::new_lazy_with_config(client.clone(), config(Duration::from_secs(2)))
+                .map_err(error)?;
+        let watch = ConnectionManager::new_lazy_with_config(
+            client,
+            config(Duration::from_millis(WATCH_BLOCK_MS + 2000)),
+        )
+        .map_err(error)?;
+        Ok(Self {
+            conn,
+            watch,
+            scripts: Arc::new(Scripts::new()),
+        })
+    }
+}
+
+impl Scripts {
+    fn new() -> Self {
+        let script = |body: &str| Script::new(&format!("{PRELUDE}\n{body}"));
+        Self {
+            // KEYS: presented, successor. ARGV: now, grace, idle, sealed, revoke_until,
+            // remember.
+            rotate: script(&format!(
+                r#"
+local tok = redis.call('HMGET', KEYS[1], 'sid', 'generation', 'rotated_at', 'successor')
+if not tok[1] then return {{'unknown'}} end
+local sid = tok[1]
+local skey = session_key(sid)
+local s = redis.call('HMGET', skey, {SESSION_FIELDS})
+if not s[1] then return {{'unknown'}} end
+if s[7] == '1' then return {{'revoked'}} end
+local now, grace, idle = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local absolute, idle_expiry = tonumber(s[4]), tonumber(s[5])
+if now >= math.min(absolute, idle_expiry) then return {{'expired'}} end
+local generation, current = tonumber(tok[2]), tonumber(s[6])
+local new_idle = now + idle
+local keep = math.ceil(math.min(absolute, new_idle) + tonumber(ARGV[6]))
+local keep_tokens = math.ceil(absolute + tonumber(ARGV[6]))
+if generation == current then
+  redis.call('HSET', KEYS[1], 'rotated_at', fmt(now), 'successor', ARGV[4])
+  redis.call('HSET', KEYS[2], 'sid', sid, 'generation', tostring(current + 1))
+  redis.call('EXPIREAT', KEYS[2], keep_tokens)
+  redis.call('HSET', skey, 'generation', tostring(current + 1), 'idle', fmt(new_idle))
+  redis.call('EXPIREAT', skey, keep)
+  return {{'rotated', sid, s[1], s[2], s[3], s[4], fmt(new_idle), tostring(current + 1)}}
+end
+if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < grace then
+  redis.call('HSET', skey, 'idle', fmt(new_idle))
+  redis.call('EXPIREAT', skey, keep)
+  return {{'grace', sid, s[1], s[2], s[3], s[4], fmt(new_idle), s[6], tok[4]}}
+end
+revoke(sid, ARGV[5])
+return {{'reused', sid}}
+"#
+            )),
+            // ARGV: sid, until.
+            end_session: script("return revoke(ARGV[1], ARGV[2])"),
+            // KEYS: the subject's set. ARGV: until.
+            end_sessions_of: script(
+                r#"
+local count = 0
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  count = count + revoke(sid, ARGV[1])
+end
+return count
+"#,
+            ),
+            // KEYS: the counter. ARGV: now, window.
+            count_attempt: script(
+                r#"
+local v = redis.call('HMGET', KEYS[1], 'count', 'end')
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local count, window_end = tonumber(v[1]), tonumber(v[2])
+if not count or window_end <= now then
+  count, window_end = 1, now + window
+else
+  count = count + 1
+end
+redis.call('HSET', KEYS[1], 'count', tostring(count), 'end', fmt(window_end))
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
+return {tostring(count), fmt(window_end)}
+"#,
+            ),
+            // KEYS: the counter.
+            forget_attempt: script(
+                r#"
+local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+if count and count > 0 then redis.call('HSET', KEYS[1], 'count', tostring(count - 1)) end
+return 0
+"#,
+            ),
+            // ARGV: retention in ms. Trims by the server's own time, as stream IDs are.
+            trim: script(
+                r#"
+local t = redis.call('TIME')
+local oldest = tonumber(t[1]) * 1000 - tonumber(ARGV[1])
+if oldest > 0 then redis.call('XTRIM', 'jwtkit:revocations', 'MINID', oldest) end
+return 0
+"#,
+            ),
+        }
+    }
+}
+
+fn refresh_key(hash: &TokenHash) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::with_capacity(15 + 64);
+    key.push_str("jwtkit:refresh:");
+    for byte in hash {
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    key
+}
+
+fn time(text: &[u8]) -> Result<UnixTime, StoreError> {
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .and_then(UnixTime::from_secs_f64)
+        .ok_or_else(|| StoreError::new("a stored time is not a NumericDate"))
+}
+
+fn text(bytes: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::new("a stored value is not text"))
+}
+
+/// A session from a script's reply: sid, sub, roles, created, absolute, idle, generation.
+fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
+    let [sid, sub, roles, created, absolute, idle, generation, ..] = fields else {
+        return Err(StoreError::new("a session reply is short"));
+    };
+    Ok(SessionInfo {
+        sid: text(sid)?,
+        sub: text(sub)?,
+        roles: serde_json::from_slice(roles)
+            .map_err(|_| StoreError::new("stored roles are not a JSON list"))?,
+        created: time(created)?,
+        absolute_expiry: time(absolute)?,
+        idle_expiry: time(idle)?,
+        generation: text(generation)?
+            .parse()
+            .map_err(|_| StoreError::new("a stored generation is not a number"))?,
+    })
+}
+
+impl Store for RedisStore {
+    fn create_session(&self, s: NewSession) -> StoreFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let session_key = format!("jwtkit:session:{}", s.sid);
+            let subject_key = format!("jwtkit:subject:{}", s.sub);
+            let refresh_key = refresh_key(&s.refresh);
+            let keep = |t: UnixTime| (t.as_secs_f64() + REMEMBER_ENDED).ceil() as i64;
+            let roles = serde_json::Value::from(s.roles.clone()).to_string();
+            let f = |t: UnixTime| format!("{:.3}", t.as_secs_f64());
+            redis::pipe()
+                .atomic()
+                .hset_multiple(
+                    &session_key,
+                    &[
+                        ("sub", s.sub.clone()),
+                        ("roles", roles),
+                        ("created", f(s.now)),
+                        ("absolute", f(s.absolute_expiry)),
+                        ("idle", f(s.idle_expiry)),
+                        ("generation", "0".to_owned()),
+                        ("ended", "0".to_owned()),
+                    ],
+                )
+                .expire_at(
+                    &session_key,
+                    keep(if s.idle_expiry < s.absolute_expiry {
+                        s.idle_expiry
+                    } else {
+                        s.absolute_expiry
+                    }),
+                )
+                .hset_multiple(
+                    &refresh_key,
+                    &[("sid", s.sid.as_str()), ("generation", "0")],
+                )
+                .expire_at(&refresh_key, keep(s.absolute_expiry))
+                .sadd(&subject_key, &s.sid)
+                .expire_at(&subject_key, keep(s.absolute_expiry))
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(error)
+        })
+    }
+
+    fn rotate(&self, r: Rotation) -> StoreFuture<'_, Rotated> {
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            let reply: Vec<Vec<u8>> = scripts
+                .rotate
+                .key(refresh_key(&r.presented))
+                .key(refresh_key(&r.successor))
+                .arg(format!("{:.3}", r.now.as_secs_f64()))
+                .arg(r.grace_seconds)
+                .arg(r.idle_seconds)
+                .arg(&r.sealed_successor[..])
+                .arg(format!("{:.3}", r.revoke_until.as_secs_f64()))
+                .arg(REMEMBER_ENDED)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(error)?;
+            let (kind, rest) = reply
+                .split_first()
+                .ok_or_else(|| StoreError::new("an empty rotation reply"))?;
+            Ok(match kind.as_slice() {
+                b"rotated" => Rotated::Rotated(session(rest)?),
+                b"grace" => {
+                    let sealed = rest
+                        .get(7)
+                        .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
+                        .ok_or_else(|| StoreError::new("a stored successor is malformed"))?;
+                    Rotated::Grace(session(rest)?, sealed)
+                }
+                b"reused" => Rotated::Reused {
+                    sid: text(rest.first().map_or(&[][..], Vec::as_slice))?,
+                },
+                b"expired" => Rotated::Expired,
+                b"revoked" => Rotated::Revoked,
+                _ => Rotated::Unknown,
+            })
+        })
+    }
+
+    fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move { conn.hget(refresh_key(&refresh), "sid").await.map_err(error) })
+    }
+
+    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool> {
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            let ended: i64 = scripts
+                .end_session
+                .arg(sid)
+                .arg(format!("{:.3}", until.as_secs_f64()))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(error)?;
+            Ok(ended == 1)
+        })
+    }
+
+    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize> {
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            let count: usize = scripts
+                .end_sessions_of
+                .key(format!("jwtkit:subject:{sub}"))
+                .arg(format!("{:.3}", until.as_secs_f64()))
+                .invoke_async(&mut conn)
+                .await
+                .map_err(error)?;
+            Ok(count)
+        })
+    }
+
+    fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let until = format!("{:.3}", until.as_secs_f64());
+            conn.xadd::<_, _, _, _, ()>(
+                STREAM,
+                "*",
+                &[
+                    ("kind", "token"),
+                    ("value", jti.as_str()),
+                    ("until", until.as_str()),
+                ],
+            )
+            .await
+            .map_err(error)
+        })
+    }
+
+    fn sessions(&self, sub: Option<String>, now: UnixTime) -> StoreFuture<'_, Vec<SessionInfo>> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let keys: Vec<String> = match &sub {
+                Some(sub) => {
+                    let sids: Vec<String> = conn
+                        .smembers(format!("jwtkit:subject:{sub}"))
+                        .await
+                        .map_err(error)?;
+                    sids.into_iter()
+                        .map(|sid| format!("jwtkit:session:{sid}"))
+                        .collect()
+                }
+                None => {
+                    let mut keys = Vec::new();
+                    let mut iter: redis::AsyncIter<'_, String> =
+                        conn.scan_match("jwtkit:session:*").await.map_err(error)?;
+                    while let Some(key) = futures_util::StreamExt::next(&mut iter).await {
+                        keys.push(key.map_err(error)?);
+                    }
+                    keys
+                }
+            };
+            let mut sessions = Vec::new();
+            for key in keys {
+                let fields: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg(&[
+                        "sub",
+                        "roles",
+                        "created",
+                        "absolute",
+                        "idle",
+                        "generation",
+                        "ended",
+                    ])
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(error)?;
+                let Some(fields) = fields.into_iter().collect::<Option<Vec<_>>>() else {
+                    continue; // expired between the listing and the read
+                };
+                if fields.get(6).map(Vec::as_slice) == Some(b"1") {
+                    continue;
+                }
+                let sid = key
+                    .trim_start_matches("jwtkit:session:")
+                    .as_bytes()
+                    .to_vec();
+                let info = session(&[vec![sid], fields].concat())?;
+                if now < info.refresh_expiry() {
+                    sessions.push(info);
+                }
+            }
+            sessions.sort_by(|a, b| {
+                a.created
+                    .as_secs_f64()
+                    .total_cmp(&b.created.as_secs_f64())
+                    .then_with(|| a.sid.cmp(&b.sid))
+            });
+            Ok(sessions)
+        })
+    }
+
+    fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch> {
+        let mut conn = self.watch.clone();
+        Box::pin(async move {
+            let from = if cursor.is_empty() {
+                "0"
+            } else {
+                cursor.as_str()
+            };
+            let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(1000)
+                .arg("BLOCK")
+                .arg(WATCH_BLOCK_MS)
+                .arg("STREAMS")
+                .arg(STREAM)
+                .arg(from)
+                .query_async(&mut conn)
+                .await
+                .map_err(error)?;
+            let mut batch = RevocationBatch {
+                revocations: Vec::new(),
+                cursor: from.to_owned(),
+            };
+            for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
+                batch.cursor.clone_from(&entry.id);
+                let field = |name: &str| entry.get::<String>(name);
+                let (Some(kind), Some(value), Some(until)) =
+                    (field("kind"), field("value"), field("until"))
+                else {
+                    continue;
+                };
+                let until = time(until.as_bytes())?;
+                if until <= now {
+                    continue;
+                }
+                batch.revocations.push(match kind.as_str() {
+                    "session" => Revocation::Session { sid: value, until },
+                    _ => Revocation::Token { jti: value, until },
+                });
+            }
+            Ok(batch)
+        })
+    }
+
+    fn count_attempt(
+        &self,
+        key: String,
+        now: UnixTime,
+        window_seconds: f64,
+    ) -> StoreFuture<'_, Attempts> {
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            let reply: Vec<String> = scripts
+                .count_attempt
+                .key(format!("jwtkit:attempt:{key}"))
+                .arg(format!("{:.3}", now.as_secs_f64()))
+                .arg(window_seconds)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(error)?;
+            match reply.as_slice() {
+                [count, window_end] => Ok(Attempts {
+                    count: count
+                        .parse()
+                        .map_err(|_| StoreError::new("a counter is not a number"))?,
+                    window_end: time(window_end.as_bytes())?,
+                }),
+                _ => Err(StoreError::new("a malformed counter reply")),
+            }
+        })
+    }
+
+    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            scripts
+                .forget_attempt
+                .key(format!("jwtkit:attempt:{key}"))
+                .invoke_async::<()>(&mut conn)
+                .await
+                .map_err(error)
+        })
+    }
+
+    fn prune(&self, _now: UnixTime) -> StoreFuture<'_, ()> {
+        // Sessions, tokens and counters expire by their TTLs; the stream is trimmed here.
+        let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
+        Box::pin(async move {
+            scripts
+                .trim
+                .arg(RETENTION_MS)
+                .invoke_async::<()>(&mut conn)
+                .await
+                .map_err(error)
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(error)
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! Two real `jwtkit serve` processes on one real Redis: a reuse at one ends the session at
+//! both, a logout reaches the other within a second (measured), failed `/auth` attempts count
+//! together; and a Redis outage: 503 with `Retry-After` for what needs the store, access
+//! tokens still verified, `/readyz` not ready, and service back by itself.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Jwtkit, RedisServer, Scratch};
+
+/// Keys and an API key shared by both instances.
+struct Setup {
+    dir: Scratch,
+    api_key: String,
+    entry: String,
+}
+
+impl Setup {
+    fn new(name: &str) -> Self {
+        let dir = Scratch::new(name);
+        let key = jwtkit_core::Key::generate(jwtkit_core::Algorithm::EdDSA).unwrap();
+        std::fs::write(dir.path().join("keys.json"), key.to_private_jwk().to_json()).unwrap();
+        let api_key = jwtkit_server::apikeys::generate_api_key().unwrap();
+        let entry = jwtkit_server::apikeys::ApiKey::from_plaintext("svc", &api_key, vec![])
+            .unwrap()
+            .entry();
+        Self {
+            dir,
+            api_key,
+            entry,
+        }
+    }
+
+    fn start(&self, redis: &RedisServer, extra: &[&str]) -> Jwtkit {
+        let keys = self.dir.path().join("keys.json").display().to_string();
+        let url = redis.url();
+        let mut args = vec!["--store", &url, "--keys", &keys, "--api-key", &self.entry];
+        args.extend_from_slice(extra);
+        Jwtkit::start(&args)
+    }
+
+    fn login(&self, at: &Jwtkit) -> (String, String) {
+        let (status, body) = at.post_json("/api/v3/auth", &json!({"api-key": self.api_key}));
+        assert_eq!(status, 200, "{body}");
+        tokens(&body)
+    }
+}
+
+fn tokens(body: &Value) -> (String, String) {
+    (
+        body["data"]["token"].as_str().unwrap().to_owned(),
+        body["data"]["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn refresh(at: &Jwtkit, token: &str) -> (u16, Value) {
+    at.post_json("/api/v3/auth/refresh", &json!({ "refresh_token": token }))
+}
+
+/// How long until `check` holds (polled every 10 ms), failing after `limit`.
+fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < limit, "not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    start.elapsed()
+}
+
+#[test]
+fn two_instances_share_sessions_revocations_and_failure_counts() {
+    let redis = RedisServer::start("instances");
+    let setup = Setup::new("instances");
+    let args = ["--auth-failure-limit", "3", "--refresh-grace", "0s"];
+    let a = setup.start(&redis, &args);
+    let b = setup.start(&redis, &args);
+
+    // Rotate at A, replay the old refresh token at B: the session ends at both.
+    let (access, first) = setup.login(&a);
+    let (status, body) = refresh(&a, &first);
+    assert_eq!(status, 200, "{body}");
+    let (access2, second) = tokens(&body);
+    assert_eq!(
+        b.get("/api/v3/secret", Some(&access2)).0,
+        200,
+        "B verifies A's tokens"
+    );
+    let (status, body) = refresh(&b, &first);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("ERR_REFRESH_TOKEN_REUSED"))
+    );
+    assert_eq!(
+        refresh(&a, &second).1["code"].as_str(),
+        Some("ERR_REFRESH_TOKEN_REVOKED")
+    );
+    for token in [&access, &access2] {
+        let (status, body) = b.get("/api/v3/secret", Some(token));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("ERR_JWT_REVOKED"))
+        );
+    }
+    within(Duration::from_secs(1), || {
+        a.get("/api/v3/secret", Some(&access2)).1["code"].as_str() == Some("ERR_JWT_REVOKED")
+    });
+
+    // Logout at A: B refuses the access token within a second.
+    let (access, _) = setup.login(&a);
+    assert_eq!(b.get("/api/v3/secret", Some(&access)).0, 200, "cached at B");
+    let bearer = format!("Bearer {access}");
+    let (status, _) = a.request(
+        "POST",
+        "/api/v3/auth/logout",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200);
+    let propagation = within(Duration::from_secs(1), || {
+        b.get("/api/v3/secret", Some(&access)).1["code"].as_str() == Some("ERR_JWT_REVOKED")
+    });
+    println!("revocation propagation A -> B: {propagation:?}");
+
+    // Failed /auth attempts at A count at B.
+    let wrong = json!({"api-key": "jwtk_wrong"});
+    assert_eq!(a.post_json("/api/v3/auth", &wrong).0, 401);
+    assert_eq!(a.post_json("/api/v3/auth", &wrong).0, 401);
+    assert_eq!(b.post_json("/api/v3/auth", &wrong).0, 401);
+    let (status, body) = b.post_json("/api/v3/auth", &wrong);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("ERR_TOO_MANY_FAILED_ATTEMPTS"))
+    );
+    assert_eq!(
+        a.post_json("/api/v3/auth", &json!({"api-key": setup.api_key}))
+            .0,
+        429
+    );
+
+    let logs = [a.stop(), b.stop()].concat();
+    assert!(
+        !logs.contains(&first) && !logs.contains(&setup.api_key),
+        "no secrets logged"
+    );
+}
+
+#[test]
+fn a_redis_outage_is_a_503_verification_goes_on_and_service_resumes() {
+    let mut redis = RedisServer::start("outage-instance");
+    let setup = Setup::new("outage-instance");
+    let a = setup.start(&redis, &[]);
+    let (access, refresh_token) = setup.login(&a);
+    within(Duration::from_secs(2), || a.get("/readyz", None).0 == 200);
+
+    redis.kill();
+    let login = json!({"api-key": setup.api_key});
+    for (status, body) in [
+        a.post_json("/api/v3/auth", &login),
+        refresh(&a, &refresh_token),
+        a.request(
+            "POST",
+            "/api/v3/auth/logout",
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        ),
+    ] {
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (503, Some("ERR_STORE_UNAVAILABLE")),
+            "{body}"
+        );
+    }
+    let raw = format!(
+        "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{login}",
+        login.to_string().len()
+    );
+    assert!(
+        support::http(a.addr, &raw).contains("\r\nretry-after: 1\r\n"),
+        "Retry-After on a 503"
+    );
+    // Access tokens keep being verified with the last known revocations.
+    assert_eq!(a.get("/api/v3/secret", Some(&access)).0, 200);
+    assert_eq!(a.get("/readyz", None).0, 503);
+
+    redis.restart();
+    within(Duration::from_secs(10), || a.get("/readyz", None).0 == 200);
+    let (status, body) = a.post_json("/api/v3/auth", &login);
+    assert_eq!(status, 200, "service resumed by itself: {body}");
+    a.stop();
+}
