@@ -52,6 +52,8 @@ enum Command {
     Decode(cli::DecodeArgs),
     /// Verify a token's signature and claims as the server does.
     Verify(cli::VerifyArgs),
+    /// List or end sessions in the store (e.g. every session of a leaked API key).
+    Sessions(cli::SessionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Issue(args) => cli::exit("issue", cli::issue(&args)),
         Command::Decode(args) => cli::exit("decode", cli::decode(&args)),
         Command::Verify(args) => cli::exit("verify", cli::verify(&args)),
+        Command::Sessions(args) => cli::exit("sessions", cli::sessions(&args)),
     }
 }
 

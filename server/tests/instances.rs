@@ -191,3 +191,57 @@ fn a_redis_outage_is_a_503_verification_goes_on_and_service_resumes() {
     assert_eq!(status, 200, "service resumed by itself: {body}");
     a.stop();
 }
+
+#[test]
+fn operators_list_and_end_the_sessions_of_a_leaked_key_in_either_store() {
+    let redis = RedisServer::start("operators");
+    let setup = Setup::new("operators");
+    let sqlite = format!(
+        "sqlite:{}",
+        setup.dir.path().join("store.sqlite3").display()
+    );
+    for store in [redis.url(), sqlite] {
+        let keys = setup.dir.path().join("keys.json").display().to_string();
+        let server = Jwtkit::start(&[
+            "--store",
+            &store,
+            "--keys",
+            &keys,
+            "--api-key",
+            &setup.entry,
+        ]);
+        let (first, _) = setup.login(&server);
+        let (second, _) = setup.login(&server);
+        let cli = |args: &[&str]| {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_jwtkit"))
+                .arg("sessions")
+                .args(args)
+                .args(["--store", &store])
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let listed: Value =
+            serde_json::from_str(&cli(&["list", "--json", "--sub", "svc"])).unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+        assert_eq!(listed[0]["sub"], "svc");
+        assert!(cli(&["list"]).contains("2 live session(s)"));
+        assert_eq!(
+            cli(&["revoke", "--sub", "svc"]).trim(),
+            "2 session(s) ended"
+        );
+        for token in [&first, &second] {
+            within(Duration::from_secs(2), || {
+                server.get("/api/v3/secret", Some(token)).1["code"].as_str()
+                    == Some("ERR_JWT_REVOKED")
+            });
+        }
+        assert!(cli(&["list"]).contains("0 live session(s)"), "{store}");
+        server.stop();
+    }
+}

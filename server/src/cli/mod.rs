@@ -1,12 +1,14 @@
-//! The token commands of `jwtkit`: keygen, jwks, issue, decode, verify.
+//! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions.
 //!
 //! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
 
 mod input;
 mod keygen;
+mod sessions;
 mod token;
 
 pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
+pub(crate) use sessions::{SessionsArgs, sessions};
 pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};
 
 use std::process::ExitCode;

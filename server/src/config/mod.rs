@@ -20,10 +20,11 @@ use crate::apikeys::ApiKeys;
 
 mod sources;
 pub mod table;
-mod values;
+pub(crate) mod values;
 
 pub use sources::ServeArgs;
 pub use table::{SETTINGS, Setting};
+pub use values::store as store_location;
 
 use sources::Sources;
 use table::{

@@ -128,7 +128,7 @@ pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
 
 /// Where the store is: `sqlite:FILE` or `redis://...` / `rediss://...`. The value is never
 /// repeated in an error (a Redis URL may carry a password).
-pub(super) fn store(value: &str) -> Result<StoreLocation, ConfigError> {
+pub fn store(value: &str) -> Result<StoreLocation, ConfigError> {
     let fix = "use sqlite:FILE or redis://HOST:PORT[/DB]";
     if let Some(path) = value.strip_prefix("sqlite:") {
         if path.is_empty() {

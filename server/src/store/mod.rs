@@ -20,6 +20,11 @@ pub mod instrumented;
 pub mod redis;
 pub mod sqlite;
 
+/// The longest an access token can live: the largest `token_ttl` (24 h) plus the largest
+/// leeway. A revocation never needs to be remembered longer.
+pub const MAX_ACCESS_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(24 * 3600 + jwtkit_core::MAX_LEEWAY_SECONDS as u64);
+
 /// What a store operation returns.
 pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 

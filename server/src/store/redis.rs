@@ -16,23 +16,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwtkit_core::{MAX_LEEWAY_SECONDS, UnixTime};
+use jwtkit_core::UnixTime;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamReadReply;
 use redis::{AsyncCommands, Script};
 
 use super::{
-    Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
-    StoreError, StoreFuture, TokenHash,
+    Attempts, MAX_ACCESS_LIFETIME, NewSession, Revocation, RevocationBatch, Rotated, Rotation,
+    SessionInfo, Store, StoreError, StoreFuture, TokenHash,
 };
 
 /// The revocation stream.
 const STREAM: &str = "jwtkit:revocations";
 /// How long an ended or expired session is remembered, in seconds.
 const REMEMBER_ENDED: f64 = 3600.0;
-/// How long a revocation can matter: the longest access-token lifetime (24 h) plus the
-/// largest leeway, in milliseconds; older stream entries are trimmed.
-const RETENTION_MS: u64 = (24 * 3600 + MAX_LEEWAY_SECONDS as u64) * 1000;
+/// How long a revocation can matter, in milliseconds; older stream entries are trimmed.
+const RETENTION_MS: u128 = MAX_ACCESS_LIFETIME.as_millis();
 /// How long a watcher's read waits for a new revocation, in milliseconds.
 const WATCH_BLOCK_MS: u64 = 1000;
 
@@ -530,7 +529,7 @@ impl Store for RedisStore {
         Box::pin(async move {
             scripts
                 .trim
-                .arg(RETENTION_MS)
+                .arg(RETENTION_MS.to_string())
                 .invoke_async::<()>(&mut conn)
                 .await
                 .map_err(error)

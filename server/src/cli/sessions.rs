@@ -1,0 +1,139 @@
+//! `jwtkit sessions`: what operators need when an API key is compromised — list the live
+//! sessions and end them, in the store the servers use (SQLite or Redis).
+
+use clap::Subcommand;
+use jwtkit_core::Clock;
+use jwtkit_server::SystemClock;
+use jwtkit_server::config::{store_location, table::STORE};
+use jwtkit_server::store::{self, MAX_ACCESS_LIFETIME, SessionInfo, Store};
+use jwtkit_server::time::rfc3339;
+use serde_json::json;
+
+use super::Failure;
+
+/// List or end sessions in the store.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  jwtkit sessions list --store sqlite:jwtkit.sqlite3
+  jwtkit sessions list --sub billing --json
+  jwtkit sessions revoke --sub billing --store redis://127.0.0.1:6379/   # a leaked API key
+  jwtkit sessions revoke --sid 3q2-7wVHm9T8cA4sR1kZ0g")]
+pub(crate) struct SessionsArgs {
+    #[command(subcommand)]
+    command: SessionsCommand,
+    /// The store: sqlite:FILE or redis://HOST:PORT[/DB] [default: the server's default]
+    #[arg(long, env = STORE.env, global = true, value_name = "URL", hide_env_values = true)]
+    store: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// The live sessions, oldest first.
+    List {
+        /// Only those of this API key.
+        #[arg(long, value_name = "NAME")]
+        sub: Option<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End sessions: their refresh tokens stop working and their access tokens are refused
+    /// by every server on the store within about a second.
+    Revoke {
+        /// Every session of this API key.
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "sid",
+            required_unless_present = "sid"
+        )]
+        sub: Option<String>,
+        /// One session.
+        #[arg(long, value_name = "SID")]
+        sid: Option<String>,
+    },
+}
+
+pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
+    let location = args
+        .store
+        .as_deref()
+        .or(STORE.default)
+        .ok_or_else(|| Failure::usage("--store is required"))?;
+    let location = store_location(location).map_err(|e| Failure::usage(e.to_string()))?;
+    let now = SystemClock
+        .now()
+        .map_err(|e| Failure::usage(format!("{e} ({})", e.code())))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let store = store::open(&location).await.map_err(store_failure)?;
+        match &args.command {
+            SessionsCommand::List { sub, json } => {
+                list(store.as_ref(), sub.clone(), now, *json).await
+            }
+            SessionsCommand::Revoke { sub, sid } => {
+                let until = now.saturating_add_secs(MAX_ACCESS_LIFETIME.as_secs_f64());
+                let ended = match (sub, sid) {
+                    (Some(sub), _) => store.end_sessions_of(sub.clone(), until).await,
+                    (None, Some(sid)) => {
+                        store.end_session(sid.clone(), until).await.map(usize::from)
+                    }
+                    (None, None) => Ok(0),
+                }
+                .map_err(store_failure)?;
+                println!("{ended} session(s) ended");
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn list(
+    store: &dyn Store,
+    sub: Option<String>,
+    now: jwtkit_core::UnixTime,
+    json: bool,
+) -> Result<(), Failure> {
+    let sessions = store.sessions(sub, now).await.map_err(store_failure)?;
+    if json {
+        let rows: Vec<_> = sessions.iter().map(row).collect();
+        println!("{}", serde_json::Value::from(rows));
+        return Ok(());
+    }
+    println!(
+        "{:<24} {:<16} {:<20} {:<22} {:<22} generation",
+        "sid", "sub", "roles", "started", "expires"
+    );
+    for s in &sessions {
+        println!(
+            "{:<24} {:<16} {:<20} {:<22} {:<22} {}",
+            s.sid,
+            s.sub,
+            s.roles.join(","),
+            rfc3339(s.created),
+            rfc3339(s.refresh_expiry()),
+            s.generation
+        );
+    }
+    println!("{} live session(s)", sessions.len());
+    Ok(())
+}
+
+fn row(s: &SessionInfo) -> serde_json::Value {
+    json!({
+        "sid": s.sid,
+        "sub": s.sub,
+        "roles": s.roles,
+        "started": rfc3339(s.created),
+        "expires": rfc3339(s.refresh_expiry()),
+        "generation": s.generation,
+    })
+}
+
+fn store_failure(error: jwtkit_server::store::StoreError) -> Failure {
+    Failure::usage(error.to_string())
+}
