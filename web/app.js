@@ -176,7 +176,9 @@ async function getToken(event) {
   session = TokenSession.fromAuthResponse(body, { serverDate: response.headers.get('date') });
   $('token').value = session.token;
   render();
-  showResult('POST /api/v3/auth', response, { data: { ...body.data, token: '(shown in the inspector)' } });
+  const shown = { ...body.data, token: '(shown in the inspector)' };
+  if (shown.refresh_token) shown.refresh_token = '(a bearer secret: not shown)';
+  showResult('POST /api/v3/auth', response, { data: shown });
 }
 
 function showResult(what, response, body) {
