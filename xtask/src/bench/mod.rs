@@ -1,12 +1,17 @@
-//! `cargo xtask bench-http`: the release server pinned to one core, wrk on the other, on
-//! loopback, bounded in time; public vs protected endpoint throughput, latency and peak RSS.
+//! `cargo xtask bench-http`: release servers pinned to core 0, load generators on core 1,
+//! on loopback, bounded in time:
+//! - public vs protected endpoint throughput (wrk), latency and peak RSS, with a thousand
+//!   revocations in force (so the revocation check is not the empty fast path);
+//! - refreshes per second on the SQLite store and on Redis (chained, `sessions`);
+//! - how long a logout at one instance takes to be enforced at another on one Redis.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::Child;
+mod http;
+mod server;
+mod sessions;
 
 use crate::cmd::{Cmd, step};
 use crate::tools::{build_jwtkit, ensure_apt, workspace_root};
+use server::{Redis, Server};
 
 /// Seconds of load per endpoint and round.
 const SECONDS: u32 = 5;
@@ -15,6 +20,8 @@ const SECONDS: u32 = 5;
 const ROUNDS: usize = 3;
 /// Concurrent connections of the load generator.
 const CONNECTIONS: u32 = 32;
+/// Sessions ended before the endpoint rounds.
+const REVOKED: usize = 1000;
 
 struct Figures {
     requests_per_second: f64,
@@ -24,11 +31,14 @@ struct Figures {
 }
 
 pub(crate) fn bench_http() -> Result<(), String> {
-    ensure_apt(&[("wrk", "wrk")])?;
+    ensure_apt(&[("wrk", "wrk"), ("redis-server", "redis-server")])?;
     let jwtkit = build_jwtkit(true)?;
+    let dir = workspace_root().join("target/bench");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
     // HS256, as in the tutorial: a fresh key and API key made by the CLI itself.
-    let keys = workspace_root().join("target/bench-hs256.json");
+    let keys = dir.join("hs256.json");
     let key_json = Cmd::new(&jwtkit)
         .args(["keygen", "--alg", "HS256"])
         .output()?;
@@ -42,48 +52,67 @@ pub(crate) fn bench_http() -> Result<(), String> {
     let (Some(api_key), Some(entry)) = (api["key"].as_str(), api["entry"].as_str()) else {
         return Err(format!("keygen --json printed no key and entry: {api}"));
     };
-
-    step("starting jwtkit serve on core 0 (HS256, loopback)");
-    let mut server = Cmd::new("taskset")
-        .args(["-c", "0"])
-        .arg(&jwtkit)
-        .args([
-            "serve",
-            "--json",
-            "--bind",
-            "127.0.0.1:0",
+    let keys = keys.display().to_string();
+    let sqlite = format!("sqlite:{}", dir.join("store.sqlite3").display());
+    let args = |store: &str| -> Vec<String> {
+        [
             "--token-ttl",
             "10m",
-        ])
-        .args(["--api-key", entry])
-        .arg("--keys")
-        .arg(&keys)
-        .env("JWTKIT_LOG", "warn")
-        .spawn()?;
-    let result = run_against(&mut server, api_key);
-    // Stop what we started, by its PID, gracefully.
-    let stopped = Cmd::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .output()
-        .and_then(|_| server.wait().map_err(|e| e.to_string()));
-    result.and(stopped.map(drop))
+            "--auth-failure-limit",
+            "1000000",
+            "--keys",
+            &keys,
+            "--api-key",
+            entry,
+            "--store",
+            store,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+
+    step("jwtkit serve on core 0 (HS256, SQLite store, loopback)");
+    let server = Server::start(&jwtkit, "0", &args(&sqlite))?;
+    step(&format!(
+        "ending {REVOKED} sessions (revocations in force during the rounds)"
+    ));
+    sessions::revoke_sessions(&server.addr, api_key, REVOKED)?;
+    endpoint_rounds(&server, api_key)?;
+    step("refreshes per second, SQLite store");
+    let sqlite_refresh = sessions::refresh_rate(&server.addr, api_key)?;
+    drop(server);
+
+    step("two jwtkit instances (cores 0 and 1) on one Redis");
+    let redis = Redis::start(&dir.join("redis"))?;
+    let a = Server::start(&jwtkit, "0", &args(&redis.url))?;
+    let b = Server::start(&jwtkit, "1", &args(&redis.url))?;
+    step("refreshes per second, Redis store");
+    let redis_refresh = sessions::refresh_rate(&a.addr, api_key)?;
+    step("revocation propagation: logout at A until B refuses the token");
+    let times = sessions::propagation(&a.addr, &b.addr, api_key)?;
+    drop((a, b, redis));
+
+    println!("\nstore    refresh/s   p50        p99        errors");
+    for (name, f) in [("SQLite", &sqlite_refresh), ("Redis", &redis_refresh)] {
+        println!(
+            "{name:<8} {:>9.0}   {:>8.2?}   {:>8.2?}   {}",
+            f.per_second, f.p50, f.p99, f.errors
+        );
+    }
+    println!(
+        "revocation propagation between two instances: median {:.2?}, max {:.2?} ({} logouts)",
+        times[times.len() / 2],
+        times[times.len() - 1],
+        times.len()
+    );
+    Ok(())
 }
 
-fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
-    let stdout = server.stdout.take().ok_or("no server output")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let started = lines
-        .next()
-        .and_then(Result::ok)
-        .ok_or("jwtkit serve --json printed nothing")?;
-    let started: serde_json::Value =
-        serde_json::from_str(&started).map_err(|e| format!("jwtkit serve --json: {e}"))?;
-    let addr = started["url"]
-        .as_str()
-        .and_then(|url| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("no url from jwtkit serve --json: {started}"))?
-        .to_owned();
-    let token = fetch_token(&addr, key)?;
+/// The public endpoint, the same with the protected route's header, and the protected one,
+/// interleaved for `ROUNDS` rounds.
+fn endpoint_rounds(server: &Server, key: &str) -> Result<(), String> {
+    let (token, _) = http::login(&server.addr, key)?;
+    let addr = &server.addr;
     let (home_url, secret_url) = (
         format!("http://{addr}/api/v3/home"),
         format!("http://{addr}/api/v3/secret"),
@@ -99,14 +128,11 @@ fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
             wrk(&secret_url, Some(&token))?,
         ]);
     }
-    let peak_rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-        })
-        .unwrap_or_else(|| "unknown".to_owned());
+    report(&rounds, &server.peak_rss());
+    Ok(())
+}
+
+fn report(rounds: &[[Figures; 3]], peak_rss: &str) {
     println!("\nround  endpoint                  req/s      p50       p99       errors");
     let names = ["/api/v3/home", "/api/v3/home + header", "/api/v3/secret"];
     let (mut ratios, mut header_ratios) = (Vec::new(), Vec::new());
@@ -126,42 +152,16 @@ fn run_against(server: &mut Child, key: &str) -> Result<(), String> {
         header_ratios.push(secret.requests_per_second / home_header.requests_per_second);
     }
     println!(
-        "protected / public throughput, median of {ROUNDS} rounds: {:.2} (/ public with the \
-         same header: {:.2}); server peak RSS: {peak_rss}",
+        "protected / public throughput, median of {ROUNDS} rounds, {REVOKED} revocations in \
+         force: {:.2} (/ public with the same header: {:.2}); server peak RSS: {peak_rss}",
         median(&mut ratios),
         median(&mut header_ratios)
     );
-    Ok(())
 }
 
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// POST /api/v3/auth over a plain socket; returns the token.
-fn fetch_token(addr: &str, key: &str) -> Result<String, String> {
-    let body = serde_json::json!({ "api-key": key }).to_string();
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "POST /api/v3/auth HTTP/1.1\r\nHost: bench\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .map_err(|e| e.to_string())?;
-    let (_, body) = response
-        .split_once("\r\n\r\n")
-        .ok_or("no body in the auth response")?;
-    let body: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| format!("auth response: {e}"))?;
-    body["data"]["token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no token in the auth response: {body}"))
 }
 
 fn wrk(url: &str, token: Option<&str>) -> Result<Figures, String> {
