@@ -148,6 +148,35 @@ fn two_instances_share_sessions_revocations_and_failure_counts() {
 }
 
 #[test]
+fn revocations_still_arrive_after_the_connections_drop() {
+    let redis = RedisServer::start("reconnect");
+    let setup = Setup::new("reconnect");
+    let a = setup.start(&redis, &[]);
+    let b = setup.start(&redis, &[]);
+    let (access, _) = setup.login(&a);
+    assert_eq!(b.get("/api/v3/secret", Some(&access)).0, 200);
+    // Every connection of both instances is closed; each reconnects by itself, and B's
+    // reader goes on from where it left off.
+    redis.drop_clients();
+    let bearer = format!("Bearer {access}");
+    let mut status = 0;
+    within(Duration::from_secs(5), || {
+        status = a
+            .request(
+                "POST",
+                "/api/v3/auth/logout",
+                &[("authorization", &bearer)],
+                "",
+            )
+            .0;
+        status == 200
+    });
+    within(Duration::from_secs(2), || {
+        b.get("/api/v3/secret", Some(&access)).1["code"].as_str() == Some("ERR_JWT_REVOKED")
+    });
+}
+
+#[test]
 fn a_redis_outage_is_a_503_verification_goes_on_and_service_resumes() {
     let mut redis = RedisServer::start("outage-instance");
     let setup = Setup::new("outage-instance");

@@ -105,6 +105,17 @@ impl RedisServer {
             && &reply == b"+PONG\r\n"
     }
 
+    /// Closes every client connection (`CLIENT KILL TYPE normal`), as a network blip would.
+    pub fn drop_clients(&self) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .write_all(b"CLIENT KILL TYPE normal SKIPME yes\r\n")
+            .unwrap();
+        let mut reply = [0u8; 1];
+        stream.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b":", "an integer reply");
+    }
+
     /// Kills it (by its PID), as an outage would, and waits for it to be gone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
