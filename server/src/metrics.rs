@@ -34,9 +34,34 @@ struct OperationLabels {
     operation: &'static str,
 }
 
+/// The statuses counted one by one; any other is counted under 0 (shown as "other").
+const STATUSES: [u16; 13] = [200, 204, 400, 401, 403, 404, 405, 411, 413, 415, 429, 500, 503];
+
+/// Requests counted on the hot path: one atomic increment per request, by route (the
+/// declared ones, then "other") and status; brought into the registry at each scrape.
+struct RequestCounts {
+    counts: Vec<[AtomicU64; STATUSES.len() + 1]>,
+    seen: Vec<[AtomicU64; STATUSES.len() + 1]>,
+}
+
+impl RequestCounts {
+    fn new() -> Self {
+        let table = || {
+            (0..=ROUTES.len())
+                .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
+                .collect()
+        };
+        Self {
+            counts: table(),
+            seen: table(),
+        }
+    }
+}
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
+    request_counts: RequestCounts,
     requests: Family<RequestLabels, Counter>,
     refusals: Family<CodeLabels, Counter>,
     cache: Family<ResultLabels, Counter>,
@@ -76,7 +101,7 @@ impl Metrics {
         });
         registry.register(
             "http_requests",
-            "HTTP requests by route (the declared path, or other) and status",
+            "HTTP requests by route (the declared path, or other) and status (0: other)",
             requests.clone(),
         );
         registry.register(
@@ -116,6 +141,7 @@ impl Metrics {
         );
         Self {
             registry,
+            request_counts: RequestCounts::new(),
             requests,
             refusals,
             cache,
@@ -128,15 +154,42 @@ impl Metrics {
         }
     }
 
-    /// A request to `path` answered with `status`.
+    /// A request to `path` answered with `status` (on every request: one atomic increment).
     pub fn request(&self, path: &str, status: u16) {
         let route = ROUTES
             .iter()
-            .find(|route| route.path == path)
-            .map_or("other", |route| route.path);
-        self.requests
-            .get_or_create(&RequestLabels { route, status })
-            .inc();
+            .position(|route| route.path == path)
+            .unwrap_or(ROUTES.len());
+        let status = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .map_or(0, |i| i + 1);
+        if let Some(counter) = self
+            .request_counts
+            .counts
+            .get(route)
+            .and_then(|row| row.get(status))
+        {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Brings the request counters into the registry.
+    fn sync_requests(&self) {
+        let rows = self.request_counts.counts.iter().zip(&self.request_counts.seen);
+        for (route, (counts, seen)) in rows.enumerate() {
+            let route = ROUTES.get(route).map_or("other", |r| r.path);
+            for (i, (count, seen)) in counts.iter().zip(seen).enumerate() {
+                let now = count.load(Ordering::Relaxed);
+                let before = seen.swap(now, Ordering::AcqRel);
+                if now > before {
+                    let status = i.checked_sub(1).map_or(0, |i| STATUSES[i]);
+                    self.requests
+                        .get_or_create(&RequestLabels { route, status })
+                        .inc_by(now - before);
+                }
+            }
+        }
     }
 
     /// A bearer token refused with `code`.
@@ -172,6 +225,7 @@ impl Metrics {
 
     /// The text exposition, with the cache counters brought up to `(hits, misses)`.
     pub fn encode(&self, cache_hits_and_misses: (u64, u64)) -> String {
+        self.sync_requests();
         let (hits, misses) = cache_hits_and_misses;
         for (seen, (result, now)) in self
             .cache_seen
@@ -202,6 +256,7 @@ mod tests {
         metrics.request("/api/v3/secret", 200);
         metrics.request("/api/v3/secret", 200);
         metrics.request("/nothing/here", 404);
+        metrics.request("/healthz", 418);
         metrics.refusal("ERR_JWT_EXPIRED");
         metrics.rotation();
         metrics.store_operation("rotate", Duration::from_millis(2), false);
@@ -209,6 +264,7 @@ mod tests {
         for line in [
             "jwtkit_http_requests_total{route=\"/api/v3/secret\",status=\"200\"} 2",
             "jwtkit_http_requests_total{route=\"other\",status=\"404\"} 1",
+            "jwtkit_http_requests_total{route=\"/healthz\",status=\"0\"} 1",
             "jwtkit_token_refusals_total{code=\"ERR_JWT_EXPIRED\"} 1",
             "jwtkit_verified_token_cache_total{result=\"hit\"} 5",
             "jwtkit_refresh_rotations_total 1",
