@@ -1,6 +1,6 @@
 //! The JWT claims set (RFC 7519 §4): typed registered claims plus every member as JSON.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -38,8 +38,14 @@ impl Audience {
 ///
 /// A registered claim of the wrong type is an error when the token is parsed, never treated
 /// as absent: `"exp": "1700000000"` or `"exp": null` makes the token malformed.
+///
+/// Immutable once parsed, so clones share it (a server hands the same verified claims to
+/// every request that presents the token).
 #[derive(Clone)]
-pub struct Claims {
+pub struct Claims(Arc<Parsed>);
+
+/// What a claims set holds.
+struct Parsed {
     iss: Option<Text>,
     sub: Option<Text>,
     aud: Option<Audience>,
@@ -86,7 +92,7 @@ impl Claims {
             *slot = Some(value);
         })
         .map_err(|fault| fault.in_segment(Segment::Payload))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Parsed {
             iss: string(found.iss, "iss")?,
             sub: string(found.sub, "sub")?,
             aud: audience(found.aud)?,
@@ -97,64 +103,64 @@ impl Claims {
             sid: string(found.sid, "sid")?,
             json,
             members: OnceLock::new(),
-        })
+        })))
     }
 
     /// `iss`: who issued the token.
     pub fn iss(&self) -> Option<&str> {
-        self.iss.as_ref().map(|t| t.get(&self.json))
+        self.0.iss.as_ref().map(|t| t.get(&self.0.json))
     }
 
     /// `sub`: whom the token is about.
     pub fn sub(&self) -> Option<&str> {
-        self.sub.as_ref().map(|t| t.get(&self.json))
+        self.0.sub.as_ref().map(|t| t.get(&self.0.json))
     }
 
     /// `aud`: for whom the token is intended.
     pub fn aud(&self) -> Option<&Audience> {
-        self.aud.as_ref()
+        self.0.aud.as_ref()
     }
 
     /// `exp`: the expiration time.
     pub fn exp(&self) -> Option<UnixTime> {
-        self.exp
+        self.0.exp
     }
 
     /// `nbf`: the time before which the token must not be accepted.
     pub fn nbf(&self) -> Option<UnixTime> {
-        self.nbf
+        self.0.nbf
     }
 
     /// `iat`: the time at which the token was issued.
     pub fn iat(&self) -> Option<UnixTime> {
-        self.iat
+        self.0.iat
     }
 
     /// `jti`: the token's unique identifier.
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_ref().map(|t| t.get(&self.json))
+        self.0.jti.as_ref().map(|t| t.get(&self.0.json))
     }
 
     /// `sid`: the session the token belongs to (OpenID Connect Front-Channel Logout §3, an
     /// IANA-registered JWT claim); a string when present.
     pub fn sid(&self) -> Option<&str> {
-        self.sid.as_ref().map(|t| t.get(&self.json))
+        self.0.sid.as_ref().map(|t| t.get(&self.0.json))
     }
 
     /// Whether the claims set has a member called `name` (of any value).
     pub fn contains(&self, name: &str) -> bool {
         match name {
-            "iss" => self.iss.is_some(),
-            "sub" => self.sub.is_some(),
-            "aud" => self.aud.is_some(),
-            "exp" => self.exp.is_some(),
-            "nbf" => self.nbf.is_some(),
-            "iat" => self.iat.is_some(),
-            "jti" => self.jti.is_some(),
-            "sid" => self.sid.is_some(),
-            _ => match self.members.get() {
+            "iss" => self.0.iss.is_some(),
+            "sub" => self.0.sub.is_some(),
+            "aud" => self.0.aud.is_some(),
+            "exp" => self.0.exp.is_some(),
+            "nbf" => self.0.nbf.is_some(),
+            "iat" => self.0.iat.is_some(),
+            "jti" => self.0.jti.is_some(),
+            "sid" => self.0.sid.is_some(),
+            _ => match self.0.members.get() {
                 Some(members) => members.contains_key(name),
-                None => json::has_member(&self.json, name),
+                None => json::has_member(&self.0.json, name),
             },
         }
     }
@@ -166,12 +172,12 @@ impl Claims {
 
     /// Every claim, as a JSON map (built on first use).
     pub fn members(&self) -> &Map<String, Value> {
-        self.members.get_or_init(|| json::to_map(&self.json))
+        self.0.members.get_or_init(|| json::to_map(&self.0.json))
     }
 
     /// The claims set's JSON text exactly as decoded (valid and duplicate-free).
     pub fn json(&self) -> &str {
-        &self.json
+        &self.0.json
     }
 
     /// The whole claims set as your own `serde` type, e.g. a struct with `roles: Vec<String>`.
@@ -189,14 +195,14 @@ impl Claims {
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         // The text has no duplicate members, so serde_json reads what the scan read.
-        serde_json::from_str(&self.json)
+        serde_json::from_str(&self.0.json)
     }
 }
 
 impl PartialEq for Claims {
     /// Claims sets are equal when their JSON texts are.
     fn eq(&self, other: &Self) -> bool {
-        self.json == other.json
+        self.0.json == other.0.json
     }
 }
 
@@ -205,13 +211,13 @@ impl core::fmt::Debug for Claims {
         f.debug_struct("Claims")
             .field("iss", &self.iss())
             .field("sub", &self.sub())
-            .field("aud", &self.aud)
-            .field("exp", &self.exp)
-            .field("nbf", &self.nbf)
-            .field("iat", &self.iat)
+            .field("aud", &self.0.aud)
+            .field("exp", &self.0.exp)
+            .field("nbf", &self.0.nbf)
+            .field("iat", &self.0.iat)
             .field("jti", &self.jti())
             .field("sid", &self.sid())
-            .field("json", &self.json)
+            .field("json", &self.0.json)
             .finish()
     }
 }

@@ -35,7 +35,9 @@ struct OperationLabels {
 }
 
 /// The statuses counted one by one; any other is counted under 0 (shown as "other").
-const STATUSES: [u16; 13] = [200, 204, 400, 401, 403, 404, 405, 411, 413, 415, 429, 500, 503];
+const STATUSES: [u16; 13] = [
+    200, 204, 400, 401, 403, 404, 405, 411, 413, 415, 429, 500, 503,
+];
 
 /// Requests counted on the hot path: one atomic increment per request, by route (the
 /// declared ones, then "other") and status; brought into the registry at each scrape.
@@ -176,7 +178,11 @@ impl Metrics {
 
     /// Brings the request counters into the registry.
     fn sync_requests(&self) {
-        let rows = self.request_counts.counts.iter().zip(&self.request_counts.seen);
+        let rows = self
+            .request_counts
+            .counts
+            .iter()
+            .zip(&self.request_counts.seen);
         for (route, (counts, seen)) in rows.enumerate() {
             let route = ROUTES.get(route).map_or("other", |r| r.path);
             for (i, (count, seen)) in counts.iter().zip(seen).enumerate() {

@@ -17,7 +17,7 @@ use server::{Redis, Server};
 const SECONDS: u32 = 5;
 /// Rounds over the three endpoints: interleaved, so that drift on a shared machine hits them
 /// alike; the median ratio is reported.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 /// Concurrent connections of the load generator.
 const CONNECTIONS: u32 = 32;
 /// Sessions ended before the endpoint rounds.
