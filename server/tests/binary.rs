@@ -2,11 +2,14 @@
 //! never carry tokens or keys, and graceful shutdown on SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use support::{Jwtkit, Scratch};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
 
 fn jwtkit() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_jwtkit"));
@@ -70,59 +73,15 @@ async fn config_file_settings_are_validated_with_unknown_keys_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-struct Running {
-    child: Child,
-    addr: std::net::SocketAddr,
-    /// What `--json` printed: {"url", "demo_page", "development"}.
-    started: serde_json::Value,
-}
-
-/// A store of the test's own in the system's temporary directory.
-fn store_arg(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("jwtkit-binary-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite:{}", dir.join("store.sqlite3").display())
-}
-
-/// Starts `jwtkit serve --json` on port 0 and reads its one JSON line.
-async fn start(args: &[&str]) -> Running {
-    let mut child = jwtkit()
-        .args(["serve", "--json", "--bind", "127.0.0.1:0"])
-        .args(["--store", &store_arg("start")])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    // Keep draining stdout so that the server never writes into a closed pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let started: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let addr = started["url"]
-        .as_str()
-        .unwrap()
-        .strip_prefix("http://")
-        .unwrap()
-        .parse()
-        .unwrap();
-    Running {
-        child,
-        addr,
-        started,
-    }
-}
-
 #[tokio::test]
 async fn the_banner_warns_loudly_about_the_development_setup() {
+    let dir = Scratch::new("binary-banner");
     let mut child = jwtkit()
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .args(["--store", &store_arg("banner")])
+        .args([
+            "--store",
+            &format!("sqlite:{}", dir.path().join("s.sqlite3").display()),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -149,74 +108,34 @@ async fn the_banner_warns_loudly_about_the_development_setup() {
     assert!(banner.contains("API key dev-admin "), "{banner}");
 }
 
-#[tokio::test]
-async fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
-    let mut server = start(&[]).await;
+#[test]
+fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
+    let dir = Scratch::new("binary-dev");
+    let store = format!("sqlite:{}", dir.path().join("s.sqlite3").display());
+    let server = Jwtkit::start(&["--store", &store]);
     assert!(server.started["demo_page"].is_null(), "{}", server.started);
     let dev = &server.started["development"]["api_keys"];
     assert_eq!(dev[0]["name"], "dev", "{}", server.started);
     assert_eq!(dev[1]["roles"], serde_json::json!(["user", "admin"]));
     let key = dev[0]["key"].as_str().unwrap().to_owned();
-    let addr = server.addr;
-    let body = format!(r#"{{"api-key":"{key}"}}"#);
-    let raw = format!(
-        "POST /api/v3/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let auth = http(addr, &raw);
-    assert!(auth.starts_with("HTTP/1.1 200"), "{auth}");
-    let body: serde_json::Value =
-        serde_json::from_str(auth.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let (status, body) = server.post_json("/api/v3/auth", &serde_json::json!({ "api-key": key }));
+    assert_eq!(status, 200, "{body}");
     let token = body["data"]["token"].as_str().unwrap().to_owned();
-    let secret = http(
-        addr,
-        &format!(
-            "GET /api/v3/secret HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
-        ),
-    );
-    assert!(secret.starts_with("HTTP/1.1 200"), "{secret}");
+    assert_eq!(server.get("/api/v3/secret", Some(&token)).0, 200);
 
     // SIGTERM to our own child, by PID: the server stops accepting and exits cleanly.
-    let pid = server.child.id().unwrap().to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
-    let mut logs = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = server.stop();
     assert!(
         logs.contains("/api/v3/secret") && logs.contains("status=200"),
         "one line per request: {logs}"
     );
     assert!(logs.contains("shutting down"), "{logs}");
     let signature = token.rsplit('.').next().unwrap();
+    let refresh = body["data"]["refresh_token"].as_str().unwrap();
     assert!(
-        !logs.contains(signature) && !logs.contains(&key),
+        !logs.contains(signature) && !logs.contains(&key) && !logs.contains(refresh),
         "no token or API key in the logs: {logs}"
     );
-}
-
-/// One request on a new connection (`Connection: close`), the whole response as text.
-fn http(addr: std::net::SocketAddr, raw: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.write_all(raw.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use super::body::{body, form, json_object, string_member};
-use super::{AppState, LOGOUT, REFRESH, REVOKE};
+use super::{AppState, LOGOUT, REFRESH, REVOKE, Route};
 use crate::error::{CsrfFault, Problem};
 use crate::filters::{AuthRejection, reject};
 use crate::sessions::{Grant, SessionError, is_refresh_token};
@@ -33,17 +33,25 @@ pub(super) enum Delivery {
     Cookie,
 }
 
+/// What the session handlers take: the state, the headers and the body (with its type).
+fn request(
+    route: Route,
+    state: Arc<AppState>,
+) -> impl Filter<Extract = (Arc<AppState>, HeaderMap, Option<String>, Bytes), Error = Rejection> + Clone
+{
+    route
+        .filter()
+        .and(warp::any().map(move || state.clone()))
+        .and(warp::header::headers_cloned())
+        .and(body())
+}
+
 /// `POST /api/v3/auth/refresh`: `{"refresh_token": "..."}`, or the cookie with the CSRF
 /// defence; answers a new access token and the current refresh token.
 pub(super) fn refresh(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    REFRESH
-        .filter()
-        .and(warp::any().map(move || state.clone()))
-        .and(warp::header::headers_cloned())
-        .and(body())
-        .and_then(refresh_token)
+    request(REFRESH, state).and_then(refresh_token)
 }
 
 async fn refresh_token(
@@ -68,12 +76,7 @@ async fn refresh_token(
 pub(super) fn logout(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    LOGOUT
-        .filter()
-        .and(warp::any().map(move || state.clone()))
-        .and(warp::header::headers_cloned())
-        .and(body())
-        .and_then(end_session)
+    request(LOGOUT, state).and_then(end_session)
 }
 
 async fn end_session(
@@ -122,15 +125,12 @@ async fn end_session(
 pub(super) fn revoke(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    REVOKE
-        .filter()
-        .and(warp::any().map(move || state.clone()))
-        .and(body())
-        .and_then(revoke_token)
+    request(REVOKE, state).and_then(revoke_token)
 }
 
 async fn revoke_token(
     state: Arc<AppState>,
+    _headers: HeaderMap,
     mime: Option<String>,
     body: Bytes,
 ) -> Result<Response, Rejection> {

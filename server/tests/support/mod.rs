@@ -224,11 +224,12 @@ impl Jwtkit {
         self.request("GET", path, &headers, "")
     }
 
-    /// Stops it with SIGTERM (by its PID) and waits; returns what it logged.
+    /// Stops it with SIGTERM (by its PID), waits for a clean exit; returns what it logged.
     pub fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        self.child.wait().unwrap();
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "a graceful shutdown exits 0: {exit:?}");
         std::thread::sleep(Duration::from_millis(100));
         self.logs.lock().unwrap().clone()
     }
