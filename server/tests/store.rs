@@ -270,6 +270,34 @@ async fn sqlite_conforms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_counts_a_bounded_number_of_clients() {
+    let dir = Scratch::new("bounded-sqlite");
+    let store = SqliteStore::open(&dir.path().join("store.sqlite3"))
+        .unwrap()
+        .with_max_counted_clients(5);
+    for client in 0..8 {
+        // Windows ending later for later clients.
+        store
+            .count_attempt(format!("auth:10.0.0.{client}"), t(NOW + client), 60.0)
+            .await
+            .unwrap();
+    }
+    store.prune(t(NOW)).await.unwrap();
+    // The three windows ending soonest were forgotten: those clients start afresh.
+    for client in 0..8 {
+        let attempts = store
+            .count_attempt(format!("auth:10.0.0.{client}"), t(NOW + 10), 60.0)
+            .await
+            .unwrap();
+        assert_eq!(
+            attempts.count,
+            if client < 3 { 1 } else { 2 },
+            "client {client}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_conforms() {
     let redis = RedisServer::start("conformance");
     let store = RedisStore::open(&redis.url()).unwrap();

@@ -19,6 +19,10 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(200);
 /// How long an ended or expired session is remembered (refreshes answer "expired" or
 /// "revoked" instead of "unknown"), in seconds.
 const REMEMBER_ENDED: f64 = 3600.0;
+/// The most clients whose failed attempts are counted at once by default; past it,
+/// [`Store::prune`] forgets the windows that end soonest (a flood of new addresses cannot
+/// grow the table without end).
+pub const MAX_COUNTED_CLIENTS: u32 = 100_000;
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -60,6 +64,7 @@ CREATE TABLE IF NOT EXISTS attempts (
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    max_counted_clients: u32,
 }
 
 impl SqliteStore {
@@ -72,7 +77,15 @@ impl SqliteStore {
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            max_counted_clients: MAX_COUNTED_CLIENTS,
         })
+    }
+
+    /// The same, counting the failed attempts of at most `max` clients at once.
+    #[must_use]
+    pub fn with_max_counted_clients(mut self, max: u32) -> Self {
+        self.max_counted_clients = max;
+        self
     }
 
     /// Runs `f` on the connection in a blocking task.
@@ -363,6 +376,7 @@ impl Store for SqliteStore {
     }
 
     fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()> {
+        let cap = self.max_counted_clients;
         self.run(move |conn| {
             let now = now.as_secs_f64();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -372,6 +386,11 @@ impl Store for SqliteStore {
             )?;
             tx.execute("DELETE FROM revocations WHERE until <= ?1", params![now])?;
             tx.execute("DELETE FROM attempts WHERE window_end <= ?1", params![now])?;
+            tx.execute(
+                "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
+                 ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",
+                params![cap],
+            )?;
             tx.commit()
         })
     }
