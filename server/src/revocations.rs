@@ -28,7 +28,13 @@ struct View {
     sessions: HashMap<String, UnixTime>,
     tokens: HashMap<String, UnixTime>,
     cursor: String,
+    /// When the view last forgot expired entries (a full pass, so at most once a second).
+    pruned: Option<UnixTime>,
 }
+
+/// How often the view forgets expired entries, in seconds (an expired one matches no live
+/// token meanwhile: its `until` is compared on every lookup).
+const PRUNE_EVERY: f64 = 1.0;
 
 impl View {
     fn insert(&mut self, revocation: Revocation) {
@@ -43,8 +49,15 @@ impl View {
     }
 
     fn prune(&mut self, now: UnixTime) {
+        if self
+            .pruned
+            .is_some_and(|last| now.as_secs_f64() - last.as_secs_f64() < PRUNE_EVERY)
+        {
+            return;
+        }
         self.sessions.retain(|_, until| *until > now);
         self.tokens.retain(|_, until| *until > now);
+        self.pruned = Some(now);
     }
 
     fn len(&self) -> usize {

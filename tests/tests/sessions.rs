@@ -621,5 +621,13 @@ async fn readiness_and_metrics() {
     ] {
         assert!(metrics.body.contains(line), "{line}:\n{}", metrics.body);
     }
+    let pings: u32 = metrics
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("jwtkit_store_latency_seconds_count{operation=\"ping\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pings <= 4, "{pings} pings for 21+ probes");
     server.stop().await;
 }

@@ -41,21 +41,46 @@ pub(super) fn healthz() -> impl Filter<Extract = (Response,), Error = Rejection>
 }
 
 /// `GET /readyz`: 200 when the store answers within a second and the revocation view is in
-/// step with it, else 503 (a load balancer then sends traffic elsewhere).
+/// step with it, else 503 (a load balancer then sends traffic elsewhere). The store is asked
+/// at most once per [`READY_TIMEOUT`], so probes cannot flood it.
 pub(super) fn readyz(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     READYZ.filter().and_then(move || {
         let state = state.clone();
         async move {
-            let ping = tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await;
-            if matches!(ping, Ok(Ok(()))) && state.revocations.in_step() {
+            let answers = state.readiness.check(&*state.store).await;
+            if answers && state.revocations.in_step() {
                 Ok::<_, Rejection>(warp::reply::json(&json!({"status": "ready"})).into_response())
             } else {
                 Ok(ApiError::from(Problem::StoreUnavailable).into_response())
             }
         }
     })
+}
+
+/// The store's last answer to a readiness ping, reused for [`READY_TIMEOUT`].
+#[derive(Debug, Default)]
+pub(super) struct Readiness {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl Readiness {
+    /// Whether the store answered a ping (a fresh one when the last is older than a second).
+    async fn check(&self, store: &dyn crate::store::Store) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((at, answered)) = *last
+            && at.elapsed() < READY_TIMEOUT
+        {
+            return answered;
+        }
+        let answered = matches!(
+            tokio::time::timeout(READY_TIMEOUT, store.ping()).await,
+            Ok(Ok(()))
+        );
+        *last = Some((std::time::Instant::now(), answered));
+        answered
+    }
 }
 
 /// `GET /metrics`: the Prometheus text exposition.
