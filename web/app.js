@@ -1,184 +1,131 @@
-// The jwtkit demo: a token inspector and the live auth flow, all decoding through the npm
-// package `jwtkit` (served at ./pkg/ next to this file). Every "now" comes from the package's
-// clock, moved to the server's clock for the session's token, so that what the page says
-// ("expires in 2m") is what the server will decide.
-import init, { decodeUnverified, now, secondsUntilExpiry, TokenSession } from './pkg/jwtkit.js';
+// The jwtkit demo: the token inspector, and a live session through the npm package's
+// TokenSession. Signed in with the cookie (the default), the refresh token lives in an
+// HttpOnly cookie this page cannot read; the access token only in memory. Every tab of the
+// page shares one session: one tab refreshes, the others take its token.
+import init, { decodeUnverified, TokenSession } from './pkg/jwtkit.js';
+import { human, Inspector } from './inspector.js';
 
 const $ = (id) => document.getElementById(id);
-
-const REGISTERED = {
-  iss: 'Issuer: who issued the token',
-  sub: 'Subject: whom the token is about',
-  aud: 'Audience: who the token is for',
-  exp: 'Expires: not accepted from this time on',
-  nbf: 'Not before: not accepted before this time',
-  iat: 'Issued at',
-  jti: 'Token ID: unique per token',
-  client_id: 'Client: the API key that obtained it (RFC 9068)',
-  roles: 'Roles granted to the bearer',
+const AUTH = '/api/v3/auth';
+const REFRESH = '/api/v3/auth/refresh';
+const SECRET = '/api/v3/secret';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const REASONS = {
+  local: 'logged out here',
+  'other-tab': 'logged out in another tab',
+  revoked: 'the server ended the session (revoked)',
+  reused: 'the server detected a reused refresh token and ended the session',
+  expired: 'the session expired',
 };
-const TIMES = new Set(['exp', 'nbf', 'iat']);
+// After a failed refresh, the page waits this long before trying again on its own.
+const RETRY_MS = 2000;
 
 let session = null;
+// The session's first refresh token, kept by the tab that signed in for the replay button
+// only: a real page asks for the cookie at sign-in (`refresh_token_delivery: "cookie"`).
+let firstRefreshToken = null;
+let generation = 0;
+let endReason = null;
+let retryAt = 0;
+let continuous = false;
+const counts = { ok: 0, unauthorized: 0, unsent: 0, other: 0 };
 
-function human(seconds) {
-  const s = Math.round(Math.abs(seconds));
-  const parts = [];
-  if (s >= 86400) parts.push(`${Math.floor(s / 86400)}d`);
-  if (s >= 3600) parts.push(`${Math.floor((s % 86400) / 3600)}h`);
-  if (s >= 60) parts.push(`${Math.floor((s % 3600) / 60)}m`);
-  parts.push(`${s % 60}s`);
-  return parts.join(' ');
+const inspector = new Inspector((token) => (session && session.token === token
+  ? { now: session.serverNow(), left: session.secondsLeft() }
+  : null));
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const time = (date) => date.toLocaleTimeString();
+
+// What a response shows: bearer secrets are not written on the page.
+function shown(body) {
+  const data = body?.data;
+  if (!data || typeof data !== 'object') return body;
+  const copy = { ...data };
+  if ('token' in copy) copy.token = '(shown in the inspector)';
+  if ('refresh_token' in copy) copy.refresh_token = '(a bearer secret: not shown)';
+  return { data: copy };
 }
 
-function relative(seconds) {
-  return seconds >= 0 ? `in ${human(seconds)}` : `${human(seconds)} ago`;
+function timeline(text, className, fields = {}) {
+  const item = document.createElement('li');
+  item.textContent = `${time(new Date())} — ${text}`;
+  item.className = className;
+  Object.assign(item.dataset, fields);
+  $('timeline').append(item);
+  item.scrollIntoView({ block: 'nearest' });
 }
 
-// The time expiry is judged at: the server's clock for the session's token, else the package's.
-function judgedNow(token) {
-  return session && session.token === token ? session.serverNow() : now();
+// A new access token of the session: one line of the timeline.
+function newGeneration(how, source) {
+  generation += 1;
+  const { claims } = decodeUnverified(session.token);
+  const jti = String(claims.jti ?? '');
+  timeline(`#${generation} ${how}: jti …${jti.slice(-8)}, expires ${time(session.expiresAt)}`, source, { source, jti });
+  if (inspector.token !== session.token) inspector.show(session.token);
 }
 
-function timeText(value, at) {
-  return `${new Date(value * 1000).toLocaleString()} (${relative(value - at)})`;
-}
-
-function showSegments(token) {
-  const box = $('encoded');
-  box.replaceChildren();
-  const names = ['header', 'payload', 'signature'];
-  token.split('.').forEach((part, i) => {
-    if (i > 0) {
-      const dot = document.createElement('span');
-      dot.className = 'dot';
-      dot.textContent = '.';
-      box.append(dot);
-    }
-    const span = document.createElement('span');
-    span.className = `seg-${names[i] ?? 'signature'}`;
-    span.textContent = part;
-    box.append(span);
+function start(next, how, source) {
+  session?.close();
+  session = next;
+  generation = 0;
+  retryAt = 0;
+  $('timeline').replaceChildren();
+  next.addEventListener('refreshed', (e) => {
+    if (next !== session) return;
+    newGeneration(e.source === 'this-tab' ? 'refreshed by this tab' : 'refreshed by another tab', e.source);
   });
+  next.addEventListener('loggedout', (e) => {
+    if (next !== session) return;
+    firstRefreshToken = null;
+    endReason = REASONS[e.reason] ?? e.reason;
+    timeline(`signed out: ${endReason}`, 'end', { reason: e.reason });
+    showState();
+  });
+  next.addEventListener('refreshfailed', (e) => {
+    if (next !== session) return;
+    retryAt = Date.now() + RETRY_MS;
+    timeline(`refresh failed (${e.kind}): ${e.error.code ?? e.error.message}`, 'failed', { kind: e.kind });
+  });
+  newGeneration(how, source);
+  showState();
 }
 
-// Built once per token; the time cells (data-time) are then updated by tick().
-function showClaimsTable(claims, at) {
-  const body = $('claims-table').tBodies[0];
-  body.replaceChildren();
-  for (const [name, meaning] of Object.entries(REGISTERED)) {
-    if (!(name in claims)) continue;
-    const row = body.insertRow();
-    row.dataset.claim = name;
-    row.insertCell().textContent = name;
-    row.insertCell().textContent = meaning;
-    const value = claims[name];
-    const cell = row.insertCell();
-    if (TIMES.has(name) && typeof value === 'number') {
-      cell.dataset.time = String(value);
-      cell.textContent = timeText(value, at);
-    } else {
-      cell.textContent = JSON.stringify(value);
-    }
-  }
-}
-
-function currentToken() {
-  return $('token').value.trim();
-}
-
-function render() {
-  const token = currentToken();
-  const error = $('decode-error');
-  const decoded = $('decoded');
-  showSegments(token);
-  if (!token) {
-    error.hidden = true;
-    decoded.hidden = true;
-    return;
-  }
-  try {
-    const { header, claims } = decodeUnverified(token);
-    error.hidden = true;
-    decoded.hidden = false;
-    $('header-json').textContent = JSON.stringify(header, null, 2);
-    $('claims-json').textContent = JSON.stringify(claims, null, 2);
-    showClaimsTable(claims, judgedNow(token));
-    tick();
-  } catch (e) {
-    decoded.hidden = true;
-    error.hidden = false;
-    error.replaceChildren();
-    const code = document.createElement('code');
-    code.textContent = e.code ?? 'ERR_UNKNOWN';
-    error.append(code, ` ${e.message}`);
-  }
-}
-
-// The live countdown: on the server's clock when the token is the session's. Only what
-// changes with time is written: the relative times and the expiry lines.
-function tick() {
-  const token = currentToken();
-  const line = $('expiry');
-  if (!token || $('decoded').hidden) return;
-  let left;
-  let at;
-  try {
-    at = judgedNow(token);
-    left = session && session.token === token ? session.secondsLeft() : secondsUntilExpiry(token);
-  } catch {
-    return;
-  }
-  for (const cell of $('claims-table').querySelectorAll('td[data-time]')) {
-    cell.textContent = timeText(Number(cell.dataset.time), at);
-  }
-  if (left === Infinity) {
-    line.textContent = 'This token has no "exp": it never expires (the server refuses such tokens).';
-    line.className = 'expiry';
-  } else if (left > 0) {
-    line.textContent = `Expires in ${human(left)}.`;
-    line.className = 'expiry live';
-  } else {
-    line.textContent = `Expired ${human(left)} ago.`;
-    line.className = 'expiry expired';
-  }
-  showSessionLine();
-}
-
-function showSessionLine() {
-  const line = $('session');
-  if (!session) {
-    line.textContent = 'No token yet.';
-    return;
-  }
-  const offset = session.clockOffsetSeconds;
-  const skew = Math.abs(offset) >= 1 ? ` Your clock is ${human(offset)} ${offset > 0 ? 'behind' : 'ahead of'} the server's; expiry is judged on the server's clock.` : '';
-  line.textContent = session.isExpired()
-    ? `Token expired at ${session.expiresAt.toLocaleTimeString()}.${skew}`
-    : `Token valid until ${session.expiresAt.toLocaleTimeString()} (${human(session.secondsLeft())} left).${skew}`;
-}
-
-async function getToken(event) {
+async function signIn(event) {
   event?.preventDefault();
-  const apiKey = $('api-key').value.trim();
-  const response = await fetch('/api/v3/auth', {
+  firstRefreshToken = null;
+  const cookie = $('mode').value === 'cookie';
+  const response = await fetch(AUTH, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ 'api-key': apiKey }),
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ 'api-key': $('api-key').value.trim() }),
   });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
+    session?.close();
     session = null;
-    showResult('POST /api/v3/auth', response, body);
-    showSessionLine();
+    showResult(`POST ${AUTH}`, response, body);
+    showState();
     return;
   }
-  session = TokenSession.fromAuthResponse(body, { serverDate: response.headers.get('date') });
-  $('token').value = session.token;
-  render();
-  const shown = { ...body.data, token: '(shown in the inspector)' };
-  if (shown.refresh_token) shown.refresh_token = '(a bearer secret: not shown)';
-  showResult('POST /api/v3/auth', response, { data: shown });
+  const date = response.headers.get('date');
+  if (!cookie) {
+    // The access token alone: once it expires, the page refuses to send it.
+    start(TokenSession.fromAuthResponse({ data: { token: body.data.token } }, { serverDate: date }), 'signed in', 'this-tab');
+    showResult(`POST ${AUTH}`, response, shown(body));
+    return;
+  }
+  // The refresh token moves into the HttpOnly cookie (never the other way).
+  firstRefreshToken = body.data.refresh_token;
+  const moved = await fetch(REFRESH, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ refresh_token: firstRefreshToken, refresh_token_delivery: 'cookie' }),
+  });
+  const movedBody = await moved.json().catch(() => null);
+  showResult(`POST ${AUTH}, then POST ${REFRESH}`, moved, shown(movedBody));
+  if (!moved.ok) return;
+  start(TokenSession.fromAuthResponse(movedBody, { serverDate: moved.headers.get('date') }), 'signed in', 'this-tab');
 }
 
 function showResult(what, response, body) {
@@ -202,10 +149,18 @@ function showResult(what, response, body) {
   $('result-body').textContent = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
 }
 
+function showNotSent(what, e) {
+  $('result').hidden = false;
+  $('result-status').textContent = `${what} → not sent`;
+  $('result-status').className = 'status bad';
+  $('result-headers').replaceChildren();
+  $('result-body').textContent = JSON.stringify({ code: e.code, message: e.message }, null, 2);
+}
+
 async function call(path) {
   const what = `GET ${path}`;
   try {
-    const response = session ? await session.fetch(path) : await fetch(path);
+    const response = session && !session.ended ? await session.fetch(path) : await fetch(path);
     const text = await response.text();
     let body = text;
     try { body = JSON.parse(text); } catch { /* plain text */ }
@@ -216,28 +171,135 @@ async function call(path) {
       const body = await e.response.json().catch(() => ({ code: e.code, message: e.message }));
       showResult(what, e.response, body);
     } else if (e.code === 'ERR_JWT_EXPIRED') {
-      $('result').hidden = false;
-      $('result-status').textContent = `${what} → not sent`;
-      $('result-status').className = 'status bad';
-      $('result-headers').replaceChildren();
-      $('result-body').textContent = JSON.stringify({ code: e.code, message: e.message }, null, 2);
+      showNotSent(what, e);
       $('refused').hidden = false;
       $('renew').focus();
+    } else if (e.code) {
+      showNotSent(what, e);
     } else {
       $('result').hidden = false;
       $('result-status').textContent = `${what} → failed: ${e.message}`;
     }
   }
-  showSessionLine();
+  showState();
+}
+
+// The protected endpoint, again and again, counting what happened.
+async function callContinuously() {
+  while (continuous && session && !session.ended) {
+    try {
+      const response = await session.fetch(SECRET);
+      await response.arrayBuffer();
+      counts[response.ok ? 'ok' : 'other'] += 1;
+    } catch (e) {
+      counts[e.status === 401 ? 'unauthorized' : e.status ? 'other' : 'unsent'] += 1;
+    }
+    showCounts();
+    await sleep(100);
+  }
+  $('continuous').checked = false;
+  continuous = false;
+}
+
+function showCounts() {
+  const line = $('calls');
+  line.textContent = `${counts.ok} ok, ${counts.unauthorized} × 401, ${counts.unsent} not sent, ${counts.other} other`;
+  Object.assign(line.dataset, counts);
+}
+
+// The first refresh token, sent again as a thief who copied it would: rotated long ago,
+// the server takes it for stolen and ends the whole session. The page notices at its next
+// request (here, one made at once), and so do the other tabs.
+async function replay() {
+  const response = await fetch(REFRESH, {
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ refresh_token: firstRefreshToken }),
+  });
+  const body = await response.json().catch(() => null);
+  showResult(`POST ${REFRESH} (the first refresh token, again)`, response, shown(body));
+  if (response.ok) {
+    // Within the grace window the server answers a predecessor with the current token: a
+    // tab racing another is not a thief. Later, it is.
+    timeline('replay answered: within the grace window, a racing tab is not taken for a thief; try again in a few seconds', 'note');
+    return;
+  }
+  timeline(`replay refused: ${body?.code} (${body?.message})`, 'note', { code: body?.code ?? '' });
+  firstRefreshToken = null;
+  // The page's next request meets the end of the session (the response above stays shown).
+  if (session && !session.ended) await session.fetch(SECRET).catch(() => {});
+  showState();
+}
+
+// Every 250 ms: the countdowns, and the refresh when it is due (once across the tabs).
+function tick() {
+  inspector.tick();
+  showState();
+  if (session && !session.ended && session.refreshDelivery !== 'none' && Date.now() >= retryAt) {
+    try {
+      if (session.secondsUntilRefresh() === 0) session.getAccessToken().catch(() => {});
+    } catch { /* a clock out of range: nothing to refresh on */ }
+  }
+}
+
+function showState() {
+  const line = $('session');
+  const countdown = $('countdown');
+  const active = session && !session.ended;
+  $('logout').disabled = !active;
+  $('replay').disabled = !active || !firstRefreshToken;
+  countdown.hidden = !active;
+  if (!session) {
+    line.textContent = 'Not signed in.';
+    return;
+  }
+  if (!active) {
+    line.textContent = `Signed out: ${endReason}.`;
+    return;
+  }
+  const offset = session.clockOffsetSeconds;
+  const skew = Math.abs(offset) >= 1
+    ? ` Your clock is ${human(offset)} ${offset > 0 ? 'behind' : 'ahead of'} the server's (from ${session.clockSource}); expiry is judged on the server's clock.`
+    : '';
+  const { claims } = decodeUnverified(session.token);
+  const who = `Signed in as ${claims.sub}, session …${String(claims.sid ?? '').slice(-8)}.`;
+  line.textContent = session.isExpired()
+    ? `${who} Token #${generation} expired at ${time(session.expiresAt)}.${skew}`
+    : `${who} Token #${generation} valid until ${time(session.expiresAt)} (${human(session.secondsLeft())} left).${skew}`;
+  if (session.refreshDelivery === 'none') {
+    countdown.textContent = 'No refresh token: once the token expires, the page refuses to send it.';
+  } else {
+    const wait = session.secondsUntilRefresh();
+    countdown.textContent = wait > 0
+      ? `Next refresh in ${wait.toFixed(1)} s (refresh token: an HttpOnly cookie this page cannot read).`
+      : 'Refreshing…';
+  }
+}
+
+async function resume() {
+  try {
+    const resumed = await TokenSession.resume();
+    start(resumed, resumed.clockSource === 'tab' ? 'taken from an open tab' : 'resumed with the cookie', 'resumed');
+  } catch (e) {
+    // No cookie, no session: nothing to say. Anything else is worth a line.
+    if (e.code !== 'ERR_REFRESH_TOKEN_MISSING') timeline(`no session resumed: ${e.code ?? e.message}`, 'note');
+  }
 }
 
 await init();
-$('token').addEventListener('input', render);
-$('auth-form').addEventListener('submit', getToken);
-$('renew').addEventListener('click', () => getToken());
+$('auth-form').addEventListener('submit', signIn);
+$('renew').addEventListener('click', () => signIn());
 $('call-home').addEventListener('click', () => call('/api/v3/home'));
-$('call-secret').addEventListener('click', () => call('/api/v3/secret'));
+$('call-secret').addEventListener('click', () => call(SECRET));
 $('call-admin').addEventListener('click', () => call('/api/v3/admin'));
-setInterval(tick, 1000);
-render();
+$('logout').addEventListener('click', () => session?.logout().catch((e) => timeline(`logout: ${e.code ?? e.message}`, 'note')));
+$('replay').addEventListener('click', replay);
+$('continuous').addEventListener('change', (e) => {
+  continuous = e.target.checked;
+  if (continuous) callContinuously();
+});
+await resume();
+setInterval(tick, 250);
+inspector.render();
+showState();
 document.body.dataset.ready = 'true';

@@ -25,8 +25,8 @@ pub struct UnverifiedToken {
 /// let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.c2ln";
 /// let decoded = dangerous::decode_unverified(token, &ParseOptions::default())?;
 /// let now = UnixTime::from_secs(1_700_000_000).unwrap();
-/// assert!(decoded.is_expired(now, 0));
-/// # Ok::<(), jwtkit_core::MalformedError>(())
+/// assert!(decoded.is_expired(now, 0)?);
+/// # Ok::<(), jwtkit_core::Error>(())
 /// ```
 pub fn decode_unverified(
     token: &str,
@@ -66,17 +66,22 @@ impl UnverifiedToken {
     }
 
     /// The expiry rule the verifier applies: [`ClaimsError::Expired`] when
-    /// `now >= exp + leeway`. A token without `exp` never expires here.
+    /// `now >= exp + leeway`, and [`ClaimsError::Missing`] without `exp` (a policy requires
+    /// it unless told otherwise, as the server's does: such a token is not "unexpired").
     pub fn check_expiry(&self, now: UnixTime, leeway_seconds: u32) -> Result<(), ClaimsError> {
         match self.claims.exp() {
             Some(exp) => check_expiry(exp, now, leeway_seconds),
-            None => Ok(()),
+            None => Err(ClaimsError::Missing { name: "exp".into() }),
         }
     }
 
-    /// Whether the token is expired at `now` under the verifier's rule.
-    pub fn is_expired(&self, now: UnixTime, leeway_seconds: u32) -> bool {
-        self.check_expiry(now, leeway_seconds).is_err()
+    /// Whether the token is expired at `now` under the verifier's rule; `Err` without `exp`.
+    pub fn is_expired(&self, now: UnixTime, leeway_seconds: u32) -> Result<bool, ClaimsError> {
+        match self.check_expiry(now, leeway_seconds) {
+            Ok(()) => Ok(false),
+            Err(ClaimsError::Expired { .. }) => Ok(true),
+            Err(error) => Err(error),
+        }
     }
 
     /// Seconds from `now` until `exp` (negative once passed); `None` without `exp`.

@@ -34,6 +34,7 @@ mod header;
 mod json;
 pub mod parse;
 mod policy;
+pub mod protocol;
 mod time;
 
 #[cfg(feature = "crypto")]

@@ -453,6 +453,22 @@ mod tests {
     }
 
     #[test]
+    fn the_refusals_a_page_treats_as_the_end_of_its_session_are_the_invalid_grant_ones() {
+        let mut ending: Vec<&str> = jwtkit_core::protocol::SESSION_ENDING_REFUSALS
+            .iter()
+            .map(|(code, _)| *code)
+            .collect();
+        let mut invalid_grant: Vec<&str> = Problem::TABLE
+            .iter()
+            .filter(|entry| entry.error == "invalid_grant")
+            .map(|entry| entry.code)
+            .collect();
+        ending.sort_unstable();
+        invalid_grant.sort_unstable();
+        assert_eq!(ending, invalid_grant);
+    }
+
+    #[test]
     fn challenge_values_are_quoted_safely() {
         let mut error = ApiError::from(Problem::AuthorizationHeaderInvalid {
             fault: HeaderFault::Empty,

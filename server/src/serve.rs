@@ -122,6 +122,11 @@ pub async fn shutdown_signal() {
     tracing::info!(target: "jwtkit", "shutting down: finishing in-flight requests");
 }
 
+/// Whether `/` serves the demo page: from `--web-dir`, or built into this binary.
+fn has_demo_page(config: &Config) -> bool {
+    config.web_dir.is_some() || crate::routes::demo_built_in()
+}
+
 /// Where the server listens and, in the development setup, the generated API keys, as one
 /// JSON line for scripts: `{"url", "demo_page", "development": {"api_keys": [{"name",
 /// "key", "roles"}]}}` (`demo_page` and `development` are `null` when there is none).
@@ -137,7 +142,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
     });
     serde_json::json!({
         "url": url,
-        "demo_page": config.web_dir.as_ref().map(|_| format!("{url}/")),
+        "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
     })
     .to_string()
@@ -147,7 +152,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
 /// generated API keys with a loud warning.
 pub fn banner(config: &Config, addr: SocketAddr) -> String {
     let mut text = format!("jwtkit listening on http://{addr}\n");
-    if config.web_dir.is_some() {
+    if has_demo_page(config) {
         text.push_str(&format!("demo page: http://{addr}/\n"));
     }
     if let Some(dev) = &config.dev {

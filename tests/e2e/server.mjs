@@ -1,10 +1,16 @@
-// Starts the real `jwtkit serve --json` on 127.0.0.1 port 0 and reads its one JSON line:
+// Starts the real `jwtkit serve --json` on 127.0.0.1 port 0, with its store in a fresh
+// temporary directory, and reads its one JSON line:
 // {"url", "demo_page", "development": {"api_keys": [{"name", "key", "roles"}]}}.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export async function startServer({ bin, webDir, args = [] }) {
-  const child = spawn(bin, ['serve', '--json', '--bind', '127.0.0.1:0', '--web-dir', webDir, ...args], {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-e2e-'));
+  const web = webDir ? ['--web-dir', webDir] : [];
+  const child = spawn(bin, ['serve', '--json', '--bind', '127.0.0.1:0', '--store', `sqlite:${path.join(dir, 'jwtkit.sqlite3')}`, ...web, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];
@@ -21,13 +27,20 @@ export async function startServer({ bin, webDir, args = [] }) {
   const key = (name) => started.development.api_keys.find((k) => k.name === name).key;
   return {
     url: started.url,
+    demoPage: started.demo_page,
     devKey: key('dev'),
     adminKey: key('dev-admin'),
-    requestsTo: (path) => logs.filter((line) => line.includes(`path="${path}"`)).length,
+    logs,
+    requestsTo: (route) => logs.filter((line) => line.includes(`path="${route}"`)).length,
+    responses: (route, status) => logs.filter((line) => line.includes(`path="${route}"`) && line.includes(` status=${status} `)).length,
     // Stop what we started, by its PID: SIGTERM, then wait for the graceful exit.
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
+      const done = () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
       child.kill('SIGTERM');
     }),
   };

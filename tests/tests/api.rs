@@ -680,3 +680,63 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[tokio::test]
+async fn the_root_serves_the_demo_page_or_says_how_to_get_it() {
+    let server = dev_server().await;
+    let root = server.get("/", &[]).await;
+    assert_eq!(root.status, 200);
+    assert_eq!(
+        root.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(root.header("content-security-policy").is_some());
+    if jwtkit_server::routes::demo_built_in() {
+        // Built with JWTKIT_DEMO_DIR (as `cargo xtask run` builds it): the page and its files.
+        assert!(root.body.contains("<title>jwtkit"), "{}", root.body);
+        let glue = server.get("/pkg/jwtkit.js", &[]).await;
+        assert_eq!(glue.status, 200);
+        assert_eq!(
+            glue.header("content-type"),
+            Some("text/javascript; charset=utf-8")
+        );
+    } else {
+        // A bare build: what runs here, and how to get the page.
+        assert!(root.body.contains("cargo xtask run"), "{}", root.body);
+        assert!(root.body.contains("--web-dir"), "{}", root.body);
+        for route in jwtkit_server::routes::ROUTES {
+            assert!(
+                root.body.contains(route.path),
+                "{} in {}",
+                route.path,
+                root.body
+            );
+        }
+        assert_eq!(server.get("/index.html", &[]).await.status, 404);
+    }
+    // Nothing but GET and the exact paths.
+    assert_eq!(server.get("/../Cargo.toml", &[]).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_web_dir_replaces_the_built_in_page() {
+    let dir = jwtkit_e2e::server::Scratch::new();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>mine</title>",
+    )
+    .unwrap();
+    let args = ServeArgs::default().with(&table::WEB_DIR, dir.path().display().to_string());
+    let server = TestServer::start(args).await;
+    let root = server.get("/", &[]).await;
+    assert_eq!(
+        (root.status, root.body.as_str()),
+        (200, "<!doctype html><title>mine</title>")
+    );
+    assert!(
+        root.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(server.get("/missing.js", &[]).await.status, 404);
+}

@@ -458,6 +458,55 @@ async fn the_cookie_keeps_the_refresh_token_from_javascript_and_demands_csrf_def
 }
 
 #[tokio::test]
+async fn a_refresh_token_from_the_body_may_move_into_the_cookie_and_not_back() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let (_, first) = login(&server).await;
+    let body = json!({"refresh_token": first, "refresh_token_delivery": "cookie"});
+    let moved = server
+        .post_json("/api/v3/auth/refresh", &body.to_string())
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert!(moved.json()["data"].get("refresh_token").is_none());
+    assert_eq!(moved.json()["data"]["refresh_token_delivery"], "cookie");
+    let cookie = moved.header("set-cookie").unwrap();
+    assert!(
+        cookie.starts_with("__Host-jwtkit-refresh=jwtr_"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    // The cookie asks for the body: it stays a cookie.
+    let kept = post(
+        &server,
+        "/api/v3/auth/refresh",
+        &[
+            ("cookie", &cookie),
+            ("x-jwtkit-csrf", "1"),
+            ("origin", "http://test"),
+            ("content-type", "application/json"),
+        ],
+        r#"{"refresh_token_delivery": "body"}"#,
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(kept.json()["data"].get("refresh_token").is_none());
+    // The spent body token is reuse: the session ends.
+    assert_eq!(
+        code(&refresh(&server, &first).await),
+        (401, "ERR_REFRESH_TOKEN_REUSED".into())
+    );
+    let wrong = json!({"refresh_token": "jwtr_x", "refresh_token_delivery": "both"});
+    assert_eq!(
+        code(
+            &server
+                .post_json("/api/v3/auth/refresh", &wrong.to_string())
+                .await
+        ),
+        (400, "ERR_INVALID_REQUEST_BODY".into())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn fifty_concurrent_refreshes_have_one_winner_or_all_get_the_same_token() {
     for (grace, expected_ok) in [("0s", 1), ("10s", 50)] {
         let server =

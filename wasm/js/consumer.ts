@@ -7,6 +7,8 @@ import {
   type DecodedToken,
   type JwtClaims,
   type JwtError,
+  type SessionEvent,
+  type SessionOptions,
 } from "jwtkit";
 
 const token: string = "header.payload.signature";
@@ -31,6 +33,34 @@ const expiresAt: Date | null = fromServer.expiresAt;
 const offset: number = fromServer.clockOffsetSeconds;
 const response: Promise<Response> = restored.fetch("/api/v3/secret", { method: "GET" });
 
+const options: SessionOptions = {
+  refreshMarginSeconds: 20,
+  allowedOrigins: ["https://api.example.com"],
+  lockTimeoutMs: 5_000,
+  fetch: (input, init) => fetch(input, init),
+};
+const refreshing = TokenSession.fromAuthResponse(
+  { data: { token, refresh_token_delivery: "cookie" } },
+  { ...options, serverDate: new Date() },
+);
+const resumed: Promise<TokenSession> = TokenSession.resume({ refreshUrl: "/api/v3/auth/refresh" });
+const access: Promise<string> = refreshing.getAccessToken();
+const untilRefresh: number = refreshing.secondsUntilRefresh();
+const source: string = refreshing.clockSource;
+const delivery: string = refreshing.refreshDelivery;
+const ended: boolean = refreshing.ended;
+const done: Promise<void> = refreshing.logout();
+refreshing.addEventListener("loggedout", (event: SessionEvent) => {
+  if (event.type === "loggedout") {
+    const reason: "local" | "other-tab" | "revoked" | "reused" | "expired" = event.reason;
+    console.log(reason);
+  }
+});
+// @ts-expect-error no such event
+refreshing.addEventListener("changed", () => {});
+// @ts-expect-error allowedOrigins is a list
+TokenSession.fromAuthResponse({ token }, { allowedOrigins: "https://api.example.com" });
+
 function describe(error: unknown): string {
   const e = error as JwtError;
   return `${e.code} ${e.status ?? ""} ${e.message}`;
@@ -43,4 +73,5 @@ isExpired(token, { leewaySeconds: "30" });
 // @ts-expect-error the auth response needs a token
 TokenSession.fromAuthResponse({ data: {} });
 
+export { resumed, access, untilRefresh, source, delivery, ended, done };
 export { exp, audience, alg, custom, expired, soon, left, header, expiresAt, offset, response, describe };

@@ -12,7 +12,7 @@ jwtkit_core::error_table! {
         /// An argument or option of the wrong type or out of range.
         InvalidArgument {
             /// Which argument, and what it must be.
-            problem: &'static str,
+            problem: std::borrow::Cow<'static, str>,
         } => "ERR_INVALID_ARGUMENT", "{problem}",
         /// `fetch` itself failed (network error, invalid `init`); the original error is the
         /// thrown error's `cause`.
@@ -22,6 +22,15 @@ jwtkit_core::error_table! {
         } => "ERR_FETCH_FAILED", "the request failed: {message}",
         /// The server answered 401 without a jwtkit error body.
         Unauthorized => "ERR_UNAUTHORIZED", "the server refused the token (401)",
+        /// `fetch` was asked to send the token to an origin that is neither the page's nor
+        /// allowed (`allowedOrigins`); nothing was sent.
+        OriginNotAllowed {
+            /// The origin asked for.
+            origin: String,
+        } => "ERR_ORIGIN_NOT_ALLOWED",
+            "the token is sent only to the page's origin or an allowed one, not to {origin}",
+        /// The session has ended (logout here or in another tab, or by the server).
+        SessionEnded => "ERR_SESSION_ENDED", "the session has ended; authenticate again",
     }
 }
 
@@ -45,13 +54,33 @@ pub(crate) fn set(error: &JsValue, name: &str, value: &JsValue) {
     debug_assert_eq!(set, Ok(true), "an Error object takes properties");
 }
 
+/// A jwtkit-core error the package can meet: decoding (form) and expiry (claims) only, so
+/// that the messages of the others (keys, signatures, policy) stay out of the `.wasm`.
+pub(crate) trait CoreError: std::fmt::Display {
+    fn code(&self) -> &'static str;
+}
+
+impl CoreError for jwtkit_core::MalformedError {
+    fn code(&self) -> &'static str {
+        jwtkit_core::MalformedError::code(self)
+    }
+}
+
+impl CoreError for jwtkit_core::ClaimsError {
+    fn code(&self) -> &'static str {
+        jwtkit_core::ClaimsError::code(self)
+    }
+}
+
 /// The JavaScript error for a jwtkit-core error.
-pub(crate) fn from_core(error: impl Into<jwtkit_core::Error>) -> JsValue {
-    let error = error.into();
+pub(crate) fn from_core(error: impl CoreError) -> JsValue {
     js_error(error.code(), &error.to_string())
 }
 
 /// An invalid-argument error.
 pub(crate) fn invalid(problem: &'static str) -> JsValue {
-    JsError::InvalidArgument { problem }.into()
+    JsError::InvalidArgument {
+        problem: problem.into(),
+    }
+    .into()
 }

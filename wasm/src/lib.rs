@@ -4,6 +4,11 @@
 //! and expiry rule the jwtkit server uses**, so a frontend never sends a token the server
 //! will refuse for expiry — and never trusts what it merely decoded.
 //!
+//! A [`TokenSession`](session::TokenSession) keeps a session's access token in memory and
+//! refreshes it ahead of expiry, once across the tabs of an origin, with the refresh token in
+//! an `HttpOnly` cookie; its rules are Rust, its requests and messages a small JavaScript
+//! driver (`src/session/driver.js`).
+//!
 //! Every export throws a JavaScript `Error` with a stable `code` (the core's codes, e.g.
 //! `ERR_JWT_MALFORMED`, `ERR_JWT_EXPIRED`, or the package's own, [`error::JsError`]); none
 //! panics. Time comes from one clock ([`set_clock`] replaces `Date.now` for tests and pages).
@@ -13,7 +18,7 @@
 //! JavaScript). Measured with the same build and Node.js benchmark
 //! (`wasm/js/bench/decode.mjs`, decode + expiry, one run each): serde-wasm-bindgen over the
 //! claims' JSON map made the `.wasm` 82.3 KiB with `gzip -9` instead of 37.6 KiB (over the
-//! 40 KiB budget) and each decode about 1.6 times slower (3.0–3.7× the `JSON.parse` floor
+//! budget, then 40 KiB, now 45 KiB with sessions) and each decode about 1.6 times slower (3.0–3.7× the `JSON.parse` floor
 //! instead of 1.8–2.3×). `JSON.parse` of validated text also reads exactly what the server
 //! reads.
 
@@ -60,8 +65,9 @@ pub fn decode_unverified(
 }
 
 /// Whether the token is expired (`now >= exp + leeway`, the server's rule). Decodes without
-/// verifying. A token without `exp` never expires here. `now` is a `Date` or seconds since the
-/// epoch; without it the real clock is used, moved by `clockOffsetSeconds`.
+/// verifying. A token without `exp` throws `ERR_JWT_CLAIM_MISSING`: every jwtkit server
+/// refuses it, so it is not "unexpired". `now` is a `Date` or seconds since the epoch; without
+/// it the package clock is used, moved by `clockOffsetSeconds`.
 #[wasm_bindgen(js_name = isExpired)]
 pub fn is_expired(
     #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
@@ -69,11 +75,13 @@ pub fn is_expired(
 ) -> Result<bool, JsValue> {
     let decoded = decode(&token)?;
     let options = ExpiryOptions::read(&options)?;
-    Ok(decoded.is_expired(options.server_now()?, options.leeway_seconds))
+    decoded
+        .is_expired(options.server_now()?, options.leeway_seconds)
+        .map_err(from_core)
 }
 
-/// Seconds until the token expires: negative once expired, `Infinity` without `exp`.
-/// (Leeway is not counted: this is the time until `exp` itself.)
+/// Seconds until the token expires: negative once expired; a token without `exp` throws
+/// `ERR_JWT_CLAIM_MISSING`. (Leeway is not counted: this is the time until `exp` itself.)
 #[wasm_bindgen(js_name = secondsUntilExpiry)]
 pub fn seconds_until_expiry(
     #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
@@ -81,9 +89,9 @@ pub fn seconds_until_expiry(
 ) -> Result<f64, JsValue> {
     let decoded = decode(&token)?;
     let options = ExpiryOptions::read(&options)?;
-    Ok(decoded
+    decoded
         .seconds_until_expiry(options.server_now()?)
-        .unwrap_or(f64::INFINITY))
+        .ok_or_else(|| from_core(jwtkit_core::ClaimsError::Missing { name: "exp".into() }))
 }
 
 thread_local! {

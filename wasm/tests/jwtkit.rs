@@ -203,11 +203,19 @@ fn expiry_boundary_is_the_servers() {
     );
     assert_eq!(seconds_until_expiry(good(), now(EXP - 90.0)).unwrap(), 90.0);
     assert_eq!(seconds_until_expiry(good(), now(EXP + 5.0)).unwrap(), -5.0);
+    // Every jwtkit server refuses a token without exp: it is not "unexpired".
     let no_exp = token(r#"{"alg":"HS256"}"#, "{}");
-    assert!(!is_expired(no_exp.clone(), now(EXP)).unwrap());
     assert_eq!(
-        seconds_until_expiry(no_exp, now(EXP)).unwrap(),
-        f64::INFINITY
+        code(is_expired(no_exp.clone(), now(EXP)).unwrap_err()),
+        "ERR_JWT_CLAIM_MISSING"
+    );
+    assert_eq!(
+        code(seconds_until_expiry(no_exp.clone(), now(EXP)).unwrap_err()),
+        "ERR_JWT_CLAIM_MISSING"
+    );
+    assert_eq!(
+        code(TokenSession::new(no_exp, JsValue::UNDEFINED).err().unwrap()),
+        "ERR_JWT_CLAIM_MISSING"
     );
 }
 
@@ -243,8 +251,9 @@ fn one_clock_serves_every_export_and_can_be_replaced() {
     set_clock(JsValue::NULL).unwrap();
 
     assert_eq!(judged, (EXP - 1.0, false, 1.0));
-    // A fresh token's iat (EXP - 180) against a clock at EXP - 1: the server is 179 s behind.
-    assert_eq!(session_judged, (-179.0, EXP - 180.0, 180.0));
+    // A fresh token's iat (EXP - 180, whole seconds: the server's clock is taken a second
+    // past it) against a clock at EXP - 1: the server is 178 s behind.
+    assert_eq!(session_judged, (-178.0, EXP - 179.0, 179.0));
     assert_eq!(
         later,
         (true, false),
@@ -286,28 +295,29 @@ fn options_are_validated() {
 #[test]
 fn session_offset_comes_from_the_server_date_or_a_fresh_iat() {
     let response = options(&[("data", options(&[("token", good())]))]);
-    // Received at EXP - 300 by our clock; the token says it was issued at EXP - 180:
-    // the server is 120 s ahead.
+    // Received at EXP - 300 by our clock; the token says it was issued at EXP - 180 (whole
+    // seconds: up to a second more): the server is taken as 121 s ahead.
     let session = TokenSession::from_auth_response(response.clone(), now(EXP - 300.0)).unwrap();
-    assert_eq!(session.clock_offset_seconds(), 120.0);
+    assert_eq!(session.clock_offset_seconds(), 121.0);
     assert_eq!(
         session
             .seconds_left(JsValue::from_f64(EXP - 300.0))
             .unwrap(),
-        180.0
+        179.0
     );
-    // The Date header wins over iat.
-    let date = Date::new(&JsValue::from_f64((EXP - 290.0) * 1000.0));
+    // A Date header that fits the fresh token wins over iat.
+    let date = Date::new(&JsValue::from_f64((EXP - 178.0) * 1000.0));
     let header = date.to_utc_string().as_string().unwrap();
     let with_date = options(&[("now", (EXP - 300.0).into()), ("serverDate", header.into())]);
     let session = TokenSession::from_auth_response(response.clone(), with_date).unwrap();
-    assert_eq!(session.clock_offset_seconds(), 10.0);
+    assert_eq!(session.clock_offset_seconds(), 123.0);
+    assert_eq!(session.clock_source(), "date");
     let with_date_object = options(&[("now", (EXP - 300.0).into()), ("serverDate", date.into())]);
     assert_eq!(
         TokenSession::from_auth_response(response, with_date_object)
             .unwrap()
             .clock_offset_seconds(),
-        10.0
+        123.0
     );
     // A bare {token} works; a response without a token does not.
     let bare = options(&[("token", good())]);

@@ -1,8 +1,8 @@
 //! `cargo xtask` — jwtkit's developer commands.
 //!
 //! - `cargo xtask run [ARGS]`: install the build tools when missing, build the npm package's
-//!   `web` target and assemble the demo page in `target/web`, build `jwtkit`, and run
-//!   `jwtkit serve --web-dir target/web ARGS` (a development setup on 127.0.0.1:3030 unless
+//!   `web` target and assemble the demo page in `target/web`, build `jwtkit` with it built
+//!   in, and run `jwtkit serve ARGS` (a development setup on 127.0.0.1:3030 unless
 //!   ARGS configure one).
 //! - `cargo xtask test`: install every missing tool (idempotently), then run every check and
 //!   test suite, in the order of the README's "Tests" section; what CI runs.
@@ -66,22 +66,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Builds jwtkit and the demo page, then runs `jwtkit serve` with the page at `/` (extra
+/// Builds the demo page and jwtkit with the page built in, then runs `jwtkit serve` (extra
 /// arguments are passed on, e.g. `--bind`).
 fn run(extra: &[String]) -> Result<(), String> {
     let root = tools::workspace_root();
     tools::ensure_build_tools()?;
     wasm::build_targets(&["web"])?;
     let web = wasm::assemble_demo()?;
-    let jwtkit = tools::build_jwtkit(false)?;
+    let jwtkit = tools::build_jwtkit(false, Some(&web))?;
     step("starting jwtkit serve (Ctrl-C to stop)");
-    Cmd::new(jwtkit)
-        .arg("serve")
-        .arg("--web-dir")
-        .arg(web)
-        .args(extra)
-        .dir(&root)
-        .run()
+    Cmd::new(jwtkit).arg("serve").args(extra).dir(&root).run()
 }
 
 /// Long property-based fuzzing (cargo-fuzz needs a nightly toolchain, which this project's

@@ -4,7 +4,7 @@
 //! for the commands that run it.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cmd::{Cmd, step};
 
@@ -27,16 +27,26 @@ fn wasm_bindgen_version() -> Result<String, String> {
         .ok_or_else(|| format!("{}: no `wasm-bindgen = \"=X.Y.Z\"` pin", manifest.display()))
 }
 
-/// Builds the `jwtkit` binary (`release` or the dev profile) and returns its path.
-pub(crate) fn build_jwtkit(release: bool) -> Result<PathBuf, String> {
+/// Builds the `jwtkit` binary (`release` or the dev profile), with the assembled demo page
+/// `demo` built in, and returns its path.
+pub(crate) fn build_jwtkit(release: bool, demo: Option<&Path>) -> Result<PathBuf, String> {
     let root = workspace_root();
     step(&format!(
-        "building jwtkit ({})",
-        if release { "release" } else { "debug" }
+        "building jwtkit ({}{})",
+        if release { "release" } else { "debug" },
+        if demo.is_some() {
+            ", with the demo page built in"
+        } else {
+            ""
+        }
     ));
     let mut cmd = Cmd::new("cargo").args(["build", "-p", "jwtkit-server", "--bin", "jwtkit"]);
     if release {
         cmd = cmd.arg("--release");
+    }
+    if let Some(dir) = demo {
+        // server/build.rs embeds what this names.
+        cmd = cmd.env("JWTKIT_DEMO_DIR", dir);
     }
     cmd.dir(&root).run()?;
     Ok(root

@@ -305,7 +305,7 @@ pub const WEB_DIR: Setting = Setting {
     env: "JWTKIT_WEB_DIR",
     value_name: "DIR",
     path: true,
-    help: "directory served at / (the demo page, which `cargo xtask run` assembles)",
+    help: "directory served at / instead of the demo page built into the binary (`cargo xtask run` builds it in)",
     ..SETTING
 };
 

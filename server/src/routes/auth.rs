@@ -10,18 +10,16 @@ use warp::http::HeaderMap;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::body::{body, json_object, required_member, string_member};
+use super::body::{body, json_object, required_member};
 use super::session::{Delivery, grant_response, session_rejection};
 use super::{AUTH, AppState};
-use crate::error::{ApiError, BodyFault, Problem};
+use crate::error::{ApiError, Problem};
 use crate::filters::reject;
 use crate::ratelimit::Admission;
 use crate::sessions::SessionError;
 
 /// The member that carries the API key (the tutorial's).
 const API_KEY_MEMBER: &str = "api-key";
-/// The member that asks for the refresh token as a cookie.
-const DELIVERY_MEMBER: &str = "refresh_token_delivery";
 
 /// The route.
 pub(super) fn route(
@@ -60,15 +58,7 @@ async fn issue_token(
     }
     let object = json_object(mime.as_deref(), &body)?;
     let presented = required_member(&object, API_KEY_MEMBER)?;
-    let delivery = match string_member(&object, DELIVERY_MEMBER)? {
-        None | Some("body") => Delivery::Body,
-        Some("cookie") => Delivery::Cookie,
-        Some(_) => {
-            return Err(reject(Problem::InvalidRequestBody {
-                fault: BodyFault::NotOneOf(DELIVERY_MEMBER, "\"body\" or \"cookie\""),
-            }));
-        }
-    };
+    let delivery = Delivery::requested(&object)?.unwrap_or(Delivery::Body);
     let Some(entry) = state.api_keys.find(presented) else {
         tracing::info!(target: "jwtkit::auth", client = %attempt, "unknown API key");
         return Err(reject(Problem::ApiKeyInvalid));

@@ -1,6 +1,5 @@
-//! The public key set, liveness, readiness, metrics, and the demo page's files.
+//! The public key set, liveness, readiness and metrics.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -96,27 +95,4 @@ pub(super) fn metrics(
         );
         response
     })
-}
-
-/// The demo page's files, with a Content-Security-Policy that allows nothing but this origin
-/// (and WebAssembly compilation).
-pub(super) fn static_files(
-    dir: PathBuf,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
-                       img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-    warp::get()
-        .and(warp::fs::dir(dir))
-        .map(|file: warp::filters::fs::File| {
-            let mut response = file.into_response();
-            let headers = response.headers_mut();
-            headers.insert("content-security-policy", HeaderValue::from_static(CSP));
-            headers.insert(
-                "x-content-type-options",
-                HeaderValue::from_static("nosniff"),
-            );
-            headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            response
-        })
 }

@@ -35,6 +35,9 @@ use crate::time::SharedClock;
 mod auth;
 mod body;
 mod meta;
+mod page;
+
+pub use page::embedded as demo_built_in;
 mod protected;
 mod session;
 
@@ -61,13 +64,13 @@ pub const AUTH: Route = Route {
 /// `POST /api/v3/auth/refresh`.
 pub const REFRESH: Route = Route {
     methods: &[Method::POST],
-    path: "/api/v3/auth/refresh",
+    path: jwtkit_core::protocol::REFRESH_PATH,
     summary: "a refresh token for a new access token and the next refresh token",
 };
 /// `POST /api/v3/auth/logout`.
 pub const LOGOUT: Route = Route {
     methods: &[Method::POST],
-    path: "/api/v3/auth/logout",
+    path: jwtkit_core::protocol::LOGOUT_PATH,
     summary: "ends a session",
 };
 /// `POST /api/v3/auth/revoke`.
@@ -261,10 +264,7 @@ pub fn app(
         .unify()
         .or(meta::metrics(state.clone()))
         .unify();
-    let routes = match web_dir {
-        None => api.boxed(),
-        Some(dir) => api.or(meta::static_files(dir)).unify().boxed(),
-    };
+    let routes = api.or(page::files(web_dir)).unify().boxed();
     tail(routes, cors_origins, state.metrics.clone())
 }
 

@@ -13,16 +13,11 @@ use warp::{Filter, Rejection, Reply};
 
 use super::body::{body, form, json_object, string_member};
 use super::{AppState, LOGOUT, REFRESH, REVOKE, Route};
-use crate::error::{CsrfFault, Problem};
+use crate::error::{BodyFault, CsrfFault, Problem};
 use crate::filters::{AuthRejection, reject};
 use crate::sessions::{Grant, SessionError, is_refresh_token};
 
-/// The refresh-token cookie: `__Host-` (only set over a secure connection, for this host and
-/// path `/`), `HttpOnly`, `Secure`, `SameSite=Strict`.
-pub const REFRESH_COOKIE: &str = "__Host-jwtkit-refresh";
-/// The header a page must send with requests that rely on the cookie. Cross-origin, a custom
-/// header needs a CORS preflight, which only allowed origins pass.
-pub const CSRF_HEADER: &str = "x-jwtkit-csrf";
+pub use jwtkit_core::protocol::{CSRF_HEADER, REFRESH_COOKIE};
 
 /// How the refresh token of a grant travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +26,25 @@ pub(super) enum Delivery {
     Body,
     /// In the `HttpOnly` cookie.
     Cookie,
+}
+
+impl Delivery {
+    /// The member of an auth or refresh request that asks for a delivery.
+    pub(super) const MEMBER: &str = "refresh_token_delivery";
+
+    /// The delivery a request body asks for (`"body"` or `"cookie"`), if it names one.
+    pub(super) fn requested(
+        object: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Self>, Rejection> {
+        match string_member(object, Self::MEMBER)? {
+            None => Ok(None),
+            Some("body") => Ok(Some(Self::Body)),
+            Some("cookie") => Ok(Some(Self::Cookie)),
+            Some(_) => Err(reject(Problem::InvalidRequestBody {
+                fault: BodyFault::NotOneOf(Self::MEMBER, "\"body\" or \"cookie\""),
+            })),
+        }
+    }
 }
 
 /// What the session handlers take: the state, the headers and the body (with its type).
@@ -46,8 +60,9 @@ fn request(
         .and(body())
 }
 
-/// `POST /api/v3/auth/refresh`: `{"refresh_token": "..."}`, or the cookie with the CSRF
-/// defence; answers a new access token and the current refresh token.
+/// `POST /api/v3/auth/refresh`: `{"refresh_token": "..."}` (with `"refresh_token_delivery":
+/// "cookie"` to have the next one as the cookie), or the cookie with the CSRF defence;
+/// answers a new access token and the current refresh token.
 pub(super) fn refresh(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -187,7 +202,10 @@ fn presented_refresh_token(
     if !body.is_empty() {
         let object = json_object(mime, body)?;
         if let Some(token) = string_member(&object, "refresh_token")? {
-            return Ok((token.to_owned(), Delivery::Body));
+            // A token from the body may move into the cookie (a page that signed in through
+            // another client); never the other way, out of JavaScript's reach into it.
+            let delivery = Delivery::requested(&object)?.unwrap_or(Delivery::Body);
+            return Ok((token.to_owned(), delivery));
         }
     }
     let cookie =

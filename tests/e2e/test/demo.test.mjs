@@ -1,5 +1,7 @@
 // The demo page, driven in headless Chromium against the real jwtkit server: the inspector,
-// and the live flow through TokenSession.fetch, including the refusal before sending.
+// the live flow through TokenSession.fetch (the refusal before sending of a session without
+// refresh), and a cookie session in two tabs across rotations, logout and a replayed
+// refresh token.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -8,7 +10,6 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../server.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
-const WEB_DIR = process.env.JWTKIT_WEB_DIR;
 const SHOTS = process.env.JWTKIT_SCREENSHOTS ?? path.resolve('screenshots');
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
@@ -19,9 +20,11 @@ let server;
 let browser;
 
 before(async () => {
-  assert.ok(BIN && WEB_DIR, 'JWTKIT_BIN and JWTKIT_WEB_DIR are set (cargo xtask test sets them)');
+  assert.ok(BIN, 'JWTKIT_BIN names a jwtkit built with the demo page (cargo xtask test sets it)');
   mkdirSync(SHOTS, { recursive: true });
-  server = await startServer({ bin: BIN, webDir: WEB_DIR, args: ['--token-ttl', `${TTL}s`] });
+  // A bare `jwtkit serve`: the page is the one built into the binary.
+  server = await startServer({ bin: BIN, args: ['--token-ttl', `${TTL}s`] });
+  assert.equal(server.demoPage, `${server.url}/`, 'the binary carries the demo page');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 });
 
@@ -30,8 +33,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function openPage(t) {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });
+async function openPage(t, context = browser) {
+  const page = await context.newPage({ viewport: { width: 1100, height: 1300 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
@@ -97,13 +100,15 @@ test('the countdown runs on the package clock and rewrites only the times', asyn
   assert.equal(await page.locator('tr[data-claim=sub]').getAttribute('data-mark'), 'kept', 'the table is not rebuilt');
 });
 
-test('the live flow: token, secret, admin refused, refusal before sending, renewal', async (t) => {
+test('the live flow without refresh: token, secret, admin refused, refusal before sending, renewal', async (t) => {
   const page = await openPage(t);
   await page.fill('#api-key', server.devKey);
+  await page.selectOption('#mode', 'none');
   await page.click('#get-token');
   await page.waitForSelector('#decoded:not([hidden])');
   assert.equal(JSON.parse(await text(page, '#claims-json')).sub, 'dev');
-  assert.match(await text(page, '#session'), /Token valid until/);
+  assert.match(await text(page, '#session'), /Signed in as dev.*Token #1 valid until/);
+  assert.match(await text(page, '#countdown'), /No refresh token/);
 
   await page.click('#call-secret');
   await page.waitForFunction(() => document.querySelector('#result-status').textContent.startsWith('GET /api/v3/secret'));
@@ -149,7 +154,90 @@ test('an admin key reaches the admin endpoint; a wrong key is refused', async (t
   await page.click('#get-token');
   await page.waitForFunction(() => document.querySelector('#result-status').textContent.startsWith('POST /api/v3/auth → 401'));
   assert.equal(JSON.parse(await text(page, '#result-body')).code, 'ERR_API_KEY_INVALID');
-  assert.match(await text(page, '#session'), /No token yet/);
+  assert.match(await text(page, '#session'), /Not signed in/);
   await page.keyboard.press('Tab');
   await page.screenshot({ path: path.join(SHOTS, '6-wrong-key.png'), fullPage: true });
+});
+
+const REFRESH = '/api/v3/auth/refresh';
+const ROTATIONS = 5;
+
+// The generations a page's timeline lists (their jti).
+const generations = (page) => page.$$eval('#timeline li[data-jti]', (items) => items.map((li) => li.dataset.jti));
+const counts = (page) => page.$eval('#calls', (line) => ({ ...line.dataset }));
+
+test('two tabs share one cookie session across rotations; logout and a replayed refresh token end both', async (t) => {
+  // One browser profile: the tabs share the origin's cookie, Web Locks and BroadcastChannel.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1300 } });
+  t.after(() => context.close());
+  const a = await openPage(t, context);
+  // The server's counts so far (earlier tests signed in too; the page, opening without a
+  // cookie, asked once to resume a session).
+  const before = { refreshed: server.responses(REFRESH, 200), refreshes: server.requestsTo(REFRESH) };
+  await a.fill('#api-key', server.devKey);
+  await a.click('#get-token');
+  await a.waitForSelector('#timeline li[data-jti]');
+  assert.match(await text(a, '#countdown'), /Next refresh in .*HttpOnly cookie/);
+  const cookies = await context.cookies();
+  assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.secure, c.sameSite]), [['__Host-jwtkit-refresh', true, true, 'Strict']]);
+  assert.equal(await a.evaluate(() => document.cookie), '', 'the refresh token is out of the reach of JavaScript');
+  assert.equal(await a.evaluate(() => localStorage.length + sessionStorage.length), 0, 'nothing stored');
+
+  // The second tab takes the first one's token: no refresh of its own.
+  const refreshesBefore = server.requestsTo(REFRESH);
+  const b = await openPage(t, context);
+  await b.waitForSelector('#timeline li[data-source=resumed]');
+  assert.match(await text(b, '#timeline'), /taken from an open tab/);
+  assert.equal(server.requestsTo(REFRESH), refreshesBefore);
+  assert.deepEqual(await generations(b), await generations(a));
+
+  for (const page of [a, b]) await page.check('#continuous');
+  await a.waitForFunction((n) => document.querySelectorAll('#timeline li[data-jti]').length > n, ROTATIONS, { timeout: (ROTATIONS + 3) * TTL * 1000 });
+  await a.screenshot({ path: path.join(SHOTS, '7-two-tabs-a.png'), fullPage: true });
+  await b.screenshot({ path: path.join(SHOTS, '8-two-tabs-b.png'), fullPage: true });
+
+  // The calls stop; the counts are taken just after a rotation (none under way).
+  for (const page of [a, b]) await page.uncheck('#continuous');
+  const settled = (least) => Number(/in ([\d.]+) s/.exec(document.querySelector('#countdown').textContent)?.[1]) > least;
+  await a.waitForFunction(settled, TTL / 3, { timeout: 2 * TTL * 1000 });
+  const seen = new Set([...await generations(a), ...await generations(b)]);
+  assert.ok(seen.size > ROTATIONS, `${seen.size} generations`);
+  assert.equal(server.responses(REFRESH, 200) - before.refreshed, seen.size, 'exactly one refresh request per generation');
+  assert.equal(server.requestsTo(REFRESH) - before.refreshes, seen.size, 'and no refused one');
+  assert.ok(!server.logs.some((line) => line.includes('reused')), 'no reuse detected');
+  assert.equal(server.responses('/api/v3/secret', 401), 0, `no 401 at the server: ${server.logs.filter((l) => / status=401 |WARN|ERROR/.test(l)).join('\n')}`);
+  for (const page of [a, b]) {
+    const made = await counts(page);
+    assert.equal(made.unauthorized, '0', 'no 401 at the page');
+    assert.equal(made.unsent, '0', 'no request refused before sending');
+    assert.ok(Number(made.ok) > 10, `calls made: ${JSON.stringify(made)}`);
+  }
+
+  // Logout in one tab logs out the other.
+  await a.click('#logout');
+  await b.waitForSelector('#timeline li.end[data-reason=other-tab]');
+  await a.waitForSelector('#timeline li.end[data-reason=local]');
+  assert.match(await text(b, '#session'), /Signed out/);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(await context.cookies(), [], 'the cookie is gone');
+
+  // A new session; the second tab joins it on reload. After a rotation, the first refresh
+  // token is an old one: replayed, the server takes it for stolen and ends the session.
+  await a.click('#get-token');
+  // (The timeline starts afresh with the new session: no end in it.)
+  await a.waitForFunction(() => !document.querySelector('#timeline li.end')
+    && document.querySelectorAll('#timeline li[data-jti]').length >= 2, null, { timeout: 3 * TTL * 1000 });
+  await b.reload();
+  await b.waitForSelector('body[data-ready=true]');
+  await b.waitForSelector('#timeline li[data-source=resumed]');
+  await a.click('#replay');
+  await a.waitForSelector('#timeline li[data-code=ERR_REFRESH_TOKEN_REUSED]');
+  assert.match(await text(a, '#result-status'), /first refresh token, again\) → 401/);
+  await a.waitForSelector('#timeline li.end[data-reason=revoked]');
+  await b.waitForSelector('#timeline li.end');
+  assert.match(await text(a, '#session'), /Signed out: the server ended the session/);
+  assert.match(await text(b, '#session'), /Signed out/);
+  assert.equal(await a.locator('#replay').isDisabled(), true);
+  assert.equal(await a.locator('#logout').isDisabled(), true);
+  await a.screenshot({ path: path.join(SHOTS, '9-replay-detected.png'), fullPage: true });
 });

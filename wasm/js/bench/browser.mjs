@@ -9,10 +9,16 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const PKG = here('../../pkg/web');
 const FILES = {
-  '/pkg/jwtkit.js': here('../../pkg/web/jwtkit.js'),
-  '/pkg/jwtkit_bg.wasm': here('../../pkg/web/jwtkit_bg.wasm'),
   '/jwt-decode.js': here('../node_modules/jwt-decode/build/esm/index.js'),
+};
+// /pkg/...: the web build, its snippets (the session driver the glue imports) included.
+const file = (url) => {
+  if (FILES[url]) return FILES[url];
+  if (!url.startsWith('/pkg/')) return null;
+  const inside = path.join(PKG, path.normalize(url.slice('/pkg/'.length)));
+  return inside.startsWith(PKG + path.sep) ? inside : null;
 };
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
@@ -70,13 +76,14 @@ const server = http.createServer(async (req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     return res.end(PAGE);
   }
-  const file = FILES[req.url ?? ''];
-  if (!file) {
+  const found = file(req.url ?? '');
+  const body = found && await readFile(found).catch(() => null);
+  if (!body) {
     res.writeHead(404);
     return res.end();
   }
-  res.writeHead(200, { 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
-  res.end(await readFile(file));
+  res.writeHead(200, { 'content-type': found.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+  res.end(body);
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const pkgDir = fileURLToPath(new URL('../../pkg/web/', import.meta.url));
+const VERDICTS = fileURLToPath(new URL('../../../core/tests/data/form_verdicts.json', import.meta.url));
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -26,6 +27,14 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>jwtkit package test</t
     try { decodeUnverified('a.b'); } catch (e) { results.error = [e instanceof Error, e.code]; }
     const session = new TokenSession(token, { clockOffsetSeconds: 0 });
     results.expiresAt = session.expiresAt.toISOString();
+    // The table of tokens the server refuses for their form: refused here with its codes.
+    const table = await (await fetch('/verdicts.json')).json();
+    const codeOf = (fn) => { try { fn(); return 'accepted'; } catch (e) { return e.code; } };
+    results.verdicts = [...table.refused_by_decoding, ...table.refused_by_expiry_checks]
+      .filter(({ token: t, code }) => codeOf(() => isExpired(t)) !== code)
+      .map(({ why }) => why);
+    results.cases = table.refused_by_decoding.length + table.refused_by_expiry_checks.length;
+    try { await session.fetch('https://elsewhere.example/x'); } catch (e) { results.elsewhere = e.code; }
   } catch (e) {
     results.failure = String(e && e.stack || e);
   }
@@ -38,13 +47,19 @@ test('the web build loads and works in headless Chromium', async (t) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       return res.end(PAGE);
     }
-    const name = path.basename(req.url ?? '');
-    if (!req.url?.startsWith('/pkg/') || !name) {
+    if (req.url === '/verdicts.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(await readFile(VERDICTS));
+    }
+    // The package's files, snippets included; nothing outside it.
+    const file = path.join(pkgDir, path.normalize(decodeURIComponent(req.url ?? '').replace(/^\/pkg\//, '')));
+    const name = path.basename(file);
+    if (!req.url?.startsWith('/pkg/') || !file.startsWith(pkgDir)) {
       res.writeHead(404);
       return res.end();
     }
     try {
-      const body = await readFile(path.join(pkgDir, name));
+      const body = await readFile(file);
       const type = name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
       res.writeHead(200, { 'content-type': type });
       res.end(body);
@@ -71,5 +86,9 @@ test('the web build loads and works in headless Chromium', async (t) => {
     left: 10,
     error: [true, 'ERR_JWT_MALFORMED'],
     expiresAt: '2027-01-15T08:00:00.000Z',
+    verdicts: [],
+    cases: results.cases,
+    elsewhere: 'ERR_ORIGIN_NOT_ALLOWED',
   });
+  assert.ok(results.cases >= 41);
 });

@@ -32,7 +32,7 @@ struct Figures {
 
 pub(crate) fn bench_http() -> Result<(), String> {
     ensure_apt(&[("wrk", "wrk"), ("redis-server", "redis-server")])?;
-    let jwtkit = build_jwtkit(true)?;
+    let jwtkit = build_jwtkit(true, None)?;
     let dir = workspace_root().join("target/bench");
     std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

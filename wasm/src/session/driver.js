@@ -1,0 +1,443 @@
+// The browser side of a TokenSession: requests, tabs and events. What a token means — whether
+// it is good, when it is due, the server's clock, the error codes — is decided by the Rust
+// rules (`SessionRules`) every driver is given; this file only moves tokens and messages.
+//
+// - refresh: once per tab at a time (one promise shared by every caller), and for a cookie
+//   session once across the tabs of an origin (a Web Lock, then a BroadcastChannel message
+//   with the new access token); without those APIs, once per tab;
+// - fetch: the token only to the page's origin or an allowed one; a 401 for expiry is
+//   refreshed and retried once, for idempotent methods;
+// - events: refreshed, loggedout, refreshfailed.
+
+const EVENTS = ['refreshed', 'loggedout', 'refreshfailed'];
+const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'];
+/// How long a tab that waited for the lock waits for the holder's token: the holder posts it
+/// before letting go, but channels and locks do not keep each other's order.
+const TOKEN_WAIT_MS = 500;
+/// How long a tab opening waits for another tab to tell it the session's current token.
+const HELLO_WAIT_MS = 150;
+const DEFAULT_LOCK_TIMEOUT_MS = 10000;
+const DEFAULT_CHANNEL = 'jwtkit-session';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/// A relative path (not `//host`, which names an origin).
+const isPath = (url) => url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\');
+
+export class Driver {
+  #rules;
+  #errors;
+  #protocol;
+  #delivery;
+  #refreshToken;
+  #allowed;
+  #refreshUrl;
+  #logoutUrl;
+  #channelName;
+  #lockTimeoutMs;
+  #fetch;
+  #onExpired;
+  #listeners = [];
+  #channel = null;
+  #inflight = null;
+
+  /// `rules`: the Rust rules of this session's token; `errors`: the package's coded errors;
+  /// `protocol`: the server's paths, CSRF header and session-ending codes; `delivery`:
+  /// "body", "cookie" or "none"; `options`: the session's options (an object or undefined,
+  /// read by the rules already for clocks and margins).
+  constructor(rules, errors, protocol, delivery, refreshToken, options) {
+    this.#rules = rules;
+    this.#errors = errors;
+    this.#protocol = protocol;
+    this.#delivery = delivery;
+    this.#refreshToken = refreshToken ?? null;
+    const o = options ?? {};
+    const invalid = (problem) => errors.error('invalid', problem);
+    const text = (name, fallback) => {
+      const value = o[name];
+      if (value === undefined || value === null) return fallback;
+      if (typeof value !== 'string' || value === '') throw invalid('URL and channel options must be non-empty strings');
+      return value;
+    };
+    const fn = (name) => {
+      const value = o[name];
+      if (value === undefined || value === null) return null;
+      if (typeof value !== 'function') throw invalid('onExpired and fetch must be functions');
+      return value;
+    };
+    const origins = o.allowedOrigins;
+    if (origins !== undefined && origins !== null && !Array.isArray(origins)) {
+      throw invalid('allowedOrigins must be an array of origins');
+    }
+    this.#allowed = (origins ?? []).map((entry) => Driver.#origin(entry, invalid));
+    this.#refreshUrl = text('refreshUrl', protocol.refreshPath);
+    this.#logoutUrl = text('logoutUrl', protocol.logoutPath);
+    // The refresh token and the access token go there: the same rule as for fetch.
+    this.#checkOrigin(this.#refreshUrl);
+    this.#checkOrigin(this.#logoutUrl);
+    this.#channelName = text('channelName', DEFAULT_CHANNEL);
+    const timeout = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
+      throw invalid('lockTimeoutMs must be a finite number of milliseconds');
+    }
+    this.#lockTimeoutMs = timeout;
+    this.#fetch = fn('fetch');
+    this.#onExpired = fn('onExpired');
+    // Only a cookie session is shared: the HttpOnly cookie is the origin's, while a refresh
+    // token in memory belongs to this tab alone.
+    if (delivery === 'cookie' && typeof BroadcastChannel === 'function') {
+      this.#channel = new BroadcastChannel(this.#channelName);
+      this.#channel.onmessage = (event) => this.#receive(event.data);
+    }
+  }
+
+  /// An allow-list entry: an origin exactly (`https://api.example`), nothing more.
+  static #origin(entry, invalid) {
+    const problem = 'allowedOrigins entries are origins, like https://api.example.com';
+    if (typeof entry !== 'string') throw invalid(problem);
+    let origin;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      throw invalid(problem);
+    }
+    if (origin === 'null' || origin !== entry.replace(/\/$/, '')) throw invalid(problem);
+    return origin;
+  }
+
+  get delivery() {
+    return this.#delivery;
+  }
+
+  /// A valid access token: refreshed first when due, renewed through onExpired for a
+  /// session that cannot refresh. `session` is what onExpired is called with.
+  async accessToken(session) {
+    const rules = this.#rules;
+    if (rules.ended) throw this.#errors.error('ended');
+    if (this.#delivery !== 'none') {
+      if (rules.due()) {
+        try {
+          await this.refresh();
+        } catch (error) {
+          // A refresh ahead of time that failed is no loss while the token is still good.
+          if (!this.#good()) throw error;
+        }
+      }
+    } else if (!this.#good() && this.#onExpired) {
+      await this.#renewThroughCallback(session);
+    }
+    rules.check();
+    return rules.token;
+  }
+
+  #good() {
+    try {
+      this.#rules.check();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /// onExpired, once however many requests wait.
+  #renewThroughCallback(session) {
+    this.#inflight ??= (async () => {
+      try {
+        const fresh = await this.#onExpired.call(undefined, session);
+        if (typeof fresh === 'string') this.#rules.take(fresh, null);
+      } finally {
+        this.#inflight = null;
+      }
+    })();
+    return this.#inflight;
+  }
+
+  /// Refreshes now, sharing a refresh under way in this tab.
+  refresh() {
+    if (this.#delivery === 'none') {
+      return Promise.reject(this.#errors.error('invalid', 'this session has no refresh token'));
+    }
+    this.#inflight ??= this.#coordinated().finally(() => {
+      this.#inflight = null;
+    });
+    return this.#inflight;
+  }
+
+  /// Refreshes a cookie session holding the origin's Web Lock, so that one tab refreshes and
+  /// the others take its token; without the lock (none, or not had in time) on its own.
+  async #coordinated() {
+    const seen = this.#rules.version;
+    const locks = this.#delivery === 'cookie' ? globalThis.navigator?.locks : undefined;
+    if (!locks) return this.#unlessDone(seen);
+    const name = this.#channelName;
+    // First without waiting: the lock is free, or another tab is refreshing.
+    let ran = false;
+    await locks.request(name, { ifAvailable: true }, async (lock) => {
+      if (!lock) return;
+      ran = true;
+      await this.#unlessDone(seen);
+    });
+    if (ran) return;
+    const options = typeof AbortSignal?.timeout === 'function' ? { signal: AbortSignal.timeout(this.#lockTimeoutMs) } : {};
+    try {
+      await locks.request(name, options, async () => {
+        await this.#tokenFromOtherTab(seen);
+        await this.#unlessDone(seen);
+      });
+    } catch (error) {
+      if (error?.name !== 'AbortError' && error?.name !== 'TimeoutError') throw error;
+      await this.#unlessDone(seen);
+    }
+  }
+
+  async #tokenFromOtherTab(seen) {
+    for (let waited = 0; waited < TOKEN_WAIT_MS && this.#rules.version === seen; waited += 5) {
+      await sleep(5);
+    }
+  }
+
+  /// Refreshes unless another tab did while this one waited (its token arrived, not due).
+  async #unlessDone(seen) {
+    const rules = this.#rules;
+    if (rules.ended) throw this.#errors.error('ended');
+    if (rules.version !== seen && !rules.due()) return;
+    await this.#refreshNow();
+  }
+
+  /// One refresh request, and what it means for the session.
+  async #refreshNow() {
+    const rules = this.#rules;
+    const headers = new Headers();
+    const init = { method: 'POST', headers };
+    if (this.#delivery === 'body') {
+      init.body = JSON.stringify({ refresh_token: this.#refreshToken });
+      headers.set('Content-Type', 'application/json');
+    } else {
+      init.credentials = 'include';
+      headers.set(this.#protocol.csrfHeader, '1');
+    }
+    let response;
+    try {
+      response = await this.#send(this.#refreshUrl, init);
+    } catch (error) {
+      this.#emit('refreshfailed', { kind: 'network', error });
+      throw error;
+    }
+    if (response.status !== 200) {
+      const error = await this.#refused(response);
+      const reason = this.#protocol.endingCodes[error.code];
+      if (reason) {
+        this.#end(reason, true);
+      } else {
+        this.#emit('refreshfailed', { kind: response.status >= 500 ? 'network' : 'refused', error });
+      }
+      throw error;
+    }
+    const body = await response.clone().json().catch(() => null);
+    const data = body?.data ?? body;
+    rules.take(data?.token, response.headers.get('date'));
+    if (this.#delivery === 'body' && typeof data.refresh_token === 'string') {
+      this.#refreshToken = data.refresh_token;
+    }
+    this.announce();
+    this.#emit('refreshed', { source: 'this-tab' });
+  }
+
+  /// Tells the other tabs of this session its new access token.
+  announce() {
+    this.#channel?.postMessage({ type: 'refreshed', sid: this.#rules.sid, token: this.#rules.token });
+  }
+
+  /// A message from another tab: its new token for this session, or the session's end.
+  #receive(message) {
+    const rules = this.#rules;
+    if (typeof message !== 'object' || message === null || rules.ended || !rules.sid) return;
+    if (message.type === 'hello') {
+      // A tab opening: the current token serves it too, without another rotation.
+      this.#channel?.postMessage({ type: 'current', sid: rules.sid, token: rules.token, offset: rules.offset });
+      return;
+    }
+    if (message.sid !== rules.sid) return;
+    if (message.type === 'refreshed' && typeof message.token === 'string') {
+      if (rules.takeFromTab(message.token)) this.#emit('refreshed', { source: 'other-tab' });
+    } else if (message.type === 'loggedout') {
+      this.#end('other-tab', false);
+    }
+  }
+
+  /// Ends the session here (reason: local, other-tab, revoked, reused, expired), telling the
+  /// other tabs unless the news came from them.
+  #end(reason, tellOthers) {
+    const sid = this.#rules.sid;
+    if (!this.#rules.end()) return;
+    this.#refreshToken = null;
+    if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid });
+    this.#emit('loggedout', { reason });
+  }
+
+  /// fetch with the token, for the page's origin and allowed ones only.
+  async fetch(session, input, init) {
+    this.#checkOrigin(input);
+    const response = await this.#withToken(session, input, init);
+    if (response.status !== 401) return response;
+    const error = await this.#refused(response);
+    const method = String(init?.method ?? input?.method ?? 'GET').toUpperCase();
+    if (error.code === 'ERR_JWT_EXPIRED' && this.#delivery !== 'none' && IDEMPOTENT.includes(method)) {
+      // The server saw it expire first (clocks, or a slow request): one refresh, one retry.
+      await this.refresh();
+      const retried = await this.#withToken(session, input, init);
+      if (retried.status !== 401) return retried;
+      throw await this.#refused(retried);
+    }
+    if (error.code === 'ERR_JWT_REVOKED') this.#end('revoked', true);
+    throw error;
+  }
+
+  async #withToken(session, input, init) {
+    const token = await this.accessToken(session);
+    let headers;
+    try {
+      headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    } catch (cause) {
+      // Headers fetch itself would refuse fail the same way.
+      throw this.#errors.error('fetch', String(cause?.message ?? cause), cause);
+    }
+    headers.set('Authorization', `Bearer ${token}`);
+    return this.#send(input, { ...init, headers });
+  }
+
+  /// Ends the session at the server, here and in the other tabs.
+  async logout() {
+    const rules = this.#rules;
+    if (rules.ended) return;
+    const headers = new Headers();
+    const init = { method: 'POST', headers };
+    if (this.#delivery === 'cookie') {
+      init.credentials = 'include';
+      headers.set(this.#protocol.csrfHeader, '1');
+    }
+    if (this.#good()) {
+      headers.set('Authorization', `Bearer ${rules.token}`);
+    } else if (this.#delivery === 'body') {
+      init.body = JSON.stringify({ refresh_token: this.#refreshToken });
+      headers.set('Content-Type', 'application/json');
+    } else if (this.#delivery === 'none') {
+      this.#end('local', true);
+      return;
+    }
+    // Ended here and in the other tabs first, whatever the server says: the page asked to
+    // leave, and no tab should go on sending a token the server is about to revoke.
+    this.#end('local', true);
+    const response = await this.#send(this.#logoutUrl, init);
+    if (response.status !== 200) throw await this.#refused(response);
+  }
+
+  /// The token goes to the page's origin or an allowed one; others are refused unsent.
+  #checkOrigin(input) {
+    const url = typeof input === 'string' ? input : (input?.url ?? input?.href);
+    if (typeof url !== 'string') throw this.#errors.error('invalid', 'fetch takes a URL, a string or a Request');
+    const page = globalThis.location?.href;
+    let origin;
+    try {
+      origin = new URL(url, page).origin;
+    } catch {
+      // A path with no page to resolve it against can only mean the page's own origin.
+      if (page === undefined && isPath(url)) return;
+      throw this.#errors.error('invalid', 'fetch takes a valid URL');
+    }
+    if (origin === globalThis.location?.origin || this.#allowed.includes(origin)) return;
+    throw this.#errors.error('origin', origin);
+  }
+
+  async #send(input, init) {
+    return send(this.#fetch, input, init, this.#errors);
+  }
+
+  /// The error for a refused request: the server's code and message when its body says so.
+  async #refused(response) {
+    return refused(response, this.#errors);
+  }
+
+  listen(kind, listener, add) {
+    if (!add) {
+      this.#listeners = this.#listeners.filter(([k, l]) => k !== kind || l !== listener);
+      return;
+    }
+    if (!EVENTS.includes(kind)) throw this.#errors.error('invalid', 'the event type must be refreshed, loggedout or refreshfailed');
+    if (typeof listener !== 'function') throw this.#errors.error('invalid', 'a listener must be a function');
+    this.#listeners.push([kind, listener]);
+  }
+
+  #emit(type, fields) {
+    const event = { type, ...fields };
+    for (const [kind, listener] of [...this.#listeners]) {
+      if (kind !== type) continue;
+      try {
+        listener.call(undefined, event);
+      } catch {
+        // A page's listener failing is the page's affair.
+      }
+    }
+  }
+
+  /// Stops listening to the other tabs (the session stays usable here).
+  close() {
+    this.#channel?.close();
+    this.#channel = null;
+  }
+}
+
+/// `fetch` (the given one, or the global one); its own failures become ERR_FETCH_FAILED.
+async function send(fetch, input, init, errors) {
+  const call = fetch ?? globalThis.fetch;
+  if (typeof call !== 'function') throw errors.error('invalid', 'this environment has no fetch function');
+  try {
+    return await call.call(globalThis, input, init);
+  } catch (cause) {
+    throw errors.error('fetch', String(cause?.message ?? cause), cause);
+  }
+}
+
+async function refused(response, errors) {
+  const body = await response.clone().json().catch(() => null);
+  const error = typeof body?.code === 'string'
+    ? errors.error('server', body.code, typeof body.message === 'string' ? body.message : undefined)
+    : errors.error('unauthorized');
+  error.status = response.status;
+  error.response = response;
+  return error;
+}
+
+/// What resumes the cookie's session in a new tab: another tab's current token
+/// (`{ body, offset }`), else a refresh with the cookie (`{ body, date }`).
+export async function resumeRequest(errors, protocol, options) {
+  const o = options ?? {};
+  const current = await askOtherTabs(o.channelName ?? DEFAULT_CHANNEL);
+  if (current) return current;
+  const url = o.refreshUrl ?? protocol.refreshPath;
+  const headers = new Headers();
+  headers.set(protocol.csrfHeader, '1');
+  const response = await send(o.fetch ?? null, url, { method: 'POST', credentials: 'include', headers }, errors);
+  if (response.status !== 200) throw await refused(response, errors);
+  return { body: await response.json(), date: response.headers.get('date') };
+}
+
+/// Asks the tabs of this origin for their cookie session's current token: a tab opening
+/// takes it (with that tab's clock offset) instead of rotating the refresh token again.
+async function askOtherTabs(name) {
+  if (typeof BroadcastChannel !== 'function') return null;
+  const channel = new BroadcastChannel(name);
+  try {
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), HELLO_WAIT_MS);
+      channel.onmessage = ({ data }) => {
+        if (data?.type !== 'current' || typeof data.token !== 'string' || typeof data.offset !== 'number') return;
+        clearTimeout(timer);
+        resolve({ body: { token: data.token, refresh_token_delivery: 'cookie' }, offset: data.offset });
+      };
+      channel.postMessage({ type: 'hello' });
+    });
+  } finally {
+    channel.close();
+  }
+}

@@ -1,0 +1,132 @@
+//! What a session holds: the current access token judged on the server's clock, and whether
+//! the session has ended.
+
+use jwtkit_core::{ClaimsError, UnixTime, check_expiry};
+use wasm_bindgen::JsValue;
+
+use super::clock::{ClockSource, estimate_offset, refresh_margin};
+use crate::clock::local_now;
+use crate::decode;
+use crate::error::{JsError, from_core, invalid};
+
+/// An access token, decoded with the strict parser: its `exp` (required), `iat`, `sid`.
+pub(super) struct Fresh {
+    pub(super) token: String,
+    pub(super) exp: UnixTime,
+    pub(super) iat: Option<UnixTime>,
+    pub(super) sid: Option<String>,
+}
+
+impl Fresh {
+    /// Decodes `token` (a string), refusing what every server refuses, a missing `exp` too.
+    pub(super) fn decode(token: &JsValue) -> Result<Self, JsValue> {
+        let decoded = decode(token)?;
+        let claims = decoded.claims();
+        let exp = claims
+            .exp()
+            .ok_or_else(|| from_core(ClaimsError::Missing { name: "exp".into() }))?;
+        Ok(Self {
+            token: token
+                .as_string()
+                .ok_or_else(|| invalid("the token must be a string"))?,
+            exp,
+            iat: claims.iat(),
+            sid: claims.sid().map(str::to_owned),
+        })
+    }
+}
+
+/// The current access token and how it is judged.
+pub(super) struct State {
+    pub(super) token: String,
+    pub(super) exp: UnixTime,
+    pub(super) sid: Option<String>,
+    /// Server clock minus local clock, in seconds.
+    pub(super) offset: f64,
+    pub(super) clock_source: ClockSource,
+    pub(super) leeway: u32,
+    /// The margin the page set, if any; else it follows each token's lifetime.
+    pub(super) explicit_margin: Option<f64>,
+    pub(super) margin: f64,
+    /// Bumped at every new access token (here or from another tab) and at the end.
+    pub(super) version: u32,
+    pub(super) ended: bool,
+}
+
+impl State {
+    /// A state for `fresh` received at `local`, with an explicit offset, or one estimated
+    /// from `server_date` and the token.
+    pub(super) fn new(
+        fresh: Fresh,
+        offset: Option<f64>,
+        server_date: Option<f64>,
+        local: f64,
+        leeway: u32,
+        explicit_margin: Option<f64>,
+    ) -> Self {
+        let (offset, clock_source) = match offset {
+            Some(offset) => (offset, ClockSource::Explicit),
+            None => estimate_offset(local, server_date, fresh.iat, fresh.exp),
+        };
+        Self {
+            margin: refresh_margin(explicit_margin, fresh.iat, fresh.exp),
+            token: fresh.token,
+            exp: fresh.exp,
+            sid: fresh.sid,
+            offset,
+            clock_source,
+            leeway,
+            explicit_margin,
+            version: 0,
+            ended: false,
+        }
+    }
+
+    /// Takes a new access token received at `local` (with the response's `Date`).
+    pub(super) fn renew(&mut self, fresh: Fresh, server_date: Option<f64>, local: f64) {
+        if self.clock_source != ClockSource::Explicit {
+            (self.offset, self.clock_source) =
+                estimate_offset(local, server_date, fresh.iat, fresh.exp);
+        }
+        self.margin = refresh_margin(self.explicit_margin, fresh.iat, fresh.exp);
+        self.token = fresh.token;
+        self.exp = fresh.exp;
+        self.sid = fresh.sid;
+        self.version += 1;
+    }
+
+    /// The server's time for a local time (`now`, or the package clock).
+    pub(super) fn server_now(&self, now: Option<f64>) -> Result<UnixTime, JsValue> {
+        let local = match now {
+            Some(now) => now,
+            None => local_now()?,
+        };
+        UnixTime::from_secs_f64(local + self.offset)
+            .ok_or_else(|| invalid("the time is out of range"))
+    }
+
+    /// `ERR_JWT_EXPIRED` once the token has expired (the server's rule, with the leeway);
+    /// `ERR_SESSION_ENDED` once the session has.
+    pub(super) fn check(&self, now: Option<f64>) -> Result<(), JsValue> {
+        if self.ended {
+            return Err(JsError::SessionEnded.into());
+        }
+        check_expiry(self.exp, self.server_now(now)?, self.leeway).map_err(from_core)
+    }
+
+    /// Seconds until the token is due for a refresh (0 once within its margin, or past it).
+    pub(super) fn until_refresh(&self, now: Option<f64>) -> Result<f64, JsValue> {
+        let left = self.exp.as_secs_f64() - self.margin - self.server_now(now)?.as_secs_f64();
+        Ok(left.max(0.0))
+    }
+
+    /// Ends the session: `false` when it had ended already.
+    pub(super) fn end(&mut self) -> bool {
+        if self.ended {
+            return false;
+        }
+        self.ended = true;
+        self.version += 1;
+        true
+    }
+}
