@@ -41,6 +41,7 @@ commands:
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
           tests of the built package, and the demo page end to end in headless Chromium
+          and Firefox
           (what CI runs)";
 
 fn main() -> ExitCode {

@@ -207,14 +207,15 @@ pub(crate) fn test_package() -> Result<(), String> {
         .run()
 }
 
-/// The demo page in headless Chromium against the real `jwtkit serve` (tests/e2e).
+/// The demo page in headless Chromium and Firefox against the real `jwtkit serve`, built
+/// with the page in (tests/e2e).
 pub(crate) fn test_demo() -> Result<(), String> {
     let root = workspace_root();
     let web = assemble_demo()?;
     let jwtkit = build_jwtkit(false, Some(&web))?;
     let e2e = root.join("tests").join("e2e");
     npm_ci(&e2e)?;
-    step("end-to-end tests: the demo page in headless Chromium against jwtkit serve");
+    step("end-to-end tests: the demo page in headless Chromium and Firefox against jwtkit serve");
     let shots = root.join("target").join("e2e-screenshots");
     let output = Cmd::new("node")
         .args(["--test", "--test-reporter=tap"])
