@@ -1,12 +1,18 @@
 //! jwtkit beside the floor and beside jsonwebtoken, in the same run.
 //!
-//! The floor is the least work any verifier must do: a pre-keyed HMAC-SHA256 state, base64url
-//! decoding of the segments, and one serde parse of the claims. Ratios to it are what
-//! `docs/benchmarks.md` reports; absolute times vary with the machine.
+//! The floor is the least work any verifier must do. For HS256: a pre-keyed HMAC-SHA256
+//! state, base64url decoding of the segments, and one serde parse of the claims. For the
+//! asymmetric algorithms: the bare aws-lc-rs primitive over the same signing input (a parsed
+//! public key, or a key pair), nothing else. Ratios to it are what `docs/benchmarks.md`
+//! reports; absolute times vary with the machine. jwtkit is measured on the backend it was
+//! built with (`cargo bench -p jwtkit-core --features aws-lc` for the server's), and
+//! jsonwebtoken on its `aws_lc_rs` backend.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -143,55 +149,152 @@ fn hs256(c: &mut Criterion) {
     });
 }
 
-fn asymmetric(c: &mut Criterion) {
-    let now = UnixTime::from_secs(NOW).unwrap();
-    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
-        let key = Key::generate(alg).unwrap();
-        let jwk = key.to_private_jwk();
-        let unb64 = |v: &Option<String>| URL_SAFE_NO_PAD.decode(v.as_deref().unwrap()).unwrap();
-        let (peer_alg, peer_encoding, peer_decoding) = match alg {
-            Algorithm::EdDSA => {
-                // PKCS#8 v1 for Ed25519: a fixed prefix and the 32-byte seed.
-                let der = [hex("302e020100300506032b657004220420"), unb64(&jwk.d)].concat();
-                (
-                    jsonwebtoken::Algorithm::EdDSA,
-                    jsonwebtoken::EncodingKey::from_ed_der(&der),
-                    jsonwebtoken::DecodingKey::from_ed_components(jwk.x.as_deref().unwrap())
-                        .unwrap(),
-                )
+/// Signs a signing input with the bare primitive.
+type FloorSign = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+
+/// One asymmetric algorithm's contenders: the bare aws-lc-rs primitive over the same
+/// signing input (the floor), and jsonwebtoken (its `aws_lc_rs` backend), with keys made
+/// from the jwtkit key's JWK.
+struct Peers {
+    alg: jsonwebtoken::Algorithm,
+    encoding: jsonwebtoken::EncodingKey,
+    decoding: jsonwebtoken::DecodingKey,
+    floor_public: signature::ParsedPublicKey,
+    floor_sign: FloorSign,
+}
+
+fn peers(alg: Algorithm, jwk: &jwtkit_core::Jwk) -> Peers {
+    let unb64 = |v: &Option<String>| URL_SAFE_NO_PAD.decode(v.as_deref().unwrap()).unwrap();
+    let rng = SystemRandom::new();
+    match alg {
+        Algorithm::EdDSA => {
+            let (seed, x) = (unb64(&jwk.d), unb64(&jwk.x));
+            // PKCS#8 v1 for Ed25519: a fixed prefix and the 32-byte seed.
+            let der = [hex("302e020100300506032b657004220420"), seed.clone()].concat();
+            let pair = signature::Ed25519KeyPair::from_seed_and_public_key(&seed, &x).unwrap();
+            Peers {
+                alg: jsonwebtoken::Algorithm::EdDSA,
+                encoding: jsonwebtoken::EncodingKey::from_ed_der(&der),
+                decoding: jsonwebtoken::DecodingKey::from_ed_components(jwk.x.as_deref().unwrap())
+                    .unwrap(),
+                floor_public: signature::ParsedPublicKey::new(&signature::ED25519, &x).unwrap(),
+                floor_sign: Box::new(move |input| pair.sign(input).as_ref().to_vec()),
             }
-            _ => {
-                // PKCS#8 for P-256: fixed prefix, the scalar, and the public point.
-                let der = [
-                    hex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420"),
-                    unb64(&jwk.d),
-                    hex("a14403420004"),
-                    unb64(&jwk.x),
-                    unb64(&jwk.y),
-                ]
-                .concat();
+        }
+        Algorithm::ES256 | Algorithm::ES384 => {
+            let (d, x, y) = (unb64(&jwk.d), unb64(&jwk.x), unb64(&jwk.y));
+            let sec1 = [vec![4], x.clone(), y.clone()].concat();
+            let (peer, verification, signing, prefix, middle) = if alg == Algorithm::ES256 {
                 (
                     jsonwebtoken::Algorithm::ES256,
-                    jsonwebtoken::EncodingKey::from_ec_der(&der),
-                    jsonwebtoken::DecodingKey::from_ec_components(
-                        jwk.x.as_deref().unwrap(),
-                        jwk.y.as_deref().unwrap(),
-                    )
-                    .unwrap(),
+                    &signature::ECDSA_P256_SHA256_FIXED,
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420",
+                    "a14403420004",
                 )
+            } else {
+                (
+                    jsonwebtoken::Algorithm::ES384,
+                    &signature::ECDSA_P384_SHA384_FIXED,
+                    &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+                    "3081b6020100301006072a8648ce3d020106052b8104002204819e30819b0201010430",
+                    "a16403620004",
+                )
+            };
+            // PKCS#8 for the curve: fixed prefix, the scalar, and the public point.
+            let der = [hex(prefix), d.clone(), hex(middle), x, y].concat();
+            let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(signing, &d, &sec1)
+                .unwrap();
+            Peers {
+                alg: peer,
+                encoding: jsonwebtoken::EncodingKey::from_ec_der(&der),
+                decoding: jsonwebtoken::DecodingKey::from_ec_components(
+                    jwk.x.as_deref().unwrap(),
+                    jwk.y.as_deref().unwrap(),
+                )
+                .unwrap(),
+                floor_public: signature::ParsedPublicKey::new(verification, &sec1).unwrap(),
+                floor_sign: Box::new(move |input| {
+                    pair.sign(&rng, input).unwrap().as_ref().to_vec()
+                }),
             }
-        };
+        }
+        _ => {
+            use rsa::pkcs1::EncodeRsaPrivateKey as _;
+            let uint = |v: &Option<String>| rsa::BoxedUint::from_be_slice_vartime(&unb64(v));
+            let private = rsa::PrivateKey::from_components(
+                uint(&jwk.n),
+                uint(&jwk.e),
+                uint(&jwk.d),
+                vec![uint(&jwk.p), uint(&jwk.q)],
+            )
+            .unwrap();
+            let der = private.to_pkcs1_der().unwrap();
+            let (n, e) = (unb64(&jwk.n), unb64(&jwk.e));
+            let (peer, verification, encoding): (_, _, &'static dyn signature::RsaEncoding) =
+                if alg == Algorithm::RS256 {
+                    (
+                        jsonwebtoken::Algorithm::RS256,
+                        &signature::RSA_PKCS1_2048_8192_SHA256,
+                        &signature::RSA_PKCS1_SHA256,
+                    )
+                } else {
+                    (
+                        jsonwebtoken::Algorithm::PS256,
+                        &signature::RSA_PSS_2048_8192_SHA256,
+                        &signature::RSA_PSS_SHA256,
+                    )
+                };
+            let pair = signature::RsaKeyPair::from_der(der.as_bytes()).unwrap();
+            Peers {
+                alg: peer,
+                encoding: jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
+                decoding: jsonwebtoken::DecodingKey::from_rsa_raw_components(&n, &e),
+                floor_public: signature::RsaPublicKeyComponents { n: &n, e: &e }
+                    .to_parsed_public_key(verification)
+                    .unwrap(),
+                floor_sign: Box::new(move |input| {
+                    let mut out = vec![0; pair.public_modulus_len()];
+                    pair.sign(encoding, &rng, input, &mut out).unwrap();
+                    out
+                }),
+            }
+        }
+    }
+}
+
+fn asymmetric(c: &mut Criterion) {
+    let now = UnixTime::from_secs(NOW).unwrap();
+    for alg in [
+        Algorithm::EdDSA,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::RS256,
+        Algorithm::PS256,
+    ] {
+        let key = Key::generate(alg).unwrap();
+        let peers = peers(alg, &key.to_private_jwk());
         let token = Signer::new(key.clone()).sign(&live_claims()).unwrap();
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
         let verifier = Verifier::new(KeySet::from(key.clone()), policy());
-        let peer = peer_validation(peer_alg);
+        let peer = peer_validation(peers.alg);
         let mut group = c.benchmark_group(format!("{alg} verify"));
+        group.bench_function("floor", |b| {
+            b.iter(|| {
+                peers
+                    .floor_public
+                    .verify_sig(black_box(input.as_bytes()), black_box(&sig))
+                    .unwrap()
+            })
+        });
         group.bench_function("jwtkit", |b| {
             b.iter(|| black_box(verifier.verify(black_box(&token), now).unwrap()))
         });
         group.bench_function("jsonwebtoken", |b| {
             b.iter(|| {
                 black_box(
-                    jsonwebtoken::decode::<Claims>(black_box(&token), &peer_decoding, &peer)
+                    jsonwebtoken::decode::<Claims>(black_box(&token), &peers.decoding, &peer)
                         .unwrap(),
                 )
             })
@@ -199,14 +302,17 @@ fn asymmetric(c: &mut Criterion) {
         group.finish();
         let mut group = c.benchmark_group(format!("{alg} sign"));
         let signer = Signer::new(key);
-        let header = jsonwebtoken::Header::new(peer_alg);
+        let header = jsonwebtoken::Header::new(peers.alg);
+        group.bench_function("floor", |b| {
+            b.iter(|| black_box((peers.floor_sign)(black_box(input.as_bytes()))))
+        });
         group.bench_function("jwtkit", |b| {
             b.iter(|| black_box(signer.sign(black_box(&claims())).unwrap()))
         });
         group.bench_function("jsonwebtoken", |b| {
             b.iter(|| {
                 black_box(
-                    jsonwebtoken::encode(&header, black_box(&claims()), &peer_encoding).unwrap(),
+                    jsonwebtoken::encode(&header, black_box(&claims()), &peers.encoding).unwrap(),
                 )
             })
         });

@@ -9,7 +9,9 @@
 //! - [`Claims`], [`Header`]: typed registered claims plus the JSON map view.
 //! - [`Validation`]: the Tink-like policy (`exp` required, exact expectations, leeway ≤ 10 min).
 //! - [`Key`], [`KeySet`], [`Jwk`]: keys bound to one [`Algorithm`] (feature `crypto`).
-//! - [`Verifier`], [`Signer`]: verification and issuance (feature `crypto`).
+//! - [`Verifier`], [`Signer`]: verification and issuance (feature `crypto`), on the portable
+//!   RustCrypto code, or with the feature `aws-lc` (native targets) on aws-lc-rs; keys are
+//!   imported and checked by the same code either way ([`BACKEND`] names the one built).
 //! - [`Error`]: one table per phase, each variant with a stable `code()` and its message.
 //!
 //! ```
@@ -24,6 +26,11 @@
 //! # Ok::<(), jwtkit_core::MalformedError>(())
 //! ```
 #![forbid(unsafe_code)]
+
+#[cfg(all(feature = "aws-lc", target_arch = "wasm32"))]
+compile_error!(
+    "the `aws-lc` feature is for native targets; wasm32 builds use the portable backend"
+);
 
 mod alg;
 mod b64;
@@ -57,7 +64,7 @@ pub use policy::{MAX_LEEWAY_SECONDS, Validation, ValidationBuilder, check_expiry
 pub use time::{Clock, FixedClock, MAX_UNIX_SECONDS, UnixTime};
 
 #[cfg(feature = "crypto")]
-pub use keys::{Jwk, JwkSet, Key, KeySet};
+pub use keys::{BACKEND, Jwk, JwkSet, Key, KeySet};
 #[cfg(feature = "crypto")]
 pub use sign::Signer;
 #[cfg(feature = "crypto")]

@@ -1008,6 +1008,18 @@ fn add_le(a: &[u8], b: &[u8; 32]) -> Vec<u8> {
 }
 
 #[test]
+fn the_suite_runs_on_the_backend_it_was_built_for() {
+    // `cargo xtask test` runs this suite with the default features (aws-lc-rs, the server's
+    // backend) and with `--no-default-features` (RustCrypto, the portable one).
+    let expected = if cfg!(feature = "aws-lc") {
+        "aws-lc-rs"
+    } else {
+        "RustCrypto"
+    };
+    assert_eq!(jwtkit_core::BACKEND, expected);
+    println!("signature backend: {}", jwtkit_core::BACKEND);
+}
+#[test]
 fn core_rejects_every_attack_for_the_right_reason() {
     let keys = Keys::generate();
     let verifier = Verifier::new(keys.set(), policy());

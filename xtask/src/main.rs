@@ -161,6 +161,25 @@ fn test() -> Result<(), String> {
         .args(["test", "--workspace"])
         .dir(&root)
         .run()?;
+    // The workspace build signs and verifies with aws-lc-rs (the server's backend); the
+    // conformance suites and the attack suite run again on the portable one (RustCrypto,
+    // what the wasm32 build uses): the same verdicts from both.
+    step("conformance and attack suites on the portable backend (RustCrypto)");
+    Cmd::new("cargo")
+        .args(["test", "-p", "jwtkit-core"])
+        .dir(&root)
+        .run()?;
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "-p",
+            "jwtkit-e2e",
+            "--no-default-features",
+            "--test",
+            "attacks",
+        ])
+        .dir(&root)
+        .run()?;
     step("load and fault test figures (loopback, bounded)");
     Cmd::new("cargo")
         .args([

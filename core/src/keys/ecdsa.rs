@@ -79,6 +79,7 @@ macro_rules! ecdsa_key {
                 self.private.as_ref().map(|key| key.to_bytes().to_vec())
             }
 
+            #[cfg_attr(feature = "aws-lc", allow(dead_code))]
             pub(crate) fn sign(&self, input: &[u8]) -> Option<Vec<u8>> {
                 use $curve::ecdsa::signature::Signer as _;
                 let key = self.private.as_ref()?;
@@ -86,6 +87,7 @@ macro_rules! ecdsa_key {
                 Some(signature.to_bytes().to_vec())
             }
 
+            #[cfg_attr(feature = "aws-lc", allow(dead_code))]
             pub(crate) fn verify(
                 &self,
                 input: &[u8],

@@ -47,12 +47,14 @@ impl Ed25519Key {
         }
     }
 
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn sign(&self, input: &[u8]) -> Option<Vec<u8>> {
         self.private
             .as_ref()
             .map(|key| key.sign(input).to_bytes().to_vec())
     }
 
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         let bytes: &[u8; 64] = signature
             .try_into()

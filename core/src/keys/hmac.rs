@@ -12,10 +12,12 @@ use crate::error::{KeyError, SignatureError};
 #[derive(Clone)]
 pub(crate) struct HmacKey {
     secret: Zeroizing<Vec<u8>>,
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     state: State,
 }
 
 #[derive(Clone)]
+#[cfg_attr(feature = "aws-lc", allow(dead_code))]
 enum State {
     S256(Hmac<Sha256>),
     S384(Hmac<Sha384>),
@@ -47,6 +49,7 @@ impl HmacKey {
         &self.secret
     }
 
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn sign(&self, input: &[u8]) -> Vec<u8> {
         fn tag<M: Mac + Clone>(mac: &M, input: &[u8]) -> Vec<u8> {
             let mut mac = mac.clone();
@@ -61,6 +64,7 @@ impl HmacKey {
     }
 
     /// Constant-time comparison of the full-length tag (`verify_slice` rejects other lengths).
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         fn check<M: Mac + Clone>(mac: &M, input: &[u8], signature: &[u8]) -> bool {
             let mut mac = mac.clone();

@@ -7,6 +7,8 @@ mod ecdsa;
 mod eddsa;
 mod hmac;
 mod jwk;
+#[cfg(feature = "aws-lc")]
+mod native;
 mod rsa;
 mod set;
 
@@ -22,12 +24,26 @@ use eddsa::Ed25519Key;
 use hmac::HmacKey;
 use rsa::RsaKey;
 
+/// The backend that signs and verifies: `"aws-lc-rs"` with the feature `aws-lc` (native
+/// targets), else `"RustCrypto"` (portable, and the one on wasm32). Chosen when the crate is
+/// built, never by input; which keys and signatures are accepted is the same on both.
+#[cfg(feature = "aws-lc")]
+pub const BACKEND: &str = native::NAME;
+/// The backend that signs and verifies: `"aws-lc-rs"` with the feature `aws-lc` (native
+/// targets), else `"RustCrypto"` (portable, and the one on wasm32). Chosen when the crate is
+/// built, never by input; which keys and signatures are accepted is the same on both.
+#[cfg(not(feature = "aws-lc"))]
+pub const BACKEND: &str = "RustCrypto";
+
 /// A key bound to one algorithm, with a key ID. Its `Debug` output shows no key material.
 #[derive(Clone)]
 pub struct Key {
     alg: Algorithm,
     kid: String,
     material: Material,
+    /// The same key in the native backend's parsed form.
+    #[cfg(feature = "aws-lc")]
+    native: std::sync::Arc<native::Native>,
 }
 
 #[derive(Clone)]
@@ -86,21 +102,25 @@ impl Key {
                 reason: "\"kid\" is empty",
             });
         }
-        Ok(Self {
-            alg,
-            kid: kid.to_owned(),
-            material,
-        })
+        Self::new(alg, kid.to_owned(), material)
     }
 
     fn with_thumbprint_kid(alg: Algorithm, material: Material) -> Result<Self, KeyError> {
-        let mut key = Self {
-            alg,
-            kid: String::new(),
-            material,
-        };
+        let mut key = Self::new(alg, String::new(), material)?;
         key.kid = key.thumbprint();
         Ok(key)
+    }
+
+    /// Every key is made here: checked by the portable code already, and handed to the
+    /// native backend once.
+    fn new(alg: Algorithm, kid: String, material: Material) -> Result<Self, KeyError> {
+        Ok(Self {
+            alg,
+            kid,
+            #[cfg(feature = "aws-lc")]
+            native: std::sync::Arc::new(native::Native::new(alg, &material)?),
+            material,
+        })
     }
 
     /// The one algorithm this key is used with.
@@ -126,24 +146,43 @@ impl Key {
 
     /// Signs the JWS signing input `BASE64URL(header) '.' BASE64URL(payload)`.
     pub fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let signature = match &self.material {
-            Material::Hmac(k) => Some(k.sign(signing_input)),
-            Material::Ed25519(k) => k.sign(signing_input),
-            Material::P256(k) => k.sign(signing_input),
-            Material::P384(k) => k.sign(signing_input),
-            Material::Rsa(k) => k.sign(signing_input).transpose()?,
-        };
+        #[cfg(feature = "aws-lc")]
+        let signature = self.native.sign(signing_input).transpose()?;
+        #[cfg(not(feature = "aws-lc"))]
+        let signature = self.material.sign(signing_input)?;
         signature.ok_or(KeyError::NotAPrivateKey)
     }
 
     /// Verifies `signature` over the JWS signing input with this key's algorithm.
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
-        match &self.material {
-            Material::Hmac(k) => k.verify(signing_input, signature),
-            Material::Ed25519(k) => k.verify(signing_input, signature),
-            Material::P256(k) => k.verify(signing_input, signature),
-            Material::P384(k) => k.verify(signing_input, signature),
-            Material::Rsa(k) => k.verify(signing_input, signature),
+        #[cfg(feature = "aws-lc")]
+        return self.native.verify(signing_input, signature);
+        #[cfg(not(feature = "aws-lc"))]
+        self.material.verify(signing_input, signature)
+    }
+}
+
+/// The portable backend (RustCrypto): the one on wasm32 and without the feature `aws-lc`;
+/// with it, the reference the native backend is checked against.
+#[cfg_attr(feature = "aws-lc", allow(dead_code))]
+impl Material {
+    fn sign(&self, input: &[u8]) -> Result<Option<Vec<u8>>, KeyError> {
+        Ok(match self {
+            Self::Hmac(k) => Some(k.sign(input)),
+            Self::Ed25519(k) => k.sign(input),
+            Self::P256(k) => k.sign(input),
+            Self::P384(k) => k.sign(input),
+            Self::Rsa(k) => k.sign(input).transpose()?,
+        })
+    }
+
+    fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        match self {
+            Self::Hmac(k) => k.verify(input, signature),
+            Self::Ed25519(k) => k.verify(input, signature),
+            Self::P256(k) => k.verify(input, signature),
+            Self::P384(k) => k.verify(input, signature),
+            Self::Rsa(k) => k.verify(input, signature),
         }
     }
 }

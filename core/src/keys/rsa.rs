@@ -17,10 +17,12 @@ const MAX_BITS: usize = 8192;
 pub(crate) struct RsaKey {
     pub(crate) public: PublicKey,
     pub(crate) private: Option<PrivateKey>,
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     verifier: Verifier,
 }
 
 #[derive(Clone)]
+#[cfg_attr(feature = "aws-lc", allow(dead_code))]
 enum Verifier {
     Pkcs1(pkcs1v15::VerifyingKey<Sha256>),
     Pss(pss::VerifyingKey<Sha256>),
@@ -116,6 +118,7 @@ impl RsaKey {
         ])
     }
 
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn sign(&self, input: &[u8]) -> Option<Result<Vec<u8>, KeyError>> {
         use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _};
         let private = self.private.clone()?;
@@ -130,6 +133,7 @@ impl RsaKey {
         })
     }
 
+    #[cfg_attr(feature = "aws-lc", allow(dead_code))]
     pub(crate) fn verify(&self, input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         use rsa::signature::Verifier as _;
         let fail = |_| SignatureError::VerificationFailed;
