@@ -275,6 +275,19 @@ mod tests {
     }
 
     #[test]
+    fn an_rsa_key_given_without_its_primes_still_signs() {
+        // RFC 7518 §6.3.2 makes p, q and the CRT values optional: the portable code recovers
+        // them, and the native key is built from what it recovered.
+        let key = Key::generate(Algorithm::PS256).unwrap();
+        let mut jwk = key.to_private_jwk();
+        (jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi) = (None, None, None, None, None);
+        let bare = Key::from_jwk(&jwk, None).unwrap();
+        let signature = bare.sign(b"input").unwrap();
+        assert_eq!(key.verify(b"input", &signature), Ok(()));
+        assert_eq!(bare.material.verify(b"input", &signature), Ok(()));
+    }
+
+    #[test]
     fn der_integers_are_minimal_and_unsigned() {
         let der = rsa_private_key_der(&[0x00, 0x80], &[1, 0, 1], &[vec![0x7f]]);
         assert_eq!(
