@@ -497,6 +497,22 @@ async fn logout_ends_the_session_at_the_server_and_here() {
 }
 
 #[test]
+async fn a_refresh_answered_after_logout_leaves_the_session_ended() {
+    let server = server();
+    let session = session(&server, 50.0, false, "late-answer");
+    let events = listen(&session);
+    let refreshing = session.refresh(); // the server answers after 20 ms
+    settle(session.logout()).await.unwrap();
+    let error = settle(refreshing).await.unwrap_err();
+    assert_eq!(code(error), "ERR_SESSION_ENDED");
+    assert_eq!(number(&server, "refreshes"), 1.0);
+    assert!(session.ended());
+    assert_eq!(recorded(&events), ["loggedout:local"], "no refreshed event");
+    let error = settle(session.get_access_token()).await.unwrap_err();
+    assert_eq!(code(error), "ERR_SESSION_ENDED");
+}
+
+#[test]
 async fn tabs_share_one_cookie_session() {
     let server = server();
     let a = session(&server, 10.0, true, "tabs");

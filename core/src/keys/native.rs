@@ -47,9 +47,6 @@ pub(super) enum Native {
 impl Native {
     /// The native form of a key the portable code imported and checked.
     pub(super) fn new(alg: Algorithm, material: &Material) -> Result<Self, KeyError> {
-        let rejected = |_| KeyError::InvalidJwk {
-            reason: "key rejected by the native backend",
-        };
         Ok(match material {
             Material::Hmac(key) => {
                 let algorithm = match alg {
@@ -129,9 +126,6 @@ impl Native {
         d: Option<&[u8]>,
         signature_len: usize,
     ) -> Result<Self, KeyError> {
-        let rejected = |_| KeyError::InvalidJwk {
-            reason: "key rejected by the native backend",
-        };
         let public = ParsedPublicKey::new(verification, sec1).map_err(rejected)?;
         let private = match d {
             None => None,
@@ -239,6 +233,13 @@ fn rsa_private_key_der(n: &[u8], e: &[u8], private: &[Vec<u8>]) -> Vec<u8> {
     length(&mut der, body.len());
     der.extend_from_slice(&body);
     der
+}
+
+/// A key the portable code accepted and aws-lc-rs did not (it is stricter in places).
+fn rejected<E>(_: E) -> KeyError {
+    KeyError::InvalidJwk {
+        reason: "key rejected by the native backend",
+    }
 }
 
 #[cfg(test)]

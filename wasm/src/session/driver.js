@@ -223,6 +223,8 @@ export class Driver {
       this.#emit('refreshfailed', { kind: 'network', error });
       throw error;
     }
+    // Logged out while the answer was on its way: the session stays ended.
+    if (rules.ended) throw this.#errors.error('ended');
     if (response.status !== 200) {
       const error = await this.#refused(response);
       const reason = this.#protocol.endingCodes[error.code];
