@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text format (prometheus-client): requests by route and
-//! status, token refusals by code, verified-token cache hits, rotations, reuse detections,
+//! status, token refusals by code, the verified-token cache's hits, evictions and size, rotations, reuse detections,
 //! revocations, and the store's latency and errors by operation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,9 +8,11 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::filters::CacheStats;
 use crate::routes::ROUTES;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -67,13 +69,16 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     refusals: Family<CodeLabels, Counter>,
     cache: Family<ResultLabels, Counter>,
+    cache_evictions: Counter,
+    cache_entries: Gauge,
+    cache_bytes: Gauge,
     rotations: Counter,
     reuses: Counter,
     revocations: Counter,
     store_errors: Family<OperationLabels, Counter>,
     store_latency: Family<OperationLabels, Histogram>,
     /// What the cache counters last reported (they are brought up to date at each scrape).
-    cache_seen: [AtomicU64; 2],
+    cache_seen: [AtomicU64; 3],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -116,6 +121,23 @@ impl Metrics {
             "Bearer token verifications answered from the verified-token cache (hit) or in full (miss)",
             cache.clone(),
         );
+        let (cache_evictions, cache_entries, cache_bytes) =
+            (Counter::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "verified_token_cache_evictions",
+            "Verified tokens the cache let go to make room (expired ones not counted)",
+            cache_evictions.clone(),
+        );
+        registry.register(
+            "verified_token_cache_entries",
+            "Verified tokens the cache holds",
+            cache_entries.clone(),
+        );
+        registry.register(
+            "verified_token_cache_bytes",
+            "What the cached tokens count against the cache's budget, in bytes",
+            cache_bytes.clone(),
+        );
         registry.register(
             "refresh_rotations",
             "Refresh tokens rotated",
@@ -147,12 +169,15 @@ impl Metrics {
             requests,
             refusals,
             cache,
+            cache_evictions,
+            cache_entries,
+            cache_bytes,
             rotations,
             reuses,
             revocations,
             store_errors,
             store_latency,
-            cache_seen: [AtomicU64::new(0), AtomicU64::new(0)],
+            cache_seen: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -229,20 +254,29 @@ impl Metrics {
         }
     }
 
-    /// The text exposition, with the cache counters brought up to `(hits, misses)`.
-    pub fn encode(&self, cache_hits_and_misses: (u64, u64)) -> String {
+    /// The text exposition, with the cache's figures brought up to `cache`.
+    pub fn encode(&self, cache: CacheStats) -> String {
         self.sync_requests();
-        let (hits, misses) = cache_hits_and_misses;
-        for (seen, (result, now)) in self
-            .cache_seen
-            .iter()
-            .zip([("hit", hits), ("miss", misses)])
-        {
+        // One family guard at a time: creating a label set takes the family's write lock.
+        for (seen, (result, now)) in self.cache_seen.iter().zip([
+            ("hit", cache.hits),
+            ("miss", cache.misses),
+            ("eviction", cache.evictions),
+        ]) {
             let before = seen.swap(now, Ordering::AcqRel);
-            self.cache
-                .get_or_create(&ResultLabels { result })
-                .inc_by(now.saturating_sub(before));
+            let delta = now.saturating_sub(before);
+            match result {
+                "eviction" => self.cache_evictions.inc_by(delta),
+                result => self
+                    .cache
+                    .get_or_create(&ResultLabels { result })
+                    .inc_by(delta),
+            };
         }
+        self.cache_entries
+            .set(i64::try_from(cache.entries).unwrap_or(i64::MAX));
+        self.cache_bytes
+            .set(i64::try_from(cache.bytes).unwrap_or(i64::MAX));
         let mut text = String::new();
         match prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             Ok(()) => text,
@@ -266,19 +300,31 @@ mod tests {
         metrics.refusal("ERR_JWT_EXPIRED");
         metrics.rotation();
         metrics.store_operation("rotate", Duration::from_millis(2), false);
-        let text = metrics.encode((5, 2));
+        let stats = |hits, evictions| CacheStats {
+            hits,
+            misses: 2,
+            evictions,
+            entries: 3,
+            bytes: 4000,
+            budget: 1 << 20,
+        };
+        let text = metrics.encode(stats(5, 1));
         for line in [
             "jwtkit_http_requests_total{route=\"/api/v3/secret\",status=\"200\"} 2",
             "jwtkit_http_requests_total{route=\"other\",status=\"404\"} 1",
             "jwtkit_http_requests_total{route=\"/healthz\",status=\"0\"} 1",
             "jwtkit_token_refusals_total{code=\"ERR_JWT_EXPIRED\"} 1",
             "jwtkit_verified_token_cache_total{result=\"hit\"} 5",
+            "jwtkit_verified_token_cache_evictions_total 1",
+            "jwtkit_verified_token_cache_entries 3",
+            "jwtkit_verified_token_cache_bytes 4000",
             "jwtkit_refresh_rotations_total 1",
             "jwtkit_store_errors_total{operation=\"rotate\"} 1",
         ] {
             assert!(text.contains(line), "{line} missing:\n{text}");
         }
-        let later = metrics.encode((7, 2));
+        let later = metrics.encode(stats(7, 4));
         assert!(later.contains("jwtkit_verified_token_cache_total{result=\"hit\"} 7"));
+        assert!(later.contains("jwtkit_verified_token_cache_evictions_total 4"));
     }
 }

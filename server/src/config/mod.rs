@@ -30,7 +30,7 @@ use sources::Sources;
 use table::{
     API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER, KEYS,
     LEEWAY, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET, SIGNING_KID, STORE,
-    TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
+    TOKEN_CACHE_MIB, TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
 };
 
 /// The validated configuration the server runs with.
@@ -58,6 +58,8 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// The failure-counting window.
     pub auth_failure_window: Duration,
+    /// The memory of the cache of verified tokens, in bytes (0: none).
+    pub token_cache_bytes: usize,
     /// Where sessions, revocations and failure counters live.
     pub store: StoreLocation,
     /// A session ends unless refreshed within this long.
@@ -221,6 +223,9 @@ impl ServeArgs {
                 &AUTH_FAILURE_WINDOW,
                 sources.value(&AUTH_FAILURE_WINDOW)?,
             )?,
+            token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
+                as usize)
+                << 20,
             store: values::store(sources.value(&STORE)?)?,
             refresh_idle_ttl: values::duration(
                 &REFRESH_IDLE_TTL,

@@ -224,6 +224,17 @@ pub const AUTH_FAILURE_LIMIT: Setting = Setting {
     help: "failed /api/v3/auth attempts allowed per client address per window before 429",
     ..SETTING
 };
+/// `token_cache_mib`.
+pub const TOKEN_CACHE_MIB: Setting = Setting {
+    name: "token_cache_mib",
+    flag: "token-cache-mib",
+    env: "JWTKIT_TOKEN_CACHE_MIB",
+    value_name: "MIB",
+    default: Some("4"),
+    range: Range::Count { min: 0, max: 1024 },
+    help: "memory for the cache of verified tokens, in MiB (0: verify every token in full)",
+    ..SETTING
+};
 /// `auth_failure_window`.
 pub const AUTH_FAILURE_WINDOW: Setting = Setting {
     name: "auth_failure_window",
@@ -324,6 +335,7 @@ pub const SETTINGS: &[Setting] = &[
     CORS_ORIGINS,
     AUTH_FAILURE_LIMIT,
     AUTH_FAILURE_WINDOW,
+    TOKEN_CACHE_MIB,
     STORE,
     REFRESH_IDLE_TTL,
     REFRESH_ABSOLUTE_TTL,
@@ -386,6 +398,12 @@ pub fn markdown_table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_default_is_the_authenticators() {
+        let mib = crate::filters::Authenticator::DEFAULT_CACHE_BYTES >> 20;
+        assert_eq!(TOKEN_CACHE_MIB.default, Some(mib.to_string().as_str()));
+    }
 
     #[test]
     fn names_flags_and_variables_are_consistent_and_unique() {

@@ -9,7 +9,7 @@ use warp::Filter;
 use warp::http::header::{AUTHORIZATION, HeaderMap};
 use warp::reject::{Reject, Rejection};
 
-use crate::cache::{self, VerifiedCache};
+use crate::cache::{self, CacheStats, VerifiedCache};
 use crate::error::{ApiError, HeaderFault, Problem};
 use crate::revocations::Revocations;
 use crate::time::SharedClock;
@@ -24,8 +24,9 @@ pub const ROLES_CLAIM: &str = "roles";
 /// parse and the signature once: it holds only tokens that passed, keyed by their exact
 /// text, for this authenticator's (immutable) keys and policy, and every hit has the policy's
 /// claims checks run again at the current time, so nothing is accepted that a full
-/// verification would refuse. At most [`Authenticator::DEFAULT_CACHE_CAPACITY`] tokens;
-/// [`Authenticator::with_cache_capacity`] changes that (0 turns it off).
+/// verification would refuse. It uses at most [`Authenticator::DEFAULT_CACHE_BYTES`];
+/// [`Authenticator::with_cache_budget`] changes that (0 turns it off). Tokens longer than
+/// [`MAX_CACHED_TOKEN_BYTES`](super::MAX_CACHED_TOKEN_BYTES) are verified in full every time.
 #[derive(Clone)]
 pub struct Authenticator(Arc<Inner>);
 
@@ -37,20 +38,21 @@ struct Inner {
 }
 
 impl Authenticator {
-    /// How many verified tokens an authenticator remembers unless told otherwise.
-    pub const DEFAULT_CACHE_CAPACITY: usize = cache::DEFAULT_CAPACITY;
+    /// The memory an authenticator's cache of verified tokens may use unless told
+    /// otherwise, in bytes.
+    pub const DEFAULT_CACHE_BYTES: usize = cache::DEFAULT_BYTES;
 
     /// An authenticator verifying with `verifier` at the time `clock` reads.
     pub fn new(verifier: Verifier, clock: SharedClock) -> Self {
-        Self::with_cache_capacity(verifier, clock, Self::DEFAULT_CACHE_CAPACITY)
+        Self::with_cache_budget(verifier, clock, Self::DEFAULT_CACHE_BYTES)
     }
 
-    /// The same, remembering at most `capacity` verified tokens (0: verify every time).
-    pub fn with_cache_capacity(verifier: Verifier, clock: SharedClock, capacity: usize) -> Self {
+    /// The same, its cache using at most `bytes` (0: verify every token in full).
+    pub fn with_cache_budget(verifier: Verifier, clock: SharedClock, bytes: usize) -> Self {
         Self(Arc::new(Inner {
             verifier,
             clock,
-            cache: VerifiedCache::new(capacity),
+            cache: VerifiedCache::new(bytes),
             revocations: None,
         }))
     }
@@ -60,13 +62,13 @@ impl Authenticator {
     pub fn with_revocations(
         verifier: Verifier,
         clock: SharedClock,
-        capacity: usize,
+        cache_bytes: usize,
         revocations: Arc<Revocations>,
     ) -> Self {
         Self(Arc::new(Inner {
             verifier,
             clock,
-            cache: VerifiedCache::new(capacity),
+            cache: VerifiedCache::new(cache_bytes),
             revocations: Some(revocations),
         }))
     }
@@ -76,14 +78,14 @@ impl Authenticator {
         &self.0.verifier
     }
 
-    /// How many verifications were answered from the cache, and in full.
-    pub fn cache_stats(&self) -> (u64, u64) {
+    /// What the cache of verified tokens did and holds.
+    pub fn cache_stats(&self) -> CacheStats {
         self.0.cache.stats()
     }
 
-    /// How many verified tokens this authenticator may remember.
-    pub fn cache_capacity(&self) -> usize {
-        self.0.cache.capacity()
+    /// The memory the cache of verified tokens may use, in bytes.
+    pub fn cache_budget(&self) -> usize {
+        self.0.cache.budget()
     }
 
     /// Verifies a bearer token now (refusing it when the clock cannot be read).

@@ -37,5 +37,6 @@
 mod auth;
 mod recover;
 
+pub use crate::cache::{CacheStats, MAX_CACHED_TOKEN_BYTES};
 pub use auth::{AuthRejection, Authenticator, ROLES_CLAIM, authenticated, require_role};
 pub use recover::{ApiRejection, recover, reject};

@@ -192,7 +192,7 @@ impl AppState {
             auth: Authenticator::with_revocations(
                 verifier,
                 clock.clone(),
-                Authenticator::DEFAULT_CACHE_CAPACITY,
+                config.token_cache_bytes,
                 revocations.clone(),
             ),
             sessions: Sessions::new(store.clone(), issuer, revocations.clone(), rules),
