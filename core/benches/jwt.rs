@@ -23,6 +23,9 @@ use jwtkit_core::{
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+#[path = "../tests/common/reference.rs"]
+mod reference;
+
 const NOW: i64 = 1_700_000_000;
 
 #[derive(Serialize, Deserialize)]
@@ -166,100 +169,70 @@ struct Peers {
 fn peers(alg: Algorithm, jwk: &jwtkit_core::Jwk) -> Peers {
     let unb64 = |v: &Option<String>| URL_SAFE_NO_PAD.decode(v.as_deref().unwrap()).unwrap();
     let rng = SystemRandom::new();
-    match alg {
+    let peer = reference::reference(alg, jwk);
+    let (floor_public, floor_sign): (_, FloorSign) = match alg {
         Algorithm::EdDSA => {
             let (seed, x) = (unb64(&jwk.d), unb64(&jwk.x));
-            // PKCS#8 v1 for Ed25519: a fixed prefix and the 32-byte seed.
-            let der = [hex("302e020100300506032b657004220420"), seed.clone()].concat();
             let pair = signature::Ed25519KeyPair::from_seed_and_public_key(&seed, &x).unwrap();
-            Peers {
-                alg: jsonwebtoken::Algorithm::EdDSA,
-                encoding: jsonwebtoken::EncodingKey::from_ed_der(&der),
-                decoding: jsonwebtoken::DecodingKey::from_ed_components(jwk.x.as_deref().unwrap())
-                    .unwrap(),
-                floor_public: signature::ParsedPublicKey::new(&signature::ED25519, &x).unwrap(),
-                floor_sign: Box::new(move |input| pair.sign(input).as_ref().to_vec()),
-            }
+            (
+                signature::ParsedPublicKey::new(&signature::ED25519, &x).unwrap(),
+                Box::new(move |input| pair.sign(input).as_ref().to_vec()),
+            )
         }
         Algorithm::ES256 | Algorithm::ES384 => {
             let (d, x, y) = (unb64(&jwk.d), unb64(&jwk.x), unb64(&jwk.y));
-            let sec1 = [vec![4], x.clone(), y.clone()].concat();
-            let (peer, verification, signing, prefix, middle) = if alg == Algorithm::ES256 {
+            let sec1 = [vec![4], x, y].concat();
+            let (verification, signing) = if alg == Algorithm::ES256 {
                 (
-                    jsonwebtoken::Algorithm::ES256,
                     &signature::ECDSA_P256_SHA256_FIXED,
                     &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420",
-                    "a14403420004",
                 )
             } else {
                 (
-                    jsonwebtoken::Algorithm::ES384,
                     &signature::ECDSA_P384_SHA384_FIXED,
                     &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-                    "3081b6020100301006072a8648ce3d020106052b8104002204819e30819b0201010430",
-                    "a16403620004",
                 )
             };
-            // PKCS#8 for the curve: fixed prefix, the scalar, and the public point.
-            let der = [hex(prefix), d.clone(), hex(middle), x, y].concat();
             let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(signing, &d, &sec1)
                 .unwrap();
-            Peers {
-                alg: peer,
-                encoding: jsonwebtoken::EncodingKey::from_ec_der(&der),
-                decoding: jsonwebtoken::DecodingKey::from_ec_components(
-                    jwk.x.as_deref().unwrap(),
-                    jwk.y.as_deref().unwrap(),
-                )
-                .unwrap(),
-                floor_public: signature::ParsedPublicKey::new(verification, &sec1).unwrap(),
-                floor_sign: Box::new(move |input| {
-                    pair.sign(&rng, input).unwrap().as_ref().to_vec()
-                }),
-            }
+            (
+                signature::ParsedPublicKey::new(verification, &sec1).unwrap(),
+                Box::new(move |input| pair.sign(&rng, input).unwrap().as_ref().to_vec()),
+            )
         }
         _ => {
-            use rsa::pkcs1::EncodeRsaPrivateKey as _;
-            let uint = |v: &Option<String>| rsa::BoxedUint::from_be_slice_vartime(&unb64(v));
-            let private = rsa::PrivateKey::from_components(
-                uint(&jwk.n),
-                uint(&jwk.e),
-                uint(&jwk.d),
-                vec![uint(&jwk.p), uint(&jwk.q)],
-            )
-            .unwrap();
-            let der = private.to_pkcs1_der().unwrap();
             let (n, e) = (unb64(&jwk.n), unb64(&jwk.e));
-            let (peer, verification, encoding): (_, _, &'static dyn signature::RsaEncoding) =
+            let (verification, encoding): (_, &'static dyn signature::RsaEncoding) =
                 if alg == Algorithm::RS256 {
                     (
-                        jsonwebtoken::Algorithm::RS256,
                         &signature::RSA_PKCS1_2048_8192_SHA256,
                         &signature::RSA_PKCS1_SHA256,
                     )
                 } else {
                     (
-                        jsonwebtoken::Algorithm::PS256,
                         &signature::RSA_PSS_2048_8192_SHA256,
                         &signature::RSA_PSS_SHA256,
                     )
                 };
-            let pair = signature::RsaKeyPair::from_der(der.as_bytes()).unwrap();
-            Peers {
-                alg: peer,
-                encoding: jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes()),
-                decoding: jsonwebtoken::DecodingKey::from_rsa_raw_components(&n, &e),
-                floor_public: signature::RsaPublicKeyComponents { n: &n, e: &e }
+            let pair = signature::RsaKeyPair::from_der(&peer.der).unwrap();
+            (
+                signature::RsaPublicKeyComponents { n: &n, e: &e }
                     .to_parsed_public_key(verification)
                     .unwrap(),
-                floor_sign: Box::new(move |input| {
+                Box::new(move |input| {
                     let mut out = vec![0; pair.public_modulus_len()];
                     pair.sign(encoding, &rng, input, &mut out).unwrap();
                     out
                 }),
-            }
+            )
         }
+    };
+    Peers {
+        alg: peer.alg,
+        encoding: peer.encoding,
+        decoding: peer.decoding,
+        floor_public,
+        floor_sign,
     }
 }
 
@@ -318,13 +291,6 @@ fn asymmetric(c: &mut Criterion) {
         });
         group.finish();
     }
-}
-
-fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 criterion_group!(benches, hs256, asymmetric);

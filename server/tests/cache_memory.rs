@@ -50,7 +50,7 @@ fn the_cache_keeps_no_more_heap_than_its_budget() {
             budget,
         );
         for token in &tokens {
-            // Twice, as clients do: into the main queue as well as the small one.
+            // Twice, as clients do: a token is stored at its second verification.
             for _ in 0..2 {
                 let claims = auth.verify(token).unwrap();
                 assert!(claims.get("roles").is_some());

@@ -2,15 +2,19 @@
 //! on loopback, bounded in time:
 //! - public vs protected endpoint throughput (wrk), latency and peak RSS, with a thousand
 //!   revocations in force (so the revocation check is not the empty fast path);
+//! - many clients: pools of distinct live tokens larger than the verified-token cache and
+//!   within it, with the cache and without, for HS256, ES256 and RS256 server keys;
 //! - refreshes per second on the SQLite store and on Redis (chained, `sessions`);
 //! - how long a logout at one instance takes to be enforced at another on one Redis.
 
 mod http;
+mod pools;
 mod server;
 mod sessions;
 
 use crate::cmd::{Cmd, step};
 use crate::tools::{build_jwtkit, ensure_apt, workspace_root};
+use pools::Pool;
 use server::{Redis, Server};
 
 /// Seconds of load per endpoint and round.
@@ -22,12 +26,24 @@ const ROUNDS: usize = 5;
 const CONNECTIONS: u32 = 32;
 /// Sessions ended before the endpoint rounds.
 const REVOKED: usize = 1000;
+/// Distinct live tokens of the large pool (far more than the default cache holds: about
+/// 1 500 of the server's tokens in 4 MiB) and of the small one (within it).
+const LARGE_POOL: usize = 20_000;
+const SMALL_POOL: usize = 1_000;
 
 struct Figures {
     requests_per_second: f64,
     p50: String,
     p99: String,
     errors: String,
+}
+
+/// What a load sends in `Authorization`.
+#[derive(Clone, Copy)]
+enum Bearer<'a> {
+    None,
+    Token(&'a str),
+    Pool(&'a Pool),
 }
 
 pub(crate) fn bench_http() -> Result<(), String> {
@@ -52,16 +68,16 @@ pub(crate) fn bench_http() -> Result<(), String> {
     let (Some(api_key), Some(entry)) = (api["key"].as_str(), api["entry"].as_str()) else {
         return Err(format!("keygen --json printed no key and entry: {api}"));
     };
-    let keys = keys.display().to_string();
+    let hs256 = keys.display().to_string();
     let sqlite = format!("sqlite:{}", dir.join("store.sqlite3").display());
-    let args = |store: &str| -> Vec<String> {
+    let args = |keys: &str, store: &str| -> Vec<String> {
         [
             "--token-ttl",
             "10m",
             "--auth-failure-limit",
             "1000000",
             "--keys",
-            &keys,
+            keys,
             "--api-key",
             entry,
             "--store",
@@ -72,25 +88,61 @@ pub(crate) fn bench_http() -> Result<(), String> {
     };
 
     step("jwtkit serve on core 0 (HS256, SQLite store, loopback)");
-    let server = Server::start(&jwtkit, "0", &args(&sqlite))?;
+    let server = Server::start(&jwtkit, "0", &args(&hs256, &sqlite))?;
     step(&format!(
         "ending {REVOKED} sessions (revocations in force during the rounds)"
     ));
     sessions::revoke_sessions(&server.addr, api_key, REVOKED)?;
     endpoint_rounds(&server, api_key)?;
+    step(&format!(
+        "many clients: minting pools of {LARGE_POOL} and {SMALL_POOL} tokens"
+    ));
+    let large = pools::mint(&dir, "hs256-large", &server.addr, api_key, LARGE_POOL)?;
+    let small = pools::mint(&dir, "hs256-small", &server.addr, api_key, SMALL_POOL)?;
+    step("the same server without its cache (--token-cache-mib 0), on the same store");
+    let mut uncached_args = args(&hs256, &sqlite);
+    uncached_args.extend(["--token-cache-mib".to_owned(), "0".to_owned()]);
+    let uncached = Server::start(&jwtkit, "0", &uncached_args)?;
+    many_clients("HS256", &server, Some(&uncached), api_key, &large, &small)?;
+    drop(uncached);
     step("refreshes per second, SQLite store");
     let sqlite_refresh = sessions::refresh_rate(&server.addr, api_key)?;
     drop(server);
 
     step("two jwtkit instances (cores 0 and 1) on one Redis");
     let redis = Redis::start(&dir.join("redis"))?;
-    let a = Server::start(&jwtkit, "0", &args(&redis.url))?;
-    let b = Server::start(&jwtkit, "1", &args(&redis.url))?;
+    let a = Server::start(&jwtkit, "0", &args(&hs256, &redis.url))?;
+    let b = Server::start(&jwtkit, "1", &args(&hs256, &redis.url))?;
     step("refreshes per second, Redis store");
     let redis_refresh = sessions::refresh_rate(&a.addr, api_key)?;
     step("revocation propagation: logout at A until B refuses the token");
     let times = sessions::propagation(&a.addr, &b.addr, api_key)?;
     drop((a, b, redis));
+
+    for alg in ["ES256", "RS256"] {
+        step(&format!("jwtkit serve on core 0 with an {alg} key"));
+        let keys = dir.join(format!("{alg}.json"));
+        let key_json = Cmd::new(&jwtkit).args(["keygen", "--alg", alg]).output()?;
+        std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
+        let store = format!("sqlite:{}", dir.join(format!("{alg}.sqlite3")).display());
+        let server = Server::start(&jwtkit, "0", &args(&keys.display().to_string(), &store))?;
+        let name = alg.to_lowercase();
+        let large = pools::mint(
+            &dir,
+            &format!("{name}-large"),
+            &server.addr,
+            api_key,
+            LARGE_POOL,
+        )?;
+        let small = pools::mint(
+            &dir,
+            &format!("{name}-small"),
+            &server.addr,
+            api_key,
+            SMALL_POOL,
+        )?;
+        many_clients(alg, &server, None, api_key, &large, &small)?;
+    }
 
     println!("\nstore    refresh/s   p50        p99        errors");
     for (name, f) in [("SQLite", &sqlite_refresh), ("Redis", &redis_refresh)] {
@@ -120,16 +172,124 @@ fn endpoint_rounds(server: &Server, key: &str) -> Result<(), String> {
     let mut rounds = Vec::new();
     for _ in 0..ROUNDS {
         rounds.push([
-            wrk(&home_url, None)?,
+            wrk(&home_url, Bearer::None)?,
             // The public endpoint sent the same Authorization header: the same bytes on the
             // wire and through the HTTP parser, so the difference to /secret is the auth
             // filter alone.
-            wrk(&home_url, Some(&token))?,
-            wrk(&secret_url, Some(&token))?,
+            wrk(&home_url, Bearer::Token(&token))?,
+            wrk(&secret_url, Bearer::Token(&token))?,
         ]);
     }
     report(&rounds, &server.peak_rss());
     Ok(())
+}
+
+/// Many clients at `server` (and at `uncached`, the same without its cache), tokens minted
+/// with the API key `key`: the public endpoint and the protected one sent the large pool in
+/// turn, the protected one sent the
+/// small pool and a single token, interleaved for `ROUNDS` rounds; medians, and each as a
+/// share of the public endpoint's throughput.
+fn many_clients(
+    alg: &str,
+    server: &Server,
+    uncached: Option<&Server>,
+    key: &str,
+    large: &Pool,
+    small: &Pool,
+) -> Result<(), String> {
+    let (token, _) = http::login(&server.addr, key)?;
+    let url = |server: &Server, path: &str| format!("http://{}{path}", server.addr);
+    let mut loads = vec![
+        (
+            "/api/v3/home, large pool".to_owned(),
+            url(server, "/api/v3/home"),
+            Bearer::Pool(large),
+        ),
+        (
+            "/api/v3/secret, one token".to_owned(),
+            url(server, "/api/v3/secret"),
+            Bearer::Token(&token),
+        ),
+        (
+            format!("/api/v3/secret, {} tokens", small.size),
+            url(server, "/api/v3/secret"),
+            Bearer::Pool(small),
+        ),
+        (
+            format!("/api/v3/secret, {} tokens", large.size),
+            url(server, "/api/v3/secret"),
+            Bearer::Pool(large),
+        ),
+    ];
+    if let Some(uncached) = uncached {
+        for pool in [small, large] {
+            loads.push((
+                format!("no cache: /secret, {} tokens", pool.size),
+                url(uncached, "/api/v3/secret"),
+                Bearer::Pool(pool),
+            ));
+        }
+    }
+    let mut figures: Vec<Vec<Figures>> = loads.iter().map(|_| Vec::new()).collect();
+    for _ in 0..ROUNDS {
+        for ((_, url, bearer), figures) in loads.iter().zip(&mut figures) {
+            figures.push(wrk(url, *bearer)?);
+        }
+    }
+    println!(
+        "\n{alg}, many clients: median of {ROUNDS} rounds\nload                              req/s    / public   p50        p99        errors"
+    );
+    let public = median(
+        &mut figures[0]
+            .iter()
+            .map(|f| f.requests_per_second)
+            .collect::<Vec<_>>(),
+    );
+    for ((name, _, _), figures) in loads.iter().zip(&figures) {
+        let rate = median(
+            &mut figures
+                .iter()
+                .map(|f| f.requests_per_second)
+                .collect::<Vec<_>>(),
+        );
+        let latency = |pick: fn(&Figures) -> &str| {
+            let mut micros: Vec<f64> = figures.iter().filter_map(|f| micros(pick(f))).collect();
+            format!("{:.0} µs", median(&mut micros))
+        };
+        let errors: Vec<&str> = figures
+            .iter()
+            .map(|f| f.errors.as_str())
+            .filter(|e| *e != "none")
+            .collect();
+        println!(
+            "{name:<32} {rate:>8.0}   {:>6.2}   {:>9}  {:>9}  {}",
+            rate / public,
+            latency(|f| &f.p50),
+            latency(|f| &f.p99),
+            if errors.is_empty() {
+                "none".to_owned()
+            } else {
+                errors.join("; ")
+            }
+        );
+    }
+    println!("server peak RSS: {}", server.peak_rss());
+    if let Some(uncached) = uncached {
+        println!("server without cache, peak RSS: {}", uncached.peak_rss());
+    }
+    Ok(())
+}
+
+/// A wrk latency ("812.00us", "1.25ms", "2.01s") in microseconds.
+fn micros(text: &str) -> Option<f64> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1e3)
+    } else {
+        (text.strip_suffix('s')?, 1e6)
+    };
+    number.parse::<f64>().ok().map(|n| n * scale)
 }
 
 fn report(rounds: &[[Figures; 3]], peak_rss: &str) {
@@ -164,19 +324,32 @@ fn median(values: &mut [f64]) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn wrk(url: &str, token: Option<&str>) -> Result<Figures, String> {
+fn wrk(url: &str, bearer: Bearer<'_>) -> Result<Figures, String> {
+    let sending = match bearer {
+        Bearer::None => String::new(),
+        Bearer::Token(_) => ", one token".to_owned(),
+        Bearer::Pool(pool) => format!(", {} tokens in turn", pool.size),
+    };
     step(&format!(
-        "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections)"
+        "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections{sending})"
     ));
     let mut command = Cmd::new("taskset")
         .args(["-c", "1", "wrk", "-t1"])
         .arg(format!("-c{CONNECTIONS}"))
         .arg(format!("-d{SECONDS}s"))
         .arg("--latency");
-    if let Some(token) = token {
-        command = command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    match bearer {
+        Bearer::None => {}
+        Bearer::Token(token) => {
+            command = command.args(["-H", &format!("Authorization: Bearer {token}")]);
+        }
+        Bearer::Pool(pool) => command = command.arg("-s").arg(&pool.script),
     }
-    let text = command.arg(url).output()?;
+    command = command.arg(url);
+    if let Bearer::Pool(pool) = bearer {
+        command = command.arg("--").arg(&pool.tokens);
+    }
+    let text = command.output()?;
     let field = |prefix: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(prefix))
