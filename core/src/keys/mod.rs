@@ -25,8 +25,9 @@ use hmac::HmacKey;
 use rsa::RsaKey;
 
 /// The backend that signs and verifies: `"aws-lc-rs"` with the feature `aws-lc` (native
-/// targets), else `"RustCrypto"` (portable, and the one on wasm32). Chosen when the crate is
-/// built, never by input; which keys and signatures are accepted is the same on both.
+/// targets; HMAC stays portable there, measured faster), else `"RustCrypto"` (portable, and
+/// the one on wasm32). Chosen when the crate is built, never by input; which keys and
+/// signatures are accepted is the same on both.
 #[cfg(feature = "aws-lc")]
 pub const BACKEND: &str = native::NAME;
 /// The backend that signs and verifies: `"aws-lc-rs"` with the feature `aws-lc` (native
@@ -41,9 +42,9 @@ pub struct Key {
     alg: Algorithm,
     kid: String,
     material: Material,
-    /// The same key in the native backend's parsed form.
+    /// The same key in the native backend's parsed form (not for HMAC: see `native`).
     #[cfg(feature = "aws-lc")]
-    native: std::sync::Arc<native::Native>,
+    native: Option<std::sync::Arc<native::Native>>,
 }
 
 #[derive(Clone)]
@@ -118,7 +119,7 @@ impl Key {
             alg,
             kid,
             #[cfg(feature = "aws-lc")]
-            native: std::sync::Arc::new(native::Native::new(alg, &material)?),
+            native: native::Native::new(alg, &material)?.map(std::sync::Arc::new),
             material,
         })
     }
@@ -147,24 +148,29 @@ impl Key {
     /// Signs the JWS signing input `BASE64URL(header) '.' BASE64URL(payload)`.
     pub fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, KeyError> {
         #[cfg(feature = "aws-lc")]
-        let signature = self.native.sign(signing_input).transpose()?;
-        #[cfg(not(feature = "aws-lc"))]
-        let signature = self.material.sign(signing_input)?;
-        signature.ok_or(KeyError::NotAPrivateKey)
+        if let Some(native) = &self.native {
+            return native
+                .sign(signing_input)
+                .transpose()?
+                .ok_or(KeyError::NotAPrivateKey);
+        }
+        self.material
+            .sign(signing_input)?
+            .ok_or(KeyError::NotAPrivateKey)
     }
 
     /// Verifies `signature` over the JWS signing input with this key's algorithm.
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         #[cfg(feature = "aws-lc")]
-        return self.native.verify(signing_input, signature);
-        #[cfg(not(feature = "aws-lc"))]
+        if let Some(native) = &self.native {
+            return native.verify(signing_input, signature);
+        }
         self.material.verify(signing_input, signature)
     }
 }
 
 /// The portable backend (RustCrypto): the one on wasm32 and without the feature `aws-lc`;
-/// with it, the reference the native backend is checked against.
-#[cfg_attr(feature = "aws-lc", allow(dead_code))]
+/// with it, HMAC's, and the reference the native backend is checked against.
 impl Material {
     fn sign(&self, input: &[u8]) -> Result<Option<Vec<u8>>, KeyError> {
         Ok(match self {
