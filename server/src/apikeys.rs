@@ -144,6 +144,11 @@ impl ApiKeys {
         self.0.len()
     }
 
+    /// The keys.
+    pub fn iter(&self) -> impl Iterator<Item = &ApiKey> {
+        self.0.iter()
+    }
+
     /// Whether no key is configured.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

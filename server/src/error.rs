@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use warp::Reply as _;
 use warp::http::StatusCode;
-use warp::http::header::{CACHE_CONTROL, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
+use warp::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use warp::reply::Response;
 
 /// The realm named in every `WWW-Authenticate: Bearer` challenge.
@@ -24,6 +24,9 @@ pub enum Challenge {
     Bare,
     /// `Bearer realm="jwtkit", error="…", error_description="…"`.
     WithError,
+    /// `Basic realm="jwtkit"`: a client failed to authenticate at an OAuth endpoint (RFC
+    /// 6749 §5.2, `invalid_client`).
+    Basic,
 }
 
 /// One row of the API's error table.
@@ -110,6 +113,18 @@ problems! {
     /// No configured API key matches the presented one.
     ApiKeyInvalid => 401, "invalid_client", "ERR_API_KEY_INVALID", None,
         "the API key is not valid",
+    /// A client's credentials at an OAuth endpoint are missing or wrong (RFC 6749 §5.2).
+    ClientAuthenticationFailed => 401, "invalid_client", "ERR_CLIENT_AUTHENTICATION_FAILED", Basic,
+        "client authentication failed",
+    /// A client used more than one authentication method (RFC 6749 §2.3).
+    ClientAuthenticationAmbiguous => 400, "invalid_request", "ERR_CLIENT_AUTHENTICATION_AMBIGUOUS", None,
+        "a client authenticates with one method: HTTP Basic, or client_id and client_secret in the body",
+    /// A `grant_type` the token endpoint does not take (RFC 6749 §5.2).
+    UnsupportedGrantType => 400, "unsupported_grant_type", "ERR_UNSUPPORTED_GRANT_TYPE", None,
+        "this grant_type is not supported (the metadata's grant_types_supported lists those that are)",
+    /// A requested scope is not granted to the client (RFC 6749 §5.2).
+    InvalidScope => 400, "invalid_scope", "ERR_INVALID_SCOPE", None,
+        "a requested scope is not granted to this client",
     /// Too many failed `/auth` attempts from one address.
     TooManyFailedAttempts => 429, "too_many_requests", "ERR_TOO_MANY_FAILED_ATTEMPTS", None,
         "too many failed attempts from this address; retry later",
@@ -225,6 +240,10 @@ pub enum BodyFault {
     NotForm,
     /// A form parameter given twice.
     Repeated,
+    /// A required form parameter is absent or empty.
+    ParameterMissing(&'static str),
+    /// An OAuth endpoint's body is not `application/x-www-form-urlencoded` (RFC 6749 §3.2).
+    NotFormEncoded,
 }
 
 impl fmt::Display for BodyFault {
@@ -237,6 +256,10 @@ impl fmt::Display for BodyFault {
             Self::NotOneOf(name, values) => write!(f, "\"{name}\" must be {values}"),
             Self::NotForm => f.write_str("the request body is not a valid form"),
             Self::Repeated => f.write_str("a form parameter is given more than once"),
+            Self::ParameterMissing(name) => write!(f, "the request has no \"{name}\" parameter"),
+            Self::NotFormEncoded => {
+                f.write_str("the request body must be application/x-www-form-urlencoded")
+            }
         }
     }
 }
@@ -317,6 +340,18 @@ pub struct ApiError {
     challenge: Challenge,
     scope: Option<&'static str>,
     retry_after: Option<Duration>,
+    oauth: bool,
+}
+
+/// The JSON body of an error at an OAuth endpoint (RFC 6749 §5.2, RFC 7009, RFC 7662).
+#[derive(Debug, Serialize)]
+pub struct OAuthErrorBody<'a> {
+    /// The RFC 6749 error (`invalid_request`, `invalid_client`, `invalid_grant`, ...).
+    pub error: &'a str,
+    /// A human-readable explanation; never contains a token or a secret.
+    pub error_description: &'a str,
+    /// The stable error code, e.g. `ERR_CLIENT_AUTHENTICATION_FAILED`.
+    pub code: &'a str,
 }
 
 impl From<Problem> for ApiError {
@@ -334,6 +369,7 @@ impl From<Problem> for ApiError {
             },
             // A service that is briefly unavailable says when to come back.
             retry_after: (entry.status == 503).then_some(Duration::from_secs(1)),
+            oauth: false,
         }
     }
 }
@@ -356,7 +392,18 @@ impl ApiError {
             challenge,
             scope: None,
             retry_after: (code == 503).then_some(Duration::from_secs(1)),
+            oauth: false,
         }
+    }
+
+    /// The same error as an OAuth endpoint answers it (RFC 6749 §5.2): the body's
+    /// `error_description` instead of `message`, and `invalid_grant` as a 400.
+    pub fn oauth(mut self) -> Self {
+        self.oauth = true;
+        if self.error == "invalid_grant" {
+            self.status = StatusCode::BAD_REQUEST;
+        }
+        self
     }
 
     /// Adds `Retry-After` (whole seconds, rounded up).
@@ -380,6 +427,7 @@ impl ApiError {
         let mut challenge = format!("Bearer realm=\"{REALM}\"");
         match self.challenge {
             Challenge::None => return None,
+            Challenge::Basic => return Some(format!("Basic realm=\"{REALM}\"")),
             Challenge::Bare => {}
             Challenge::WithError => {
                 for (name, value) in [("error", self.error), ("error_description", &self.message)]
@@ -395,16 +443,26 @@ impl ApiError {
 
     /// The response.
     pub fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: self.error,
-            code: self.code,
-            message: &self.message,
+        let body = if self.oauth {
+            warp::reply::json(&OAuthErrorBody {
+                error: self.error,
+                error_description: &self.message,
+                code: self.code,
+            })
+        } else {
+            warp::reply::json(&ErrorBody {
+                error: self.error,
+                code: self.code,
+                message: &self.message,
+            })
         };
-        let mut response =
-            warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
+        let mut response = warp::reply::with_status(body, self.status).into_response();
         let challenge = self.challenge();
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.oauth {
+            headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(WWW_AUTHENTICATE, value);
         }

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims the issuer writes into every token; extra claims cannot set them.
-pub const ISSUED_CLAIMS: [&str; 10] = [
+pub const ISSUED_CLAIMS: [&str; 11] = [
     "iss",
     "sub",
     "aud",
@@ -25,6 +25,7 @@ pub const ISSUED_CLAIMS: [&str; 10] = [
     "nbf",
     "jti",
     "roles",
+    "scope",
     "sid",
 ];
 
@@ -99,6 +100,8 @@ struct AccessTokenClaims<'a> {
     jti: String,
     roles: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
@@ -126,7 +129,8 @@ impl TokenIssuer {
     }
 
     /// Issues a token for `subject` with `roles` at time `now`: `typ: at+jwt`, `kid`, and the
-    /// claims `iss`, `sub`, `aud`, `client_id`, `exp`, `iat`, `nbf`, a random `jti`, `roles`.
+    /// claims `iss`, `sub`, `aud`, `client_id`, `exp`, `iat`, `nbf`, a random `jti`, `roles`,
+    /// and the same roles as RFC 9068's space-separated `scope` (absent when there are none).
     pub fn issue(
         &self,
         subject: &str,
@@ -193,6 +197,7 @@ impl TokenIssuer {
             nbf: iat,
             jti: URL_SAFE_NO_PAD.encode(jti),
             roles,
+            scope: (!roles.is_empty()).then(|| roles.join(" ")),
             sid,
             extra,
         };
@@ -242,6 +247,7 @@ mod tests {
         );
         assert_eq!(claims.exp(), Some(issued.expires_at));
         assert_eq!(claims.get("roles"), Some(&serde_json::json!(["admin"])));
+        assert_eq!(claims.get("scope"), Some(&serde_json::json!("admin")));
         let other = issuer.issue("svc", &[], now).unwrap();
         assert_ne!(claims.jti(), other_jti(&other.token, &key, now).as_deref());
     }

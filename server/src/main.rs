@@ -105,6 +105,7 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
             }
         };
         let addr = listener.local_addr().unwrap_or(config.bind);
+        let config = config.listening_on(addr);
         let announcement = if json {
             banner_json(&config, addr)
         } else {

@@ -63,6 +63,10 @@ pub async fn serve_with_store(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let config = &match listener.local_addr() {
+        Ok(addr) => config.listening_on(addr),
+        Err(_) => config.clone(),
+    };
     let state = Arc::new(AppState::new(config, clock.clone(), store).map_err(ServeError::Policy)?);
     let watcher = tokio::spawn(revocations::watch(
         state.store().clone(),
@@ -128,8 +132,9 @@ fn has_demo_page(config: &Config) -> bool {
 }
 
 /// Where the server listens and, in the development setup, the generated API keys, as one
-/// JSON line for scripts: `{"url", "demo_page", "development": {"api_keys": [{"name",
-/// "key", "roles"}]}}` (`demo_page` and `development` are `null` when there is none).
+/// JSON line for scripts: `{"url", "issuer", "demo_page", "development": {"api_keys":
+/// [{"name", "key", "roles"}]}}` (`demo_page` and `development` are `null` when there is
+/// none).
 pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
     let url = format!("http://{addr}");
     let development = config.dev.as_ref().map(|dev| {
@@ -142,6 +147,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
     });
     serde_json::json!({
         "url": url,
+        "issuer": config.issuer,
         "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
     })
@@ -151,7 +157,12 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
 /// The startup banner: where the server listens and, in the development setup, the
 /// generated API keys with a loud warning.
 pub fn banner(config: &Config, addr: SocketAddr) -> String {
-    let mut text = format!("jwtkit listening on http://{addr}\n");
+    let mut text = format!(
+        "jwtkit listening on http://{addr}\nissuer: {} (metadata: {}{})\n",
+        config.issuer,
+        config.public_url,
+        crate::routes::AS_METADATA.path
+    );
     if has_demo_page(config) {
         text.push_str(&format!("demo page: http://{addr}/\n"));
     }

@@ -45,6 +45,8 @@ pub struct SessionRules {
 pub struct Grant {
     /// The access token.
     pub access: IssuedToken,
+    /// The roles it carries (its `scope`).
+    pub roles: Vec<String>,
     /// The current refresh token.
     pub refresh: String,
     /// Seconds until the refresh token expires (idle or absolute, whichever is first).
@@ -65,6 +67,8 @@ pub enum SessionError {
     Reused,
     /// The session was ended before.
     Revoked,
+    /// A scope beyond the session's roles was requested.
+    ScopeExceeded,
     /// The store cannot be reached.
     Store(StoreError),
     /// The access token could not be issued.
@@ -146,11 +150,51 @@ impl Sessions {
             generation: 0,
         };
         self.store.create_session(session).await?;
-        self.grant(&info, refresh, now)
+        self.grant(&info, roles, refresh, now)
     }
 
     /// Rotates a refresh token (see the module documentation).
     pub async fn refresh(&self, presented: &str, now: UnixTime) -> Result<Grant, SessionError> {
+        self.refresh_for(presented, now, None, None).await
+    }
+
+    /// [`Sessions::refresh`] for an authenticated `client` (the token endpoint's refresh
+    /// grant), its access token limited to `scope` (RFC 6749 §6).
+    ///
+    /// A refresh token presented by a client other than the one it was issued to was stolen:
+    /// the session ends ([`SessionError::Invalid`]). A scope beyond the session's roles is
+    /// refused after the rotation ([`SessionError::ScopeExceeded`]); the presented token
+    /// then gets the current one within the grace window, as after any lost response.
+    pub async fn refresh_for(
+        &self,
+        presented: &str,
+        now: UnixTime,
+        client: Option<&str>,
+        scope: Option<&[String]>,
+    ) -> Result<Grant, SessionError> {
+        let (info, refresh) = self.rotate(presented, now).await?;
+        if client.is_some_and(|client| client != info.sub) {
+            tracing::warn!(
+                target: "jwtkit::sessions",
+                "a refresh token presented by another client: session ended"
+            );
+            self.end(&info.sid, now).await?;
+            return Err(SessionError::Invalid);
+        }
+        let roles = match scope {
+            None => info.roles.clone(),
+            Some(scope) if scope.iter().all(|s| info.roles.contains(s)) => scope.to_vec(),
+            Some(_) => return Err(SessionError::ScopeExceeded),
+        };
+        self.grant(&info, &roles, refresh, now)
+    }
+
+    /// The rotation itself: the session and its current refresh token.
+    async fn rotate(
+        &self,
+        presented: &str,
+        now: UnixTime,
+    ) -> Result<(SessionInfo, String), SessionError> {
         if !is_refresh_token(presented) {
             return Err(SessionError::Invalid);
         }
@@ -165,11 +209,8 @@ impl Sessions {
             revoke_until: self.revoke_until(now),
         };
         match self.store.rotate(rotation).await? {
-            Rotated::Rotated(info) => self.grant(&info, successor, now),
-            Rotated::Grace(info, sealed) => {
-                let current = unseal(presented, &sealed);
-                self.grant(&info, current, now)
-            }
+            Rotated::Rotated(info) => Ok((info, successor)),
+            Rotated::Grace(info, sealed) => Ok((info, unseal(presented, &sealed))),
             Rotated::Reused { sid } => {
                 self.revocations
                     .revoke_session(&sid, self.revoke_until(now));
@@ -215,15 +256,17 @@ impl Sessions {
     fn grant(
         &self,
         info: &SessionInfo,
+        roles: &[String],
         refresh: String,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
         let access = self
             .issuer
-            .issue_for_session(&info.sub, &info.roles, &info.sid, now)?;
+            .issue_for_session(&info.sub, roles, &info.sid, now)?;
         let left = info.refresh_expiry().as_secs_f64() - now.as_secs_f64();
         Ok(Grant {
             access,
+            roles: roles.to_vec(),
             refresh,
             // Whole seconds, never more than there are.
             refresh_expires_in: left.max(0.0).floor() as u64,

@@ -114,7 +114,7 @@ fn keygen_issue_verify_round_trip_for_every_algorithm() {
                 "--keys",
                 &keys,
                 "--iss",
-                "jwtkit",
+                "http://127.0.0.1:3030",
                 "--aud",
                 "jwtkit-api",
                 "--typ",

@@ -37,7 +37,17 @@ impl Setup {
     fn start(&self, redis: &RedisServer, extra: &[&str]) -> Jwtkit {
         let keys = self.dir.path().join("keys.json").display().to_string();
         let url = redis.url();
-        let mut args = vec!["--store", &url, "--keys", &keys, "--api-key", &self.entry];
+        // One issuer for both (else each would be its own address).
+        let mut args = vec![
+            "--store",
+            &url,
+            "--keys",
+            &keys,
+            "--api-key",
+            &self.entry,
+            "--issuer",
+            "https://auth.example",
+        ];
         args.extend_from_slice(extra);
         Jwtkit::start(&args)
     }

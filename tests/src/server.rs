@@ -118,6 +118,8 @@ impl TestServer {
         let clock = ManualClock::new();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // What the server itself makes of it: the public URL and issuer follow the address.
+        let config = config.listening_on(addr);
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
         let shared: jwtkit_server::SharedClock = clock.clone();

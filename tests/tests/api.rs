@@ -73,7 +73,7 @@ async fn auth_issues_rfc_9068_tokens_in_the_tutorial_envelope() {
     );
     let keys = KeySet::from_json(&jwks.body, None).unwrap();
     let policy = jwtkit_core::Validation::builder()
-        .expect_issuer("jwtkit")
+        .expect_issuer(&server.config.issuer)
         .expect_audience("jwtkit-api")
         .expect_type("at+jwt")
         .require_claim("jti")
@@ -343,7 +343,7 @@ async fn tokens_of_the_wrong_kind_are_refused_for_the_right_reason() {
     let server = dev_server().await;
     let key = server.config.signing_key.clone();
     let now = server.clock.now_secs();
-    let base = json!({"iss": "jwtkit", "aud": "jwtkit-api", "sub": "dev", "exp": now + 60, "iat": now, "roles": ["admin"]});
+    let base = json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": "dev", "exp": now + 60, "iat": now, "roles": ["admin"]});
     let sign = |claims: &serde_json::Value, typ: Option<&str>| {
         let signer = Signer::new(key.clone());
         match typ {
@@ -563,7 +563,8 @@ async fn protected_responses_carry_any_subject_as_valid_json() {
     // Quotes, backslashes, a control character, markup and non-ASCII: the response body is
     // written without a JSON tree, so its escaping is checked here.
     let sub = "a\"b\\c\n</script>\u{e9}\u{1F600}";
-    let claims = json!({"iss": "jwtkit", "aud": "jwtkit-api", "sub": sub, "exp": now + 60});
+    let claims =
+        json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": sub, "exp": now + 60});
     let token = Signer::new(key).typ("at+jwt").sign(&claims).unwrap();
     // Twice: a full verification, then the cached one.
     for _ in 0..2 {
@@ -588,7 +589,8 @@ async fn key_rotation_keeps_live_tokens_valid() {
     config.signing_key = new.clone();
     let server = TestServer::start_config(config).await;
     let now = server.clock.now_secs();
-    let claims = json!({"iss": "jwtkit", "aud": "jwtkit-api", "sub": "dev", "exp": now + 60});
+    let claims =
+        json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": "dev", "exp": now + 60});
     let by_old = Signer::new(old).typ("at+jwt").sign(&claims).unwrap();
     assert_eq!(
         server

@@ -1069,7 +1069,10 @@ fn expected_http(case: &Case) -> (u16, &'static str) {
 #[tokio::test]
 async fn the_live_server_rejects_every_attack_with_rfc_6750() {
     let keys = Keys::generate();
-    let mut config = ServeArgs::default().resolve().unwrap();
+    let mut config = ServeArgs::default()
+        .with(&table::ISSUER, "jwtkit")
+        .resolve()
+        .unwrap();
     config.keys = keys.set();
     config.signing_key = keys.ed.clone();
     let server = TestServer::start_config(config).await;

@@ -96,7 +96,7 @@ async fn mixed_load_has_no_5xx_no_dropped_connections_and_flat_memory() {
     let now = server.clock.now_secs();
     let expired = Signer::new(server.config.signing_key.clone())
         .typ("at+jwt")
-        .sign(&json!({"iss": "jwtkit", "aud": "jwtkit-api", "sub": "dev", "exp": now - 1}))
+        .sign(&json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": "dev", "exp": now - 1}))
         .unwrap();
     let started = Instant::now();
     let warmup = mixed_round(&server, &valid, &expired, &key).await;

@@ -30,8 +30,8 @@ pub(crate) struct IssueArgs {
     /// The `sub` claim.
     #[arg(long, value_name = "SUBJECT")]
     sub: String,
-    /// The `iss` claim.
-    #[arg(long, value_name = "ISSUER", default_value = "jwtkit")]
+    /// The `iss` claim [default: the issuer of a `jwtkit serve` with the default settings].
+    #[arg(long, value_name = "ISSUER", default_value_t = jwtkit_server::config::default_issuer())]
     iss: String,
     /// The `aud` claim.
     #[arg(long, value_name = "AUDIENCE", default_value = "jwtkit-api")]

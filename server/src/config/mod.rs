@@ -29,8 +29,8 @@ pub use values::store as store_location;
 use sources::Sources;
 use table::{
     API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER, KEYS,
-    LEEWAY, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET, SIGNING_KID, STORE,
-    TOKEN_CACHE_MIB, TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
+    LEEWAY, PUBLIC_URL, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET, SIGNING_KID,
+    STORE, TOKEN_CACHE_MIB, TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
 };
 
 /// The validated configuration the server runs with.
@@ -38,7 +38,11 @@ use table::{
 pub struct Config {
     /// Listening address.
     pub bind: SocketAddr,
-    /// Issuer of issued tokens and expected issuer of verified ones.
+    /// The URL clients reach this server at, without a trailing `/`: the base of the
+    /// endpoints in the OAuth metadata.
+    pub public_url: String,
+    /// Issuer of issued tokens and expected issuer of verified ones (the OAuth metadata's
+    /// `issuer`).
     pub issuer: String,
     /// Audience of issued tokens and expected audience of verified ones.
     pub audience: String,
@@ -74,6 +78,51 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// Generated development credentials, when nothing was configured.
     pub dev: Option<DevCredentials>,
+    /// Which of `public_url` and `issuer` were left to follow the listening address.
+    follows_address: FollowsAddress,
+}
+
+/// Which settings were not configured and follow the address the server listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FollowsAddress {
+    public_url: bool,
+    issuer: bool,
+}
+
+impl Config {
+    /// This configuration for a server listening on `addr` (which, bound to port 0, only the
+    /// listener knows): an unconfigured `public_url` is `http://` and that address (loopback
+    /// for an unspecified one), and an unconfigured `issuer` is the public URL.
+    pub fn listening_on(&self, addr: SocketAddr) -> Self {
+        let mut config = self.clone();
+        config.bind = addr;
+        if self.follows_address.public_url {
+            config.public_url = default_public_url(addr);
+        }
+        if self.follows_address.issuer {
+            config.issuer = config.public_url.clone();
+        }
+        config
+    }
+}
+
+/// The issuer of a server with the default settings: its public URL on the default address.
+pub fn default_issuer() -> String {
+    let bind = BIND.default.and_then(|bind| bind.parse().ok());
+    bind.map_or_else(String::new, default_public_url)
+}
+
+/// `http://` and `addr`, an unspecified IP replaced by loopback (it names no host a client
+/// could reach; `public_url` should be configured for such a server).
+fn default_public_url(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
 }
 
 /// Where the store is (the `store` setting).
@@ -199,9 +248,24 @@ impl ServeArgs {
                 "configure --keys and --api-key for a server others can reach, or bind 127.0.0.1",
             ));
         }
+        let public_url = sources
+            .one(&PUBLIC_URL)
+            .map(|url| values::public_url(&PUBLIC_URL, url))
+            .transpose()?;
+        let issuer = sources
+            .one(&ISSUER)
+            .map(|issuer| values::text(&ISSUER, issuer))
+            .transpose()?;
+        let follows_address = FollowsAddress {
+            public_url: public_url.is_none(),
+            issuer: issuer.is_none(),
+        };
+        let public_url = public_url.unwrap_or_else(|| default_public_url(bind));
         Ok(Config {
             bind,
-            issuer: values::text(&ISSUER, sources.value(&ISSUER)?)?,
+            issuer: issuer.unwrap_or_else(|| public_url.clone()),
+            public_url,
+            follows_address,
             audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
             token_ttl: values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?,
             leeway_seconds: u32::try_from(leeway.as_secs())
@@ -384,5 +448,31 @@ mod tests {
         let args =
             with(&CORS_ORIGINS, "https://a.example").with(&CORS_ORIGINS, "https://b.example");
         assert_eq!(args.resolve().unwrap().cors_origins.len(), 2);
+    }
+
+    #[test]
+    fn the_public_url_and_the_issuer_follow_the_address_unless_configured() {
+        let config = ServeArgs::default().resolve().unwrap();
+        assert_eq!(config.issuer, default_issuer(), "`jwtkit issue`'s default");
+        let bound = config.listening_on("127.0.0.1:4040".parse().unwrap());
+        assert_eq!(
+            (bound.public_url.as_str(), bound.issuer.as_str()),
+            ("http://127.0.0.1:4040", "http://127.0.0.1:4040")
+        );
+        let any = config.listening_on("[::]:80".parse().unwrap());
+        assert_eq!(any.public_url, "http://[::1]:80");
+        let proxied = with(&PUBLIC_URL, "https://Auth.Example/")
+            .resolve()
+            .unwrap()
+            .listening_on("127.0.0.1:4040".parse().unwrap());
+        assert_eq!(
+            (proxied.public_url.as_str(), proxied.issuer.as_str()),
+            ("https://auth.example", "https://auth.example")
+        );
+        let named = with(&ISSUER, "jwtkit")
+            .resolve()
+            .unwrap()
+            .listening_on("127.0.0.1:4040".parse().unwrap());
+        assert_eq!(named.issuer, "jwtkit");
     }
 }

@@ -113,14 +113,22 @@ pub const BIND: Setting = Setting {
     help: "listening address (IP and port)",
     ..SETTING
 };
+/// `public_url`.
+pub const PUBLIC_URL: Setting = Setting {
+    name: "public_url",
+    flag: "public-url",
+    env: "JWTKIT_PUBLIC_URL",
+    value_name: "URL",
+    help: "the URL clients reach this server at (behind a proxy, the proxy's), e.g. https://auth.example: the base of the endpoints in the OAuth metadata [default: http:// and the listening address]",
+    ..SETTING
+};
 /// `issuer`.
 pub const ISSUER: Setting = Setting {
     name: "issuer",
     flag: "issuer",
     env: "JWTKIT_ISSUER",
     value_name: "ISSUER",
-    default: Some("jwtkit"),
-    help: "the `iss` written into and required of every token",
+    help: "the `iss` written into and required of every token, and the `issuer` of the OAuth metadata (discovery needs it to be the public URL) [default: the public URL]",
     ..SETTING
 };
 /// `audience`.
@@ -324,6 +332,7 @@ pub const WEB_DIR: Setting = Setting {
 pub const SETTINGS: &[Setting] = &[
     CONFIG,
     BIND,
+    PUBLIC_URL,
     ISSUER,
     AUDIENCE,
     TOKEN_TTL,

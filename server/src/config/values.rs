@@ -89,6 +89,29 @@ pub(super) fn count(setting: &'static Setting, value: &str) -> Result<u32, Confi
         })
 }
 
+/// An absolute `http` or `https` URL without credentials, query or fragment; returned
+/// without a trailing `/` (endpoint paths are appended to it).
+pub(super) fn public_url(setting: &'static Setting, value: &str) -> Result<String, ConfigError> {
+    let bad = |problem: &str| {
+        error(
+            setting,
+            format!("{value:?} {problem}"),
+            "use scheme://host[:port][/path], e.g. https://auth.example",
+        )
+    };
+    let url = url::Url::parse(value).map_err(|_| bad("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad("is not an http or https URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("carries credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("has a query or a fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 /// `scheme://host[:port]` with scheme `http` or `https`.
 pub(super) fn origin(origin: &str) -> Result<String, ConfigError> {
     let bad = || {

@@ -111,31 +111,45 @@ pub(super) fn required_member<'a>(
     })
 }
 
-/// The pairs of an `application/x-www-form-urlencoded` body; a repeated name is refused
-/// (RFC 6749 §3.2: parameters must not be included more than once).
-pub(super) fn form(mime: Option<&str>, body: &[u8]) -> Result<Vec<(String, String)>, Rejection> {
-    if mime != Some("application/x-www-form-urlencoded") {
-        return Err(reject(Problem::UnsupportedMediaType {
-            expected: "application/x-www-form-urlencoded",
-        }));
-    }
-    let pairs: Vec<(String, String)> = form_pairs(body).ok_or_else(|| {
-        reject(Problem::InvalidRequestBody {
-            fault: BodyFault::NotForm,
-        })
-    })?;
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(other, _)| other == name) {
-            return Err(reject(Problem::InvalidRequestBody {
-                fault: BodyFault::Repeated,
-            }));
+/// The parameters of an `application/x-www-form-urlencoded` body (the OAuth endpoints').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// Reads a form body; a repeated name is refused (RFC 6749 §3.2: parameters must not be
+    /// included more than once).
+    pub(super) fn read(mime: Option<&str>, body: &[u8]) -> Result<Self, Problem> {
+        let fault = |fault| Problem::InvalidRequestBody { fault };
+        if mime != Some("application/x-www-form-urlencoded") {
+            return Err(fault(BodyFault::NotFormEncoded));
         }
+        let pairs = form_pairs(body).ok_or(fault(BodyFault::NotForm))?;
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(other, _)| other == name) {
+                return Err(fault(BodyFault::Repeated));
+            }
+        }
+        Ok(Self(pairs))
     }
-    Ok(pairs)
+
+    /// The parameter `name`; an empty value counts as absent (RFC 6749 §3.1).
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, value)| n == name && !value.is_empty())
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The parameter `name`, which must be present.
+    pub(super) fn required(&self, name: &'static str) -> Result<&str, Problem> {
+        self.get(name).ok_or(Problem::InvalidRequestBody {
+            fault: BodyFault::ParameterMissing(name),
+        })
+    }
 }
 
 /// Decodes `a=b&c=d` (percent-encoding, `+` for space); `None` for invalid UTF-8 or escapes.
-fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(super) fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
     let text = std::str::from_utf8(body).ok()?;
     text.split('&')
         .filter(|pair| !pair.is_empty())
@@ -146,7 +160,8 @@ fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
-fn percent_decode(text: &str) -> Option<String> {
+/// Decodes percent-encoding and `+` for space; `None` for invalid UTF-8 or escapes.
+pub(super) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -4,6 +4,8 @@
 //!
 //! - `auth`: `POST /api/v3/auth`, an API key for an access token and a session;
 //! - `session`: refresh, logout, RFC 7009 revocation, and the refresh-token cookie;
+//! - `oauth`: the OAuth 2.0 token endpoint and RFC 7662 introspection, with `client`
+//!   authentication, and `discovery`: the RFC 8414 metadata;
 //! - `protected`: the public and the token-protected endpoints;
 //! - `meta`: the key set, liveness, readiness, metrics, and the demo page's files;
 //! - `body`: reading request bodies.
@@ -34,7 +36,10 @@ use crate::time::SharedClock;
 
 mod auth;
 mod body;
+mod client;
+mod discovery;
 mod meta;
+mod oauth;
 mod page;
 
 pub use page::embedded as demo_built_in;
@@ -42,6 +47,8 @@ mod protected;
 mod session;
 
 pub use body::MAX_BODY_BYTES;
+pub use client::CLIENT_AUTH_METHODS;
+pub use oauth::GRANT_TYPES;
 pub use session::{CSRF_HEADER, REFRESH_COOKIE};
 
 /// One route of the API.
@@ -78,6 +85,30 @@ pub const REVOKE: Route = Route {
     methods: &[Method::POST],
     path: "/api/v3/auth/revoke",
     summary: "RFC 7009 token revocation",
+};
+/// `POST /oauth2/token`.
+pub const TOKEN: Route = Route {
+    methods: &[Method::POST],
+    path: "/oauth2/token",
+    summary: "RFC 6749 token endpoint: `client_credentials` and `refresh_token` grants",
+};
+/// `POST /oauth2/introspect`.
+pub const INTROSPECT: Route = Route {
+    methods: &[Method::POST],
+    path: "/oauth2/introspect",
+    summary: "RFC 7662 token introspection, for authenticated clients",
+};
+/// `GET /.well-known/oauth-authorization-server`.
+pub const AS_METADATA: Route = Route {
+    methods: &[Method::GET],
+    path: "/.well-known/oauth-authorization-server",
+    summary: "RFC 8414 authorization server metadata",
+};
+/// `GET /.well-known/openid-configuration`.
+pub const OIDC_CONFIGURATION: Route = Route {
+    methods: &[Method::GET],
+    path: "/.well-known/openid-configuration",
+    summary: "the same metadata, where OpenID Connect discovery looks",
 };
 /// `GET /api/v3/home`.
 pub const HOME: Route = Route {
@@ -125,7 +156,21 @@ pub const METRICS: Route = Route {
 
 /// Every route of the API, in the README's order.
 pub const ROUTES: &[Route] = &[
-    AUTH, REFRESH, LOGOUT, REVOKE, HOME, SECRET, ADMIN, JWKS, HEALTHZ, READYZ, METRICS,
+    AUTH,
+    REFRESH,
+    LOGOUT,
+    REVOKE,
+    TOKEN,
+    INTROSPECT,
+    HOME,
+    SECRET,
+    ADMIN,
+    JWKS,
+    AS_METADATA,
+    OIDC_CONFIGURATION,
+    HEALTHZ,
+    READYZ,
+    METRICS,
 ];
 
 impl Route {
@@ -158,6 +203,7 @@ pub struct AppState {
     readiness: meta::Readiness,
     cors_origins: Vec<String>,
     jwks: Bytes,
+    metadata: Bytes,
     clock: SharedClock,
 }
 
@@ -208,6 +254,7 @@ impl AppState {
             readiness: meta::Readiness::default(),
             cors_origins: config.cors_origins.clone(),
             jwks: Bytes::from(config.keys.to_public_jwks().to_json()),
+            metadata: Bytes::from(discovery::document(config).to_string()),
             clock,
         })
     }
@@ -229,9 +276,14 @@ impl AppState {
 
     /// `now` from the clock (a failed read is a 503, never a guess).
     fn now(&self) -> Result<jwtkit_core::UnixTime, Rejection> {
+        self.now_or_error().map_err(crate::filters::reject)
+    }
+
+    /// [`AppState::now`] as an error response.
+    fn now_or_error(&self) -> Result<jwtkit_core::UnixTime, crate::error::ApiError> {
         self.clock
             .now()
-            .map_err(|e| crate::filters::reject(crate::error::ApiError::from_core(&e.into())))
+            .map_err(|e| crate::error::ApiError::from_core(&e.into()))
     }
 }
 
@@ -256,7 +308,13 @@ pub fn app(
         .unify()
         .or(session::revoke(state.clone()))
         .unify()
+        .or(oauth::token(state.clone()))
+        .unify()
+        .or(oauth::introspect(state.clone()))
+        .unify()
         .or(meta::jwks(state.clone()))
+        .unify()
+        .or(discovery::metadata(state.clone()))
         .unify()
         .or(meta::healthz())
         .unify()

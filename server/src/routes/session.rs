@@ -11,9 +11,9 @@ use warp::http::header::{CACHE_CONTROL, COOKIE, HOST, HeaderValue, ORIGIN, PRAGM
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::body::{body, form, json_object, string_member};
+use super::body::{Form, body, json_object, string_member};
 use super::{AppState, LOGOUT, REFRESH, REVOKE, Route};
-use crate::error::{BodyFault, CsrfFault, Problem};
+use crate::error::{ApiError, BodyFault, CsrfFault, Problem};
 use crate::filters::{AuthRejection, reject};
 use crate::sessions::{Grant, SessionError, is_refresh_token};
 
@@ -136,38 +136,55 @@ async fn end_session(
 }
 
 /// `POST /api/v3/auth/revoke` (RFC 7009): form-encoded `token` and optional
-/// `token_type_hint`; 200 for a revoked token and for one the server does not know.
+/// `token_type_hint`; 200 for a revoked token and for one the server does not know. Client
+/// credentials are optional (possession of a token is enough to end it), but when given they
+/// must be right; errors are RFC 6749 §5.2's.
 pub(super) fn revoke(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
-    request(REVOKE, state).and_then(revoke_token)
+    REVOKE
+        .filter()
+        .and(warp::any().map(move || state.clone()))
+        .and(warp::addr::remote())
+        .and(warp::header::headers_cloned())
+        .and(body())
+        .then(
+            |state: Arc<AppState>,
+             remote,
+             headers: HeaderMap,
+             mime: Option<String>,
+             body: Bytes| async move {
+                match revoke_token(&state, remote, &headers, mime.as_deref(), &body).await {
+                    Ok(()) => {
+                        let mut response = warp::reply().into_response();
+                        no_store(&mut response);
+                        response
+                    }
+                    Err(error) => error.oauth().into_response(),
+                }
+            },
+        )
 }
 
 async fn revoke_token(
-    state: Arc<AppState>,
-    _headers: HeaderMap,
-    mime: Option<String>,
-    body: Bytes,
-) -> Result<Response, Rejection> {
-    let now = state.now()?;
-    let pairs = form(mime.as_deref(), &body)?;
-    let token = pairs
-        .iter()
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.as_str())
-        .ok_or_else(|| {
-            reject(Problem::InvalidRequestBody {
-                fault: crate::error::BodyFault::MemberMissing("token"),
-            })
-        })?;
+    state: &AppState,
+    remote: Option<std::net::SocketAddr>,
+    headers: &HeaderMap,
+    mime: Option<&str>,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let form = Form::read(mime, body)?;
+    super::client::authenticate(state, remote, headers, &form).await?;
+    let token = form.required("token")?;
+    let now = state.now_or_error()?;
     // The hint only says where to look first (RFC 7009 §2.1); the token's form decides.
     if is_refresh_token(token) {
         let ended = state
             .sessions
             .end_by_refresh(token, now)
             .await
-            .map_err(|e| session_rejection(&state, e))?;
-        count_revocation(&state, ended);
+            .map_err(|e| session_error(state, e))?;
+        count_revocation(state, ended);
     } else if let Ok(claims) = state.auth.verify_at(token, now) {
         // Only tokens this server issued and would still accept: a forged token names a
         // session or token ID it has no right to end.
@@ -176,13 +193,11 @@ async fn revoke_token(
                 .sessions
                 .revoke_access_token(jti, exp)
                 .await
-                .map_err(|e| session_rejection(&state, e))?;
-            count_revocation(&state, true);
+                .map_err(|e| session_error(state, e))?;
+            count_revocation(state, true);
         }
     }
-    let mut response = warp::reply().into_response();
-    no_store(&mut response);
-    Ok(response)
+    Ok(())
 }
 
 fn count_revocation(state: &AppState, happened: bool) {
@@ -299,23 +314,29 @@ fn set_cookie(response: &mut Response, value: &str, max_age: u64) {
 
 /// The refusal for a session error (a store failure is a 503, logged without secrets).
 pub(super) fn session_rejection(state: &AppState, error: SessionError) -> Rejection {
+    reject(session_error(state, error))
+}
+
+/// The error response for a session error, counted and logged.
+pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
     match error {
-        SessionError::Invalid => reject(Problem::RefreshTokenInvalid),
-        SessionError::Expired => reject(Problem::RefreshTokenExpired),
+        SessionError::Invalid => Problem::RefreshTokenInvalid.into(),
+        SessionError::Expired => Problem::RefreshTokenExpired.into(),
         SessionError::Reused => {
             state.metrics.reuse_detected();
             state.metrics.revocation();
             tracing::warn!(target: "jwtkit::sessions", "refresh token reused: session revoked");
-            reject(Problem::RefreshTokenReused)
+            Problem::RefreshTokenReused.into()
         }
-        SessionError::Revoked => reject(Problem::RefreshTokenRevoked),
+        SessionError::Revoked => Problem::RefreshTokenRevoked.into(),
+        SessionError::ScopeExceeded => Problem::InvalidScope.into(),
         SessionError::Store(error) => {
             tracing::error!(target: "jwtkit::sessions", %error, "store unavailable");
-            reject(Problem::StoreUnavailable)
+            Problem::StoreUnavailable.into()
         }
         SessionError::Issue(error) => {
             tracing::error!(target: "jwtkit::sessions", %error, "cannot issue a token");
-            reject(Problem::Internal)
+            Problem::Internal.into()
         }
     }
 }

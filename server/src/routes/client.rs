@@ -1,0 +1,181 @@
+//! OAuth client authentication (RFC 6749 §2.3.1): an API key's name is its `client_id` and
+//! the key itself its `client_secret`, sent with HTTP Basic (`client_secret_basic`) or in
+//! the form body (`client_secret_post`), never both. Failures count against the same
+//! per-address limit as `/api/v3/auth`.
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use warp::http::HeaderMap;
+use warp::http::header::AUTHORIZATION;
+
+use super::AppState;
+use super::body::{Form, percent_decode};
+use crate::apikeys::ApiKey;
+use crate::error::{ApiError, Problem};
+use crate::ratelimit::Admission;
+use crate::sessions::SessionError;
+
+/// The client authentication methods the OAuth endpoints take, as the metadata names them.
+pub const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+
+/// The credentials a request presents.
+struct Credentials {
+    id: String,
+    secret: String,
+}
+
+/// The authenticated client of a request, `None` when it presents no credentials at all.
+pub(super) async fn authenticate<'s>(
+    state: &'s AppState,
+    remote: Option<SocketAddr>,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Option<&'s ApiKey>, ApiError> {
+    let Some(credentials) = presented(headers, form)? else {
+        return Ok(None);
+    };
+    let now = state.now_or_error()?;
+    // Counted before the secret is looked at, so parallel guesses cannot overrun the limit.
+    let attempt = state.limiter.key(remote, headers);
+    match state
+        .limiter
+        .attempt(state.store.as_ref(), &attempt, now)
+        .await
+    {
+        Ok(Admission::Allowed) => {}
+        Ok(Admission::Blocked(wait)) => {
+            return Err(ApiError::from(Problem::TooManyFailedAttempts).with_retry_after(wait));
+        }
+        Err(error) => {
+            return Err(super::session::session_error(
+                state,
+                SessionError::Store(error),
+            ));
+        }
+    }
+    let client = state
+        .api_keys
+        .find(&credentials.secret)
+        .filter(|key| key.name() == credentials.id);
+    let Some(client) = client else {
+        tracing::info!(target: "jwtkit::auth", client = %attempt, "client authentication failed");
+        return Err(Problem::ClientAuthenticationFailed.into());
+    };
+    if let Err(error) = state.store.forget_attempt(attempt).await {
+        // The attempt stays counted: a little stricter, never looser.
+        tracing::warn!(target: "jwtkit::auth", %error, "cannot take back a successful attempt");
+    }
+    Ok(Some(client))
+}
+
+/// The credentials of `Authorization: Basic` or of the body's `client_id` and
+/// `client_secret`; a request using both methods is refused.
+fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Credentials>, ApiError> {
+    let basic = basic(headers)?;
+    let secret = form.get("client_secret");
+    match (basic, secret) {
+        (Some(_), Some(_)) => Err(Problem::ClientAuthenticationAmbiguous.into()),
+        (Some(basic), None) => match form.get("client_id") {
+            // RFC 6749 allows client_id beside Basic; it must then name the same client.
+            Some(id) if id != basic.id => Err(Problem::ClientAuthenticationFailed.into()),
+            _ => Ok(Some(basic)),
+        },
+        (None, Some(secret)) => Ok(Some(Credentials {
+            id: form.get("client_id").unwrap_or_default().to_owned(),
+            secret: secret.to_owned(),
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1);
+/// any other `Authorization` is a failed authentication.
+fn basic(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let failed = || ApiError::from(Problem::ClientAuthenticationFailed);
+    if values.next().is_some() {
+        return Err(failed());
+    }
+    let value = value.to_str().map_err(|_| failed())?;
+    let (scheme, encoded) = value.split_once(' ').ok_or_else(failed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(failed());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| failed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| failed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(failed)?;
+    match (percent_decode(id), percent_decode(secret)) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok(Some(Credentials { id, secret }))
+        }
+        _ => Err(failed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warp::http::HeaderValue;
+
+    fn form(body: &str) -> Form {
+        Form::read(Some("application/x-www-form-urlencoded"), body.as_bytes()).unwrap()
+    }
+
+    fn with_authorization(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        headers
+    }
+
+    fn code(result: Result<Option<Credentials>, ApiError>) -> &'static str {
+        result.err().map_or("OK", |e| e.code())
+    }
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        // "a%20b:s%3Ac" is the client "a b" with the secret "s:c".
+        let headers = with_authorization("Basic YSUyMGI6cyUzQWM=");
+        let credentials = presented(&headers, &form("")).unwrap().unwrap();
+        assert_eq!(
+            (credentials.id.as_str(), credentials.secret.as_str()),
+            ("a b", "s:c")
+        );
+    }
+
+    #[test]
+    fn one_method_only_and_well_formed() {
+        let basic = with_authorization("Basic YTpi");
+        assert_eq!(
+            code(presented(&basic, &form("client_secret=b"))),
+            "ERR_CLIENT_AUTHENTICATION_AMBIGUOUS"
+        );
+        assert_eq!(code(presented(&basic, &form("client_id=a"))), "OK");
+        assert_eq!(
+            code(presented(&basic, &form("client_id=other"))),
+            "ERR_CLIENT_AUTHENTICATION_FAILED"
+        );
+        for value in [
+            "Bearer abc",
+            "Basic !!!",
+            "Basic YWI=",
+            "Basic OmI=",
+            "Basic",
+        ] {
+            assert_eq!(
+                code(presented(&with_authorization(value), &form(""))),
+                "ERR_CLIENT_AUTHENTICATION_FAILED",
+                "{value}"
+            );
+        }
+        assert!(
+            presented(&HeaderMap::new(), &form("client_id=a"))
+                .unwrap()
+                .is_none()
+        );
+    }
+}
