@@ -7,6 +7,7 @@
 //! - [`filters`]: `authenticated`, `require_role`, `recover` (RFC 6750 responses).
 //! - [`routes`]: the API's endpoints; [`serve`]: binding, logging and graceful shutdown.
 //! - [`config`]: settings from flags, `JWTKIT_*` variables and a TOML file.
+//! - [`remote`]: the keys of another issuer, by discovery or from its JWK Set's URL.
 
 pub mod apikeys;
 mod cache;
@@ -16,6 +17,7 @@ pub mod filters;
 pub mod issuer;
 pub mod metrics;
 pub mod ratelimit;
+pub mod remote;
 pub mod revocations;
 pub mod routes;
 pub mod serve;

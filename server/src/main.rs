@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use jwtkit_server::SystemClock;
-use jwtkit_server::config::ServeArgs;
-use jwtkit_server::serve::{banner, banner_json, serve, shutdown_signal};
+use jwtkit_server::config::{Mode, ResourceConfig, ServeArgs};
+use jwtkit_server::serve::{
+    banner, banner_json, resource_authenticator, serve, serve_resource, shutdown_signal,
+};
 
 /// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
 /// inspect and verify tokens, all judged by the same rules.
@@ -23,7 +25,9 @@ Examples:
   jwtkit keygen --alg EdDSA > key.json
   jwtkit issue --keys key.json --sub billing > token.txt
   jwtkit decode - < token.txt
-  jwtkit verify - --keys key.json --iss jwtkit --aud jwtkit-api --typ at+jwt < token.txt"
+  jwtkit verify - --keys key.json --iss http://127.0.0.1:3030 --aud jwtkit-api --typ at+jwt < token.txt
+  jwtkit verify - --issuer https://auth.example --aud orders < token.txt   # keys by discovery
+  jwtkit serve --trust-issuer https://auth.example --bind 127.0.0.1:8080   # a resource server"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,6 +73,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// `jwtkit serve --trust-issuer URL`: a resource server for another issuer's tokens.
+fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("jwtkit serve: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(config.bind).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("jwtkit serve: cannot listen on {}: {error}\n  fix: choose another --bind address or stop what uses it", config.bind);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(config.bind);
+        let auth = match resource_authenticator(config, Arc::new(SystemClock)).await {
+            Ok(auth) => auth,
+            Err(error) => {
+                eprintln!("jwtkit serve: {error}\n  fix: check that --trust-issuer is the issuer's URL and that it is up");
+                return ExitCode::FAILURE;
+            }
+        };
+        let announcement = if json {
+            serde_json::json!({"url": format!("http://{addr}"), "trust_issuer": config.trust_issuer}).to_string()
+        } else {
+            format!(
+                "jwtkit resource server listening on http://{addr}\ntrusting the tokens of {} (keys: {})\n",
+                config.trust_issuer,
+                auth.remote_keys().map_or("", |remote| remote.jwks_uri())
+            )
+        };
+        if let Err(error) = writeln!(std::io::stdout().lock(), "{announcement}") {
+            tracing::warn!(%error, %addr, "cannot print the banner");
+        }
+        serve_resource(config, auth, listener, shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}
+
 fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -79,8 +128,9 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let config = match args.resolve() {
-        Ok(config) => config,
+    let config = match args.resolve_mode() {
+        Ok(Mode::Issuer(config)) => *config,
+        Ok(Mode::Resource(config)) => return run_resource_server(&config, json),
         Err(error) => {
             eprintln!("jwtkit serve: {error}");
             return ExitCode::from(2);

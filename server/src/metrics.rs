@@ -13,6 +13,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::filters::CacheStats;
+use crate::remote::RemoteStats;
 use crate::routes::ROUTES;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -79,6 +80,9 @@ pub struct Metrics {
     store_latency: Family<OperationLabels, Histogram>,
     /// What the cache counters last reported (they are brought up to date at each scrape).
     cache_seen: [AtomicU64; 3],
+    jwks_fetches: Family<ResultLabels, Counter>,
+    /// What the remote issuer's fetch counters last reported.
+    remote_seen: [AtomicU64; 2],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -163,8 +167,16 @@ impl Metrics {
             "Store operation latency, by operation",
             store_latency.clone(),
         );
+        let jwks_fetches = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "jwks_fetches",
+            "Fetches of a trusted issuer's key set, by result (on error the last good keys stay in use)",
+            jwks_fetches.clone(),
+        );
         Self {
             registry,
+            jwks_fetches,
+            remote_seen: std::array::from_fn(|_| AtomicU64::new(0)),
             request_counts: RequestCounts::new(),
             requests,
             refusals,
@@ -254,9 +266,22 @@ impl Metrics {
         }
     }
 
-    /// The text exposition, with the cache's figures brought up to `cache`.
-    pub fn encode(&self, cache: CacheStats) -> String {
+    /// The text exposition, with the cache's figures brought up to `cache` (and a trusted
+    /// issuer's fetches to `remote`).
+    pub fn encode(&self, cache: CacheStats, remote: Option<RemoteStats>) -> String {
         self.sync_requests();
+        if let Some(remote) = remote {
+            for (seen, (result, now)) in self
+                .remote_seen
+                .iter()
+                .zip([("ok", remote.fetches), ("error", remote.failures)])
+            {
+                let delta = now.saturating_sub(seen.swap(now, Ordering::AcqRel));
+                self.jwks_fetches
+                    .get_or_create(&ResultLabels { result })
+                    .inc_by(delta);
+            }
+        }
         // One family guard at a time: creating a label set takes the family's write lock.
         for (seen, (result, now)) in self.cache_seen.iter().zip([
             ("hit", cache.hits),
@@ -308,7 +333,7 @@ mod tests {
             bytes: 4000,
             budget: 1 << 20,
         };
-        let text = metrics.encode(stats(5, 1));
+        let text = metrics.encode(stats(5, 1), None);
         for line in [
             "jwtkit_http_requests_total{route=\"/api/v3/secret\",status=\"200\"} 2",
             "jwtkit_http_requests_total{route=\"other\",status=\"404\"} 1",
@@ -323,7 +348,7 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing:\n{text}");
         }
-        let later = metrics.encode(stats(7, 4));
+        let later = metrics.encode(stats(7, 4), None);
         assert!(later.contains("jwtkit_verified_token_cache_total{result=\"hit\"} 7"));
         assert!(later.contains("jwtkit_verified_token_cache_evictions_total 4"));
     }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use jwtkit_core::PolicyError;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, ResourceConfig};
+use crate::remote::{RemoteKeys, RemoteOptions};
 use crate::revocations;
 use crate::routes::{AppState, app};
 use crate::store::{self, Store, StoreError};
@@ -27,6 +28,8 @@ pub enum ServeError {
     Policy(PolicyError),
     /// The store could not be opened.
     Store(StoreError),
+    /// The trusted issuer's keys could not be fetched.
+    Remote(crate::remote::RemoteError),
 }
 
 impl fmt::Display for ServeError {
@@ -34,6 +37,7 @@ impl fmt::Display for ServeError {
         match self {
             Self::Policy(error) => error.fmt(f),
             Self::Store(error) => error.fmt(f),
+            Self::Remote(error) => write!(f, "cannot fetch the trusted issuer's keys: {error}"),
         }
     }
 }
@@ -82,6 +86,46 @@ pub async fn serve_with_store(
     watcher.abort();
     pruner.abort();
     Ok(())
+}
+
+/// Serves a pure resource server on `listener` until `shutdown` resolves, verifying with
+/// `auth` (from [`resource_authenticator`]).
+pub async fn serve_resource(
+    config: &ResourceConfig,
+    auth: crate::filters::Authenticator,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    warp::serve(crate::routes::resource_app(auth, &config.cors_origins))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+}
+
+/// The authenticator of a resource server: RFC 9068 access tokens of the trusted issuer for
+/// the configured audience, under its keys.
+pub async fn resource_authenticator(
+    config: &ResourceConfig,
+    clock: SharedClock,
+) -> Result<crate::filters::Authenticator, ServeError> {
+    let policy = jwtkit_core::Validation::builder()
+        .expect_issuer(&config.trust_issuer)
+        .expect_audience(&config.audience)
+        .expect_type(crate::issuer::ACCESS_TOKEN_TYPE)
+        .require_claim("sub")
+        .leeway_seconds(config.leeway_seconds)
+        .build()
+        .map_err(ServeError::Policy)?;
+    let options = RemoteOptions {
+        refetch_interval: config.jwks_refetch_interval,
+        cache_bytes: config.token_cache_bytes,
+        ..RemoteOptions::default()
+    };
+    let keys = RemoteKeys::discover(&config.trust_issuer, policy, options)
+        .await
+        .map_err(ServeError::Remote)?;
+    Ok(crate::filters::Authenticator::remote(keys, clock))
 }
 
 /// Forgets expired sessions, revocations and counters every [`PRUNE_INTERVAL`].

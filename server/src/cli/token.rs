@@ -8,6 +8,7 @@ use jwtkit_core::{
 };
 use jwtkit_server::SystemClock;
 use jwtkit_server::issuer::TokenIssuer;
+use jwtkit_server::remote::{RemoteError, RemoteKeys, RemoteOptions};
 use jwtkit_server::time::{parse_duration, rfc3339};
 use serde_json::{Map, Value, json};
 
@@ -74,14 +75,24 @@ Exit status: 0 verified (the claims are printed), 1 rejected (the error code and
 printed), 2 usage or configuration error.
 
 Examples:
-  jwtkit verify \"$TOKEN\" --keys key.json --iss jwtkit --aud jwtkit-api --typ at+jwt --require sub
-  jwtkit verify - --keys jwks.json --alg ES256 --now 1700000000 --json < token.txt")]
+  jwtkit verify \"$TOKEN\" --keys key.json --iss http://127.0.0.1:3030 --aud jwtkit-api --typ at+jwt --require sub
+  jwtkit verify - --keys jwks.json --alg ES256 --now 1700000000 --json < token.txt
+  jwtkit verify - --issuer https://auth.example --aud orders < token.txt
+  jwtkit verify - --jwks-url https://auth.example/jwks.json --iss https://auth.example < token.txt")]
+#[command(group = clap::ArgGroup::new("key_source").required(true).args(["keys", "jwks_url", "issuer"]))]
 pub(crate) struct VerifyArgs {
     /// The token, or - to read it from standard input.
     token: String,
     /// A JWK or JWK Set file.
     #[arg(long, value_name = "FILE")]
-    keys: PathBuf,
+    keys: Option<PathBuf>,
+    /// The URL of a JWK Set to fetch the keys from (https, or http to loopback).
+    #[arg(long, value_name = "URL")]
+    jwks_url: Option<String>,
+    /// An issuer whose keys to fetch by discovery (RFC 8414 or OpenID); also requires it as
+    /// `iss`.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
     /// Allowed algorithm; repeatable. Also the algorithm of keys that name none.
     #[arg(long = "alg", value_name = "ALG")]
     algs: Vec<String>,
@@ -206,12 +217,19 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         [one] => Some(*one),
         _ => None,
     };
-    let keys = input::keys(&args.keys, default_alg)?;
     let mut policy = Validation::builder()
         .algorithms(algs)
         .leeway_seconds(args.leeway)
         .max_token_bytes(args.max_bytes);
-    policy = match &args.iss {
+    let iss = match (&args.iss, &args.issuer) {
+        (Some(iss), Some(issuer)) if iss != issuer => {
+            return Err(Failure::usage(
+                "--iss differs from --issuer, whose tokens name it as `iss`",
+            ));
+        }
+        (iss, issuer) => iss.as_ref().or(issuer.as_ref()),
+    };
+    policy = match iss {
         Some(iss) => policy.expect_issuer(iss),
         None => policy.ignore_issuer(),
     };
@@ -227,6 +245,17 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         policy = policy.require_claim(claim);
     }
     let policy = policy.build().map_err(|e| Failure::usage(e.to_string()))?;
+    let options = RemoteOptions::default();
+    let keys = match (&args.keys, &args.jwks_url, &args.issuer) {
+        (Some(path), _, _) => input::keys(path, default_alg)?,
+        (None, Some(url), _) => {
+            fetched_keys(RemoteKeys::from_jwks_uri(url, policy.clone(), options))?
+        }
+        (None, None, Some(issuer)) => {
+            fetched_keys(RemoteKeys::discover(issuer, policy.clone(), options))?
+        }
+        (None, None, None) => return Err(Failure::usage("give --keys, --jwks-url or --issuer")),
+    };
     let token = input::token(&args.token)?;
     let now = now_or(args.now)?;
     match Verifier::new(keys, policy).verify(&token, now) {
@@ -240,12 +269,15 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                 );
             } else {
                 println!("{}", pretty(&claims)?);
-                let unchecked: Vec<&str> =
-                    [("iss", &args.iss), ("aud", &args.aud), ("typ", &args.typ)]
-                        .into_iter()
-                        .filter(|(_, expected)| expected.is_none())
-                        .map(|(name, _)| name)
-                        .collect();
+                let unchecked: Vec<&str> = [
+                    ("iss", &iss.cloned()),
+                    ("aud", &args.aud),
+                    ("typ", &args.typ),
+                ]
+                .into_iter()
+                .filter(|(_, expected)| expected.is_none())
+                .map(|(name, _)| name)
+                .collect();
                 if !unchecked.is_empty() {
                     eprintln!(
                         "verified; not checked (no flag given): {}",
@@ -260,6 +292,20 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
             Err(Failure::Rejected)
         }
     }
+}
+
+/// The keys a fetch brings (of a JWK Set URL, or of an issuer by discovery).
+fn fetched_keys(
+    fetch: impl std::future::Future<Output = Result<std::sync::Arc<RemoteKeys>, RemoteError>>,
+) -> Result<jwtkit_core::KeySet, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(fetch)
+        .map(|remote| remote.keys())
+        .map_err(|e| Failure::usage(format!("cannot fetch the keys: {e}")))
 }
 
 fn report_rejection(error: &jwtkit_core::Error, json: bool) {

@@ -28,9 +28,10 @@ pub use values::store as store_location;
 
 use sources::Sources;
 use table::{
-    API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER, KEYS,
-    LEEWAY, PUBLIC_URL, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET, SIGNING_KID,
-    STORE, TOKEN_CACHE_MIB, TOKEN_TTL, TRUSTED_PROXIES, WEB_DIR,
+    API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER,
+    JWKS_REFETCH_INTERVAL, KEYS, LEEWAY, PUBLIC_URL, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE,
+    REFRESH_IDLE_TTL, SECRET, SIGNING_KID, STORE, TOKEN_CACHE_MIB, TOKEN_TTL, TRUST_ISSUER,
+    TRUSTED_PROXIES, WEB_DIR,
 };
 
 /// The validated configuration the server runs with.
@@ -186,10 +187,102 @@ fn error(
     }
 }
 
+/// The configuration of a pure resource server (`trust_issuer`).
+#[derive(Debug, Clone)]
+pub struct ResourceConfig {
+    /// Listening address.
+    pub bind: SocketAddr,
+    /// The issuer whose tokens are accepted (their `iss`), found by discovery.
+    pub trust_issuer: String,
+    /// The audience required of every token.
+    pub audience: String,
+    /// Clock-skew allowance in seconds.
+    pub leeway_seconds: u32,
+    /// The memory of the cache of verified tokens, in bytes (0: none).
+    pub token_cache_bytes: usize,
+    /// The least time between two fetches caused by an unknown `kid`.
+    pub jwks_refetch_interval: Duration,
+    /// Origins allowed by CORS (empty: no CORS headers).
+    pub cors_origins: Vec<String>,
+}
+
+/// What `jwtkit serve` runs as.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// An authorization server and the API (the default).
+    Issuer(Box<Config>),
+    /// A pure resource server trusting another issuer (`trust_issuer`).
+    Resource(ResourceConfig),
+}
+
+/// The settings only an issuer has, refused beside `trust_issuer`.
+const ISSUER_ONLY: [&Setting; 6] = [
+    &KEYS,
+    &SECRET,
+    &SIGNING_KID,
+    &API_KEYS,
+    &ISSUER,
+    &PUBLIC_URL,
+];
+
 impl ServeArgs {
-    /// Validates the settings (reading the config and key files they name).
+    /// Validates the settings for what they ask to run: an issuer, or with `trust_issuer` a
+    /// pure resource server.
+    pub fn resolve_mode(&self) -> Result<Mode, ConfigError> {
+        let sources = Sources::read(self)?;
+        let Some(issuer) = sources.one(&TRUST_ISSUER) else {
+            return self.resolve().map(|config| Mode::Issuer(Box::new(config)));
+        };
+        if let Some(setting) = ISSUER_ONLY.iter().find(|s| !sources.list(s).is_empty()) {
+            return Err(error(
+                setting,
+                "is set, but a resource server (trust_issuer) issues no tokens",
+                format!(
+                    "leave out `{}`, or `trust_issuer` to run an issuer",
+                    setting.name
+                ),
+            ));
+        }
+        // Taken as written: the metadata's `issuer` and the tokens' `iss` must be this text.
+        crate::remote::checked_url(issuer).map_err(|e| {
+            error(
+                &TRUST_ISSUER,
+                e.to_string(),
+                "use the issuer's URL exactly as its tokens' `iss` names it",
+            )
+        })?;
+        let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
+        Ok(Mode::Resource(ResourceConfig {
+            bind: values::address(&BIND, sources.value(&BIND)?)?,
+            trust_issuer: issuer.to_owned(),
+            audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
+            leeway_seconds: u32::try_from(leeway.as_secs())
+                .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
+            token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
+                as usize)
+                << 20,
+            jwks_refetch_interval: values::duration(
+                &JWKS_REFETCH_INTERVAL,
+                sources.value(&JWKS_REFETCH_INTERVAL)?,
+            )?,
+            cors_origins: sources
+                .list(&CORS_ORIGINS)
+                .iter()
+                .map(|origin| values::origin(origin))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+
+    /// Validates the settings of an issuer (reading the config and key files they name).
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let sources = Sources::read(self)?;
+        if sources.one(&TRUST_ISSUER).is_some() {
+            return Err(error(
+                &TRUST_ISSUER,
+                "makes a resource server, not an issuer",
+                "resolve the settings with `resolve_mode`",
+            ));
+        }
         let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
         let web_dir = sources.path(&WEB_DIR);
         if let Some(dir) = &web_dir

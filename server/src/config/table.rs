@@ -317,6 +317,26 @@ pub const TRUSTED_PROXIES: Setting = Setting {
     help: "reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
     ..SETTING
 };
+/// `trust_issuer`.
+pub const TRUST_ISSUER: Setting = Setting {
+    name: "trust_issuer",
+    flag: "trust-issuer",
+    env: "JWTKIT_TRUST_ISSUER",
+    value_name: "URL",
+    help: "run as a pure resource server: verify the tokens of this issuer with the keys its metadata (RFC 8414 or OpenID discovery) points to, and issue none (no keys or API keys of its own)",
+    ..SETTING
+};
+/// `jwks_refetch_interval`.
+pub const JWKS_REFETCH_INTERVAL: Setting = Setting {
+    name: "jwks_refetch_interval",
+    flag: "jwks-refetch-interval",
+    env: "JWTKIT_JWKS_REFETCH_INTERVAL",
+    value_name: "DURATION",
+    default: Some("30s"),
+    range: Range::Seconds { min: 1, max: 3600 },
+    help: "with `trust_issuer`: the least time between two fetches of its key set caused by tokens under an unknown `kid`",
+    ..SETTING
+};
 /// `web_dir`.
 pub const WEB_DIR: Setting = Setting {
     name: "web_dir",
@@ -350,6 +370,8 @@ pub const SETTINGS: &[Setting] = &[
     REFRESH_ABSOLUTE_TTL,
     REFRESH_GRACE,
     TRUSTED_PROXIES,
+    TRUST_ISSUER,
+    JWKS_REFETCH_INTERVAL,
     WEB_DIR,
 ];
 

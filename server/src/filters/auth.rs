@@ -11,6 +11,7 @@ use warp::reject::{Reject, Rejection};
 
 use crate::cache::{self, CacheStats, VerifiedCache};
 use crate::error::{ApiError, HeaderFault, Problem};
+use crate::remote::{Generation, RemoteKeys};
 use crate::revocations::Revocations;
 use crate::time::SharedClock;
 
@@ -31,10 +32,20 @@ pub const ROLES_CLAIM: &str = "roles";
 pub struct Authenticator(Arc<Inner>);
 
 struct Inner {
-    verifier: Verifier,
+    keys: Keys,
     clock: SharedClock,
-    cache: VerifiedCache,
     revocations: Option<Arc<Revocations>>,
+}
+
+/// Where the keys come from.
+// One per authenticator, already behind its `Arc`: boxing would add a pointer to every
+// verification.
+#[allow(clippy::large_enum_variant)]
+enum Keys {
+    /// Given once, with the cache of the tokens verified with them.
+    Fixed(Generation),
+    /// A remote issuer's, refreshed (each key set with its own cache).
+    Remote(Arc<RemoteKeys>),
 }
 
 impl Authenticator {
@@ -50,9 +61,23 @@ impl Authenticator {
     /// The same, its cache using at most `bytes` (0: verify every token in full).
     pub fn with_cache_budget(verifier: Verifier, clock: SharedClock, bytes: usize) -> Self {
         Self(Arc::new(Inner {
-            verifier,
+            keys: Keys::Fixed(Generation {
+                verifier,
+                cache: VerifiedCache::new(bytes),
+            }),
             clock,
-            cache: VerifiedCache::new(bytes),
+            revocations: None,
+        }))
+    }
+
+    /// An authenticator verifying with the keys of a remote issuer ([`RemoteKeys`]): a token
+    /// whose `kid` none of them has makes it fetch them again (at most once per the remote's
+    /// refetch interval) and, when they changed, verify the token once more. Its cache is
+    /// sized by the remote's options.
+    pub fn remote(keys: Arc<RemoteKeys>, clock: SharedClock) -> Self {
+        Self(Arc::new(Inner {
+            keys: Keys::Remote(keys),
+            clock,
             revocations: None,
         }))
     }
@@ -66,26 +91,45 @@ impl Authenticator {
         revocations: Arc<Revocations>,
     ) -> Self {
         Self(Arc::new(Inner {
-            verifier,
+            keys: Keys::Fixed(Generation {
+                verifier,
+                cache: VerifiedCache::new(cache_bytes),
+            }),
             clock,
-            cache: VerifiedCache::new(cache_bytes),
             revocations: Some(revocations),
         }))
     }
 
-    /// The verifier.
-    pub fn verifier(&self) -> &Verifier {
-        &self.0.verifier
+    /// The verifier in use now (a remote issuer's changes with its keys).
+    pub fn verifier(&self) -> Verifier {
+        match &self.0.keys {
+            Keys::Fixed(generation) => generation.verifier.clone(),
+            Keys::Remote(remote) => remote.current().verifier.clone(),
+        }
+    }
+
+    /// The remote issuer's keys, for an authenticator made by [`Authenticator::remote`].
+    pub fn remote_keys(&self) -> Option<&Arc<RemoteKeys>> {
+        match &self.0.keys {
+            Keys::Fixed(_) => None,
+            Keys::Remote(remote) => Some(remote),
+        }
     }
 
     /// What the cache of verified tokens did and holds.
     pub fn cache_stats(&self) -> CacheStats {
-        self.0.cache.stats()
+        match &self.0.keys {
+            Keys::Fixed(generation) => generation.cache.stats(),
+            Keys::Remote(remote) => remote.cache_stats(),
+        }
     }
 
     /// The memory the cache of verified tokens may use, in bytes.
     pub fn cache_budget(&self) -> usize {
-        self.0.cache.budget()
+        match &self.0.keys {
+            Keys::Fixed(generation) => generation.cache.budget(),
+            Keys::Remote(remote) => remote.current().cache.budget(),
+        }
     }
 
     /// Verifies a bearer token now (refusing it when the clock cannot be read).
@@ -102,10 +146,14 @@ impl Authenticator {
     /// revocations.
     pub fn verify_at(&self, token: &str, now: UnixTime) -> Result<Claims, AuthRejection> {
         let inner = &*self.0;
-        let claims = inner
-            .cache
-            .verify(&inner.verifier, token, now)
-            .map_err(AuthRejection::InvalidToken)?;
+        let claims = match &inner.keys {
+            Keys::Fixed(generation) => generation.cache.verify(&generation.verifier, token, now),
+            Keys::Remote(remote) => {
+                let generation = remote.current();
+                generation.cache.verify(&generation.verifier, token, now)
+            }
+        }
+        .map_err(AuthRejection::InvalidToken)?;
         match &inner.revocations {
             Some(revocations) if revocations.is_revoked(&claims, now) => {
                 Err(AuthRejection::Revoked(Box::new(claims)))
@@ -117,6 +165,28 @@ impl Authenticator {
     /// The verified claims of the `Authorization: Bearer` token of `headers`.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthRejection> {
         bearer_token(headers).and_then(|token| self.verify(token))
+    }
+
+    /// [`Authenticator::authenticate`], and for a remote issuer's token under a `kid` it
+    /// does not know yet, once more after fetching its keys again (see
+    /// [`Authenticator::remote`]).
+    pub async fn authenticate_fetching(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Claims, AuthRejection> {
+        let token = bearer_token(headers)?;
+        match (self.verify(token), &self.0.keys) {
+            (Err(AuthRejection::InvalidToken(error)), Keys::Remote(remote))
+                if error == jwtkit_core::SignatureError::NoMatchingKey.into() =>
+            {
+                if remote.refetch_for_unknown_kid().await {
+                    self.verify(token)
+                } else {
+                    Err(AuthRejection::InvalidToken(error))
+                }
+            }
+            (result, _) => result,
+        }
     }
 }
 
@@ -162,7 +232,12 @@ pub fn authenticated(
     auth: Authenticator,
 ) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        ready(auth.authenticate(&headers).map_err(warp::reject::custom))
+        let auth = auth.clone();
+        async move {
+            auth.authenticate_fetching(&headers)
+                .await
+                .map_err(warp::reject::custom)
+        }
     })
 }
 

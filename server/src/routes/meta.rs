@@ -84,10 +84,11 @@ impl Readiness {
 
 /// `GET /metrics`: the Prometheus text exposition.
 pub(super) fn metrics(
-    state: Arc<AppState>,
+    guard: super::protected::Guard,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     METRICS.filter().map(move || {
-        let text = state.metrics.encode(state.auth.cache_stats());
+        let remote = guard.auth.remote_keys().map(|remote| remote.stats());
+        let text = guard.metrics.encode(guard.auth.cache_stats(), remote);
         let mut response = Response::new(text.into());
         response.headers_mut().insert(
             CONTENT_TYPE,

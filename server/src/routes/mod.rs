@@ -264,6 +264,13 @@ impl AppState {
         &self.auth
     }
 
+    fn guard(&self) -> protected::Guard {
+        protected::Guard {
+            auth: self.auth.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
     /// This instance's view of the revocations (kept in step by [`crate::serve`]).
     pub fn revocations(&self) -> &Arc<Revocations> {
         &self.revocations
@@ -295,10 +302,11 @@ pub fn app(
     web_dir: Option<PathBuf>,
 ) -> BoxedFilter<(Response,)> {
     // The most requested routes first: each route tried before costs a path comparison.
+    let guard = state.guard();
     let api = protected::home()
-        .or(protected::secret(state.clone()))
+        .or(protected::secret(guard.clone()))
         .unify()
-        .or(protected::admin(state.clone()))
+        .or(protected::admin(guard.clone()))
         .unify()
         .or(auth::route(state.clone()))
         .unify()
@@ -320,10 +328,36 @@ pub fn app(
         .unify()
         .or(meta::readyz(state.clone()))
         .unify()
-        .or(meta::metrics(state.clone()))
+        .or(meta::metrics(guard))
         .unify();
     let routes = api.or(page::files(web_dir)).unify().boxed();
     tail(routes, cors_origins, state.metrics.clone())
+}
+
+/// The routes of a pure resource server, which trusts another issuer's tokens (`auth` made
+/// by [`Authenticator::remote`]): the public and protected endpoints, liveness,
+/// readiness (ready once serving: the keys were fetched at start) and metrics.
+pub fn resource_app(auth: Authenticator, cors_origins: &[String]) -> BoxedFilter<(Response,)> {
+    let guard = protected::Guard {
+        auth,
+        metrics: Arc::new(Metrics::new()),
+    };
+    let ready = READYZ
+        .filter()
+        .map(|| warp::reply::json(&serde_json::json!({"status": "ready"})).into_response());
+    let routes = protected::home()
+        .or(protected::secret(guard.clone()))
+        .unify()
+        .or(protected::admin(guard.clone()))
+        .unify()
+        .or(meta::healthz())
+        .unify()
+        .or(ready)
+        .unify()
+        .or(meta::metrics(guard.clone()))
+        .unify()
+        .boxed();
+    tail(routes, cors_origins, guard.metrics)
 }
 
 /// The tail every request passes: rejections recovered into the error table's responses,

@@ -1,6 +1,5 @@
 //! The public endpoint and the token-protected ones.
 
-use std::future::ready;
 use std::sync::Arc;
 
 use jwtkit_core::Claims;
@@ -9,8 +8,16 @@ use warp::http::header::{CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{ADMIN, AppState, HOME, SECRET};
-use crate::filters::{AuthRejection, require_role};
+use super::{ADMIN, HOME, SECRET};
+use crate::filters::{AuthRejection, Authenticator, require_role};
+use crate::metrics::Metrics;
+
+/// What the protected routes need: the authenticator, and the metrics that count refusals.
+#[derive(Clone)]
+pub(super) struct Guard {
+    pub(super) auth: Authenticator,
+    pub(super) metrics: Arc<Metrics>,
+}
 
 /// `GET /api/v3/home`: public.
 pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -18,27 +25,31 @@ pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + 
 }
 
 /// The library's `authenticated` filter, with each refusal counted by its code.
-fn authenticated(
-    state: Arc<AppState>,
-) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
+fn authenticated(guard: Guard) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        let result = state.auth.authenticate(&headers).map_err(|rejection| {
-            if let AuthRejection::InvalidToken(_) | AuthRejection::Revoked(_) = rejection {
-                state.metrics.refusal(rejection.to_error().code());
-            }
-            warp::reject::custom(rejection)
-        });
-        ready(result)
+        let guard = guard.clone();
+        async move {
+            guard
+                .auth
+                .authenticate_fetching(&headers)
+                .await
+                .map_err(|rejection| {
+                    if let AuthRejection::InvalidToken(_) | AuthRejection::Revoked(_) = rejection {
+                        guard.metrics.refusal(rejection.to_error().code());
+                    }
+                    warp::reject::custom(rejection)
+                })
+        }
     })
 }
 
 /// `GET /api/v3/secret`: any valid token.
 pub(super) fn secret(
-    state: Arc<AppState>,
+    guard: Guard,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     SECRET
         .filter()
-        .and(authenticated(state))
+        .and(authenticated(guard))
         .map(|claims: Claims| {
             greeting(
                 "This is a secret message, for clients with a valid token only.",
@@ -48,12 +59,10 @@ pub(super) fn secret(
 }
 
 /// `GET /api/v3/admin`: a valid token with the role `admin`.
-pub(super) fn admin(
-    state: Arc<AppState>,
-) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+pub(super) fn admin(guard: Guard) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     ADMIN
         .filter()
-        .and(authenticated(state).and_then(require_role("admin")))
+        .and(authenticated(guard).and_then(require_role("admin")))
         .map(|claims: Claims| greeting("Welcome to the admin area.", &claims))
 }
 

@@ -144,10 +144,15 @@ pub struct Jwtkit {
 impl Jwtkit {
     /// Starts `jwtkit serve --json --bind 127.0.0.1:0 ARGS` and reads its one JSON line.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_on("127.0.0.1:0", args)
+    }
+
+    /// [`Jwtkit::start`] listening on `bind`.
+    pub fn start_on(bind: &str, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jwtkit"))
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .args(["serve", "--json", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--json", "--bind", bind])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

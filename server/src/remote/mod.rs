@@ -1,0 +1,347 @@
+//! Verification keys from another issuer: its JWK Set, found by discovery (RFC 8414 /
+//! OpenID) or given as a URL, fetched at start and kept fresh.
+//!
+//! - **One fetch at a time.** Every fetch holds one async lock; a caller that waited for it
+//!   uses what the fetch it waited for brought, so a burst never becomes a herd.
+//! - **An unknown `kid`** (the issuer rotated) triggers a fetch at most once per
+//!   [`RemoteOptions::refetch_interval`], counted from the last attempt of any kind: a flood of
+//!   tokens with random `kid`s costs the issuer one request per interval.
+//! - **Background refresh** when the answer's `Cache-Control: max-age` runs out, clamped to
+//!   [1 min, 24 h] (5 min without one); a failed fetch is retried after a minute.
+//! - **A failed fetch keeps the last good keys** (logged and counted): an issuer that is down
+//!   does not take verification down.
+//! - Each key set comes with its own cache of verified tokens: a token verified under a key
+//!   the issuer has since withdrawn is never answered from the cache.
+//!
+//! A warp service that accepts another issuer's access tokens (README: "Trusting another
+//! issuer"):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use jwtkit_core::{Claims, Validation};
+//! use jwtkit_server::filters::{Authenticator, authenticated, recover};
+//! use jwtkit_server::remote::{RemoteKeys, RemoteOptions};
+//! use jwtkit_server::SystemClock;
+//! use warp::Filter;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = "https://auth.example";
+//! let policy = Validation::builder()
+//!     .expect_issuer(issuer)
+//!     .expect_audience("orders")
+//!     .expect_type("at+jwt")
+//!     .require_claim("sub")
+//!     .build()?;
+//! // Discovery, then the key set: both fetched now, the keys kept fresh from here on.
+//! let keys = RemoteKeys::discover(issuer, policy, RemoteOptions::default()).await?;
+//! let auth = Authenticator::remote(keys, Arc::new(SystemClock));
+//! let orders = warp::path!("orders")
+//!     .and(warp::get())
+//!     .and(authenticated(auth))
+//!     .map(|claims: Claims| format!("orders of {}", claims.sub().unwrap_or("?")));
+//! warp::serve(orders.recover(recover)).run(([127, 0, 0, 1], 8080)).await;
+//! # Ok(()) }
+//! ```
+
+mod fetch;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use jwtkit_core::{KeySet, Validation, Verifier};
+use tokio::time::Instant;
+use url::Url;
+
+pub use fetch::{RemoteError, checked_url};
+
+use crate::cache::{CacheStats, VerifiedCache};
+
+/// How a [`RemoteKeys`] fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteOptions {
+    /// The least time between two fetches caused by an unknown `kid`.
+    pub refetch_interval: Duration,
+    /// The timeout of each request (connecting included).
+    pub timeout: Duration,
+    /// The largest metadata document or key set read.
+    pub max_bytes: usize,
+    /// The memory of each key set's cache of verified tokens (0: none).
+    pub cache_bytes: usize,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            refetch_interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            max_bytes: 256 << 10,
+            cache_bytes: crate::cache::DEFAULT_BYTES,
+        }
+    }
+}
+
+/// The refresh period's bounds, and its value when the issuer names none.
+const MIN_REFRESH: Duration = Duration::from_secs(60);
+const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
+const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
+
+/// One key set and the cache of the tokens verified with it.
+pub(crate) struct Generation {
+    pub(crate) verifier: Verifier,
+    pub(crate) cache: VerifiedCache,
+}
+
+/// What the fetches did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// Fetches of the key set that brought a valid one.
+    pub fetches: u64,
+    /// Fetches that failed (the last good keys stayed in use).
+    pub failures: u64,
+    /// Fetches that brought a different key set.
+    pub changes: u64,
+}
+
+/// The keys of a remote issuer; see the module documentation.
+pub struct RemoteKeys {
+    jwks_uri: Url,
+    policy: Validation,
+    options: RemoteOptions,
+    fetcher: fetch::Fetcher,
+    current: RwLock<Arc<Generation>>,
+    /// Bumped at each change of key set (a waiter compares it to see one happened).
+    generation: AtomicU64,
+    /// Held for the duration of a fetch; the time of the last attempt.
+    fetching: tokio::sync::Mutex<Fetching>,
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    /// What the caches of replaced key sets did, for the totals.
+    retired: std::sync::Mutex<CacheStats>,
+}
+
+struct Fetching {
+    last_attempt: Instant,
+    last_body: Vec<u8>,
+}
+
+impl std::fmt::Debug for RemoteKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteKeys")
+            .field("jwks_uri", &self.jwks_uri.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteKeys {
+    /// The keys of `issuer`, found by discovery: its metadata (RFC 8414's well-known URI,
+    /// else OpenID Connect's) must name exactly `issuer`, and its `jwks_uri` is fetched now.
+    /// `policy` should expect `issuer` as `iss`.
+    pub async fn discover(
+        issuer: &str,
+        policy: Validation,
+        options: RemoteOptions,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let fetcher = fetch::Fetcher::new(options.timeout, options.max_bytes)?;
+        let [rfc8414, openid] = fetch::metadata_urls(issuer)?;
+        let metadata = match fetcher.get(&rfc8414).await {
+            Ok(found) => found,
+            Err(RemoteError::Status(404)) => fetcher.get(&openid).await?,
+            Err(error) => return Err(error),
+        };
+        let jwks_uri = fetch::jwks_uri(&metadata.body, issuer)?;
+        Self::start(jwks_uri, policy, options, fetcher).await
+    }
+
+    /// The keys of the JWK Set at `jwks_uri`, fetched now.
+    pub async fn from_jwks_uri(
+        jwks_uri: &str,
+        policy: Validation,
+        options: RemoteOptions,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let url = checked_url(jwks_uri)?;
+        let fetcher = fetch::Fetcher::new(options.timeout, options.max_bytes)?;
+        Self::start(url, policy, options, fetcher).await
+    }
+
+    async fn start(
+        jwks_uri: Url,
+        policy: Validation,
+        options: RemoteOptions,
+        fetcher: fetch::Fetcher,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let fetched = fetcher.get(&jwks_uri).await?;
+        let (keys, skipped) = fetch::key_set(&fetched.body)?;
+        log_skipped(&skipped);
+        let remote = Arc::new(Self {
+            current: RwLock::new(Arc::new(Generation {
+                verifier: Verifier::new(keys, policy.clone()),
+                cache: VerifiedCache::new(options.cache_bytes),
+            })),
+            jwks_uri,
+            policy,
+            options,
+            fetcher,
+            generation: AtomicU64::new(0),
+            fetching: tokio::sync::Mutex::new(Fetching {
+                last_attempt: Instant::now(),
+                last_body: fetched.body,
+            }),
+            fetches: AtomicU64::new(1),
+            failures: AtomicU64::new(0),
+            retired: std::sync::Mutex::new(CacheStats::default()),
+        });
+        tokio::spawn(refresh(
+            Arc::downgrade(&remote),
+            refresh_period(fetched.max_age),
+        ));
+        Ok(remote)
+    }
+
+    /// Where the keys come from.
+    pub fn jwks_uri(&self) -> &str {
+        self.jwks_uri.as_str()
+    }
+
+    /// The keys in use now.
+    pub fn keys(&self) -> KeySet {
+        self.current().verifier.keys().clone()
+    }
+
+    /// What the fetches did.
+    pub fn stats(&self) -> RemoteStats {
+        RemoteStats {
+            fetches: self.fetches.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            changes: self.generation.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The key set in use and its cache.
+    pub(crate) fn current(&self) -> Arc<Generation> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The cache statistics of every key set so far.
+    pub(crate) fn cache_stats(&self) -> CacheStats {
+        let now = self.current().cache.stats();
+        let retired = *self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        CacheStats {
+            hits: now.hits + retired.hits,
+            misses: now.misses + retired.misses,
+            evictions: now.evictions + retired.evictions,
+            ..now
+        }
+    }
+
+    /// For a token whose `kid` no key has: fetches the key set again unless a fetch was
+    /// attempted within the refetch interval; whether the keys changed meanwhile (then the
+    /// token is worth verifying again).
+    pub async fn refetch_for_unknown_kid(&self) -> bool {
+        let seen = self.generation.load(Ordering::Acquire);
+        let mut fetching = self.fetching.lock().await;
+        if self.generation.load(Ordering::Acquire) != seen {
+            return true; // the fetch this caller waited for brought new keys
+        }
+        if fetching.last_attempt.elapsed() < self.options.refetch_interval {
+            return false;
+        }
+        matches!(self.fetch(&mut fetching).await, Ok((true, _)))
+    }
+
+    /// One fetch, holding the lock; whether the key set changed, and its max-age.
+    async fn fetch(
+        &self,
+        fetching: &mut Fetching,
+    ) -> Result<(bool, Option<Duration>), RemoteError> {
+        fetching.last_attempt = Instant::now();
+        let result = match self.fetcher.get(&self.jwks_uri).await {
+            Ok(fetched) if fetched.body == fetching.last_body => Ok((false, fetched.max_age)),
+            Ok(fetched) => fetch::key_set(&fetched.body).map(|(keys, skipped)| {
+                log_skipped(&skipped);
+                self.replace(keys);
+                fetching.last_body = fetched.body;
+                (true, fetched.max_age)
+            }),
+            Err(error) => Err(error),
+        };
+        match &result {
+            Ok((changed, _)) => {
+                self.fetches.fetch_add(1, Ordering::Relaxed);
+                if *changed {
+                    tracing::info!(target: "jwtkit::remote", jwks_uri = %self.jwks_uri, "the issuer's key set changed");
+                }
+            }
+            Err(error) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(target: "jwtkit::remote", jwks_uri = %self.jwks_uri, %error, "cannot fetch the issuer's keys; the last good ones stay in use");
+            }
+        }
+        result
+    }
+
+    fn replace(&self, keys: KeySet) {
+        let next = Arc::new(Generation {
+            verifier: Verifier::new(keys, self.policy.clone()),
+            cache: VerifiedCache::new(self.options.cache_bytes),
+        });
+        let previous = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(PoisonError::into_inner),
+            next,
+        );
+        let stats = previous.cache.stats();
+        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        retired.hits += stats.hits;
+        retired.misses += stats.misses;
+        retired.evictions += stats.evictions;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+fn log_skipped(skipped: &[String]) {
+    for key in skipped {
+        tracing::info!(target: "jwtkit::remote", key = %key, "a key of the issuer's set is not for verifying tokens: left out");
+    }
+}
+
+/// `max-age` clamped to [1 min, 24 h]; 5 min without one.
+fn refresh_period(max_age: Option<Duration>) -> Duration {
+    max_age.map_or(DEFAULT_REFRESH, |age| age.clamp(MIN_REFRESH, MAX_REFRESH))
+}
+
+/// Refreshes the keys in the background until the [`RemoteKeys`] is dropped.
+async fn refresh(remote: Weak<RemoteKeys>, mut period: Duration) {
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(remote) = remote.upgrade() else {
+            return;
+        };
+        let mut fetching = remote.fetching.lock().await;
+        period = match remote.fetch(&mut fetching).await {
+            Ok((_, max_age)) => refresh_period(max_age),
+            Err(_) => MIN_REFRESH,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_periods_are_clamped() {
+        assert_eq!(refresh_period(None), DEFAULT_REFRESH);
+        assert_eq!(refresh_period(Some(Duration::from_secs(5))), MIN_REFRESH);
+        assert_eq!(
+            refresh_period(Some(Duration::from_secs(7 * 24 * 3600))),
+            MAX_REFRESH
+        );
+        assert_eq!(
+            refresh_period(Some(Duration::from_secs(600))),
+            Duration::from_secs(600)
+        );
+    }
+}
