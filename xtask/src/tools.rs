@@ -97,6 +97,7 @@ const TEST_SERVICES: [(&str, &str); 4] = [
 pub(crate) fn ensure_all() -> Result<(), String> {
     ensure_build_tools()?;
     ensure_apt(&TEST_SERVICES)?;
+    ensure_python_clients()?;
     ensure_cargo_tool(
         "geckodriver",
         &["install", "geckodriver", "--locked"],
@@ -184,6 +185,32 @@ pub(crate) fn ensure_apt(wanted: &[(&str, &str)]) -> Result<(), String> {
         .args(missing)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
+}
+
+/// A Python virtual environment in `target/tools/py` with the OAuth client the tests use
+/// (`tests/clients/requirements.txt`), made again when the requirements change.
+fn ensure_python_clients() -> Result<(), String> {
+    let root = workspace_root();
+    let requirements = root.join("tests").join("clients").join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let venv = tools_dir().join("py");
+    let marker = venv.join(".jwtkit-requirements");
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == wanted) {
+        println!("ok: Python OAuth client (Authlib) in target/tools/py");
+        return Ok(());
+    }
+    ensure_apt(&[("python3", "python3"), ("pip3", "python3-pip")])?;
+    println!("installing: Authlib into target/tools/py (PyPI, a few seconds)");
+    Cmd::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .run()?;
+    Cmd::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .run()?;
+    std::fs::write(&marker, wanted).map_err(|e| format!("cannot write {}: {e}", marker.display()))
 }
 
 fn ensure_binaryen() -> Result<(), String> {

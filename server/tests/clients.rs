@@ -1,0 +1,144 @@
+//! Standard OAuth 2.0 clients against a real `jwtkit serve`: the Rust `oauth2` crate, and
+//! Python's Authlib (`tests/clients/authlib_client.py`, run with the interpreter that
+//! `cargo xtask test` prepares). The Node.js one (oauth4webapi) is in `tests/e2e`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::PathBuf;
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, ClientId, ClientSecret, IntrospectionUrl, RequestTokenError, RevocationUrl, Scope,
+    StandardRevocableToken, TokenIntrospectionResponse, TokenResponse, TokenUrl,
+};
+use support::Jwtkit;
+
+fn dev_key(server: &Jwtkit, name: &str) -> String {
+    server.started["development"]["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["name"] == name)
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The `oauth2` crate's HTTP, through reqwest.
+async fn send(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::new();
+    let response = client.execute(reqwest::Request::try_from(request)?).await?;
+    let mut answer = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    Ok(answer.body(response.bytes().await?.to_vec()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rust_oauth2_crate() {
+    let server = Jwtkit::start(&[]);
+    let url = server.started["url"].as_str().unwrap().to_owned();
+    let secret = dev_key(&server, "dev-admin");
+    let client = BasicClient::new(ClientId::new("dev-admin".into()))
+        .set_client_secret(ClientSecret::new(secret))
+        .set_token_uri(TokenUrl::new(format!("{url}/oauth2/token")).unwrap())
+        .set_introspection_url(IntrospectionUrl::new(format!("{url}/oauth2/introspect")).unwrap())
+        .set_revocation_url(RevocationUrl::new(format!("{url}/api/v3/auth/revoke")).unwrap());
+    let token = client
+        .exchange_client_credentials()
+        .add_scope(Scope::new("admin".into()))
+        .request_async(&send)
+        .await
+        .unwrap();
+    assert_eq!(
+        token
+            .scopes()
+            .map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        Some(vec!["admin".to_owned()])
+    );
+    assert_eq!(token.expires_in().map(|d| d.as_secs()), Some(180));
+    let (status, _) = server.get("/api/v3/admin", Some(token.access_token().secret()));
+    assert_eq!(status, 200);
+
+    let refreshed = client
+        .exchange_refresh_token(token.refresh_token().unwrap())
+        .request_async(&send)
+        .await
+        .unwrap();
+    let introspected = client
+        .introspect(refreshed.access_token())
+        .request_async(&send)
+        .await
+        .unwrap();
+    assert!(introspected.active());
+    assert_eq!(
+        introspected.client_id().map(|c| c.as_str()),
+        Some("dev-admin")
+    );
+
+    // The crate revokes only over TLS (RFC 7009 §2), which a loopback test server has not:
+    // Authlib and oauth4webapi revoke against it instead.
+    assert!(matches!(
+        client.revoke_token(StandardRevocableToken::AccessToken(
+            refreshed.access_token().clone()
+        )),
+        Err(oauth2::ConfigurationError::InsecureUrl(_))
+    ));
+
+    // client_secret_post, and a wrong secret.
+    let post = client.clone().set_auth_type(AuthType::RequestBody);
+    assert!(
+        post.exchange_client_credentials()
+            .request_async(&send)
+            .await
+            .is_ok()
+    );
+    let wrong = client.set_client_secret(ClientSecret::new("jwtk_wrong".into()));
+    match wrong
+        .exchange_client_credentials()
+        .request_async(&send)
+        .await
+    {
+        Err(RequestTokenError::ServerResponse(error)) => {
+            assert_eq!(*error.error(), BasicErrorResponseType::InvalidClient);
+        }
+        other => panic!("a wrong secret: {other:?}"),
+    }
+}
+
+/// The interpreter with Authlib: `JWTKIT_PYTHON`, else the one `cargo xtask test` prepares.
+fn python() -> PathBuf {
+    let path = std::env::var_os("JWTKIT_PYTHON").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/tools/py/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "no Python with Authlib at {}: run `cargo xtask test`, which installs \
+         tests/clients/requirements.txt into target/tools/py (or set JWTKIT_PYTHON)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn pythons_authlib() {
+    let server = Jwtkit::start(&[]);
+    let url = server.started["url"].as_str().unwrap().to_owned();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/clients/authlib_client.py");
+    let run = std::process::Command::new(python())
+        .arg(script)
+        .args([url.as_str(), "dev-admin", &dev_key(&server, "dev-admin")])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
