@@ -228,3 +228,32 @@ fn named_paths(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The README's warp service behind a remote issuer is the doctest of
+/// `server/src/remote/mod.rs` (which compiles it), line for line.
+#[test]
+fn the_readmes_remote_issuer_example_is_the_compiled_one() {
+    let doctest: Vec<String> = read("server/src/remote/mod.rs")
+        .lines()
+        .filter_map(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line).to_owned())
+        .skip_while(|line| line != "```no_run")
+        .skip(1)
+        .take_while(|line| line != "```")
+        .filter(|line| !line.starts_with('#') && !line.starts_with("use ") && !line.is_empty())
+        .collect();
+    let readme = read("README.md");
+    let start = readme
+        .find("In your own warp service")
+        .expect("the README's remote issuer example");
+    let example: Vec<String> = readme[start..]
+        .lines()
+        .skip_while(|line| *line != "```rust")
+        .skip(1)
+        .take_while(|line| *line != "```")
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(!example.is_empty());
+    assert_eq!(example, doctest, "README.md and server/src/remote/mod.rs");
+}
