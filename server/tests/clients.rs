@@ -12,7 +12,13 @@ use oauth2::{
     AuthType, ClientId, ClientSecret, IntrospectionUrl, RequestTokenError, RevocationUrl, Scope,
     StandardRevocableToken, TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
-use support::Jwtkit;
+use support::{Jwtkit, Scratch};
+
+/// `jwtkit serve` in the development setup, its store in a directory of the test's own.
+fn start(dir: &Scratch) -> Jwtkit {
+    let store = format!("sqlite:{}", dir.path().join("jwtkit.sqlite3").display());
+    Jwtkit::start(&["--store", &store])
+}
 
 fn dev_key(server: &Jwtkit, name: &str) -> String {
     server.started["development"]["api_keys"]
@@ -39,7 +45,8 @@ async fn send(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqw
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rust_oauth2_crate() {
-    let server = Jwtkit::start(&[]);
+    let dir = Scratch::new("oauth2-crate");
+    let server = start(&dir);
     let url = server.started["url"].as_str().unwrap().to_owned();
     let secret = dev_key(&server, "dev-admin");
     let client = BasicClient::new(ClientId::new("dev-admin".into()))
@@ -126,7 +133,8 @@ fn python() -> PathBuf {
 
 #[test]
 fn pythons_authlib() {
-    let server = Jwtkit::start(&[]);
+    let dir = Scratch::new("authlib");
+    let server = start(&dir);
     let url = server.started["url"].as_str().unwrap().to_owned();
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/clients/authlib_client.py");
