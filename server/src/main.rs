@@ -73,26 +73,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// `jwtkit serve --trust-issuer URL`: a resource server for another issuer's tokens.
-fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// The runtime and a listener on `bind`; `None` (after saying why) when either fails.
+fn listen(
+    bind: std::net::SocketAddr,
+) -> Option<(tokio::runtime::Runtime, tokio::net::TcpListener)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("jwtkit serve: cannot start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        .inspect_err(|error| eprintln!("jwtkit serve: cannot start the runtime: {error}"))
+        .ok()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(bind))
+        .inspect_err(|error| {
+            eprintln!("jwtkit serve: cannot listen on {bind}: {error}\n  fix: choose another --bind address or stop what uses it");
+        })
+        .ok()?;
+    Some((runtime, listener))
+}
+
+/// `jwtkit serve --trust-issuer URL`: a resource server for another issuer's tokens.
+fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
+    let Some((runtime, listener)) = listen(config.bind) else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async {
-        let listener = match tokio::net::TcpListener::bind(config.bind).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("jwtkit serve: cannot listen on {}: {error}\n  fix: choose another --bind address or stop what uses it", config.bind);
-                return ExitCode::FAILURE;
-            }
-        };
         let addr = listener.local_addr().unwrap_or(config.bind);
         let auth = match resource_authenticator(config, Arc::new(SystemClock)).await {
             Ok(auth) => auth,
@@ -136,24 +140,10 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("jwtkit serve: cannot start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some((runtime, listener)) = listen(config.bind) else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async {
-        let listener = match tokio::net::TcpListener::bind(config.bind).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("jwtkit serve: cannot listen on {}: {error}\n  fix: choose another --bind address or stop what uses it", config.bind);
-                return ExitCode::FAILURE;
-            }
-        };
         let addr = listener.local_addr().unwrap_or(config.bind);
         let config = config.listening_on(addr);
         let announcement = if json {

@@ -13,10 +13,8 @@ use warp::{Filter, Rejection};
 use super::body::{body, json_object, required_member};
 use super::session::{Delivery, grant_response, session_rejection};
 use super::{AUTH, AppState};
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::filters::reject;
-use crate::ratelimit::Admission;
-use crate::sessions::SessionError;
 
 /// The member that carries the API key (the tutorial's).
 const API_KEY_MEMBER: &str = "api-key";
@@ -41,21 +39,8 @@ async fn issue_token(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
-    // Counted before the key is looked at, so parallel guesses cannot overrun the limit.
     let attempt = state.limiter.key(remote, &headers);
-    match state
-        .limiter
-        .attempt(state.store.as_ref(), &attempt, now)
-        .await
-    {
-        Ok(Admission::Allowed) => {}
-        Ok(Admission::Blocked(wait)) => {
-            return Err(reject(
-                ApiError::from(Problem::TooManyFailedAttempts).with_retry_after(wait),
-            ));
-        }
-        Err(error) => return Err(session_rejection(&state, SessionError::Store(error))),
-    }
+    state.admit(&attempt, now).await.map_err(reject)?;
     let object = json_object(mime.as_deref(), &body)?;
     let presented = required_member(&object, API_KEY_MEMBER)?;
     let delivery = Delivery::requested(&object)?.unwrap_or(Delivery::Body);

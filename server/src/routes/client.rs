@@ -14,8 +14,6 @@ use super::AppState;
 use super::body::{Form, percent_decode};
 use crate::apikeys::ApiKey;
 use crate::error::{ApiError, Problem};
-use crate::ratelimit::Admission;
-use crate::sessions::SessionError;
 
 /// The client authentication methods the OAuth endpoints take, as the metadata names them.
 pub const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
@@ -37,24 +35,8 @@ pub(super) async fn authenticate<'s>(
         return Ok(None);
     };
     let now = state.now_or_error()?;
-    // Counted before the secret is looked at, so parallel guesses cannot overrun the limit.
     let attempt = state.limiter.key(remote, headers);
-    match state
-        .limiter
-        .attempt(state.store.as_ref(), &attempt, now)
-        .await
-    {
-        Ok(Admission::Allowed) => {}
-        Ok(Admission::Blocked(wait)) => {
-            return Err(ApiError::from(Problem::TooManyFailedAttempts).with_retry_after(wait));
-        }
-        Err(error) => {
-            return Err(super::session::session_error(
-                state,
-                SessionError::Store(error),
-            ));
-        }
-    }
+    state.admit(&attempt, now).await?;
     let client = state
         .api_keys
         .find(&credentials.secret)

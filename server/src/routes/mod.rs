@@ -264,6 +264,31 @@ impl AppState {
         &self.auth
     }
 
+    /// Counts an attempt to authenticate (an API key or client credentials) from the client
+    /// `attempt` names, before the secret is looked at, so parallel guesses cannot overrun
+    /// the limit: 429 with `Retry-After` once over it, 503 when the store cannot count.
+    async fn admit(
+        &self,
+        attempt: &str,
+        now: jwtkit_core::UnixTime,
+    ) -> Result<(), crate::error::ApiError> {
+        match self
+            .limiter
+            .attempt(self.store.as_ref(), attempt, now)
+            .await
+        {
+            Ok(crate::ratelimit::Admission::Allowed) => Ok(()),
+            Ok(crate::ratelimit::Admission::Blocked(wait)) => {
+                Err(crate::error::ApiError::from(Problem::TooManyFailedAttempts)
+                    .with_retry_after(wait))
+            }
+            Err(error) => Err(session::session_error(
+                self,
+                crate::sessions::SessionError::Store(error),
+            )),
+        }
+    }
+
     fn guard(&self) -> protected::Guard {
         protected::Guard {
             auth: self.auth.clone(),
