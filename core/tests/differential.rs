@@ -15,7 +15,6 @@
 mod reference;
 
 use std::sync::LazyLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -47,13 +46,9 @@ static KEYS: LazyLock<Vec<(Key, Reference)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// jsonwebtoken reads the system clock: both are given the real time.
-#[allow(clippy::disallowed_methods)]
+/// jsonwebtoken reads its own clock: jwtkit is given the time that clock reads.
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap()
 }
 
 /// The policy: `typ` JWT (jsonwebtoken's), issuer, audience and `exp` required, no leeway;
