@@ -154,6 +154,11 @@ impl ApiKeys {
         self.0.is_empty()
     }
 
+    /// The key named `name`.
+    pub fn named(&self, name: &str) -> Option<&ApiKey> {
+        self.0.iter().find(|key| key.name == name)
+    }
+
     /// The entry for a presented key. Every stored hash is compared, in constant time, so
     /// the time taken says nothing about which key (if any) was close.
     pub fn find(&self, presented: &str) -> Option<&ApiKey> {

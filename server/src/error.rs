@@ -193,6 +193,10 @@ problems! {
     /// The session store cannot be reached: retry later (`Retry-After`).
     StoreUnavailable => 503, "temporarily_unavailable", "ERR_STORE_UNAVAILABLE", None,
         "the session store is unavailable; retry later",
+    /// A resource server has not yet fetched the trusted issuer's keys (it was unreachable):
+    /// retry later (`Retry-After`).
+    JwksUnavailable => 503, "temporarily_unavailable", "ERR_JWKS_UNAVAILABLE", None,
+        "the trusted issuer's keys are not available yet; retry later",
     /// A fault of the server itself (logged; never a client's mistake).
     Internal => 500, "internal_error", "ERR_INTERNAL", None, "internal server error",
 }

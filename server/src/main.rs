@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use jwtkit_server::SystemClock;
 use jwtkit_server::config::{Mode, ResourceConfig, ServeArgs};
 use jwtkit_server::serve::{
-    banner, banner_json, resource_authenticator, serve, serve_resource, shutdown_signal,
+    Listeners, banner, banner_json, resource_authenticator, serve_resource, serve_with_store,
+    shutdown_signal,
 };
 
 /// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
@@ -73,51 +74,70 @@ fn main() -> ExitCode {
     }
 }
 
-/// The runtime and a listener on `bind`; `None` (after saying why) when either fails.
+/// The runtime and the listeners; `None` (after saying why) when either fails.
 fn listen(
     bind: std::net::SocketAddr,
-) -> Option<(tokio::runtime::Runtime, tokio::net::TcpListener)> {
+    metrics: Option<std::net::SocketAddr>,
+) -> Option<(tokio::runtime::Runtime, Listeners)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .inspect_err(|error| eprintln!("jwtkit serve: cannot start the runtime: {error}"))
         .ok()?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(bind))
-        .inspect_err(|error| {
-            eprintln!("jwtkit serve: cannot listen on {bind}: {error}\n  fix: choose another --bind address or stop what uses it");
-        })
+    let listeners = runtime
+        .block_on(Listeners::bind(bind, metrics))
+        .inspect_err(|error| eprintln!("jwtkit serve: {error}"))
         .ok()?;
-    Some((runtime, listener))
+    Some((runtime, listeners))
+}
+
+/// Prints the banner (a closed stdout must not take the server down; the logs still say
+/// where it is).
+fn announce(text: &str) {
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{text}") {
+        tracing::warn!(%error, "cannot print the banner");
+    }
 }
 
 /// `jwtkit serve --trust-issuer URL`: a resource server for another issuer's tokens.
 fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
-    let Some((runtime, listener)) = listen(config.bind) else {
+    let Some((runtime, listeners)) = listen(config.bind, config.metrics_bind) else {
         return ExitCode::FAILURE;
     };
     runtime.block_on(async {
-        let addr = listener.local_addr().unwrap_or(config.bind);
+        let addr = listeners.api_addr().unwrap_or(config.bind);
         let auth = match resource_authenticator(config, Arc::new(SystemClock)).await {
             Ok(auth) => auth,
             Err(error) => {
-                eprintln!("jwtkit serve: {error}\n  fix: check that --trust-issuer is the issuer's URL and that it is up");
+                eprintln!("jwtkit serve: {error}\n  fix: check that --trust-issuer is the issuer's URL");
                 return ExitCode::FAILURE;
             }
         };
-        let announcement = if json {
-            serde_json::json!({"url": format!("http://{addr}"), "trust_issuer": config.trust_issuer}).to_string()
+        let metrics = listeners
+            .metrics_addr()
+            .map(|addr| format!("http://{addr}{}", jwtkit_server::routes::METRICS.path));
+        announce(&if json {
+            serde_json::json!({
+                "url": format!("http://{addr}"),
+                "trust_issuer": config.trust_issuer,
+                "metrics": metrics,
+            })
+            .to_string()
         } else {
-            format!(
-                "jwtkit resource server listening on http://{addr}\ntrusting the tokens of {} (keys: {})\n",
+            let keys = auth
+                .remote_keys()
+                .and_then(|remote| remote.jwks_uri())
+                .unwrap_or("not fetched yet: not ready until they are");
+            let mut text = format!(
+                "jwtkit resource server listening on http://{addr}\ntrusting the tokens of {} (keys: {keys})\n",
                 config.trust_issuer,
-                auth.remote_keys().map_or("", |remote| remote.jwks_uri())
-            )
-        };
-        if let Err(error) = writeln!(std::io::stdout().lock(), "{announcement}") {
-            tracing::warn!(%error, %addr, "cannot print the banner");
-        }
-        serve_resource(config, auth, listener, shutdown_signal()).await;
+            );
+            if let Some(metrics) = metrics {
+                text.push_str(&format!("metrics: {metrics}\n"));
+            }
+            text
+        });
+        serve_resource(config, auth, listeners, shutdown_signal()).await;
         ExitCode::SUCCESS
     })
 }
@@ -140,22 +160,35 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some((runtime, listener)) = listen(config.bind) else {
+    let Some((runtime, listeners)) = listen(config.bind, config.metrics_bind) else {
         return ExitCode::FAILURE;
     };
     runtime.block_on(async {
-        let addr = listener.local_addr().unwrap_or(config.bind);
-        let config = config.listening_on(addr);
-        let announcement = if json {
-            banner_json(&config, addr)
-        } else {
-            banner(&config, addr)
+        // The store first: the banner says the server is up only once it is.
+        let store = match jwtkit_server::store::open(&config.store).await {
+            Ok(store) => store,
+            Err(error) => {
+                eprintln!("jwtkit serve: {error}\n  fix: check the `store` setting (--store)");
+                return ExitCode::FAILURE;
+            }
         };
-        if let Err(error) = writeln!(std::io::stdout().lock(), "{announcement}") {
-            // A closed stdout must not take the server down; the logs still say where it is.
-            tracing::warn!(%error, %addr, "cannot print the banner");
-        }
-        match serve(&config, listener, Arc::new(SystemClock), shutdown_signal()).await {
+        let addr = listeners.api_addr().unwrap_or(config.bind);
+        let config = config.listening_on(addr);
+        let metrics = listeners.metrics_addr();
+        announce(&if json {
+            banner_json(&config, addr, metrics)
+        } else {
+            banner(&config, addr, metrics)
+        });
+        match serve_with_store(
+            &config,
+            listeners,
+            Arc::new(SystemClock),
+            store,
+            shutdown_signal(),
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("jwtkit serve: {error}");

@@ -1,10 +1,18 @@
-//! Limits `/auth` attempts per client, counted in the store (so every instance on one store
-//! counts together): each attempt is counted *before* the key is checked, atomically, and a
-//! successful one is taken back, so N parallel guesses get no more than the limit.
+//! Limits failed authentications per client, counted in the store (so every instance on one
+//! store counts together), in fixed windows.
+//!
+//! Only failures are counted. A failed attempt is counted atomically *after* the secret was
+//! judged (in memory), and is answered 429 instead of 401 once the count is over the limit;
+//! a successful one only reads the count, and is answered 429 while the failures are at the
+//! limit. So honest clients with many requests in flight are never refused for them, and
+//! parallel guesses learn nothing beyond the limit: over it, a right secret and a wrong one
+//! get the same 429.
 //!
 //! The client is the peer, or — when the peer is a trusted reverse proxy — the rightmost
-//! address of `Forwarded` / `X-Forwarded-For` that is not itself a trusted proxy. IPv6
-//! clients are counted by their /64 (one host usually owns a whole /64).
+//! address of the one forwarding header the proxies write ([`ForwardedHeader`]) that is not
+//! itself a trusted proxy. Addresses are canonical before every comparison (an IPv4 peer of a
+//! dual-stack listener, `::ffff:a.b.c.d`, is `a.b.c.d`). IPv6 clients are counted by their
+//! /64 (one host usually owns a whole /64).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -13,17 +21,49 @@ use ipnet::{IpNet, Ipv6Net};
 use jwtkit_core::UnixTime;
 use warp::http::HeaderMap;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Attempts, Store, StoreError};
 
-/// Counts attempts per client in a fixed window.
+/// The forwarding header the trusted proxies write: the only one read. A proxy that appends
+/// to one header passes the other through as the client wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx `$proxy_add_x_forwarded_for`, HAProxy `forwardfor`, AWS ALB).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=` (RFC 7239).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The names the `forwarded_header` setting takes, as written there.
+    pub const NAMES: [&str; 2] = ["x-forwarded-for", "forwarded"];
+
+    /// The header's name (lower case, as the setting writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => Self::NAMES[0],
+            Self::Forwarded => Self::NAMES[1],
+        }
+    }
+
+    /// The header named `name` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::XForwardedFor, Self::Forwarded]
+            .into_iter()
+            .find(|header| header.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// Counts failed authentications per client in a fixed window.
 #[derive(Debug, Clone)]
 pub struct AuthLimiter {
     limit: u32,
     window: Duration,
     trusted_proxies: Vec<IpNet>,
+    header: ForwardedHeader,
 }
 
-/// Whether an attempt may go on.
+/// Whether an authentication may go on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Admission {
     /// Within the limit.
@@ -33,89 +73,109 @@ pub enum Admission {
 }
 
 impl AuthLimiter {
-    /// At most `limit` attempts per client per `window`; forwarding headers are believed
-    /// only from `trusted_proxies`.
-    pub fn new(limit: u32, window: Duration, trusted_proxies: Vec<IpNet>) -> Self {
+    /// At most `limit` failures per client per `window`; `header` is believed only from
+    /// `trusted_proxies`.
+    pub fn new(
+        limit: u32,
+        window: Duration,
+        trusted_proxies: Vec<IpNet>,
+        header: ForwardedHeader,
+    ) -> Self {
         Self {
             limit,
             window,
             trusted_proxies,
+            header,
         }
     }
 
     /// The counter key of the client behind `peer` and `headers`.
     pub fn key(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
-        match client_address(peer.map(|p| p.ip()), headers, &self.trusted_proxies) {
+        let client = client_address(
+            peer.map(|p| p.ip()),
+            headers,
+            &self.trusted_proxies,
+            self.header,
+        );
+        match client {
             Some(IpAddr::V4(ip)) => format!("auth:{ip}"),
-            Some(IpAddr::V6(ip)) => match ip.to_ipv4_mapped() {
-                Some(v4) => format!("auth:{v4}"),
-                None => format!("auth:{}", Ipv6Net::new_assert(ip, 64).trunc()),
-            },
+            Some(IpAddr::V6(ip)) => format!("auth:{}", Ipv6Net::new_assert(ip, 64).trunc()),
             None => "auth:unknown".to_owned(),
         }
     }
 
-    /// Counts an attempt of `key` at `now`.
-    pub async fn attempt(
+    /// A failed authentication of `key` at `now`: counted; [`Admission::Blocked`] when the
+    /// count is now over the limit (answer 429, not 401).
+    pub async fn failed(
         &self,
         store: &dyn Store,
         key: &str,
         now: UnixTime,
     ) -> Result<Admission, StoreError> {
-        let attempts = store
-            .count_attempt(key.to_owned(), now, self.window.as_secs_f64())
+        let failures = store
+            .count_failure(key.to_owned(), now, self.window.as_secs_f64())
             .await?;
-        if attempts.count <= self.limit {
-            return Ok(Admission::Allowed);
+        Ok(self.judge(failures, failures.count > self.limit, now))
+    }
+
+    /// A successful authentication of `key` at `now`: [`Admission::Blocked`] while the
+    /// failures in the window are at the limit.
+    pub async fn succeeded(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<Admission, StoreError> {
+        let failures = store.failures(key.to_owned(), now).await?;
+        Ok(self.judge(failures, failures.count >= self.limit, now))
+    }
+
+    fn judge(&self, failures: Attempts, over: bool, now: UnixTime) -> Admission {
+        if !over {
+            return Admission::Allowed;
         }
-        let wait = attempts.window_end.as_secs_f64() - now.as_secs_f64();
-        Ok(Admission::Blocked(Duration::from_secs_f64(wait.max(0.0))))
+        let wait = failures.window_end.as_secs_f64() - now.as_secs_f64();
+        Admission::Blocked(Duration::from_secs_f64(wait.max(0.0)))
     }
 }
 
-/// The client's address: the peer, unless it is a trusted proxy; then the rightmost
-/// forwarded address that is not one (the leftmost when all are).
+/// The client's address: the peer, unless it is a trusted proxy; then the rightmost address
+/// of `header` that is not one (the leftmost when all are). Every address is canonical.
 pub fn client_address(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &[IpNet],
+    header: ForwardedHeader,
 ) -> Option<IpAddr> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    let peer = peer?;
+    let peer = peer?.to_canonical();
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let hops = forwarded_hops(headers);
     let mut client = peer;
-    for hop in hops.iter().rev() {
-        match hop {
+    for hop in forwarded_hops(headers, header).iter().rev() {
+        match hop.map(|ip| ip.to_canonical()) {
             // An address that cannot be read ("unknown", obfuscated): the proxy that added
             // it is the last one that can be told apart.
             None => return Some(client),
-            Some(ip) if is_trusted(ip) => client = *ip,
-            Some(ip) => return Some(*ip),
+            Some(ip) if is_trusted(&ip) => client = ip,
+            Some(ip) => return Some(ip),
         }
     }
     Some(client)
 }
 
-/// The forwarded addresses, nearest last: `Forwarded: for=` (RFC 7239) when present, else
-/// `X-Forwarded-For`. `None` for a hop that is not an address.
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &str| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
+/// The addresses of `header`, nearest last; `None` for a hop that is not an address.
+fn forwarded_hops(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    let elements = headers
+        .get_all(header.name())
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim);
+    match header {
+        ForwardedHeader::XForwardedFor => elements.map(parse_node).collect(),
+        ForwardedHeader::Forwarded => elements
             .map(|element| {
                 element
                     .split(';')
@@ -123,14 +183,9 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
                     .find(|(name, _)| name.eq_ignore_ascii_case("for"))
                     .and_then(|(_, value)| parse_node(value))
             })
-            .collect();
+            .collect(),
     }
-    values("x-forwarded-for")
-        .iter()
-        .map(|hop| parse_node(hop))
-        .collect()
 }
-
 /// An address as forwarding headers write it: `1.2.3.4`, `1.2.3.4:80`, `"[2001:db8::1]:80"`.
 fn parse_node(text: &str) -> Option<IpAddr> {
     let text = text.trim().trim_matches('"');
@@ -162,44 +217,89 @@ mod tests {
         Some(text.parse().unwrap())
     }
 
+    fn trusted() -> Vec<IpNet> {
+        vec!["10.0.0.0/8".parse().unwrap()]
+    }
+
     #[test]
     fn forwarding_headers_count_only_from_trusted_proxies() {
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let xff = headers(&[("x-forwarded-for", "6.6.6.6, 1.2.3.4, 10.0.0.7")]);
+        let client =
+            |peer: &str, h: &HeaderMap, header| client_address(ip(peer), h, &trusted(), header);
+        let x = ForwardedHeader::XForwardedFor;
         // From an untrusted peer the headers are the client's own words: ignored.
-        assert_eq!(client_address(ip("5.5.5.5"), &xff, &trusted), ip("5.5.5.5"));
+        assert_eq!(client("5.5.5.5", &xff, x), ip("5.5.5.5"));
         // Through trusted proxies: the rightmost untrusted hop, not the spoofable leftmost.
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &xff, &trusted),
-            ip("1.2.3.4")
-        );
+        assert_eq!(client("10.0.0.1", &xff, x), ip("1.2.3.4"));
+        let all_trusted = headers(&[("x-forwarded-for", "10.9.9.9")]);
+        assert_eq!(client("10.0.0.1", &all_trusted, x), ip("10.9.9.9"));
+        assert_eq!(client("10.0.0.1", &HeaderMap::new(), x), ip("10.0.0.1"));
+
+        let f = ForwardedHeader::Forwarded;
         let forwarded = headers(&[(
             "forwarded",
             "for=6.6.6.6, for=\"[2001:db8::1]:4711\";proto=https, for=10.1.1.1",
         )]);
-        assert_eq!(
-            client_address(ip("10.0.0.1"), &forwarded, &trusted),
-            ip("2001:db8::1")
-        );
+        assert_eq!(client("10.0.0.1", &forwarded, f), ip("2001:db8::1"));
         let unknown = headers(&[("forwarded", "for=unknown, for=10.2.2.2")]);
+        assert_eq!(client("10.0.0.1", &unknown, f), ip("10.2.2.2"));
+    }
+
+    #[test]
+    fn only_the_header_the_proxies_write_is_read() {
+        // A proxy that appends to X-Forwarded-For passes the client's own Forwarded through:
+        // a client must not pick its counter (or a victim's) with it.
+        let spoofed = headers(&[
+            ("forwarded", "for=198.51.100.77"),
+            ("x-forwarded-for", "203.0.113.5"),
+        ]);
+        let x = ForwardedHeader::XForwardedFor;
         assert_eq!(
-            client_address(ip("10.0.0.1"), &unknown, &trusted),
-            ip("10.2.2.2")
+            client_address(ip("10.0.0.1"), &spoofed, &trusted(), x),
+            ip("203.0.113.5")
         );
-        let all_trusted = headers(&[("x-forwarded-for", "10.9.9.9")]);
+        // And the other way round, for proxies that write Forwarded.
+        let spoofed = headers(&[
+            ("forwarded", "for=203.0.113.5"),
+            ("x-forwarded-for", "198.51.100.77"),
+        ]);
         assert_eq!(
-            client_address(ip("10.0.0.1"), &all_trusted, &trusted),
-            ip("10.9.9.9")
+            client_address(
+                ip("10.0.0.1"),
+                &spoofed,
+                &trusted(),
+                ForwardedHeader::Forwarded
+            ),
+            ip("203.0.113.5")
         );
+        assert_eq!(ForwardedHeader::from_name("X-Forwarded-For"), Some(x));
+        assert_eq!(ForwardedHeader::from_name("x-real-ip"), None);
+    }
+
+    #[test]
+    fn ipv4_peers_of_a_dual_stack_listener_are_trusted_as_ipv4() {
+        // `--bind [::]:port` sees an IPv4 proxy as ::ffff:10.0.0.1.
+        let xff = headers(&[("x-forwarded-for", "203.0.113.5, ::ffff:10.0.0.9")]);
+        let x = ForwardedHeader::XForwardedFor;
         assert_eq!(
-            client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
-            ip("10.0.0.1")
+            client_address(ip("::ffff:10.0.0.1"), &xff, &trusted(), x),
+            ip("203.0.113.5")
+        );
+        // An untrusted mapped peer is the client, as IPv4.
+        assert_eq!(
+            client_address(ip("::ffff:5.5.5.5"), &xff, &trusted(), x),
+            ip("5.5.5.5")
         );
     }
 
     #[test]
     fn ipv6_clients_are_counted_by_their_64() {
-        let limiter = AuthLimiter::new(3, Duration::from_secs(60), vec![]);
+        let limiter = AuthLimiter::new(
+            3,
+            Duration::from_secs(60),
+            vec![],
+            ForwardedHeader::default(),
+        );
         let key = |addr: &str| limiter.key(Some(addr.parse().unwrap()), &HeaderMap::new());
         assert_eq!(
             key("[2001:db8:1:2:aaaa::1]:1"),

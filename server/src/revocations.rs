@@ -105,8 +105,10 @@ impl Revocations {
     }
 
     /// Applies what the store reported, forgetting what expired by `now`. Revocations are
-    /// never withdrawn, so merging is right whatever this instance already knew.
+    /// never withdrawn, so merging is right whatever this instance already knew. In step
+    /// once a batch reaches the newest revocation.
     pub fn apply(&self, batch: RevocationBatch, now: UnixTime) {
+        let caught_up = batch.caught_up;
         self.update(|view| {
             for revocation in batch.revocations {
                 view.insert(revocation);
@@ -114,7 +116,7 @@ impl Revocations {
             view.cursor = batch.cursor;
             view.prune(now);
         });
-        self.in_step.store(true, Ordering::Release);
+        self.in_step.store(caught_up, Ordering::Release);
     }
 
     /// Where the next read from the store starts.
@@ -122,7 +124,8 @@ impl Revocations {
         self.read().cursor.clone()
     }
 
-    /// Whether the view is in step with the store (its last read succeeded).
+    /// Whether the view is in step with the store: its last read succeeded and reached the
+    /// newest revocation.
     pub fn in_step(&self) -> bool {
         self.in_step.load(Ordering::Acquire)
     }
@@ -205,6 +208,7 @@ mod tests {
             RevocationBatch {
                 revocations: vec![],
                 cursor: "7".into(),
+                caught_up: true,
             },
             t(160),
         );
@@ -213,5 +217,24 @@ mod tests {
             (1, "7".to_owned()),
             "j2 pruned"
         );
+    }
+
+    #[test]
+    fn in_step_only_once_caught_up() {
+        let view = Revocations::new();
+        let batch = |n: i64, caught_up| RevocationBatch {
+            revocations: vec![Revocation::Token {
+                jti: format!("j{n}"),
+                until: t(500),
+            }],
+            cursor: n.to_string(),
+            caught_up,
+        };
+        assert!(!view.in_step(), "nothing read yet");
+        view.apply(batch(1, false), t(100));
+        assert!(!view.in_step(), "a long history still being read");
+        view.apply(batch(2, true), t(100));
+        assert!(view.in_step());
+        assert_eq!(view.len(), 2);
     }
 }

@@ -1,5 +1,5 @@
-//! Running the server: the store and its background tasks, binding, the startup banner,
-//! graceful shutdown.
+//! Running the server: the listeners (the API's, and the metrics' apart from it), the store
+//! and its background tasks, the startup banner, graceful shutdown.
 
 use std::fmt;
 use std::future::Future;
@@ -9,13 +9,112 @@ use std::time::Duration;
 
 use jwtkit_core::PolicyError;
 use tokio::net::TcpListener;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
 
-use crate::config::{Config, ResourceConfig};
+use crate::config::table::{BIND, METRICS_BIND};
+use crate::config::{Config, ResourceConfig, Setting};
 use crate::remote::{RemoteKeys, RemoteOptions};
 use crate::revocations;
-use crate::routes::{AppState, app};
+use crate::routes::{AppState, app, metrics_app};
 use crate::store::{self, Store, StoreError};
 use crate::time::SharedClock;
+
+/// The sockets a server listens on: the API's and, unless metrics are off, the metrics'
+/// (a management port, kept off the API's).
+#[derive(Debug)]
+pub struct Listeners {
+    /// The API's.
+    pub api: TcpListener,
+    /// `/metrics`'.
+    pub metrics: Option<TcpListener>,
+}
+
+/// An address that could not be listened on.
+#[derive(Debug)]
+pub struct BindError {
+    /// The address.
+    pub addr: SocketAddr,
+    /// The setting that names it.
+    pub setting: &'static Setting,
+    /// Why.
+    pub error: std::io::Error,
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot listen on {} (`{}`): {}\n  fix: choose another --{} address, or stop what uses it",
+            self.addr, self.setting.name, self.error, self.setting.flag
+        )
+    }
+}
+
+impl std::error::Error for BindError {}
+
+impl Listeners {
+    /// Listens on `api` and, when given, `metrics`.
+    pub async fn bind(api: SocketAddr, metrics: Option<SocketAddr>) -> Result<Self, BindError> {
+        let bind = |addr: SocketAddr, setting: &'static Setting| async move {
+            TcpListener::bind(addr).await.map_err(|error| BindError {
+                addr,
+                setting,
+                error,
+            })
+        };
+        let api = bind(api, &BIND).await?;
+        let metrics = match metrics {
+            Some(addr) => Some(bind(addr, &METRICS_BIND).await?),
+            None => None,
+        };
+        Ok(Self { api, metrics })
+    }
+
+    /// Where the API listens.
+    pub fn api_addr(&self) -> Option<SocketAddr> {
+        self.api.local_addr().ok()
+    }
+
+    /// Where `/metrics` is served.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+}
+
+/// Serves `api` (and `metrics`) on `listeners` until `shutdown` resolves, then lets both
+/// finish their in-flight requests.
+async fn run(
+    listeners: Listeners,
+    api: BoxedFilter<(Response,)>,
+    metrics: BoxedFilter<(Response,)>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        // Nobody left to tell is fine: the servers are already done.
+        let _ = stop.send(());
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<()>| async move {
+        // A send or the sender gone: either way, time to stop.
+        let _ = stopped.changed().await;
+    };
+    let api = warp::serve(api)
+        .incoming(listeners.api)
+        .graceful(until_stopped(stopped.clone()))
+        .run();
+    let metrics = async move {
+        if let Some(listener) = listeners.metrics {
+            warp::serve(metrics)
+                .incoming(listener)
+                .graceful(until_stopped(stopped))
+                .run()
+                .await;
+        }
+    };
+    tokio::join!(api, metrics);
+}
 
 /// How often the store forgets what has expired.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
@@ -44,32 +143,32 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
-/// Opens the configured store, keeps this instance's revocations in step with it, and prunes
-/// it while serving.
+/// Serves the API on `listeners` until `shutdown` resolves, then finishes in-flight
+/// requests. Opens the configured store, keeps this instance's revocations in step with it,
+/// and prunes it while serving.
 pub async fn serve(
     config: &Config,
-    listener: TcpListener,
+    listeners: Listeners,
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let store = store::open(&config.store)
         .await
         .map_err(ServeError::Store)?;
-    serve_with_store(config, listener, clock, store, shutdown).await
+    serve_with_store(config, listeners, clock, store, shutdown).await
 }
 
 /// [`serve`] with a store already opened.
 pub async fn serve_with_store(
     config: &Config,
-    listener: TcpListener,
+    listeners: Listeners,
     clock: SharedClock,
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let config = &match listener.local_addr() {
-        Ok(addr) => config.listening_on(addr),
-        Err(_) => config.clone(),
+    let config = &match listeners.api_addr() {
+        Some(addr) => config.listening_on(addr),
+        None => config.clone(),
     };
     let state = Arc::new(AppState::new(config, clock.clone(), store).map_err(ServeError::Policy)?);
     let watcher = tokio::spawn(revocations::watch(
@@ -78,33 +177,29 @@ pub async fn serve_with_store(
         clock.clone(),
     ));
     let pruner = tokio::spawn(prune(state.store().clone(), clock));
-    warp::serve(app(state, &config.cors_origins, config.web_dir.clone()))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    let metrics = metrics_app(&state);
+    let api = app(state, &config.cors_origins, config.web_dir.clone());
+    run(listeners, api, metrics, shutdown).await;
     watcher.abort();
     pruner.abort();
     Ok(())
 }
 
-/// Serves a pure resource server on `listener` until `shutdown` resolves, verifying with
+/// Serves a pure resource server on `listeners` until `shutdown` resolves, verifying with
 /// `auth` (from [`resource_authenticator`]).
 pub async fn serve_resource(
     config: &ResourceConfig,
     auth: crate::filters::Authenticator,
-    listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(crate::routes::resource_app(auth, &config.cors_origins))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    let (api, metrics) = crate::routes::resource_apps(auth, &config.cors_origins);
+    run(listeners, api, metrics, shutdown).await;
 }
 
 /// The authenticator of a resource server: RFC 9068 access tokens of the trusted issuer for
-/// the configured audience, under its keys.
+/// the configured audience, under its keys (fetched now or, while the issuer cannot be
+/// reached, in the background: not ready until then).
 pub async fn resource_authenticator(
     config: &ResourceConfig,
     clock: SharedClock,
@@ -122,7 +217,7 @@ pub async fn resource_authenticator(
         cache_bytes: config.token_cache_bytes,
         ..RemoteOptions::default()
     };
-    let keys = RemoteKeys::discover(&config.trust_issuer, policy, options)
+    let keys = RemoteKeys::discover_in_background(&config.trust_issuer, policy, options)
         .await
         .map_err(ServeError::Remote)?;
     Ok(crate::filters::Authenticator::remote(keys, clock))
@@ -175,11 +270,16 @@ fn has_demo_page(config: &Config) -> bool {
     config.web_dir.is_some() || crate::routes::demo_built_in()
 }
 
+/// `/metrics`' URL on `addr`.
+fn metrics_url(addr: Option<SocketAddr>) -> Option<String> {
+    addr.map(|addr| format!("http://{addr}{}", crate::routes::METRICS.path))
+}
+
 /// Where the server listens and, in the development setup, the generated API keys, as one
-/// JSON line for scripts: `{"url", "issuer", "demo_page", "development": {"api_keys":
-/// [{"name", "key", "roles"}]}}` (`demo_page` and `development` are `null` when there is
-/// none).
-pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
+/// JSON line for scripts: `{"url", "issuer", "metrics", "demo_page", "development":
+/// {"api_keys": [{"name", "key", "roles"}]}}` (`metrics`, `demo_page` and `development` are
+/// `null` when there is none).
+pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
     let url = format!("http://{addr}");
     let development = config.dev.as_ref().map(|dev| {
         let keys: Vec<_> = dev
@@ -192,6 +292,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
     serde_json::json!({
         "url": url,
         "issuer": config.issuer,
+        "metrics": metrics_url(metrics),
         "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
     })
@@ -200,13 +301,16 @@ pub fn banner_json(config: &Config, addr: SocketAddr) -> String {
 
 /// The startup banner: where the server listens and, in the development setup, the
 /// generated API keys with a loud warning.
-pub fn banner(config: &Config, addr: SocketAddr) -> String {
+pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
     let mut text = format!(
         "jwtkit listening on http://{addr}\nissuer: {} (metadata: {}{})\n",
         config.issuer,
         config.public_url,
         crate::routes::AS_METADATA.path
     );
+    if let Some(url) = metrics_url(metrics) {
+        text.push_str(&format!("metrics: {url}\n"));
+    }
     if has_demo_page(config) {
         text.push_str(&format!("demo page: http://{addr}/\n"));
     }

@@ -10,6 +10,13 @@
 //!   same current token instead of tripping reuse detection, and nothing older is honoured.
 //! - Any other second use is a reuse: the whole session ends, refresh tokens and access
 //!   tokens (by their `sid`) alike.
+//! - A session remembers its client and where it started ([`Endpoint`]): a confidential
+//!   client's refresh token refreshes only at the token endpoint with that client's
+//!   authentication, and a refresh token presented anywhere else, or by another client, ends
+//!   its session. A session whose client no longer exists ends at its next refresh; one
+//!   whose client lost roles carries only the roles the client still has.
+//! - A subject has at most [`SessionRules::max_per_subject`] live sessions: starting one
+//!   more ends the oldest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +26,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit_core::UnixTime;
 use sha2::{Digest, Sha256};
 
+use crate::apikeys::ApiKeys;
 use crate::issuer::{IssueError, IssuedToken, TokenIssuer};
 use crate::revocations::Revocations;
-use crate::store::{NewSession, Rotated, Rotation, SessionInfo, Store, StoreError, TokenHash};
+use crate::store::{
+    Endpoint, NewSession, Rotated, Rotation, SessionInfo, Store, StoreError, TokenHash,
+};
 
 /// The prefix of every refresh token (makes leaked ones easy to recognise).
 pub const REFRESH_PREFIX: &str = "jwtr_";
@@ -38,6 +48,10 @@ pub struct SessionRules {
     /// The longest an access token of a session can live after it ends (its lifetime plus
     /// the leeway): how long a revocation must be remembered.
     pub access_lifetime: Duration,
+    /// The clock-skew allowance of verification: a token verifies until `exp` plus this.
+    pub leeway: Duration,
+    /// The most live sessions one subject may have; starting one more ends the oldest.
+    pub max_per_subject: u32,
 }
 
 /// What a client receives when a session starts or is refreshed.
@@ -93,22 +107,25 @@ pub struct Sessions {
     issuer: TokenIssuer,
     revocations: Arc<Revocations>,
     rules: SessionRules,
+    clients: ApiKeys,
 }
 
 impl Sessions {
     /// Sessions kept in `store`, access tokens from `issuer`, revocations also applied to
-    /// this instance's `revocations` at once.
+    /// this instance's `revocations` at once, for the `clients` configured now.
     pub fn new(
         store: Arc<dyn Store>,
         issuer: TokenIssuer,
         revocations: Arc<Revocations>,
         rules: SessionRules,
+        clients: ApiKeys,
     ) -> Self {
         Self {
             store,
             issuer,
             revocations,
             rules,
+            clients,
         }
     }
 
@@ -122,44 +139,89 @@ impl Sessions {
         &self.store
     }
 
-    /// Starts a session for an authenticated API key.
+    /// Starts a session at `endpoint` for the authenticated client `sub` (an API key's
+    /// name, its own subject) with `roles`.
     pub async fn start(
         &self,
         sub: &str,
         roles: &[String],
+        endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
         let sid = random_text(16)?;
         let refresh = new_refresh_token()?;
+        let revoke_until = self.revoke_until(now);
         let session = NewSession {
             sid: sid.clone(),
             sub: sub.to_owned(),
+            client_id: sub.to_owned(),
+            endpoint,
             roles: roles.to_vec(),
             refresh: hash(&refresh),
             now,
             absolute_expiry: now.saturating_add_secs(self.rules.absolute.as_secs_f64()),
             idle_expiry: now.saturating_add_secs(self.rules.idle.as_secs_f64()),
+            max_per_subject: self.rules.max_per_subject,
+            revoke_until,
         };
         let info = SessionInfo {
             sid: sid.clone(),
             sub: session.sub.clone(),
+            client_id: session.client_id.clone(),
+            endpoint,
             roles: session.roles.clone(),
             created: now,
             absolute_expiry: session.absolute_expiry,
             idle_expiry: session.idle_expiry,
             generation: 0,
         };
-        self.store.create_session(session).await?;
+        let ended = self.store.create_session(session).await?;
+        for sid in &ended {
+            self.revocations.revoke_session(sid, revoke_until);
+        }
+        if !ended.is_empty() {
+            tracing::info!(
+                target: "jwtkit::sessions",
+                sub,
+                ended = ended.len(),
+                "the subject's oldest sessions ended to make room"
+            );
+        }
         self.grant(&info, roles, refresh, now)
     }
 
-    /// Rotates a refresh token (see the module documentation).
-    pub async fn refresh(&self, presented: &str, now: UnixTime) -> Result<Grant, SessionError> {
-        self.refresh_for(presented, now, None, None).await
+    /// An access token without a session, so without a refresh token (the
+    /// `client_credentials` grant: the client asks for a new one, RFC 6749 §4.4.3).
+    pub fn issue_without_session(
+        &self,
+        sub: &str,
+        roles: &[String],
+        now: UnixTime,
+    ) -> Result<IssuedToken, SessionError> {
+        Ok(self.issuer.issue(sub, roles, now)?)
     }
 
-    /// [`Sessions::refresh`] for an authenticated `client` (the token endpoint's refresh
-    /// grant), its access token limited to `scope` (RFC 6749 §6).
+    /// Rotates a refresh token presented at `/api/v3/auth/refresh` (see the module
+    /// documentation): the refresh token is the credential, so a confidential client's is
+    /// refused there, and its session ends.
+    pub async fn refresh(&self, presented: &str, now: UnixTime) -> Result<Grant, SessionError> {
+        let (info, refresh) = self.rotate(presented, now).await?;
+        if info.endpoint != Endpoint::Auth {
+            return Err(self
+                .end_stolen(
+                    &info,
+                    now,
+                    "a confidential client's refresh token presented without its authentication",
+                )
+                .await);
+        }
+        let roles = self.current_roles(&info, now).await?;
+        self.grant(&info, &roles, refresh, now)
+    }
+
+    /// Rotates a refresh token presented by the authenticated `client` at the token
+    /// endpoint (its `refresh_token` grant), the access token limited to `scope` (RFC 6749
+    /// §6).
     ///
     /// A refresh token presented by a client other than the one it was issued to was stolen:
     /// the session ends ([`SessionError::Invalid`]). A scope beyond the session's roles is
@@ -169,24 +231,56 @@ impl Sessions {
         &self,
         presented: &str,
         now: UnixTime,
-        client: Option<&str>,
+        client: &str,
         scope: Option<&[String]>,
     ) -> Result<Grant, SessionError> {
         let (info, refresh) = self.rotate(presented, now).await?;
-        if client.is_some_and(|client| client != info.sub) {
-            tracing::warn!(
-                target: "jwtkit::sessions",
-                "a refresh token presented by another client: session ended"
-            );
-            self.end(&info.sid, now).await?;
-            return Err(SessionError::Invalid);
+        if client != info.client_id {
+            return Err(self
+                .end_stolen(&info, now, "a refresh token presented by another client")
+                .await);
         }
+        let roles = self.current_roles(&info, now).await?;
         let roles = match scope {
-            None => info.roles.clone(),
-            Some(scope) if scope.iter().all(|s| info.roles.contains(s)) => scope.to_vec(),
+            None => roles,
+            Some(scope) if scope.iter().all(|s| roles.contains(s)) => scope.to_vec(),
             Some(_) => return Err(SessionError::ScopeExceeded),
         };
         self.grant(&info, &roles, refresh, now)
+    }
+
+    /// Ends the session of a refresh token presented where it does not belong.
+    async fn end_stolen(&self, info: &SessionInfo, now: UnixTime, why: &str) -> SessionError {
+        tracing::warn!(target: "jwtkit::sessions", sid = %info.sid, "{why}: session ended");
+        match self.end(&info.sid, now).await {
+            Ok(_) => SessionError::Invalid,
+            Err(error) => error,
+        }
+    }
+
+    /// The session's roles that its client still holds; the session ends when its client
+    /// is gone ([`SessionError::Revoked`]).
+    async fn current_roles(
+        &self,
+        info: &SessionInfo,
+        now: UnixTime,
+    ) -> Result<Vec<String>, SessionError> {
+        let Some(client) = self.clients.named(&info.client_id) else {
+            tracing::info!(
+                target: "jwtkit::sessions",
+                sid = %info.sid,
+                client_id = %info.client_id,
+                "the session's client no longer exists: session ended"
+            );
+            self.end(&info.sid, now).await?;
+            return Err(SessionError::Revoked);
+        };
+        Ok(info
+            .roles
+            .iter()
+            .filter(|role| client.roles().contains(role))
+            .cloned()
+            .collect())
     }
 
     /// The rotation itself: the session and its current refresh token.
@@ -242,10 +336,12 @@ impl Sessions {
         }
     }
 
-    /// Revokes one access token by its `jti` until its `exp`.
+    /// Revokes one access token by its `jti` until it can no longer verify: its `exp` plus
+    /// the leeway.
     pub async fn revoke_access_token(&self, jti: &str, exp: UnixTime) -> Result<(), SessionError> {
-        self.store.revoke_token(jti.to_owned(), exp).await?;
-        self.revocations.revoke_token(jti, exp);
+        let until = exp.saturating_add_secs(self.rules.leeway.as_secs_f64());
+        self.store.revoke_token(jti.to_owned(), until).await?;
+        self.revocations.revoke_token(jti, until);
         Ok(())
     }
 
@@ -334,6 +430,106 @@ fn unseal(presented: &str, sealed: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apikeys::ApiKey;
+    use crate::store::sqlite::SqliteStore;
+
+    /// Sessions on an SQLite file of their own, for the clients `svc` (roles user, admin)
+    /// and `other`.
+    fn sessions(dir: &std::path::Path) -> Sessions {
+        let store = Arc::new(SqliteStore::open(&dir.join("store.sqlite3")).unwrap());
+        let key = jwtkit_core::Key::generate(jwtkit_core::Algorithm::EdDSA).unwrap();
+        let issuer = TokenIssuer::new(
+            jwtkit_core::Signer::new(key),
+            "https://auth.example",
+            "api",
+            Duration::from_secs(180),
+        );
+        let client = |name: &str, roles: &[&str]| {
+            ApiKey::from_plaintext(
+                name,
+                &format!("jwtk_{name}"),
+                roles.iter().map(|r| (*r).to_owned()).collect(),
+            )
+            .unwrap()
+        };
+        let clients = ApiKeys::new(vec![
+            client("svc", &["user", "admin"]),
+            client("other", &[]),
+        ])
+        .unwrap();
+        let rules = SessionRules {
+            idle: Duration::from_secs(3600),
+            absolute: Duration::from_secs(86_400),
+            grace: Duration::from_secs(10),
+            access_lifetime: Duration::from_secs(180),
+            leeway: Duration::ZERO,
+            max_per_subject: 10,
+        };
+        Sessions::new(store, issuer, Arc::new(Revocations::new()), rules, clients)
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("jwtkit-sessions-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn t(secs: i64) -> UnixTime {
+        UnixTime::from_secs(secs).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_confidential_clients_refresh_token_refreshes_only_at_the_token_endpoint() {
+        let dir = scratch("confidential");
+        let sessions = sessions(&dir);
+        let roles = ["user".to_owned()];
+        let grant = sessions
+            .start("svc", &roles, Endpoint::Token, t(1000))
+            .await
+            .unwrap();
+        // With the client's authentication, at the token endpoint: rotated.
+        let next = sessions
+            .refresh_for(&grant.refresh, t(1001), "svc", None)
+            .await
+            .unwrap();
+        // Presented without it (at /api/v3/auth/refresh): refused, and the session ends.
+        assert_eq!(
+            sessions.refresh(&next.refresh, t(1002)).await.unwrap_err(),
+            SessionError::Invalid
+        );
+        assert_eq!(
+            sessions
+                .refresh_for(&next.refresh, t(1003), "svc", None)
+                .await
+                .unwrap_err(),
+            SessionError::Revoked,
+            "ended"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_presented_by_another_client_ends_its_session() {
+        let dir = scratch("other-client");
+        let sessions = sessions(&dir);
+        let grant = sessions
+            .start("svc", &["user".to_owned()], Endpoint::Auth, t(1000))
+            .await
+            .unwrap();
+        assert_eq!(
+            sessions
+                .refresh_for(&grant.refresh, t(1001), "other", None)
+                .await
+                .unwrap_err(),
+            SessionError::Invalid
+        );
+        assert_eq!(
+            sessions.refresh(&grant.refresh, t(1100)).await.unwrap_err(),
+            SessionError::Revoked
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
 
     #[test]
     fn refresh_tokens_carry_256_random_bits() {

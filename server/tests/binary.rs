@@ -77,7 +77,13 @@ async fn config_file_settings_are_validated_with_unknown_keys_refused() {
 async fn the_banner_warns_loudly_about_the_development_setup() {
     let dir = Scratch::new("binary-banner");
     let mut child = jwtkit()
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--metrics-bind",
+            "127.0.0.1:0",
+        ])
         .args([
             "--store",
             &format!("sqlite:{}", dir.path().join("s.sqlite3").display()),
@@ -103,9 +109,48 @@ async fn the_banner_warns_loudly_about_the_development_setup() {
         banner.contains("listening on http://127.0.0.1:"),
         "{banner}"
     );
+    assert!(
+        banner.contains("metrics: http://127.0.0.1:") && banner.contains("/metrics\n"),
+        "{banner}"
+    );
     assert!(banner.contains("DEVELOPMENT SETUP"), "{banner}");
     assert!(banner.contains("API key dev "), "{banner}");
     assert!(banner.contains("API key dev-admin "), "{banner}");
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_start_says_why_and_never_that_it_listens() {
+    // A store that cannot be opened: no banner (it is printed once the store is open).
+    let output = jwtkit()
+        .args(["serve", "--bind", "127.0.0.1:0", "--metrics-bind", "off"])
+        .args(["--store", "sqlite:/nonexistent-dir/jwtkit.sqlite3"])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stdout, "", "nothing says it is listening");
+    assert!(
+        stderr.contains("/nonexistent-dir/jwtkit.sqlite3") && stderr.contains("fix:"),
+        "{stderr}"
+    );
+    // The metrics address taken: the setting is named.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = exit_error(
+        &["serve", "--bind", "127.0.0.1:0", "--metrics-bind", &addr],
+        &[],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (`metrics_bind`)"))
+            && stderr.contains("--metrics-bind"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -375,6 +375,8 @@ fn usage_and_configuration_errors_exit_2() {
         vec!["issue", "--keys", &keys, "--sub", "a", "--claim", "exp=1"],
         vec!["issue", "--keys", &keys, "--sub", "a", "--claim", "novalue"],
         vec!["issue", "--keys", &keys, "--sub", "a", "--ttl", "soon"],
+        // Longer than a revocation is remembered.
+        vec!["issue", "--keys", &keys, "--sub", "a", "--ttl", "25h"],
         vec!["issue", "--keys", &public_only, "--sub", "a"],
         vec!["frobnicate"],
     ];
@@ -388,6 +390,23 @@ fn usage_and_configuration_errors_exit_2() {
             run.stderr
         );
     }
+    let too_long = jwtkit(
+        &["issue", "--keys", &keys, "--sub", "a", "--ttl", "25h"],
+        None,
+    );
+    assert!(
+        too_long.stderr.contains("is longer than 24h"),
+        "{}",
+        too_long.stderr
+    );
+    assert_eq!(
+        jwtkit(
+            &["issue", "--keys", &keys, "--sub", "a", "--ttl", "24h"],
+            None
+        )
+        .code,
+        0
+    );
     // A key without alg is usable when exactly one --alg names it.
     let run = jwtkit(
         &["verify", &token, "--keys", &no_alg, "--alg", "HS256"],

@@ -67,11 +67,28 @@ async fn the_rust_oauth2_crate() {
         Some(vec!["admin".to_owned()])
     );
     assert_eq!(token.expires_in().map(|d| d.as_secs()), Some(180));
+    assert!(
+        token.refresh_token().is_none(),
+        "no refresh token for client credentials (RFC 6749 §4.4.3)"
+    );
     let (status, _) = server.get("/api/v3/admin", Some(token.access_token().secret()));
     assert_eq!(status, 200);
 
+    // A session the key started at /api/v3/auth refreshes at the token endpoint too, with
+    // the key's client authentication.
+    let (status, started) = server.post_json(
+        "/api/v3/auth",
+        &serde_json::json!({"api-key": dev_key(&server, "dev-admin")}),
+    );
+    assert_eq!(status, 200);
+    let refresh = oauth2::RefreshToken::new(
+        started["data"]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
     let refreshed = client
-        .exchange_refresh_token(token.refresh_token().unwrap())
+        .exchange_refresh_token(&refresh)
         .request_async(&send)
         .await
         .unwrap();

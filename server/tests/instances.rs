@@ -248,6 +248,8 @@ fn operators_list_and_end_the_sessions_of_a_leaked_key_in_either_store() {
             &keys,
             "--api-key",
             &setup.entry,
+            "--issuer",
+            "https://auth.example",
         ]);
         let (first, _) = setup.login(&server);
         let (second, _) = setup.login(&server);

@@ -82,11 +82,8 @@ struct Jwk(jwtkit_core::Jwk);
 
 /// How many times A answered its key set, by its own request counter.
 fn jwks_fetches(issuer: &Jwtkit) -> u64 {
-    let metrics = support::http(
-        issuer.addr,
-        "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    );
-    metrics
+    issuer
+        .metrics()
         .lines()
         .find(|line| {
             line.starts_with(
@@ -202,10 +199,7 @@ fn a_resource_server_follows_its_issuers_keys_and_survives_its_outage() {
         code(&b.get("/api/v3/secret", Some(&random_kid_token()))),
         (401, "ERR_JWKS_NO_MATCHING_KEY")
     );
-    let metrics = support::http(
-        b.addr,
-        "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    );
+    let metrics = b.metrics();
     assert!(
         metrics.contains(r#"jwtkit_jwks_fetches_total{result="error"} 1"#),
         "the failed fetch is counted: {metrics}"
@@ -239,21 +233,37 @@ fn a_resource_server_refuses_an_issuer_it_cannot_trust() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(2));
-    // Nothing listens: B does not start.
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_jwtkit"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--trust-issuer",
-            &format!("http://127.0.0.1:{}", free_port()),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        stderr.contains("cannot fetch the trusted issuer's keys"),
-        "{stderr}"
+}
+
+#[test]
+fn a_resource_server_started_before_its_issuer_is_ready_once_it_answers() {
+    let setup = Issuer::new();
+    // Nothing listens at A's address yet: B starts, not ready, and says so.
+    let b = Jwtkit::start(&["--trust-issuer", &setup.url()]);
+    let (status, body) = b.get("/readyz", None);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("ERR_JWKS_UNAVAILABLE"))
     );
+    assert_eq!(b.get("/healthz", None).0, 200, "alive all the same");
+    let unjudged = random_kid_token();
+    assert_eq!(
+        code(&b.get("/api/v3/secret", Some(&unjudged))),
+        (503, "ERR_JWKS_UNAVAILABLE"),
+        "a token cannot be judged yet: not the client's fault"
+    );
+    // A comes up: B fetches its keys by itself (1, 2, 4 … s after the first failure).
+    let first = Key::generate(Algorithm::EdDSA).unwrap();
+    let a = setup.start(&[Jwk(first.to_private_jwk())]);
+    let started = Instant::now();
+    while b.get("/readyz", None).0 != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "B never became ready"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(b.get("/api/v3/secret", Some(&setup.token(&a))).0, 200);
+    let logs = b.stop();
+    assert!(logs.contains("not ready, retrying"), "{logs}");
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jwtkit_core::UnixTime;
 use jwtkit_server::store::redis::RedisStore;
 use jwtkit_server::store::sqlite::SqliteStore;
-use jwtkit_server::store::{NewSession, Revocation, Rotated, Rotation, Store, TokenHash};
+use jwtkit_server::store::{Endpoint, NewSession, Revocation, Rotated, Rotation, Store, TokenHash};
 use support::{RedisServer, Scratch};
 
 const NOW: i64 = 1_800_000_000;
@@ -26,11 +26,15 @@ fn session(sid: &str, sub: &str, refresh: TokenHash) -> NewSession {
     NewSession {
         sid: sid.to_owned(),
         sub: sub.to_owned(),
+        client_id: sub.to_owned(),
+        endpoint: Endpoint::Auth,
         roles: vec!["user".to_owned()],
         refresh,
         now: t(NOW),
         absolute_expiry: t(NOW + 7 * 86_400),
         idle_expiry: t(NOW + 3600),
+        max_per_subject: 1000,
+        revoke_until: t(NOW + 300),
     }
 }
 
@@ -69,6 +73,10 @@ async fn conformance(store: Arc<dyn Store>) {
     );
     assert_eq!(info.idle_expiry, t(NOW + 10 + 3600), "slid");
     assert_eq!(info.created, t(NOW));
+    assert_eq!(
+        (info.client_id.as_str(), info.endpoint),
+        ("ann", Endpoint::Auth)
+    );
 
     // The immediate predecessor within the grace window: the sealed successor comes back.
     match store.rotate(rotation(h(1), h(9), NOW + 15)).await.unwrap() {
@@ -162,6 +170,8 @@ async fn conformance(store: Arc<dyn Store>) {
         !store.end_session("s4".into(), t(NOW + 300)).await.unwrap(),
         "once"
     );
+    // A session the store no longer knows (pruned) was not live, but its access tokens may
+    // be: the revocation is recorded all the same.
     assert!(
         !store
             .end_session("nope".into(), t(NOW + 300))
@@ -201,7 +211,12 @@ async fn conformance(store: Arc<dyn Store>) {
         .collect();
     let mut sorted = sids.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, ["s1", "s2", "s3", "s4", "s5"]);
+    assert_eq!(
+        sorted,
+        ["nope", "s1", "s2", "s3", "s4", "s5"],
+        "each once: s4's second end records nothing"
+    );
+    assert!(batch.caught_up);
     assert!(batch.revocations.contains(&Revocation::Token {
         jti: "j1".into(),
         until: t(NOW + 60)
@@ -221,34 +236,36 @@ async fn conformance(store: Arc<dyn Store>) {
         .unwrap();
     assert!(late.revocations.is_empty(), "{late:?}");
 
-    // Failure counters: atomic, windowed, and a success taken back.
+    // Failure counters: atomic, windowed, read without counting.
+    let key = || "auth:1.2.3.4".to_owned();
+    assert_eq!(store.failures(key(), t(NOW)).await.unwrap().count, 0);
     for expected in 1..=3 {
-        let attempts = store
-            .count_attempt("auth:1.2.3.4".into(), t(NOW), 60.0)
-            .await
-            .unwrap();
+        let failures = store.count_failure(key(), t(NOW), 60.0).await.unwrap();
         assert_eq!(
-            (attempts.count, attempts.window_end),
+            (failures.count, failures.window_end),
             (expected, t(NOW + 60))
         );
     }
-    store.forget_attempt("auth:1.2.3.4".into()).await.unwrap();
-    let attempts = store
-        .count_attempt("auth:1.2.3.4".into(), t(NOW + 59), 60.0)
-        .await
-        .unwrap();
-    assert_eq!(attempts.count, 3, "one was taken back");
-    let fresh = store
-        .count_attempt("auth:1.2.3.4".into(), t(NOW + 60), 60.0)
-        .await
-        .unwrap();
+    let read = store.failures(key(), t(NOW + 59)).await.unwrap();
+    assert_eq!((read.count, read.window_end), (3, t(NOW + 60)));
+    assert_eq!(
+        store.failures(key(), t(NOW + 59)).await.unwrap().count,
+        3,
+        "reading counts nothing"
+    );
+    assert_eq!(
+        store.failures(key(), t(NOW + 60)).await.unwrap().count,
+        0,
+        "the window is over"
+    );
+    let fresh = store.count_failure(key(), t(NOW + 60), 60.0).await.unwrap();
     assert_eq!(
         (fresh.count, fresh.window_end),
         (1, t(NOW + 120)),
         "a new window"
     );
     let counts = futures_util::future::join_all(
-        (0..20).map(|_| store.count_attempt("auth:5.6.7.8".into(), t(NOW), 60.0)),
+        (0..20).map(|_| store.count_failure("auth:5.6.7.8".into(), t(NOW), 60.0)),
     )
     .await;
     let mut counts: Vec<u32> = counts.into_iter().map(|a| a.unwrap().count).collect();
@@ -257,6 +274,76 @@ async fn conformance(store: Arc<dyn Store>) {
         counts,
         (1..=20).collect::<Vec<_>>(),
         "no two callers see the same count"
+    );
+
+    // Where a session started and for whom: kept through rotations.
+    let mut confidential = session("t1", "svc", h(61));
+    confidential.client_id = "app".into();
+    confidential.endpoint = Endpoint::Token;
+    store.create_session(confidential).await.unwrap();
+    let Rotated::Rotated(info) = store.rotate(rotation(h(61), h(62), NOW + 5)).await.unwrap()
+    else {
+        panic!("current");
+    };
+    assert_eq!(
+        (info.sub.as_str(), info.client_id.as_str(), info.endpoint),
+        ("svc", "app", Endpoint::Token)
+    );
+
+    // At most max_per_subject live sessions: one more ends the oldest, and records its
+    // revocation.
+    let capped = |sid: &str, n: u8, at: i64| {
+        let mut s = session(sid, "dan", h(n));
+        s.max_per_subject = 2;
+        s.now = t(at);
+        s.absolute_expiry = t(at + 7 * 86_400);
+        s
+    };
+    assert!(
+        store
+            .create_session(capped("d1", 71, NOW))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .create_session(capped("d2", 72, NOW + 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .create_session(capped("d3", 73, NOW + 2))
+            .await
+            .unwrap(),
+        ["d1"]
+    );
+    let listed: Vec<String> = store
+        .sessions(Some("dan".into()), t(NOW + 3))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.sid)
+        .collect();
+    assert_eq!(listed, ["d2", "d3"]);
+    assert_eq!(
+        store.rotate(rotation(h(71), h(74), NOW + 3)).await.unwrap(),
+        Rotated::Revoked
+    );
+    let latest = store.revocations(String::new(), t(NOW + 3)).await.unwrap();
+    assert!(latest.revocations.iter().any(
+        |r| matches!(r, Revocation::Session { sid, until } if sid == "d1" && *until == t(NOW + 300))
+    ));
+    // Ended sessions make room too: after a logout, no live session is ended.
+    assert!(store.end_session("d2".into(), t(NOW + 300)).await.unwrap());
+    assert!(
+        store
+            .create_session(capped("d4", 75, NOW + 4))
+            .await
+            .unwrap()
+            .is_empty()
     );
 
     store.prune(t(NOW + 10)).await.unwrap();
@@ -278,7 +365,7 @@ async fn sqlite_counts_a_bounded_number_of_clients() {
     for client in 0..8 {
         // Windows ending later for later clients.
         store
-            .count_attempt(format!("auth:10.0.0.{client}"), t(NOW + client), 60.0)
+            .count_failure(format!("auth:10.0.0.{client}"), t(NOW + client), 60.0)
             .await
             .unwrap();
     }
@@ -286,7 +373,7 @@ async fn sqlite_counts_a_bounded_number_of_clients() {
     // The three windows ending soonest were forgotten: those clients start afresh.
     for client in 0..8 {
         let attempts = store
-            .count_attempt(format!("auth:10.0.0.{client}"), t(NOW + 10), 60.0)
+            .count_failure(format!("auth:10.0.0.{client}"), t(NOW + 10), 60.0)
             .await
             .unwrap();
         assert_eq!(
@@ -331,4 +418,113 @@ async fn redis_down_is_an_error_and_its_return_is_noticed() {
         .create_session(session("x", "ann", h(1)))
         .await
         .unwrap();
+}
+
+/// A session, rotated and ended, and a failure counter: what each store keeps of them.
+async fn some_of_everything(store: &dyn Store) {
+    store
+        .create_session(session("s1", "ann", h(1)))
+        .await
+        .unwrap();
+    store.rotate(rotation(h(1), h(2), NOW + 10)).await.unwrap();
+    store
+        .create_session(session("s2", "ann", h(3)))
+        .await
+        .unwrap();
+    store.end_session("s2".into(), t(NOW + 300)).await.unwrap();
+    store.revoke_token("j1".into(), t(NOW + 200)).await.unwrap();
+    store
+        .count_failure("auth:1.2.3.4".into(), t(NOW), 60.0)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_redis_key_expires() {
+    let redis = RedisServer::start("ttl");
+    let store = RedisStore::open(&redis.url()).unwrap();
+    some_of_everything(&store).await;
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("jwtkit:*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    keys.sort();
+    let kinds: std::collections::BTreeSet<&str> = keys
+        .iter()
+        .map(|k| k.split(':').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "attempt",
+            "refresh",
+            "revocations",
+            "session",
+            "subject-sessions"
+        ],
+        "{keys:?}"
+    );
+    for key in keys {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if key == "jwtkit:revocations" {
+            // The stream has no TTL: prune trims it by each entry's age.
+            assert_eq!(ttl, -1);
+        } else {
+            assert!(ttl > 0, "{key} has no expiry ({ttl})");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_prune_forgets_everything_that_expired() {
+    let dir = Scratch::new("prune-sqlite");
+    let path = dir.path().join("store.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    some_of_everything(&store).await;
+    let rows = |table: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    const TABLES: [&str; 4] = ["sessions", "refresh_tokens", "revocations", "attempts"];
+    store.prune(t(NOW + 30)).await.unwrap();
+    assert_eq!(TABLES.map(rows), [2, 3, 2, 1], "nothing expired yet");
+    // The counter's window (60 s) and the revocations (until NOW + 300) are over; the
+    // sessions are remembered an hour past their end (idle: NOW + 10 + 3600).
+    store.prune(t(NOW + 301)).await.unwrap();
+    assert_eq!(TABLES.map(rows), [2, 3, 0, 0]);
+    store.prune(t(NOW + 10 + 3600 + 3600)).await.unwrap();
+    assert_eq!(
+        TABLES.map(rows),
+        [0, 0, 0, 0],
+        "refresh tokens go with their session"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_redis_history_is_read_in_batches_and_caught_up_at_its_end() {
+    let redis = RedisServer::start("history");
+    let store = RedisStore::open(&redis.url()).unwrap();
+    for i in 0..1001 {
+        store
+            .revoke_token(format!("j{i}"), t(NOW + 600))
+            .await
+            .unwrap();
+    }
+    let first = store.revocations(String::new(), t(NOW)).await.unwrap();
+    assert_eq!(
+        (first.revocations.len(), first.caught_up),
+        (1000, false),
+        "a full batch: more may follow"
+    );
+    let last = store.revocations(first.cursor, t(NOW)).await.unwrap();
+    assert_eq!((last.revocations.len(), last.caught_up), (1, true));
 }

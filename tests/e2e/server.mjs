@@ -1,6 +1,6 @@
 // Starts the real `jwtkit serve --json` on 127.0.0.1 port 0, with its store in a fresh
 // temporary directory, and reads its one JSON line:
-// {"url", "demo_page", "development": {"api_keys": [{"name", "key", "roles"}]}}.
+// {"url", "metrics", "demo_page", "development": {"api_keys": [{"name", "key", "roles"}]}}.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 export async function startServer({ bin, webDir, args = [] }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-e2e-'));
   const web = webDir ? ['--web-dir', webDir] : [];
-  const child = spawn(bin, ['serve', '--json', '--bind', '127.0.0.1:0', '--store', `sqlite:${path.join(dir, 'jwtkit.sqlite3')}`, ...web, ...args], {
+  const child = spawn(bin, ['serve', '--json', '--bind', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--store', `sqlite:${path.join(dir, 'jwtkit.sqlite3')}`, ...web, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use jwtkit_core::{Clock, ClockError, UnixTime};
 use jwtkit_server::config::{Config, ServeArgs, StoreLocation};
-use tokio::net::TcpListener;
+use jwtkit_server::serve::Listeners;
 use tokio::sync::oneshot;
 
 use crate::http::{Response, send};
@@ -58,6 +58,8 @@ impl Clock for ManualClock {
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its `/metrics` is served (a loopback port of its own).
+    pub metrics_addr: SocketAddr,
     /// Its clock.
     pub clock: Arc<ManualClock>,
     /// Its configuration.
@@ -106,9 +108,19 @@ impl TestServer {
         Self::start_config(args.resolve().expect("valid test configuration")).await
     }
 
+    /// Starts a server for `args` listening on `bind` (e.g. `[::]:0`, a dual-stack socket).
+    pub async fn start_on(args: ServeArgs, bind: &str) -> Self {
+        let config = args.resolve().expect("valid test configuration");
+        Self::start_config_on(config, bind).await
+    }
+
     /// Starts a server for a resolved configuration. A relative SQLite store (the default)
     /// is placed in a directory of the test's own.
-    pub async fn start_config(mut config: Config) -> Self {
+    pub async fn start_config(config: Config) -> Self {
+        Self::start_config_on(config, "127.0.0.1:0").await
+    }
+
+    async fn start_config_on(mut config: Config, bind: &str) -> Self {
         let scratch = Scratch::new();
         if let StoreLocation::Sqlite(path) = &config.store
             && path.is_relative()
@@ -116,15 +128,23 @@ impl TestServer {
             config.store = StoreLocation::Sqlite(scratch.path().join(path));
         }
         let clock = ManualClock::new();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listeners =
+            Listeners::bind(bind.parse().unwrap(), Some("127.0.0.1:0".parse().unwrap()))
+                .await
+                .unwrap();
+        // Where a client reaches it: a socket on every address is reached on loopback.
+        let mut addr = listeners.api_addr().unwrap();
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let metrics_addr = listeners.metrics_addr().unwrap();
         // What the server itself makes of it: the public URL and issuer follow the address.
         let config = config.listening_on(addr);
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
         let shared: jwtkit_server::SharedClock = clock.clone();
         let task = tokio::spawn(async move {
-            jwtkit_server::serve::serve(&served, listener, shared, async {
+            jwtkit_server::serve::serve(&served, listeners, shared, async {
                 let _ = stopped.await;
             })
             .await
@@ -132,6 +152,7 @@ impl TestServer {
         });
         Self {
             addr,
+            metrics_addr,
             clock,
             config,
             stop: Some(stop),
@@ -149,6 +170,15 @@ impl TestServer {
             .unwrap()
             .1
             .clone()
+    }
+
+    /// `GET /metrics` from the metrics listener.
+    pub async fn metrics(&self) -> Response {
+        send(
+            self.metrics_addr,
+            b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        )
+        .await
     }
 
     /// Sends these exact request bytes.

@@ -54,6 +54,23 @@ async fn client_credentials(server: &TestServer, name: &str, extra: &str) -> Res
     .await
 }
 
+/// A session of the development key `name`, started at `/api/v3/auth`: its access and
+/// refresh tokens.
+async fn auth_session(server: &TestServer, name: &str) -> (String, String) {
+    let response = server
+        .post_json(
+            "/api/v3/auth",
+            &format!(r#"{{"api-key":"{}"}}"#, server.dev_key(name)),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let data = &response.json()["data"];
+    (
+        data["token"].as_str().unwrap().to_owned(),
+        data["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// Asserts an RFC 6749 §5.2 refusal: status, `error`, jwtkit's `code`, a description, never
 /// cached; `invalid_client` with the Basic challenge.
 fn assert_refusal(response: &Response, status: u16, error: &str, code: &str) {
@@ -93,13 +110,27 @@ async fn client_credentials_grant_an_rfc_9068_token_with_its_scope() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 180);
     assert_eq!(body["scope"], "user admin");
-    assert!(body["refresh_token"].as_str().unwrap().starts_with("jwtr_"));
+    assert_eq!(
+        body.get("refresh_token"),
+        None,
+        "no refresh token for client credentials (RFC 6749 §4.4.3)"
+    );
     let token = body["access_token"].as_str().unwrap();
     let bearer = format!("Bearer {token}");
     let admin = server
         .get("/api/v3/admin", &[("Authorization", &bearer)])
         .await;
     assert_eq!(admin.status, 200, "{}", admin.body);
+    // Nor a session: the client asks for a new token; this one ends by revocation.
+    let logout = server
+        .request(&format!(
+            "POST /api/v3/auth/logout HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: {bearer}\r\nContent-Length: 0\r\n\r\n"
+        ))
+        .await;
+    assert_eq!(
+        (logout.status, logout.code().as_str()),
+        (400, "ERR_TOKEN_HAS_NO_SESSION")
+    );
 
     // A narrower scope: the token carries only it, as `scope` and `roles`.
     let narrow = client_credentials(&server, "dev-admin", "&scope=user").await;
@@ -124,8 +155,8 @@ async fn client_credentials_grant_an_rfc_9068_token_with_its_scope() {
 #[tokio::test]
 async fn refresh_token_grant_rotates_with_reuse_detection() {
     let server = server().await;
-    let first = client_credentials(&server, "dev", "").await.json();
-    let refresh = first["refresh_token"].as_str().unwrap();
+    // A session started at /api/v3/auth refreshes here too, with its key's authentication.
+    let (_, refresh) = auth_session(&server, "dev").await;
     let auth = basic("dev", &server.dev_key("dev"));
     let body = format!("grant_type=refresh_token&refresh_token={refresh}");
     let second = post(
@@ -178,10 +209,7 @@ async fn refresh_token_grant_rotates_with_reuse_detection() {
 #[tokio::test]
 async fn a_refresh_token_presented_by_another_client_ends_its_session() {
     let server = server().await;
-    let stolen = client_credentials(&server, "dev", "").await.json()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, stolen) = auth_session(&server, "dev").await;
     let thief = basic("dev-admin", &server.dev_key("dev-admin"));
     let body = format!("grant_type=refresh_token&refresh_token={stolen}");
     let response = post(
@@ -366,7 +394,9 @@ async fn every_token_endpoint_refusal_is_rfc_6749s() {
         let response = post(&server, "/oauth2/token", content_type, &headers, &body).await;
         println!("{what}: {} {}", response.status, response.body);
         assert_refusal(&response, status, error, code);
-        assert!(!response.body.contains(&key), "{what}: the secret echoed");
+        for secret in [key.as_str(), "jwtk_wrong"] {
+            assert!(!response.body.contains(secret), "{what}: a secret echoed");
+        }
     }
     let get = server.get("/oauth2/token", &[]).await;
     assert_eq!(
@@ -399,24 +429,27 @@ async fn failed_client_authentications_are_limited_per_address() {
     assert!(blocked.header("retry-after").is_some());
 }
 
+/// `POST /oauth2/introspect` of `token` with `authorization`.
+async fn introspect(server: &TestServer, token: &str, authorization: Option<&str>) -> Response {
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|a| vec![("Authorization", a)])
+        .unwrap_or_default();
+    let body = format!("token={token}&token_type_hint=access_token");
+    post(server, "/oauth2/introspect", FORM, &headers, &body).await
+}
+
+fn assert_inactive(response: &Response) {
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.json(), json!({"active": false}));
+}
+
 #[tokio::test]
 async fn introspection_answers_authenticated_clients_only() {
     let server = server().await;
-    let auth = basic("dev", &server.dev_key("dev"));
+    let auth = basic("dev-admin", &server.dev_key("dev-admin"));
     let granted = client_credentials(&server, "dev-admin", "").await.json();
     let token = granted["access_token"].as_str().unwrap();
-    let introspect = |token: String, auth: Option<String>| {
-        let server = &server;
-        async move {
-            let headers: Vec<(&str, &str)> = auth
-                .as_deref()
-                .map(|a| vec![("Authorization", a)])
-                .unwrap_or_default();
-            let body = format!("token={token}&token_type_hint=access_token");
-            post(server, "/oauth2/introspect", FORM, &headers, &body).await
-        }
-    };
-    let active = introspect(token.to_owned(), Some(auth.clone())).await;
+    let active = introspect(&server, token, Some(&auth)).await;
     assert_eq!(active.status, 200, "{}", active.body);
     assert_eq!(active.header("cache-control"), Some("no-store"));
     let body = active.json();
@@ -428,19 +461,10 @@ async fn introspection_answers_authenticated_clients_only() {
     assert_eq!(body["iss"], json!(server.config.issuer));
     assert_eq!(body["exp"], json!(server.clock.now_secs() + 180));
 
-    let inactive = |response: Response| {
-        assert_eq!(response.status, 200, "{}", response.body);
-        assert_eq!(response.json(), json!({"active": false}));
-    };
     // A forged token, a refresh token, an expired token, a revoked token.
-    inactive(introspect(format!("{token}x"), Some(auth.clone())).await);
-    inactive(
-        introspect(
-            granted["refresh_token"].as_str().unwrap().into(),
-            Some(auth.clone()),
-        )
-        .await,
-    );
+    assert_inactive(&introspect(&server, &format!("{token}x"), Some(&auth)).await);
+    let (_, refresh) = auth_session(&server, "dev-admin").await;
+    assert_inactive(&introspect(&server, &refresh, Some(&auth)).await);
     let revoke = post(
         &server,
         "/api/v3/auth/revoke",
@@ -450,18 +474,19 @@ async fn introspection_answers_authenticated_clients_only() {
     )
     .await;
     assert_eq!(revoke.status, 200);
-    inactive(introspect(token.to_owned(), Some(auth.clone())).await);
-    let other = client_credentials(&server, "dev", "").await.json();
+    assert_inactive(&introspect(&server, token, Some(&auth)).await);
+    let other = client_credentials(&server, "dev-admin", "").await.json();
     server.clock.advance(181);
-    inactive(
-        introspect(
-            other["access_token"].as_str().unwrap().into(),
-            Some(auth.clone()),
+    assert_inactive(
+        &introspect(
+            &server,
+            other["access_token"].as_str().unwrap(),
+            Some(&auth),
         )
         .await,
     );
 
-    let anonymous = introspect(token.to_owned(), None).await;
+    let anonymous = introspect(&server, token, None).await;
     assert_refusal(
         &anonymous,
         401,
@@ -485,10 +510,64 @@ async fn introspection_answers_authenticated_clients_only() {
 }
 
 #[tokio::test]
+async fn a_client_introspects_only_its_own_tokens_unless_it_may_introspect_any() {
+    // RFC 7662 §4: a client must not learn about another client's tokens; a resource
+    // server's credentials (the role `introspect`) may.
+    let key = |name: &str, roles: &str| {
+        let plaintext = format!("jwtk_{name}_{}", "k".repeat(40));
+        let entry = jwtkit_server::apikeys::ApiKey::from_plaintext(
+            name,
+            &plaintext,
+            roles.split(',').map(str::to_owned).collect(),
+        )
+        .unwrap()
+        .entry();
+        (plaintext, entry)
+    };
+    let (app, app_entry) = key("app", "user");
+    let (other, other_entry) = key("other", "user");
+    let (rs, rs_entry) = key("rs", "introspect");
+    let server = TestServer::start(
+        ServeArgs::default()
+            .with(
+                &table::SECRET,
+                "Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5",
+            )
+            .with(&table::API_KEYS, app_entry)
+            .with(&table::API_KEYS, other_entry)
+            .with(&table::API_KEYS, rs_entry),
+    )
+    .await;
+    let token = {
+        let response = post(
+            &server,
+            "/oauth2/token",
+            FORM,
+            &[("Authorization", &basic("app", &app))],
+            "grant_type=client_credentials",
+        )
+        .await;
+        response.json()["access_token"].as_str().unwrap().to_owned()
+    };
+    let own = introspect(&server, &token, Some(&basic("app", &app))).await;
+    assert_eq!(own.json()["active"], true, "{}", own.body);
+    assert_inactive(&introspect(&server, &token, Some(&basic("other", &other))).await);
+    let resource_server = introspect(&server, &token, Some(&basic("rs", &rs))).await;
+    assert_eq!(
+        (
+            resource_server.json()["active"].clone(),
+            resource_server.json()["client_id"].clone()
+        ),
+        (json!(true), json!("app")),
+        "{}",
+        resource_server.body
+    );
+}
+
+#[tokio::test]
 async fn revocation_takes_client_credentials_but_refuses_wrong_ones() {
     let server = server().await;
-    let granted = client_credentials(&server, "dev", "").await.json();
-    let refresh = granted["refresh_token"].as_str().unwrap();
+    let (_, refresh) = auth_session(&server, "dev").await;
     let wrong = basic("dev", "jwtk_wrong");
     let body = format!("token={refresh}");
     let refused = post(

@@ -663,7 +663,13 @@ async fn readiness_and_metrics() {
         (ready.status, ready.json()),
         (200, json!({"status": "ready"}))
     );
-    let metrics = server.get("/metrics", &[]).await;
+    // Metrics are on their own listener, never on the API's.
+    let public = server.get("/metrics", &[]).await;
+    assert_eq!(
+        (public.status, public.code().as_str()),
+        (404, "ERR_NOT_FOUND")
+    );
+    let metrics = server.metrics().await;
     assert_eq!(metrics.status, 200);
     for line in [
         "jwtkit_refresh_rotations_total 1",
@@ -680,5 +686,113 @@ async fn readiness_and_metrics() {
         .parse()
         .unwrap();
     assert!(pings <= 4, "{pings} pings for 21+ probes");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_ends_with_its_api_key_and_keeps_only_the_roles_it_still_has() {
+    let dir = Scratch::new();
+    let store = format!("sqlite:{}", dir.path().join("store.sqlite3").display());
+    let api_key = jwtkit_server::apikeys::generate_api_key().unwrap();
+    let entry = |roles: &[&str]| {
+        jwtkit_server::apikeys::ApiKey::from_plaintext(
+            "svc",
+            &api_key,
+            roles.iter().map(|r| (*r).to_owned()).collect(),
+        )
+        .unwrap()
+        .entry()
+    };
+    // Another key keeps the server configured when svc's is gone.
+    let other = jwtkit_server::apikeys::ApiKey::from_plaintext("other", "jwtk_other_key", vec![])
+        .unwrap()
+        .entry();
+    let args = |svc: Option<String>| {
+        let args = ServeArgs::default()
+            .with(&table::STORE, &store)
+            .with(
+                &table::SECRET,
+                "Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5",
+            )
+            .with(&table::API_KEYS, &other)
+            .with(&table::ISSUER, "https://auth.example");
+        match svc {
+            Some(entry) => args.with(&table::API_KEYS, entry),
+            None => args,
+        }
+    };
+    let body = json!({ "api-key": api_key }).to_string();
+    let first = TestServer::start(args(Some(entry(&["user", "admin"])))).await;
+    let (access, refresh_token) = tokens(&first.post_json("/api/v3/auth", &body).await);
+    assert_eq!(claims(&access)["roles"], json!(["user", "admin"]));
+    first.stop().await;
+
+    // The key lost `admin`: the session's next token carries only `user`.
+    let second = TestServer::start(args(Some(entry(&["user"])))).await;
+    let rotated = refresh(&second, &refresh_token).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let (access, refresh_token) = tokens(&rotated);
+    assert_eq!(claims(&access)["roles"], json!(["user"]));
+    assert_eq!(claims(&access)["scope"], json!("user"));
+    second.stop().await;
+
+    // The key is gone: the session ends at its next refresh, and its tokens with it.
+    let third = TestServer::start(args(None)).await;
+    let refused = refresh(&third, &refresh_token).await;
+    assert_eq!(code(&refused), (401, "ERR_REFRESH_TOKEN_REVOKED".into()));
+    assert_eq!(
+        code(&secret(&third, &access).await),
+        (401, "ERR_JWT_REVOKED".into())
+    );
+    third.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_refused_through_the_leeway() {
+    // A token verifies until exp + leeway, so its revocation must last as long.
+    let server = TestServer::start(ServeArgs::default().with(&table::LEEWAY, "30s")).await;
+    let (access, _) = login(&server).await;
+    let revoked = post(
+        &server,
+        "/api/v3/auth/revoke",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!("token={access}"),
+    )
+    .await;
+    assert_eq!(revoked.status, 200);
+    server.clock.advance(180 + 20); // past exp, within the leeway
+    assert_eq!(
+        code(&secret(&server, &access).await),
+        (401, "ERR_JWT_REVOKED".into())
+    );
+    server.clock.advance(11); // past exp + leeway: expired, whatever the revocation
+    assert_eq!(
+        code(&secret(&server, &access).await),
+        (401, "ERR_JWT_EXPIRED".into())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_more_session_than_the_cap_ends_the_oldest() {
+    let server =
+        TestServer::start(ServeArgs::default().with(&table::MAX_SESSIONS_PER_SUBJECT, "2")).await;
+    let (oldest_access, oldest_refresh) = login(&server).await;
+    server.clock.advance(1);
+    let (middle_access, _) = login(&server).await;
+    server.clock.advance(1);
+    let (newest_access, _) = login(&server).await;
+    assert_eq!(
+        code(&secret(&server, &oldest_access).await),
+        (401, "ERR_JWT_REVOKED".into()),
+        "the oldest session ended, at once on this instance"
+    );
+    assert_eq!(
+        code(&refresh(&server, &oldest_refresh).await),
+        (401, "ERR_REFRESH_TOKEN_REVOKED".into())
+    );
+    for access in [middle_access, newest_access] {
+        assert_eq!(secret(&server, &access).await.status, 200);
+    }
     server.stop().await;
 }

@@ -604,3 +604,37 @@ async fn a_tab_opening_takes_the_current_token_of_an_open_tab_or_refreshes_with_
     assert_eq!(code(error), "ERR_REFRESH_TOKEN_MISSING");
     first.close();
 }
+
+#[test]
+async fn resuming_sends_the_cookie_only_to_an_allowed_origin() {
+    let server = server();
+    Reflect::set(&server, &"cookie".into(), &true.into()).unwrap();
+    let resume = |url: &str| {
+        TokenSession::resume(options(&[
+            ("fetch", get(&server, "fetch")),
+            ("channelName", "resume-origin".into()),
+            ("refreshUrl", url.into()),
+            (
+                "allowedOrigins",
+                Array::of1(&"https://api.example".into()).into(),
+            ),
+        ]))
+    };
+    let error = settle(resume("https://evil.example/api/v3/auth/refresh"))
+        .await
+        .unwrap_err();
+    assert_eq!(code(error), "ERR_ORIGIN_NOT_ALLOWED");
+    assert_eq!(
+        number(&get(&server, "calls"), "length"),
+        0.0,
+        "refused before the first credentialed request"
+    );
+    let allowed: TokenSession = TokenSession::try_from_js_value(
+        settle(resume("https://api.example/api/v3/auth/refresh"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(number(&server, "refreshes"), 1.0);
+    allowed.close();
+}

@@ -12,6 +12,8 @@ use jwtkit_server::remote::{RemoteError, RemoteKeys, RemoteOptions};
 use jwtkit_server::time::{parse_duration, rfc3339};
 use serde_json::{Map, Value, json};
 
+use jwtkit_server::config::table::TOKEN_TTL;
+
 use super::keygen::pretty;
 use super::{Failure, input};
 
@@ -37,7 +39,8 @@ pub(crate) struct IssueArgs {
     /// The `aud` claim.
     #[arg(long, value_name = "AUDIENCE", default_value = "jwtkit-api")]
     aud: String,
-    /// Lifetime, e.g. 3m, 90s, 1h.
+    /// Lifetime, e.g. 3m, 90s, 1h; at most 24h, as the server's (a revocation is kept no
+    /// longer).
     #[arg(long, value_name = "DURATION", default_value = "3m")]
     ttl: String,
     /// A role for the `roles` claim; repeatable.
@@ -142,6 +145,15 @@ pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
                 args.ttl
             ))
         })?;
+    // As long as the server's longest token: revocations are remembered no longer.
+    let (_, max) = TOKEN_TTL.range.durations().unwrap_or_default();
+    if ttl > max {
+        return Err(Failure::usage(format!(
+            "--ttl {:?} is longer than {}h, the longest an access token may live (a revocation is remembered no longer); issue a shorter one",
+            args.ttl,
+            max.as_secs() / 3600
+        )));
+    }
     let mut extra = Map::new();
     for claim in &args.claims {
         let (name, value) = claim
@@ -302,10 +314,13 @@ fn fetched_keys(
         .enable_all()
         .build()
         .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
-    runtime
+    let remote = runtime
         .block_on(fetch)
-        .map(|remote| remote.keys())
-        .map_err(|e| Failure::usage(format!("cannot fetch the keys: {e}")))
+        .map_err(|e| Failure::usage(format!("cannot fetch the keys: {e}")))?;
+    // A fetch that succeeded brought keys.
+    remote
+        .keys()
+        .ok_or_else(|| Failure::usage("cannot fetch the keys: none arrived"))
 }
 
 fn report_rejection(error: &jwtkit_core::Error, json: bool) {

@@ -17,6 +17,7 @@ use ipnet::IpNet;
 use jwtkit_core::{Key, KeySet};
 
 use crate::apikeys::ApiKeys;
+use crate::ratelimit::ForwardedHeader;
 
 mod sources;
 pub mod table;
@@ -28,10 +29,10 @@ pub use values::store as store_location;
 
 use sources::Sources;
 use table::{
-    API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS, ISSUER,
-    JWKS_REFETCH_INTERVAL, KEYS, LEEWAY, PUBLIC_URL, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE,
-    REFRESH_IDLE_TTL, SECRET, SIGNING_KID, STORE, TOKEN_CACHE_MIB, TOKEN_TTL, TRUST_ISSUER,
-    TRUSTED_PROXIES, WEB_DIR,
+    API_KEYS, AUDIENCE, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW, BIND, CORS_ORIGINS,
+    FORWARDED_HEADER, ISSUER, JWKS_REFETCH_INTERVAL, KEYS, LEEWAY, MAX_SESSIONS_PER_SUBJECT,
+    METRICS_BIND, PUBLIC_URL, REFRESH_ABSOLUTE_TTL, REFRESH_GRACE, REFRESH_IDLE_TTL, SECRET,
+    SIGNING_KID, STORE, TOKEN_CACHE_MIB, TOKEN_TTL, TRUST_ISSUER, TRUSTED_PROXIES, WEB_DIR,
 };
 
 /// The validated configuration the server runs with.
@@ -73,8 +74,14 @@ pub struct Config {
     pub refresh_absolute_ttl: Duration,
     /// How long a rotation's immediate predecessor is still honoured.
     pub refresh_grace: Duration,
-    /// Peers whose forwarding headers name the client.
+    /// The most live sessions of one subject.
+    pub max_sessions_per_subject: u32,
+    /// Peers whose forwarding header names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// The forwarding header the trusted proxies write.
+    pub forwarded_header: ForwardedHeader,
+    /// Where `/metrics` is served (`None`: nowhere).
+    pub metrics_bind: Option<SocketAddr>,
     /// A directory of static files served at `/`.
     pub web_dir: Option<PathBuf>,
     /// Generated development credentials, when nothing was configured.
@@ -204,6 +211,8 @@ pub struct ResourceConfig {
     pub jwks_refetch_interval: Duration,
     /// Origins allowed by CORS (empty: no CORS headers).
     pub cors_origins: Vec<String>,
+    /// Where `/metrics` is served (`None`: nowhere).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// What `jwtkit serve` runs as.
@@ -270,6 +279,7 @@ impl ServeArgs {
                 .iter()
                 .map(|origin| values::origin(origin))
                 .collect::<Result<_, _>>()?,
+            metrics_bind: values::optional_address(&METRICS_BIND, sources.value(&METRICS_BIND)?)?,
         }))
     }
 
@@ -354,6 +364,17 @@ impl ServeArgs {
             issuer: issuer.is_none(),
         };
         let public_url = public_url.unwrap_or_else(|| default_public_url(bind));
+        let store = values::store(sources.value(&STORE)?)?;
+        if matches!(store, StoreLocation::Redis(_))
+            && follows_address.public_url
+            && follows_address.issuer
+        {
+            return Err(error(
+                &PUBLIC_URL,
+                "is not set, but the store is shared: each instance would name its own address as the issuer and refuse the others' tokens",
+                "set public_url to the URL clients reach the instances at (the load balancer's), e.g. https://auth.example, or set issuer",
+            ));
+        }
         Ok(Config {
             bind,
             issuer: issuer.unwrap_or_else(|| public_url.clone()),
@@ -383,7 +404,7 @@ impl ServeArgs {
             token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
                 as usize)
                 << 20,
-            store: values::store(sources.value(&STORE)?)?,
+            store,
             refresh_idle_ttl: values::duration(
                 &REFRESH_IDLE_TTL,
                 sources.value(&REFRESH_IDLE_TTL)?,
@@ -393,11 +414,17 @@ impl ServeArgs {
                 sources.value(&REFRESH_ABSOLUTE_TTL)?,
             )?,
             refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
+            max_sessions_per_subject: values::count(
+                &MAX_SESSIONS_PER_SUBJECT,
+                sources.value(&MAX_SESSIONS_PER_SUBJECT)?,
+            )?,
             trusted_proxies: sources
                 .list(&TRUSTED_PROXIES)
                 .iter()
                 .map(|cidr| values::network(cidr))
                 .collect::<Result<_, _>>()?,
+            forwarded_header: values::forwarded_header(sources.value(&FORWARDED_HEADER)?)?,
+            metrics_bind: values::optional_address(&METRICS_BIND, sources.value(&METRICS_BIND)?)?,
             web_dir,
             dev,
         })
@@ -503,7 +530,12 @@ mod tests {
 
     #[test]
     fn store_locations_and_networks() {
-        let store = |value: &str| with(&STORE, value).resolve().map(|c| c.store);
+        let store = |value: &str| {
+            with(&STORE, value)
+                .with(&PUBLIC_URL, "https://auth.example")
+                .resolve()
+                .map(|c| c.store)
+        };
         assert_eq!(
             store("sqlite:/tmp/x.sqlite3"),
             Ok(StoreLocation::Sqlite("/tmp/x.sqlite3".into()))
@@ -532,6 +564,31 @@ mod tests {
             "trusted_proxies"
         );
         assert_eq!(setting_of(with(&REFRESH_GRACE, "61s")), "refresh_grace");
+    }
+
+    #[test]
+    fn a_shared_store_needs_one_issuer() {
+        let shared = with(&STORE, "redis://127.0.0.1:6379/");
+        let error = shared.clone().resolve().unwrap_err();
+        assert_eq!(error.setting.name, "public_url");
+        assert!(error.fix.contains("load balancer"), "{error}");
+        assert!(
+            shared
+                .clone()
+                .with(&ISSUER, "https://auth.example")
+                .resolve()
+                .is_ok()
+        );
+        assert!(
+            shared
+                .with(&PUBLIC_URL, "https://auth.example")
+                .resolve()
+                .is_ok()
+        );
+        assert!(
+            with(&STORE, "sqlite:x.sqlite3").resolve().is_ok(),
+            "one instance"
+        );
     }
 
     #[test]

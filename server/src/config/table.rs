@@ -229,7 +229,7 @@ pub const AUTH_FAILURE_LIMIT: Setting = Setting {
         min: 1,
         max: 1_000_000,
     },
-    help: "failed /api/v3/auth attempts allowed per client address per window before 429",
+    help: "failed authentications (/api/v3/auth, OAuth client credentials) allowed per client address per window before 429",
     ..SETTING
 };
 /// `token_cache_mib`.
@@ -314,7 +314,41 @@ pub const TRUSTED_PROXIES: Setting = Setting {
     env: "JWTKIT_TRUSTED_PROXIES",
     value_name: "CIDR",
     list: Some(','),
-    help: "reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
+    help: "reverse proxies whose forwarding header (`forwarded_header`) names the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
+    ..SETTING
+};
+/// `forwarded_header`.
+pub const FORWARDED_HEADER: Setting = Setting {
+    name: "forwarded_header",
+    flag: "forwarded-header",
+    env: "JWTKIT_FORWARDED_HEADER",
+    value_name: "HEADER",
+    default: Some("x-forwarded-for"),
+    help: "the one forwarding header the trusted proxies write, `x-forwarded-for` or `forwarded` (RFC 7239); the other is never read, as a proxy passes it through from the client",
+    ..SETTING
+};
+/// `max_sessions_per_subject`.
+pub const MAX_SESSIONS_PER_SUBJECT: Setting = Setting {
+    name: "max_sessions_per_subject",
+    flag: "max-sessions-per-subject",
+    env: "JWTKIT_MAX_SESSIONS_PER_SUBJECT",
+    value_name: "COUNT",
+    default: Some("1000"),
+    range: Range::Count {
+        min: 1,
+        max: 1_000_000,
+    },
+    help: "the most live sessions one subject (API key) may have: starting one more ends the oldest",
+    ..SETTING
+};
+/// `metrics_bind`.
+pub const METRICS_BIND: Setting = Setting {
+    name: "metrics_bind",
+    flag: "metrics-bind",
+    env: "JWTKIT_METRICS_BIND",
+    value_name: "ADDR",
+    default: Some("127.0.0.1:9464"),
+    help: "where /metrics is served, apart from the API (a management port: keep it off the public network), or `off`",
     ..SETTING
 };
 /// `trust_issuer`.
@@ -369,7 +403,10 @@ pub const SETTINGS: &[Setting] = &[
     REFRESH_IDLE_TTL,
     REFRESH_ABSOLUTE_TTL,
     REFRESH_GRACE,
+    MAX_SESSIONS_PER_SUBJECT,
     TRUSTED_PROXIES,
+    FORWARDED_HEADER,
+    METRICS_BIND,
     TRUST_ISSUER,
     JWKS_REFETCH_INTERVAL,
     WEB_DIR,

@@ -11,10 +11,12 @@ use jwtkit_core::{Algorithm, Key, KeySet};
 use ipnet::IpNet;
 
 use super::table::{
-    API_KEYS, CORS_ORIGINS, KEYS, Range, SECRET, SIGNING_KID, STORE, Setting, TRUSTED_PROXIES,
+    API_KEYS, CORS_ORIGINS, FORWARDED_HEADER, KEYS, Range, SECRET, SIGNING_KID, STORE, Setting,
+    TRUSTED_PROXIES,
 };
 use super::{ConfigError, DevCredentials, StoreLocation, error};
 use crate::apikeys::{ApiKey, generate_api_key};
+use crate::ratelimit::ForwardedHeader;
 use crate::time::parse_duration;
 
 /// The longest text setting, in bytes.
@@ -43,6 +45,37 @@ pub(super) fn address(setting: &'static Setting, value: &str) -> Result<SocketAd
             setting,
             format!("{value:?} is not an IP address with a port"),
             "use e.g. 127.0.0.1:3030 or [::1]:8080",
+        )
+    })
+}
+
+/// An IP address with a port, or `off`.
+pub(super) fn optional_address(
+    setting: &'static Setting,
+    value: &str,
+) -> Result<Option<SocketAddr>, ConfigError> {
+    if value == "off" {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        error(
+            setting,
+            format!("{value:?} is neither an IP address with a port nor `off`"),
+            "use e.g. 127.0.0.1:9464, or off",
+        )
+    })
+}
+
+/// The forwarding header trusted proxies write.
+pub(super) fn forwarded_header(value: &str) -> Result<ForwardedHeader, ConfigError> {
+    ForwardedHeader::from_name(value).ok_or_else(|| {
+        error(
+            &FORWARDED_HEADER,
+            format!("{value:?} is not a forwarding header jwtkit reads"),
+            format!(
+                "name the header your proxies write: {}",
+                ForwardedHeader::NAMES.join(" or ")
+            ),
         )
     })
 }
@@ -169,9 +202,10 @@ pub fn store(value: &str) -> Result<StoreLocation, ConfigError> {
     ))
 }
 
-/// A network in CIDR notation, or one address.
+/// A network in CIDR notation, or one address; canonical (an IPv4-mapped IPv6 network is
+/// the IPv4 network, as peers are compared as IPv4).
 pub(super) fn network(value: &str) -> Result<IpNet, ConfigError> {
-    value
+    let net = value
         .parse::<IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| {
@@ -180,7 +214,15 @@ pub(super) fn network(value: &str) -> Result<IpNet, ConfigError> {
                 format!("{value:?} is not an address or a network"),
                 "use e.g. 10.0.0.0/8, 192.168.1.10 or fd00::/8",
             )
-        })
+        })?;
+    Ok(match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, IpNet::V4),
+        net => net,
+    })
 }
 
 /// The key set in `path` and its signing key (by `kid`, or the first that can sign).
@@ -314,6 +356,31 @@ mod tests {
         assert!(origin("https://app.example/path").is_err());
         assert!(origin("ftp://app.example").is_err());
         assert!(origin("https://app.example:99999").is_err());
+    }
+
+    #[test]
+    fn trusted_networks_are_canonical() {
+        assert_eq!(
+            network("::ffff:10.0.0.0/104").unwrap(),
+            "10.0.0.0/8".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            network("::ffff:192.0.2.7").unwrap(),
+            "192.0.2.7/32".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            network("fd00::/8").unwrap(),
+            "fd00::/8".parse::<IpNet>().unwrap()
+        );
+        assert_eq!(
+            forwarded_header("Forwarded"),
+            Ok(ForwardedHeader::Forwarded)
+        );
+        let error = forwarded_header("x-real-ip").unwrap_err();
+        assert!(
+            error.fix.contains("x-forwarded-for or forwarded"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -100,11 +100,12 @@ impl Authenticator {
         }))
     }
 
-    /// The verifier in use now (a remote issuer's changes with its keys).
-    pub fn verifier(&self) -> Verifier {
+    /// The verifier in use now (a remote issuer's changes with its keys, and is none before
+    /// they were first fetched).
+    pub fn verifier(&self) -> Option<Verifier> {
         match &self.0.keys {
-            Keys::Fixed(generation) => generation.verifier.clone(),
-            Keys::Remote(remote) => remote.current().verifier.clone(),
+            Keys::Fixed(generation) => Some(generation.verifier.clone()),
+            Keys::Remote(remote) => remote.current().map(|g| g.verifier.clone()),
         }
     }
 
@@ -128,7 +129,7 @@ impl Authenticator {
     pub fn cache_budget(&self) -> usize {
         match &self.0.keys {
             Keys::Fixed(generation) => generation.cache.budget(),
-            Keys::Remote(remote) => remote.current().cache.budget(),
+            Keys::Remote(remote) => remote.options().cache_bytes,
         }
     }
 
@@ -149,7 +150,7 @@ impl Authenticator {
         let claims = match &inner.keys {
             Keys::Fixed(generation) => generation.cache.verify(&generation.verifier, token, now),
             Keys::Remote(remote) => {
-                let generation = remote.current();
+                let generation = remote.current().ok_or(AuthRejection::KeysUnavailable)?;
                 generation.cache.verify(&generation.verifier, token, now)
             }
         }
@@ -185,6 +186,10 @@ impl Authenticator {
                     Err(AuthRejection::InvalidToken(error))
                 }
             }
+            (Err(AuthRejection::KeysUnavailable), Keys::Remote(remote)) => {
+                remote.refetch_for_unknown_kid().await;
+                self.verify(token)
+            }
             (result, _) => result,
         }
     }
@@ -207,6 +212,8 @@ pub enum AuthRejection {
         /// The role that was required.
         role: &'static str,
     },
+    /// A remote issuer's keys were never fetched yet: the token cannot be judged (503).
+    KeysUnavailable,
 }
 
 impl Reject for AuthRejection {}
@@ -222,6 +229,7 @@ impl AuthRejection {
             Self::InvalidToken(error) => ApiError::from_core(error),
             Self::Revoked(_) => Problem::TokenRevoked.into(),
             Self::InsufficientScope { role } => Problem::InsufficientScope { role }.into(),
+            Self::KeysUnavailable => Problem::JwksUnavailable.into(),
         }
     }
 }

@@ -45,10 +45,24 @@ impl fmt::Display for RemoteError {
 
 impl std::error::Error for RemoteError {}
 
+/// `text` with whatever stands between `scheme://` and an `@` in its authority replaced by
+/// `…` (a URL's user name and password, never repeated in a message or a log).
+fn without_credentials(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => text.to_owned(),
+    }
+}
+
 /// A URL keys may be fetched from: `https`, or `http` to a loopback address; no
 /// credentials.
 pub fn checked_url(text: &str) -> Result<Url, RemoteError> {
-    let insecure = || RemoteError::InsecureUrl(text.chars().take(200).collect());
+    let insecure =
+        || RemoteError::InsecureUrl(without_credentials(text).chars().take(200).collect());
     let url = Url::parse(text).map_err(|_| insecure())?;
     let loopback = match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
@@ -238,6 +252,22 @@ mod tests {
                 matches!(checked_url(bad), Err(RemoteError::InsecureUrl(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn insecure_urls_are_named_without_their_credentials() {
+        for (url, shown) in [
+            (
+                "http://admin:hunter2@auth.example/jwks",
+                "http://…@auth.example/jwks",
+            ),
+            ("https://hunter2@auth.example", "https://…@auth.example"),
+            ("ftp://auth.example/a@b", "ftp://auth.example/a@b"),
+        ] {
+            let message = checked_url(url).unwrap_err().to_string();
+            assert!(message.starts_with(shown), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
         }
     }
 

@@ -9,7 +9,9 @@
 //! - **Background refresh** when the answer's `Cache-Control: max-age` runs out, clamped to
 //!   [1 min, 24 h] (5 min without one); a failed fetch is retried after a minute.
 //! - **A failed fetch keeps the last good keys** (logged and counted): an issuer that is down
-//!   does not take verification down.
+//!   does not take verification down. [`RemoteKeys::discover_in_background`] starts even
+//!   while the issuer is unreachable: with no keys (tokens are answered 503
+//!   `ERR_JWKS_UNAVAILABLE`), trying again after 1, 2, 4 … up to 60 seconds.
 //! - Each key set comes with its own cache of verified tokens: a token verified under a key
 //!   the issuer has since withdrawn is never answered from the cache.
 //!
@@ -46,7 +48,7 @@
 mod fetch;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use jwtkit_core::{KeySet, Validation, Verifier};
@@ -81,6 +83,9 @@ impl Default for RemoteOptions {
     }
 }
 
+/// The first retry after a fetch at start failed (doubled at each failure up to
+/// [`MIN_REFRESH`]).
+const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// The refresh period's bounds, and its value when the issuer names none.
 const MIN_REFRESH: Duration = Duration::from_secs(60);
 const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
@@ -105,12 +110,17 @@ pub struct RemoteStats {
 
 /// The keys of a remote issuer; see the module documentation.
 pub struct RemoteKeys {
-    jwks_uri: Url,
+    /// The issuer whose metadata names the key set's URL, when it is found by discovery.
+    issuer: Option<String>,
+    /// The key set's URL, once known.
+    jwks_uri: OnceLock<Url>,
     policy: Validation,
     options: RemoteOptions,
     fetcher: fetch::Fetcher,
-    current: RwLock<Arc<Generation>>,
-    /// Bumped at each change of key set (a waiter compares it to see one happened).
+    /// The keys, once fetched.
+    current: RwLock<Option<Arc<Generation>>>,
+    /// Bumped at each new key set, the first included (a waiter compares it to see one
+    /// arrived).
     generation: AtomicU64,
     /// Held for the duration of a fetch; the time of the last attempt.
     fetching: tokio::sync::Mutex<Fetching>,
@@ -128,9 +138,22 @@ struct Fetching {
 impl std::fmt::Debug for RemoteKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteKeys")
-            .field("jwks_uri", &self.jwks_uri.as_str())
+            .field("issuer", &self.issuer)
+            .field("jwks_uri", &self.jwks_uri())
             .finish_non_exhaustive()
     }
+}
+
+/// The key set's URL named by the metadata of `issuer` (RFC 8414's well-known URI, else
+/// OpenID Connect's), which must name exactly `issuer`.
+async fn discover_jwks_uri(fetcher: &fetch::Fetcher, issuer: &str) -> Result<Url, RemoteError> {
+    let [rfc8414, openid] = fetch::metadata_urls(issuer)?;
+    let metadata = match fetcher.get(&rfc8414).await {
+        Ok(found) => found,
+        Err(RemoteError::Status(404)) => fetcher.get(&openid).await?,
+        Err(error) => return Err(error),
+    };
+    fetch::jwks_uri(&metadata.body, issuer)
 }
 
 impl RemoteKeys {
@@ -142,15 +165,32 @@ impl RemoteKeys {
         policy: Validation,
         options: RemoteOptions,
     ) -> Result<Arc<Self>, RemoteError> {
-        let fetcher = fetch::Fetcher::new(options.timeout, options.max_bytes)?;
-        let [rfc8414, openid] = fetch::metadata_urls(issuer)?;
-        let metadata = match fetcher.get(&rfc8414).await {
-            Ok(found) => found,
-            Err(RemoteError::Status(404)) => fetcher.get(&openid).await?,
-            Err(error) => return Err(error),
+        let remote = Self::new(Some(issuer), None, policy, options)?;
+        let period = remote.first_fetch().await?;
+        tokio::spawn(refresh(Arc::downgrade(&remote), period));
+        Ok(remote)
+    }
+
+    /// [`RemoteKeys::discover`], but an issuer that cannot be reached now (or answers
+    /// something unusable) is not an error: the keys start empty ([`RemoteKeys::has_keys`]
+    /// is false) and discovery is tried again after 1, 2, 4 … up to 60 seconds, and
+    /// whenever a token arrives (at most once per refetch interval). Only an `issuer` that
+    /// is not a URL keys may be fetched from is an error.
+    pub async fn discover_in_background(
+        issuer: &str,
+        policy: Validation,
+        options: RemoteOptions,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let remote = Self::new(Some(issuer), None, policy, options)?;
+        let period = match remote.first_fetch().await {
+            Ok(period) => period,
+            Err(error) => {
+                tracing::warn!(target: "jwtkit::remote", issuer, %error, "cannot fetch the issuer's keys yet; not ready, retrying");
+                FIRST_RETRY
+            }
         };
-        let jwks_uri = fetch::jwks_uri(&metadata.body, issuer)?;
-        Self::start(jwks_uri, policy, options, fetcher).await
+        tokio::spawn(refresh(Arc::downgrade(&remote), period));
+        Ok(remote)
     }
 
     /// The keys of the JWK Set at `jwks_uri`, fetched now.
@@ -159,53 +199,65 @@ impl RemoteKeys {
         policy: Validation,
         options: RemoteOptions,
     ) -> Result<Arc<Self>, RemoteError> {
-        let url = checked_url(jwks_uri)?;
-        let fetcher = fetch::Fetcher::new(options.timeout, options.max_bytes)?;
-        Self::start(url, policy, options, fetcher).await
-    }
-
-    async fn start(
-        jwks_uri: Url,
-        policy: Validation,
-        options: RemoteOptions,
-        fetcher: fetch::Fetcher,
-    ) -> Result<Arc<Self>, RemoteError> {
-        let fetched = fetcher.get(&jwks_uri).await?;
-        let (keys, skipped) = fetch::key_set(&fetched.body)?;
-        log_skipped(&skipped);
-        let remote = Arc::new(Self {
-            current: RwLock::new(Arc::new(Generation {
-                verifier: Verifier::new(keys, policy.clone()),
-                cache: VerifiedCache::new(options.cache_bytes),
-            })),
-            jwks_uri,
-            policy,
-            options,
-            fetcher,
-            generation: AtomicU64::new(0),
-            fetching: tokio::sync::Mutex::new(Fetching {
-                last_attempt: Instant::now(),
-                last_body: fetched.body,
-            }),
-            fetches: AtomicU64::new(1),
-            failures: AtomicU64::new(0),
-            retired: std::sync::Mutex::new(CacheStats::default()),
-        });
-        tokio::spawn(refresh(
-            Arc::downgrade(&remote),
-            refresh_period(fetched.max_age),
-        ));
+        let remote = Self::new(None, Some(checked_url(jwks_uri)?), policy, options)?;
+        let period = remote.first_fetch().await?;
+        tokio::spawn(refresh(Arc::downgrade(&remote), period));
         Ok(remote)
     }
 
-    /// Where the keys come from.
-    pub fn jwks_uri(&self) -> &str {
-        self.jwks_uri.as_str()
+    fn new(
+        issuer: Option<&str>,
+        jwks_uri: Option<Url>,
+        policy: Validation,
+        options: RemoteOptions,
+    ) -> Result<Arc<Self>, RemoteError> {
+        if let Some(issuer) = issuer {
+            fetch::metadata_urls(issuer)?;
+        }
+        Ok(Arc::new(Self {
+            issuer: issuer.map(str::to_owned),
+            jwks_uri: jwks_uri.map_or_else(OnceLock::new, OnceLock::from),
+            current: RwLock::new(None),
+            policy,
+            fetcher: fetch::Fetcher::new(options.timeout, options.max_bytes)?,
+            options,
+            generation: AtomicU64::new(0),
+            fetching: tokio::sync::Mutex::new(Fetching {
+                last_attempt: Instant::now(),
+                last_body: Vec::new(),
+            }),
+            fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            retired: std::sync::Mutex::new(CacheStats::default()),
+        }))
     }
 
-    /// The keys in use now.
-    pub fn keys(&self) -> KeySet {
-        self.current().verifier.keys().clone()
+    /// The first fetch; the period until the next.
+    async fn first_fetch(&self) -> Result<Duration, RemoteError> {
+        let mut fetching = self.fetching.lock().await;
+        let (_, max_age) = self.fetch(&mut fetching).await?;
+        Ok(refresh_period(max_age))
+    }
+
+    /// Where the keys come from (unknown until discovery succeeded).
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.jwks_uri.get().map(Url::as_str)
+    }
+
+    /// The keys in use now (none before the first successful fetch).
+    pub fn keys(&self) -> Option<KeySet> {
+        self.current()
+            .map(|current| current.verifier.keys().clone())
+    }
+
+    /// Whether a key set was fetched (a resource server is ready once it is).
+    pub fn has_keys(&self) -> bool {
+        self.current().is_some()
+    }
+
+    /// How it fetches.
+    pub fn options(&self) -> &RemoteOptions {
+        &self.options
     }
 
     /// What the fetches did.
@@ -213,12 +265,13 @@ impl RemoteKeys {
         RemoteStats {
             fetches: self.fetches.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
-            changes: self.generation.load(Ordering::Relaxed),
+            // The first key set is no change.
+            changes: self.generation.load(Ordering::Relaxed).saturating_sub(1),
         }
     }
 
     /// The key set in use and its cache.
-    pub(crate) fn current(&self) -> Arc<Generation> {
+    pub(crate) fn current(&self) -> Option<Arc<Generation>> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -227,7 +280,10 @@ impl RemoteKeys {
 
     /// The cache statistics of every key set so far.
     pub(crate) fn cache_stats(&self) -> CacheStats {
-        let now = self.current().cache.stats();
+        let now = self
+            .current()
+            .map(|current| current.cache.stats())
+            .unwrap_or_default();
         let retired = *self.retired.lock().unwrap_or_else(PoisonError::into_inner);
         CacheStats {
             hits: now.hits + retired.hits,
@@ -237,9 +293,9 @@ impl RemoteKeys {
         }
     }
 
-    /// For a token whose `kid` no key has: fetches the key set again unless a fetch was
-    /// attempted within the refetch interval; whether the keys changed meanwhile (then the
-    /// token is worth verifying again).
+    /// For a token whose `kid` no key has (or that arrived before any key did): fetches the
+    /// key set again unless a fetch was attempted within the refetch interval; whether the
+    /// keys changed meanwhile (then the token is worth verifying again).
     pub async fn refetch_for_unknown_kid(&self) -> bool {
         let seen = self.generation.load(Ordering::Acquire);
         let mut fetching = self.fetching.lock().await;
@@ -258,7 +314,11 @@ impl RemoteKeys {
         fetching: &mut Fetching,
     ) -> Result<(bool, Option<Duration>), RemoteError> {
         fetching.last_attempt = Instant::now();
-        let result = match self.fetcher.get(&self.jwks_uri).await {
+        let result = match self.located().await {
+            Ok(jwks_uri) => self.fetcher.get(jwks_uri).await,
+            Err(error) => Err(error),
+        };
+        let result = match result {
             Ok(fetched) if fetched.body == fetching.last_body => Ok((false, fetched.max_age)),
             Ok(fetched) => fetch::key_set(&fetched.body).map(|(keys, skipped)| {
                 log_skipped(&skipped);
@@ -272,15 +332,25 @@ impl RemoteKeys {
             Ok((changed, _)) => {
                 self.fetches.fetch_add(1, Ordering::Relaxed);
                 if *changed {
-                    tracing::info!(target: "jwtkit::remote", jwks_uri = %self.jwks_uri, "the issuer's key set changed");
+                    tracing::info!(target: "jwtkit::remote", jwks_uri = self.jwks_uri(), "the issuer's key set changed");
                 }
             }
             Err(error) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(target: "jwtkit::remote", jwks_uri = %self.jwks_uri, %error, "cannot fetch the issuer's keys; the last good ones stay in use");
+                tracing::warn!(target: "jwtkit::remote", issuer = self.issuer.as_deref(), jwks_uri = self.jwks_uri(), %error, "cannot fetch the issuer's keys; the last good ones stay in use");
             }
         }
         result
+    }
+
+    /// The key set's URL, by discovery the first time.
+    async fn located(&self) -> Result<&Url, RemoteError> {
+        if let Some(url) = self.jwks_uri.get() {
+            return Ok(url);
+        }
+        let issuer = self.issuer.as_deref().unwrap_or_default();
+        let url = discover_jwks_uri(&self.fetcher, issuer).await?;
+        Ok(self.jwks_uri.get_or_init(|| url))
     }
 
     fn replace(&self, keys: KeySet) {
@@ -288,15 +358,18 @@ impl RemoteKeys {
             verifier: Verifier::new(keys, self.policy.clone()),
             cache: VerifiedCache::new(self.options.cache_bytes),
         });
-        let previous = std::mem::replace(
-            &mut *self.current.write().unwrap_or_else(PoisonError::into_inner),
-            next,
-        );
-        let stats = previous.cache.stats();
-        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
-        retired.hits += stats.hits;
-        retired.misses += stats.misses;
-        retired.evictions += stats.evictions;
+        let previous = self
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(next);
+        if let Some(previous) = previous {
+            let stats = previous.cache.stats();
+            let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+            retired.hits += stats.hits;
+            retired.misses += stats.misses;
+            retired.evictions += stats.evictions;
+        }
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
@@ -312,7 +385,8 @@ fn refresh_period(max_age: Option<Duration>) -> Duration {
     max_age.map_or(DEFAULT_REFRESH, |age| age.clamp(MIN_REFRESH, MAX_REFRESH))
 }
 
-/// Refreshes the keys in the background until the [`RemoteKeys`] is dropped.
+/// Refreshes the keys in the background until the [`RemoteKeys`] is dropped. Until a key
+/// set was fetched, a failure is retried after twice the last wait, up to [`MIN_REFRESH`].
 async fn refresh(remote: Weak<RemoteKeys>, mut period: Duration) {
     loop {
         tokio::time::sleep(period).await;
@@ -322,6 +396,7 @@ async fn refresh(remote: Weak<RemoteKeys>, mut period: Duration) {
         let mut fetching = remote.fetching.lock().await;
         period = match remote.fetch(&mut fetching).await {
             Ok((_, max_age)) => refresh_period(max_age),
+            Err(_) if !remote.has_keys() => (period * 2).min(MIN_REFRESH),
             Err(_) => MIN_REFRESH,
         };
     }

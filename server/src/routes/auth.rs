@@ -15,6 +15,7 @@ use super::session::{Delivery, grant_response, session_rejection};
 use super::{AUTH, AppState};
 use crate::error::Problem;
 use crate::filters::reject;
+use crate::store::Endpoint;
 
 /// The member that carries the API key (the tutorial's).
 const API_KEY_MEMBER: &str = "api-key";
@@ -39,22 +40,21 @@ async fn issue_token(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
-    let attempt = state.limiter.key(remote, &headers);
-    state.admit(&attempt, now).await.map_err(reject)?;
     let object = json_object(mime.as_deref(), &body)?;
     let presented = required_member(&object, API_KEY_MEMBER)?;
     let delivery = Delivery::requested(&object)?.unwrap_or(Delivery::Body);
-    let Some(entry) = state.api_keys.find(presented) else {
+    let attempt = state.limiter.key(remote, &headers);
+    let found = state.api_keys.find(presented);
+    if found.is_none() {
         tracing::info!(target: "jwtkit::auth", client = %attempt, "unknown API key");
-        return Err(reject(Problem::ApiKeyInvalid));
-    };
-    if let Err(error) = state.store.forget_attempt(attempt).await {
-        // The attempt stays counted: a little stricter, never looser.
-        tracing::warn!(target: "jwtkit::auth", %error, "cannot take back a successful attempt");
     }
+    let entry = state
+        .limited(&attempt, now, found, Problem::ApiKeyInvalid)
+        .await
+        .map_err(reject)?;
     let grant = state
         .sessions
-        .start(entry.name(), entry.roles(), now)
+        .start(entry.name(), entry.roles(), Endpoint::Auth, now)
         .await
         .map_err(|e| session_rejection(&state, e))?;
     tracing::info!(target: "jwtkit::auth", sub = entry.name(), "token issued");

@@ -36,20 +36,17 @@ pub(super) async fn authenticate<'s>(
     };
     let now = state.now_or_error()?;
     let attempt = state.limiter.key(remote, headers);
-    state.admit(&attempt, now).await?;
-    let client = state
+    let found = state
         .api_keys
         .find(&credentials.secret)
         .filter(|key| key.name() == credentials.id);
-    let Some(client) = client else {
+    if found.is_none() {
         tracing::info!(target: "jwtkit::auth", client = %attempt, "client authentication failed");
-        return Err(Problem::ClientAuthenticationFailed.into());
-    };
-    if let Err(error) = state.store.forget_attempt(attempt).await {
-        // The attempt stays counted: a little stricter, never looser.
-        tracing::warn!(target: "jwtkit::auth", %error, "cannot take back a successful attempt");
     }
-    Ok(Some(client))
+    state
+        .limited(&attempt, now, found, Problem::ClientAuthenticationFailed)
+        .await
+        .map(Some)
 }
 
 /// The credentials of `Authorization: Basic` or of the body's `client_id` and

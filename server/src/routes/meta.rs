@@ -58,6 +58,20 @@ pub(super) fn readyz(
     })
 }
 
+/// `GET /readyz` of a resource server: 200 once it holds the trusted issuer's keys, 503
+/// until then (the issuer was unreachable at start: the keys are fetched again meanwhile).
+pub(super) fn remote_readyz(
+    auth: crate::filters::Authenticator,
+) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
+    READYZ.filter().map(move || {
+        if auth.remote_keys().is_none_or(|remote| remote.has_keys()) {
+            warp::reply::json(&json!({"status": "ready"})).into_response()
+        } else {
+            ApiError::from(Problem::JwksUnavailable).into_response()
+        }
+    })
+}
+
 /// The store's last answer to a readiness ping, reused for [`READY_TIMEOUT`].
 #[derive(Debug, Default)]
 pub(super) struct Readiness {

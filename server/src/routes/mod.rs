@@ -48,7 +48,7 @@ mod session;
 
 pub use body::MAX_BODY_BYTES;
 pub use client::CLIENT_AUTH_METHODS;
-pub use oauth::GRANT_TYPES;
+pub use oauth::{GRANT_TYPES, INTROSPECT_ROLE};
 pub use session::{CSRF_HEADER, REFRESH_COOKIE};
 
 /// One route of the API.
@@ -147,7 +147,7 @@ pub const READYZ: Route = Route {
     path: "/readyz",
     summary: "readiness: the store answers",
 };
-/// `GET /metrics`.
+/// `GET /metrics`, on its own listener (`metrics_bind`), not the API's.
 pub const METRICS: Route = Route {
     methods: &[Method::GET],
     path: "/metrics",
@@ -170,7 +170,6 @@ pub const ROUTES: &[Route] = &[
     OIDC_CONFIGURATION,
     HEALTHZ,
     READYZ,
-    METRICS,
 ];
 
 impl Route {
@@ -232,6 +231,8 @@ impl AppState {
             grace: config.refresh_grace,
             access_lifetime: config.token_ttl
                 + std::time::Duration::from_secs(u64::from(config.leeway_seconds)),
+            leeway: std::time::Duration::from_secs(u64::from(config.leeway_seconds)),
+            max_per_subject: config.max_sessions_per_subject,
         };
         let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
         Ok(Self {
@@ -241,12 +242,19 @@ impl AppState {
                 config.token_cache_bytes,
                 revocations.clone(),
             ),
-            sessions: Sessions::new(store.clone(), issuer, revocations.clone(), rules),
+            sessions: Sessions::new(
+                store.clone(),
+                issuer,
+                revocations.clone(),
+                rules,
+                config.api_keys.clone(),
+            ),
             api_keys: config.api_keys.clone(),
             limiter: AuthLimiter::new(
                 config.auth_failure_limit,
                 config.auth_failure_window,
                 config.trusted_proxies.clone(),
+                config.forwarded_header,
             ),
             store,
             revocations,
@@ -264,20 +272,25 @@ impl AppState {
         &self.auth
     }
 
-    /// Counts an attempt to authenticate (an API key or client credentials) from the client
-    /// `attempt` names, before the secret is looked at, so parallel guesses cannot overrun
-    /// the limit: 429 with `Retry-After` once over it, 503 when the store cannot count.
-    async fn admit(
+    /// The outcome of an authentication (an API key or client credentials) of the client
+    /// `attempt` names, judged against the failure limit: a failure is counted, and over
+    /// the limit it is a 429 with `Retry-After` rather than `failure`; a success is a 429
+    /// too while the failures are at the limit (so guesses past the limit learn nothing);
+    /// 503 when the store cannot count.
+    async fn limited<T>(
         &self,
         attempt: &str,
         now: jwtkit_core::UnixTime,
-    ) -> Result<(), crate::error::ApiError> {
-        match self
-            .limiter
-            .attempt(self.store.as_ref(), attempt, now)
-            .await
-        {
-            Ok(crate::ratelimit::Admission::Allowed) => Ok(()),
+        found: Option<T>,
+        failure: Problem,
+    ) -> Result<T, crate::error::ApiError> {
+        let store = self.store.as_ref();
+        let admission = match &found {
+            Some(_) => self.limiter.succeeded(store, attempt, now).await,
+            None => self.limiter.failed(store, attempt, now).await,
+        };
+        match admission {
+            Ok(crate::ratelimit::Admission::Allowed) => found.ok_or_else(|| failure.into()),
             Ok(crate::ratelimit::Admission::Blocked(wait)) => {
                 Err(crate::error::ApiError::from(Problem::TooManyFailedAttempts)
                     .with_retry_after(wait))
@@ -352,24 +365,35 @@ pub fn app(
         .or(meta::healthz())
         .unify()
         .or(meta::readyz(state.clone()))
-        .unify()
-        .or(meta::metrics(guard))
         .unify();
     let routes = api.or(page::files(web_dir)).unify().boxed();
     tail(routes, cors_origins, state.metrics.clone())
 }
 
+/// What the metrics listener serves: `GET /metrics` of `state`'s server.
+pub fn metrics_app(state: &AppState) -> BoxedFilter<(Response,)> {
+    management(state.guard())
+}
+
+fn management(guard: protected::Guard) -> BoxedFilter<(Response,)> {
+    meta::metrics(guard)
+        .recover(recover)
+        .unify()
+        .map(Reply::into_response)
+        .boxed()
+}
+
 /// The routes of a pure resource server, which trusts another issuer's tokens (`auth` made
-/// by [`Authenticator::remote`]): the public and protected endpoints, liveness,
-/// readiness (ready once serving: the keys were fetched at start) and metrics.
-pub fn resource_app(auth: Authenticator, cors_origins: &[String]) -> BoxedFilter<(Response,)> {
+/// by [`Authenticator::remote`]): the public and protected endpoints, liveness and
+/// readiness (ready once it holds the issuer's keys); and its metrics listener's.
+pub fn resource_apps(
+    auth: Authenticator,
+    cors_origins: &[String],
+) -> (BoxedFilter<(Response,)>, BoxedFilter<(Response,)>) {
     let guard = protected::Guard {
         auth,
         metrics: Arc::new(Metrics::new()),
     };
-    let ready = READYZ
-        .filter()
-        .map(|| warp::reply::json(&serde_json::json!({"status": "ready"})).into_response());
     let routes = protected::home()
         .or(protected::secret(guard.clone()))
         .unify()
@@ -377,12 +401,13 @@ pub fn resource_app(auth: Authenticator, cors_origins: &[String]) -> BoxedFilter
         .unify()
         .or(meta::healthz())
         .unify()
-        .or(ready)
-        .unify()
-        .or(meta::metrics(guard.clone()))
+        .or(meta::remote_readyz(guard.auth.clone()))
         .unify()
         .boxed();
-    tail(routes, cors_origins, guard.metrics)
+    (
+        tail(routes, cors_origins, guard.metrics.clone()),
+        management(guard),
+    )
 }
 
 /// The tail every request passes: rejections recovered into the error table's responses,

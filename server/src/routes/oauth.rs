@@ -18,10 +18,14 @@ use super::session::session_error;
 use super::{AppState, INTROSPECT, Route, TOKEN, client};
 use crate::apikeys::ApiKey;
 use crate::error::{ApiError, Problem};
-use crate::sessions::Grant;
+use crate::issuer::IssuedToken;
 
 /// The grant types the token endpoint takes, as the metadata names them.
 pub const GRANT_TYPES: [&str; 2] = ["client_credentials", "refresh_token"];
+
+/// The role that lets a client introspect tokens issued to other clients (a resource
+/// server's).
+pub const INTROSPECT_ROLE: &str = "introspect";
 
 /// The claims an introspection answer passes on from an active token (RFC 7662 §2.2).
 const INTROSPECTED_CLAIMS: [&str; 11] = [
@@ -123,41 +127,44 @@ async fn grant(
     let client = client(state, remote, headers, &form).await?;
     let scope = requested_scope(&form)?;
     let now = state.now_or_error()?;
-    let grant = if grant_type == "refresh_token" {
+    let response = if grant_type == "refresh_token" {
         let presented = form.required("refresh_token")?;
         let grant = state
             .sessions
-            .refresh_for(presented, now, Some(client.name()), scope.as_deref())
+            .refresh_for(presented, now, client.name(), scope.as_deref())
             .await
             .map_err(|e| session_error(state, e))?;
         state.metrics.rotation();
-        grant
+        token_response(&grant.access, &grant.roles, Some(&grant.refresh))
     } else {
         let roles = match scope {
             None => client.roles().to_vec(),
             Some(scope) if scope.iter().all(|s| client.roles().contains(s)) => scope,
             Some(_) => return Err(Problem::InvalidScope.into()),
         };
-        state
+        // No refresh token for client credentials (RFC 6749 §4.4.3), so no session.
+        let access = state
             .sessions
-            .start(client.name(), &roles, now)
-            .await
-            .map_err(|e| session_error(state, e))?
+            .issue_without_session(client.name(), &roles, now)
+            .map_err(|e| session_error(state, e))?;
+        token_response(&access, &roles, None)
     };
     tracing::info!(target: "jwtkit::auth", sub = client.name(), grant_type, "token issued");
-    Ok(token_response(&grant))
+    Ok(response)
 }
 
 /// RFC 6749 §5.1.
-fn token_response(grant: &Grant) -> Value {
+fn token_response(access: &IssuedToken, roles: &[String], refresh: Option<&str>) -> Value {
     let mut response = json!({
-        "access_token": grant.access.token,
+        "access_token": access.token,
         "token_type": "Bearer",
-        "expires_in": grant.access.expires_in,
-        "refresh_token": grant.refresh,
+        "expires_in": access.expires_in,
     });
-    if !grant.roles.is_empty() {
-        response["scope"] = grant.roles.join(" ").into();
+    if let Some(refresh) = refresh {
+        response["refresh_token"] = refresh.into();
+    }
+    if !roles.is_empty() {
+        response["scope"] = roles.join(" ").into();
     }
     response
 }
@@ -192,13 +199,19 @@ async fn introspection(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let form = Form::read(mime, body)?;
-    client(state, remote, headers, &form).await?;
+    let client = client(state, remote, headers, &form).await?;
     let token = form.required("token")?;
     let now = state.now_or_error()?;
     // Refresh tokens are not introspected: only the client they were issued to holds one.
     let Ok(claims) = state.auth.verify_at(token, now) else {
         return Ok(json!({"active": false}));
     };
+    // A client learns about the tokens issued to it, unless it may introspect any (RFC 7662
+    // §4: a resource server's credentials): to another, a token is not active.
+    let issued_to_client = claims.get("client_id").and_then(Value::as_str) == Some(client.name());
+    if !issued_to_client && !client.roles().iter().any(|r| r == INTROSPECT_ROLE) {
+        return Ok(json!({"active": false}));
+    }
     let mut answer = Map::new();
     answer.insert("active".into(), true.into());
     answer.insert("token_type".into(), "Bearer".into());

@@ -39,7 +39,7 @@ impl Instrumented {
 }
 
 impl Store for Instrumented {
-    fn create_session(&self, session: NewSession) -> StoreFuture<'_, ()> {
+    fn create_session(&self, session: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.measure("create_session", self.inner.create_session(session))
     }
 
@@ -72,20 +72,20 @@ impl Store for Instrumented {
         self.inner.revocations(cursor, now)
     }
 
-    fn count_attempt(
+    fn count_failure(
         &self,
         key: String,
         now: UnixTime,
         window_seconds: f64,
     ) -> StoreFuture<'_, Attempts> {
         self.measure(
-            "count_attempt",
-            self.inner.count_attempt(key, now, window_seconds),
+            "count_failure",
+            self.inner.count_failure(key, now, window_seconds),
         )
     }
 
-    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()> {
-        self.measure("forget_attempt", self.inner.forget_attempt(key))
+    fn failures(&self, key: String, now: UnixTime) -> StoreFuture<'_, Attempts> {
+        self.measure("failures", self.inner.failures(key, now))
     }
 
     fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()> {

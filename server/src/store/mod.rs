@@ -56,13 +56,48 @@ impl std::error::Error for StoreError {}
 /// A refresh token's SHA-256 hash: all the store ever holds of it.
 pub type TokenHash = [u8; 32];
 
+/// Where a session started, which decides where its refresh tokens are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /api/v3/auth`: the refresh token is the holder's credential (a browser's), and
+    /// refreshes at `/api/v3/auth/refresh` or, with the client's authentication, at the token
+    /// endpoint.
+    Auth,
+    /// The token endpoint, for a confidential client: the refresh token refreshes only
+    /// there, with that client's authentication (RFC 6749 §6).
+    Token,
+}
+
+impl Endpoint {
+    /// The name the stores write.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Token => "token",
+        }
+    }
+
+    /// The endpoint a store wrote as `name` (sessions stored before it was recorded started
+    /// at `/api/v3/auth`).
+    pub fn from_name(name: Option<&str>) -> Self {
+        match name {
+            Some("token") => Self::Token,
+            _ => Self::Auth,
+        }
+    }
+}
+
 /// A new session and its first refresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSession {
     /// The session ID (the access tokens' `sid`).
     pub sid: String,
-    /// The API key's name.
+    /// The subject (an API key's name).
     pub sub: String,
+    /// The client it was issued to (its `client_id`).
+    pub client_id: String,
+    /// Where it started.
+    pub endpoint: Endpoint,
     /// The roles granted.
     pub roles: Vec<String>,
     /// The first refresh token's hash.
@@ -73,6 +108,10 @@ pub struct NewSession {
     pub absolute_expiry: UnixTime,
     /// When it ends unless refreshed before (idle lifetime).
     pub idle_expiry: UnixTime,
+    /// The most live sessions a subject may have: starting one more ends the oldest.
+    pub max_per_subject: u32,
+    /// Until when the revocation of a session ended to make room must be remembered.
+    pub revoke_until: UnixTime,
 }
 
 /// A session as the store knows it.
@@ -80,8 +119,12 @@ pub struct NewSession {
 pub struct SessionInfo {
     /// The session ID.
     pub sid: String,
-    /// The API key's name.
+    /// The subject (an API key's name).
     pub sub: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// Where it started.
+    pub endpoint: Endpoint,
     /// The roles granted.
     pub roles: Vec<String>,
     /// When it started.
@@ -175,12 +218,15 @@ pub struct RevocationBatch {
     pub revocations: Vec<Revocation>,
     /// Where the next read starts.
     pub cursor: String,
+    /// Whether this batch reaches the newest revocation (a reader catching up on a long
+    /// history gets several batches, and is not in step before the last).
+    pub caught_up: bool,
 }
 
-/// A failed-attempt counter after one more attempt.
+/// A failure counter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attempts {
-    /// Attempts counted in the current window, this one included.
+    /// Failures counted in the current window.
     pub count: u32,
     /// When the window ends.
     pub window_end: UnixTime,
@@ -197,8 +243,10 @@ pub async fn open(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>,
 
 /// The state of the server, shared by every instance that uses the same store.
 pub trait Store: Send + Sync {
-    /// Starts a session with its first refresh token.
-    fn create_session(&self, session: NewSession) -> StoreFuture<'_, ()>;
+    /// Starts a session with its first refresh token. When its subject already has
+    /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
+    /// to make room; returns their IDs.
+    fn create_session(&self, session: NewSession) -> StoreFuture<'_, Vec<String>>;
 
     /// Rotates a refresh token, atomically: consume, detect reuse, issue the successor, all
     /// or nothing (see [`Rotated`]).
@@ -208,7 +256,9 @@ pub trait Store: Send + Sync {
     fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>>;
 
     /// Ends a session: its refresh tokens stop working and its access tokens are revoked
-    /// until `until`. `false` when there was no such live session.
+    /// until `until`. `false` when there was no such live session; the revocation is
+    /// recorded then too (the session may have been forgotten while its access tokens
+    /// live), unless the session is known to have ended before.
     fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool>;
 
     /// Ends every session of an API key; returns how many.
@@ -224,16 +274,17 @@ pub trait Store: Send + Sync {
     /// ones; live ones only (`until` after `now`).
     fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch>;
 
-    /// Counts an attempt under `key` in a fixed window of `window_seconds`, atomically.
-    fn count_attempt(
+    /// Counts a failure under `key` in a fixed window of `window_seconds`, atomically;
+    /// returns the count with this one.
+    fn count_failure(
         &self,
         key: String,
         now: UnixTime,
         window_seconds: f64,
     ) -> StoreFuture<'_, Attempts>;
 
-    /// Takes back an attempt that succeeded.
-    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()>;
+    /// The failures counted under `key` in its window at `now` (0 when none or over).
+    fn failures(&self, key: String, now: UnixTime) -> StoreFuture<'_, Attempts>;
 
     /// Forgets what has expired at `now`.
     fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()>;

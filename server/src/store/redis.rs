@@ -9,7 +9,9 @@
 //! - `jwtkit:session:{sid}`: the session (hash), until its lifetime ends (plus an hour);
 //! - `jwtkit:refresh:{hex sha256}`: a refresh token's generation, rotation time, sealed
 //!   successor (hash), as long as its session;
-//! - `jwtkit:subject:{sub}`: the sessions of an API key (set);
+//! - `jwtkit:subject-sessions:{sub}`: the live sessions of a subject (sorted set, scored by
+//!   their absolute expiry, so the oldest come first): pruned as they expire or end, its TTL
+//!   only ever pushed forward (`EXPIREAT … GT`);
 //! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
 //! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window.
 
@@ -22,8 +24,8 @@ use redis::streams::StreamReadReply;
 use redis::{AsyncCommands, Script};
 
 use super::{
-    Attempts, MAX_ACCESS_LIFETIME, NewSession, Revocation, RevocationBatch, Rotated, Rotation,
-    SessionInfo, Store, StoreError, StoreFuture, TokenHash,
+    Attempts, Endpoint, MAX_ACCESS_LIFETIME, NewSession, Revocation, RevocationBatch, Rotated,
+    Rotation, SessionInfo, Store, StoreError, StoreFuture, TokenHash,
 };
 
 /// The revocation stream.
@@ -32,23 +34,48 @@ const STREAM: &str = "jwtkit:revocations";
 const REMEMBER_ENDED: f64 = 3600.0;
 /// How long a revocation can matter, in milliseconds; older stream entries are trimmed.
 const RETENTION_MS: u128 = MAX_ACCESS_LIFETIME.as_millis();
+/// The most revocations one read of the stream returns.
+const REVOCATION_BATCH: usize = 1000;
 /// How long a watcher's read waits for a new revocation, in milliseconds.
 const WATCH_BLOCK_MS: u64 = 1000;
 
-/// `HMGET` of a session's fields, in this order, from the scripts.
-const SESSION_FIELDS: &str = "'sub', 'roles', 'created', 'absolute', 'idle', 'generation', 'ended'";
+/// The fields of a session hash, in the order the scripts and [`session`] read them.
+const SESSION_FIELDS: [&str; 9] = [
+    "sub",
+    "roles",
+    "created",
+    "absolute",
+    "idle",
+    "generation",
+    "ended",
+    "client_id",
+    "endpoint",
+];
 
 /// The Lua helpers every script starts with.
 const PRELUDE: &str = r#"
 local function fmt(x) return string.format('%.3f', x) end
 local function session_key(sid) return 'jwtkit:session:' .. sid end
+local function subject_key(sub) return 'jwtkit:subject-sessions:' .. sub end
+-- Pushes a key's expiry to `at` unless it already lasts longer.
+local function keep_until(key, at)
+  if redis.call('TTL', key) < 0 then
+    redis.call('EXPIREAT', key, at)
+  else
+    redis.call('EXPIREAT', key, at, 'GT')
+  end
+end
+-- Ends a session and records the revocation of its access tokens: also for one already
+-- forgotten (its access tokens may still live), not for one known to have ended before.
+-- 1 if it was live.
 local function revoke(sid, till)
   local key = session_key(sid)
-  if redis.call('EXISTS', key) == 0 or redis.call('HGET', key, 'ended') == '1' then
-    return 0
-  end
-  redis.call('HSET', key, 'ended', '1')
+  local s = redis.call('HMGET', key, 'ended', 'sub')
+  if s[1] == '1' then return 0 end
   redis.call('XADD', 'jwtkit:revocations', '*', 'kind', 'session', 'value', sid, 'until', till)
+  if not s[1] then return 0 end
+  redis.call('HSET', key, 'ended', '1')
+  redis.call('ZREM', subject_key(s[2]), sid)
   return 1
 end
 "#;
@@ -63,11 +90,11 @@ pub struct RedisStore {
 }
 
 struct Scripts {
+    create_session: Script,
     rotate: Script,
     end_session: Script,
     end_sessions_of: Script,
-    count_attempt: Script,
-    forget_attempt: Script,
+    count_failure: Script,
     trim: Script,
 }
 
@@ -108,7 +135,31 @@ impl RedisStore {
 impl Scripts {
     fn new() -> Self {
         let script = |body: &str| Script::new(&format!("{PRELUDE}\n{body}"));
+        let fields = SESSION_FIELDS.map(|f| format!("'{f}'")).join(", ");
         Self {
+            // KEYS: session, refresh token, subject's sessions. ARGV: sid, sub, roles,
+            // created, absolute, idle, client_id, endpoint, max per subject, revoke_until,
+            // remember.
+            create_session: script(
+                r#"
+local absolute, idle = tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+local ended = {}
+while redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[9]) do
+  local oldest = redis.call('ZPOPMIN', KEYS[3])
+  if revoke(oldest[1], ARGV[10]) == 1 then table.insert(ended, oldest[1]) end
+end
+redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'roles', ARGV[3], 'created', ARGV[4],
+  'absolute', ARGV[5], 'idle', ARGV[6], 'generation', '0', 'ended', '0',
+  'client_id', ARGV[7], 'endpoint', ARGV[8])
+redis.call('EXPIREAT', KEYS[1], math.ceil(math.min(absolute, idle) + tonumber(ARGV[11])))
+redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'generation', '0')
+redis.call('EXPIREAT', KEYS[2], math.ceil(absolute + tonumber(ARGV[11])))
+redis.call('ZADD', KEYS[3], absolute, ARGV[1])
+keep_until(KEYS[3], math.ceil(absolute + tonumber(ARGV[11])))
+return ended
+"#,
+            ),
             // KEYS: presented, successor. ARGV: now, grace, idle, sealed, revoke_until,
             // remember.
             rotate: script(&format!(
@@ -117,7 +168,7 @@ local tok = redis.call('HMGET', KEYS[1], 'sid', 'generation', 'rotated_at', 'suc
 if not tok[1] then return {{'unknown'}} end
 local sid = tok[1]
 local skey = session_key(sid)
-local s = redis.call('HMGET', skey, {SESSION_FIELDS})
+local s = redis.call('HMGET', skey, {fields})
 if not s[1] then return {{'unknown'}} end
 if s[7] == '1' then return {{'revoked'}} end
 local now, grace, idle = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -133,12 +184,14 @@ if generation == current then
   redis.call('EXPIREAT', KEYS[2], keep_tokens)
   redis.call('HSET', skey, 'generation', tostring(current + 1), 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
-  return {{'rotated', sid, s[1], s[2], s[3], s[4], fmt(new_idle), tostring(current + 1)}}
+  return {{'rotated', sid, s[1], s[2], s[3], s[4], fmt(new_idle), tostring(current + 1),
+    s[8] or s[1], s[9] or 'auth'}}
 end
 if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < grace then
   redis.call('HSET', skey, 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
-  return {{'grace', sid, s[1], s[2], s[3], s[4], fmt(new_idle), s[6], tok[4]}}
+  return {{'grace', sid, s[1], s[2], s[3], s[4], fmt(new_idle), s[6],
+    s[8] or s[1], s[9] or 'auth', tok[4]}}
 end
 revoke(sid, ARGV[5])
 return {{'reused', sid}}
@@ -146,18 +199,18 @@ return {{'reused', sid}}
             )),
             // ARGV: sid, until.
             end_session: script("return revoke(ARGV[1], ARGV[2])"),
-            // KEYS: the subject's set. ARGV: until.
+            // KEYS: the subject's sessions. ARGV: until.
             end_sessions_of: script(
                 r#"
 local count = 0
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   count = count + revoke(sid, ARGV[1])
 end
 return count
 "#,
             ),
             // KEYS: the counter. ARGV: now, window.
-            count_attempt: script(
+            count_failure: script(
                 r#"
 local v = redis.call('HMGET', KEYS[1], 'count', 'end')
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -172,14 +225,6 @@ redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
 return {tostring(count), fmt(window_end)}
 "#,
             ),
-            // KEYS: the counter.
-            forget_attempt: script(
-                r#"
-local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
-if count and count > 0 then redis.call('HSET', KEYS[1], 'count', tostring(count - 1)) end
-return 0
-"#,
-            ),
             // ARGV: retention in ms. Trims by the server's own time, as stream IDs are.
             trim: script(
                 r#"
@@ -191,6 +236,10 @@ return 0
             ),
         }
     }
+}
+
+fn subject_key(sub: &str) -> String {
+    format!("jwtkit:subject-sessions:{sub}")
 }
 
 fn refresh_key(hash: &TokenHash) -> String {
@@ -216,14 +265,29 @@ fn text(bytes: &[u8]) -> Result<String, StoreError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::new("a stored value is not text"))
 }
 
-/// A session from a script's reply: sid, sub, roles, created, absolute, idle, generation.
+/// A session from a script's reply: sid, sub, roles, created, absolute, idle, generation,
+/// client_id, endpoint.
 fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
-    let [sid, sub, roles, created, absolute, idle, generation, ..] = fields else {
+    let [
+        sid,
+        sub,
+        roles,
+        created,
+        absolute,
+        idle,
+        generation,
+        client_id,
+        endpoint,
+        ..,
+    ] = fields
+    else {
         return Err(StoreError::new("a session reply is short"));
     };
     Ok(SessionInfo {
         sid: text(sid)?,
         sub: text(sub)?,
+        client_id: text(client_id)?,
+        endpoint: Endpoint::from_name(Some(text(endpoint)?.as_str())),
         roles: serde_json::from_slice(roles)
             .map_err(|_| StoreError::new("stored roles are not a JSON list"))?,
         created: time(created)?,
@@ -235,46 +299,33 @@ fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
     })
 }
 
+/// A time as the scripts take it.
+fn secs(t: UnixTime) -> String {
+    format!("{:.3}", t.as_secs_f64())
+}
+
 impl Store for RedisStore {
-    fn create_session(&self, s: NewSession) -> StoreFuture<'_, ()> {
+    fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
         Box::pin(async move {
-            let session_key = format!("jwtkit:session:{}", s.sid);
-            let subject_key = format!("jwtkit:subject:{}", s.sub);
-            let refresh_key = refresh_key(&s.refresh);
-            let keep = |t: UnixTime| (t.as_secs_f64() + REMEMBER_ENDED).ceil() as i64;
-            let roles = serde_json::Value::from(s.roles.clone()).to_string();
-            let f = |t: UnixTime| format!("{:.3}", t.as_secs_f64());
-            redis::pipe()
-                .atomic()
-                .hset_multiple(
-                    &session_key,
-                    &[
-                        ("sub", s.sub.clone()),
-                        ("roles", roles),
-                        ("created", f(s.now)),
-                        ("absolute", f(s.absolute_expiry)),
-                        ("idle", f(s.idle_expiry)),
-                        ("generation", "0".to_owned()),
-                        ("ended", "0".to_owned()),
-                    ],
-                )
-                .expire_at(
-                    &session_key,
-                    keep(if s.idle_expiry < s.absolute_expiry {
-                        s.idle_expiry
-                    } else {
-                        s.absolute_expiry
-                    }),
-                )
-                .hset_multiple(
-                    &refresh_key,
-                    &[("sid", s.sid.as_str()), ("generation", "0")],
-                )
-                .expire_at(&refresh_key, keep(s.absolute_expiry))
-                .sadd(&subject_key, &s.sid)
-                .expire_at(&subject_key, keep(s.absolute_expiry))
-                .query_async::<()>(&mut conn)
+            scripts
+                .create_session
+                .key(format!("jwtkit:session:{}", s.sid))
+                .key(refresh_key(&s.refresh))
+                .key(subject_key(&s.sub))
+                .arg(&s.sid)
+                .arg(&s.sub)
+                .arg(serde_json::Value::from(s.roles.clone()).to_string())
+                .arg(secs(s.now))
+                .arg(secs(s.absolute_expiry))
+                .arg(secs(s.idle_expiry))
+                .arg(&s.client_id)
+                .arg(s.endpoint.name())
+                .arg(s.max_per_subject)
+                .arg(secs(s.revoke_until))
+                .arg(REMEMBER_ENDED)
+                .invoke_async(&mut conn)
                 .await
                 .map_err(error)
         })
@@ -304,7 +355,7 @@ impl Store for RedisStore {
                 b"rotated" => Rotated::Rotated(session(rest)?),
                 b"grace" => {
                     let sealed = rest
-                        .get(7)
+                        .get(9)
                         .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
                         .ok_or_else(|| StoreError::new("a stored successor is malformed"))?;
                     Rotated::Grace(session(rest)?, sealed)
@@ -345,7 +396,7 @@ impl Store for RedisStore {
         Box::pin(async move {
             let count: usize = scripts
                 .end_sessions_of
-                .key(format!("jwtkit:subject:{sub}"))
+                .key(subject_key(&sub))
                 .arg(format!("{:.3}", until.as_secs_f64()))
                 .invoke_async(&mut conn)
                 .await
@@ -377,10 +428,8 @@ impl Store for RedisStore {
         Box::pin(async move {
             let keys: Vec<String> = match &sub {
                 Some(sub) => {
-                    let sids: Vec<String> = conn
-                        .smembers(format!("jwtkit:subject:{sub}"))
-                        .await
-                        .map_err(error)?;
+                    let sids: Vec<String> =
+                        conn.zrange(subject_key(sub), 0, -1).await.map_err(error)?;
                     sids.into_iter()
                         .map(|sid| format!("jwtkit:session:{sid}"))
                         .collect()
@@ -399,29 +448,45 @@ impl Store for RedisStore {
             for key in keys {
                 let fields: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
                     .arg(&key)
-                    .arg(&[
-                        "sub",
-                        "roles",
-                        "created",
-                        "absolute",
-                        "idle",
-                        "generation",
-                        "ended",
-                    ])
+                    .arg(&SESSION_FIELDS)
                     .query_async(&mut conn)
                     .await
                     .map_err(error)?;
-                let Some(fields) = fields.into_iter().collect::<Option<Vec<_>>>() else {
+                let [
+                    sub,
+                    roles,
+                    created,
+                    absolute,
+                    idle,
+                    generation,
+                    ended,
+                    client_id,
+                    endpoint,
+                ] = <[Option<Vec<u8>>; 9]>::try_from(fields)
+                    .map_err(|_| StoreError::new("a session reply is short"))?;
+                let (Some(sub), Some(roles), Some(created), Some(absolute), Some(idle)) =
+                    (sub, roles, created, absolute, idle)
+                else {
                     continue; // expired between the listing and the read
                 };
-                if fields.get(6).map(Vec::as_slice) == Some(b"1") {
+                if ended.as_deref() == Some(b"1") {
                     continue;
                 }
                 let sid = key
                     .trim_start_matches("jwtkit:session:")
                     .as_bytes()
                     .to_vec();
-                let info = session(&[vec![sid], fields].concat())?;
+                let info = session(&[
+                    sid,
+                    sub.clone(),
+                    roles,
+                    created,
+                    absolute,
+                    idle,
+                    generation.unwrap_or_default(),
+                    client_id.unwrap_or(sub),
+                    endpoint.unwrap_or_else(|| b"auth".to_vec()),
+                ])?;
                 if now < info.refresh_expiry() {
                     sessions.push(info);
                 }
@@ -446,7 +511,7 @@ impl Store for RedisStore {
             };
             let reply: Option<StreamReadReply> = redis::cmd("XREAD")
                 .arg("COUNT")
-                .arg(1000)
+                .arg(REVOCATION_BATCH)
                 .arg("BLOCK")
                 .arg(WATCH_BLOCK_MS)
                 .arg("STREAMS")
@@ -455,11 +520,17 @@ impl Store for RedisStore {
                 .query_async(&mut conn)
                 .await
                 .map_err(error)?;
+            let entries: Vec<_> = reply
+                .into_iter()
+                .flat_map(|r| r.keys)
+                .flat_map(|k| k.ids)
+                .collect();
             let mut batch = RevocationBatch {
                 revocations: Vec::new(),
                 cursor: from.to_owned(),
+                caught_up: entries.len() < REVOCATION_BATCH,
             };
-            for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
+            for entry in entries {
                 batch.cursor.clone_from(&entry.id);
                 let field = |name: &str| entry.get::<String>(name);
                 let (Some(kind), Some(value), Some(until)) =
@@ -480,7 +551,7 @@ impl Store for RedisStore {
         })
     }
 
-    fn count_attempt(
+    fn count_failure(
         &self,
         key: String,
         now: UnixTime,
@@ -490,9 +561,9 @@ impl Store for RedisStore {
         let scripts = self.scripts.clone();
         Box::pin(async move {
             let reply: Vec<String> = scripts
-                .count_attempt
+                .count_failure
                 .key(format!("jwtkit:attempt:{key}"))
-                .arg(format!("{:.3}", now.as_secs_f64()))
+                .arg(secs(now))
                 .arg(window_seconds)
                 .invoke_async(&mut conn)
                 .await
@@ -509,16 +580,32 @@ impl Store for RedisStore {
         })
     }
 
-    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()> {
+    fn failures(&self, key: String, now: UnixTime) -> StoreFuture<'_, Attempts> {
         let mut conn = self.conn.clone();
-        let scripts = self.scripts.clone();
         Box::pin(async move {
-            scripts
-                .forget_attempt
-                .key(format!("jwtkit:attempt:{key}"))
-                .invoke_async::<()>(&mut conn)
+            let (count, end): (Option<String>, Option<String>) = redis::cmd("HMGET")
+                .arg(format!("jwtkit:attempt:{key}"))
+                .arg(&["count", "end"])
+                .query_async(&mut conn)
                 .await
-                .map_err(error)
+                .map_err(error)?;
+            let (Some(count), Some(end)) = (count, end) else {
+                return Ok(Attempts {
+                    count: 0,
+                    window_end: now,
+                });
+            };
+            let window_end = time(end.as_bytes())?;
+            Ok(Attempts {
+                count: if window_end > now {
+                    count
+                        .parse()
+                        .map_err(|_| StoreError::new("a counter is not a number"))?
+                } else {
+                    0
+                },
+                window_end,
+            })
         })
     }
 

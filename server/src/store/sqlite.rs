@@ -10,8 +10,8 @@ use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
-    StoreError, StoreFuture, TokenHash,
+    Attempts, Endpoint, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo,
+    Store, StoreError, StoreFuture, TokenHash,
 };
 
 /// How long a watcher waits before asking again when nothing was revoked.
@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     absolute_expiry REAL NOT NULL,
     idle_expiry REAL NOT NULL,
     generation INTEGER NOT NULL DEFAULT 0,
-    ended INTEGER NOT NULL DEFAULT 0
+    ended INTEGER NOT NULL DEFAULT 0,
+    client_id TEXT,
+    endpoint TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_by_sub ON sessions (sub);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
@@ -74,6 +76,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::new(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(2))
             .and_then(|()| conn.execute_batch(SCHEMA))
+            .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -108,6 +111,21 @@ impl SqliteStore {
     }
 }
 
+/// Adds the columns a file written by an earlier version lacks (its sessions started at
+/// `/api/v3/auth`, their client being their subject).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let columns = conn
+        .prepare("SELECT name FROM pragma_table_info('sessions')")?
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for column in ["client_id", "endpoint"] {
+        if !columns.iter().any(|c| c == column) {
+            conn.execute_batch(&format!("ALTER TABLE sessions ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    Ok(())
+}
+
 /// A time this store wrote; an error (never a guess) if the file holds anything else.
 fn time(secs: f64) -> rusqlite::Result<UnixTime> {
     UnixTime::from_secs_f64(secs).ok_or_else(|| {
@@ -121,9 +139,15 @@ fn time(secs: f64) -> rusqlite::Result<UnixTime> {
 
 fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInfo> {
     let roles: String = row.get("roles")?;
+    let sub: String = row.get("sub")?;
+    let endpoint: Option<String> = row.get("endpoint")?;
     Ok(SessionInfo {
         sid: row.get("sid")?,
-        sub: row.get("sub")?,
+        client_id: row
+            .get::<_, Option<String>>("client_id")?
+            .unwrap_or_else(|| sub.clone()),
+        endpoint: Endpoint::from_name(endpoint.as_deref()),
+        sub,
         roles: serde_json::from_str(&roles).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
         })?,
@@ -134,19 +158,56 @@ fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInfo> {
     })
 }
 
-/// Ends `sid` (if live) and records the revocation of its access tokens.
+/// Ends `sid` (if live) and records the revocation of its access tokens — also for a
+/// session already forgotten, whose access tokens may still live; not for one known to have
+/// ended before (its revocation is recorded). Whether it was live.
 fn end(tx: &rusqlite::Transaction<'_>, sid: &str, until: UnixTime) -> rusqlite::Result<bool> {
     let changed = tx.execute(
         "UPDATE sessions SET ended = 1 WHERE sid = ?1 AND ended = 0",
         params![sid],
     )?;
-    if changed > 0 {
+    let known_ended = changed == 0
+        && tx
+            .query_row(
+                "SELECT 1 FROM sessions WHERE sid = ?1",
+                params![sid],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+    if !known_ended {
         tx.execute(
             "INSERT INTO revocations (kind, value, until) VALUES ('session', ?1, ?2)",
             params![sid, until.as_secs_f64()],
         )?;
     }
     Ok(changed > 0)
+}
+
+/// Ends the oldest live sessions of `sub` until fewer than `max` are left; their IDs.
+fn make_room(
+    tx: &rusqlite::Transaction<'_>,
+    sub: &str,
+    max: u32,
+    now: UnixTime,
+    until: UnixTime,
+) -> rusqlite::Result<Vec<String>> {
+    let oldest = {
+        let mut query = tx.prepare(
+            "SELECT sid FROM sessions
+             WHERE sub = ?1 AND ended = 0 AND min(absolute_expiry, idle_expiry) > ?2
+             ORDER BY created DESC, sid DESC LIMIT -1 OFFSET ?3",
+        )?;
+        let rows = query.query_map(
+            params![sub, now.as_secs_f64(), max.saturating_sub(1)],
+            |row| row.get::<_, String>(0),
+        )?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    for sid in &oldest {
+        end(tx, sid, until)?;
+    }
+    Ok(oldest)
 }
 
 fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
@@ -219,27 +280,32 @@ fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
 }
 
 impl Store for SqliteStore {
-    fn create_session(&self, s: NewSession) -> StoreFuture<'_, ()> {
+    fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
             let roles = serde_json::Value::from(s.roles.clone()).to_string();
             tx.execute(
-                "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
+                   client_id, endpoint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     s.sid,
                     s.sub,
                     roles,
                     s.now.as_secs_f64(),
                     s.absolute_expiry.as_secs_f64(),
-                    s.idle_expiry.as_secs_f64()
+                    s.idle_expiry.as_secs_f64(),
+                    s.client_id,
+                    s.endpoint.name(),
                 ],
             )?;
             tx.execute(
                 "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)",
                 params![&s.refresh[..], s.sid],
             )?;
-            tx.commit()
+            tx.commit()?;
+            Ok(ended)
         })
     }
 
@@ -329,6 +395,7 @@ impl Store for SqliteStore {
             Ok(RevocationBatch {
                 revocations,
                 cursor: last.to_string(),
+                caught_up: true,
             })
         });
         Box::pin(async move {
@@ -340,7 +407,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn count_attempt(
+    fn count_failure(
         &self,
         key: String,
         now: UnixTime,
@@ -365,13 +432,24 @@ impl Store for SqliteStore {
         })
     }
 
-    fn forget_attempt(&self, key: String) -> StoreFuture<'_, ()> {
+    fn failures(&self, key: String, now: UnixTime) -> StoreFuture<'_, Attempts> {
         self.run(move |conn| {
-            conn.execute(
-                "UPDATE attempts SET count = max(count - 1, 0) WHERE key = ?1",
-                params![key],
-            )
-            .map(drop)
+            let found = conn
+                .query_row(
+                    "SELECT count, window_end FROM attempts WHERE key = ?1 AND window_end > ?2",
+                    params![key, now.as_secs_f64()],
+                    |row| {
+                        Ok(Attempts {
+                            count: row.get(0)?,
+                            window_end: time(row.get(1)?)?,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(found.unwrap_or(Attempts {
+                count: 0,
+                window_end: now,
+            }))
         })
     }
 

@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 pub struct Scratch(PathBuf);
 
 impl Scratch {
+    /// A new, empty directory: one of its own for every call, even with the same name.
     pub fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("jwtkit-{name}-{}", std::process::id()));
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("jwtkit-{name}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
     }
@@ -135,7 +138,7 @@ impl Drop for RedisServer {
 pub struct Jwtkit {
     pub child: Child,
     pub addr: SocketAddr,
-    /// What `--json` printed: {"url", "demo_page", "development"}.
+    /// What `--json` printed: {"url", "metrics", "demo_page", "development"}.
     pub started: serde_json::Value,
     /// Its log (standard error), drained as it comes so that it never blocks on a full pipe.
     logs: Arc<Mutex<String>>,
@@ -153,6 +156,7 @@ impl Jwtkit {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .args(["serve", "--json", "--bind", bind])
+            .args(["--metrics-bind", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -227,6 +231,23 @@ impl Jwtkit {
         let headers: Vec<(&str, &str)> =
             auth.iter().map(|a| ("authorization", a.as_str())).collect();
         self.request("GET", path, &headers, "")
+    }
+
+    /// `GET /metrics` from its metrics listener: the text.
+    pub fn metrics(&self) -> String {
+        let url = self.started["metrics"]
+            .as_str()
+            .expect("a metrics listener");
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.strip_suffix("/metrics"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        http(
+            addr,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
     }
 
     /// Stops it with SIGTERM (by its PID), waits for a clean exit; returns what it logged.

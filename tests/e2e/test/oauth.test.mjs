@@ -1,5 +1,6 @@
 // A standard OAuth 2.0 client library (oauth4webapi) against the real `jwtkit serve`:
-// discovery, client credentials (HTTP Basic and client_secret_post), refresh, introspection
+// discovery, client credentials (HTTP Basic and client_secret_post; no refresh token), the
+// refresh of an /api/v3/auth session, introspection
 // and revocation, and the invalid_client refusal as the library reads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +33,7 @@ test('oauth4webapi: discovery, client credentials, refresh, introspection, revoc
   assert.equal(granted.token_type, 'bearer');
   assert.equal(granted.scope, 'user');
   assert.equal(granted.expires_in, 180);
+  assert.equal(granted.refresh_token, undefined, 'no refresh token for client credentials (RFC 6749 §4.4.3)');
   const secret = await fetch(`${server.url}/api/v3/secret`, {
     headers: { authorization: `Bearer ${granted.access_token}` },
   });
@@ -45,12 +47,20 @@ test('oauth4webapi: discovery, client credentials, refresh, introspection, revoc
   );
   assert.equal(both.scope, 'user admin');
 
+  // A session the key started at /api/v3/auth refreshes at the token endpoint too, with
+  // the key's client authentication.
+  const auth = await fetch(`${server.url}/api/v3/auth`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ 'api-key': server.adminKey }),
+  });
+  const started = (await auth.json()).data;
   const refreshed = await oauth.processRefreshTokenResponse(
     as,
     client,
-    await oauth.refreshTokenGrantRequest(as, client, basic, granted.refresh_token, insecure),
+    await oauth.refreshTokenGrantRequest(as, client, basic, started.refresh_token, insecure),
   );
-  assert.notEqual(refreshed.refresh_token, granted.refresh_token);
+  assert.notEqual(refreshed.refresh_token, started.refresh_token);
 
   const introspect = async (token) =>
     oauth.processIntrospectionResponse(
@@ -61,7 +71,7 @@ test('oauth4webapi: discovery, client credentials, refresh, introspection, revoc
   const active = await introspect(refreshed.access_token);
   assert.equal(active.active, true);
   assert.equal(active.client_id, 'dev-admin');
-  assert.equal(active.scope, 'user');
+  assert.equal(active.scope, 'user admin');
 
   await oauth.processRevocationResponse(
     await oauth.revocationRequest(as, client, basic, refreshed.access_token, insecure),

@@ -24,6 +24,44 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /// A relative path (not `//host`, which names an origin).
 const isPath = (url) => url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\');
 
+/// The `allowedOrigins` option: each entry an origin exactly (`https://api.example`).
+function allowedOrigins(options, errors) {
+  const origins = options.allowedOrigins;
+  const invalid = (problem) => errors.error('invalid', problem);
+  if (origins === undefined || origins === null) return [];
+  if (!Array.isArray(origins)) throw invalid('allowedOrigins must be an array of origins');
+  const problem = 'allowedOrigins entries are origins, like https://api.example.com';
+  return origins.map((entry) => {
+    if (typeof entry !== 'string') throw invalid(problem);
+    let origin;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      throw invalid(problem);
+    }
+    if (origin === 'null' || origin !== entry.replace(/\/$/, '')) throw invalid(problem);
+    return origin;
+  });
+}
+
+/// A token or a cookie goes to the page's origin or an allowed one; others are refused
+/// unsent.
+function checkOrigin(input, allowed, errors) {
+  const url = typeof input === 'string' ? input : (input?.url ?? input?.href);
+  if (typeof url !== 'string') throw errors.error('invalid', 'fetch takes a URL, a string or a Request');
+  const page = globalThis.location?.href;
+  let origin;
+  try {
+    origin = new URL(url, page).origin;
+  } catch {
+    // A path with no page to resolve it against can only mean the page's own origin.
+    if (page === undefined && isPath(url)) return;
+    throw errors.error('invalid', 'fetch takes a valid URL');
+  }
+  if (origin === globalThis.location?.origin || allowed.includes(origin)) return;
+  throw errors.error('origin', origin);
+}
+
 export class Driver {
   #rules;
   #errors;
@@ -65,11 +103,7 @@ export class Driver {
       if (typeof value !== 'function') throw invalid('onExpired and fetch must be functions');
       return value;
     };
-    const origins = o.allowedOrigins;
-    if (origins !== undefined && origins !== null && !Array.isArray(origins)) {
-      throw invalid('allowedOrigins must be an array of origins');
-    }
-    this.#allowed = (origins ?? []).map((entry) => Driver.#origin(entry, invalid));
+    this.#allowed = allowedOrigins(o, errors);
     this.#refreshUrl = text('refreshUrl', protocol.refreshPath);
     this.#logoutUrl = text('logoutUrl', protocol.logoutPath);
     // The refresh token and the access token go there: the same rule as for fetch.
@@ -89,20 +123,6 @@ export class Driver {
       this.#channel = new BroadcastChannel(this.#channelName);
       this.#channel.onmessage = (event) => this.#receive(event.data);
     }
-  }
-
-  /// An allow-list entry: an origin exactly (`https://api.example`), nothing more.
-  static #origin(entry, invalid) {
-    const problem = 'allowedOrigins entries are origins, like https://api.example.com';
-    if (typeof entry !== 'string') throw invalid(problem);
-    let origin;
-    try {
-      origin = new URL(entry).origin;
-    } catch {
-      throw invalid(problem);
-    }
-    if (origin === 'null' || origin !== entry.replace(/\/$/, '')) throw invalid(problem);
-    return origin;
   }
 
   get delivery() {
@@ -336,19 +356,7 @@ export class Driver {
 
   /// The token goes to the page's origin or an allowed one; others are refused unsent.
   #checkOrigin(input) {
-    const url = typeof input === 'string' ? input : (input?.url ?? input?.href);
-    if (typeof url !== 'string') throw this.#errors.error('invalid', 'fetch takes a URL, a string or a Request');
-    const page = globalThis.location?.href;
-    let origin;
-    try {
-      origin = new URL(url, page).origin;
-    } catch {
-      // A path with no page to resolve it against can only mean the page's own origin.
-      if (page === undefined && isPath(url)) return;
-      throw this.#errors.error('invalid', 'fetch takes a valid URL');
-    }
-    if (origin === globalThis.location?.origin || this.#allowed.includes(origin)) return;
-    throw this.#errors.error('origin', origin);
+    checkOrigin(input, this.#allowed, this.#errors);
   }
 
   async #send(input, init) {
@@ -414,9 +422,11 @@ async function refused(response, errors) {
 /// (`{ body, offset }`), else a refresh with the cookie (`{ body, date }`).
 export async function resumeRequest(errors, protocol, options) {
   const o = options ?? {};
+  // The cookie goes there: the same rule as for every credentialed request, checked first.
+  const url = o.refreshUrl ?? protocol.refreshPath;
+  checkOrigin(url, allowedOrigins(o, errors), errors);
   const current = await askOtherTabs(o.channelName ?? DEFAULT_CHANNEL);
   if (current) return current;
-  const url = o.refreshUrl ?? protocol.refreshPath;
   const headers = new Headers();
   headers.set(protocol.csrfHeader, '1');
   const response = await send(o.fetch ?? null, url, { method: 'POST', credentials: 'include', headers }, errors);

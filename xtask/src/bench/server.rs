@@ -22,6 +22,7 @@ impl Server {
             .args(["-c", core])
             .arg(jwtkit)
             .args(["serve", "--json", "--bind", "127.0.0.1:0"])
+            .args(["--metrics-bind", "127.0.0.1:0"])
             .args(args)
             .env("JWTKIT_LOG", "warn")
             .spawn()?;
