@@ -12,9 +12,34 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::filters::CacheStats;
-use crate::remote::RemoteStats;
-use crate::routes::ROUTES;
+/// What a cache of verified tokens did and holds (the authenticator's, or a remote issuer's
+/// key sets' together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Verifications answered from the cache.
+    pub hits: u64,
+    /// Verifications done in full.
+    pub misses: u64,
+    /// Entries that left to make room (not counting expired ones).
+    pub evictions: u64,
+    /// Tokens held now.
+    pub entries: usize,
+    /// What they count against the budget, in bytes.
+    pub bytes: usize,
+    /// The budget, in bytes.
+    pub budget: usize,
+}
+
+/// What the fetches of a trusted issuer's key set did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// Fetches of the key set that brought a valid one.
+    pub fetches: u64,
+    /// Fetches that failed (the last good keys stayed in use).
+    pub failures: u64,
+    /// Fetches that brought a different key set.
+    pub changes: u64,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -45,18 +70,21 @@ const STATUSES: [u16; 13] = [
 /// Requests counted on the hot path: one atomic increment per request, by route (the
 /// declared ones, then "other") and status; brought into the registry at each scrape.
 struct RequestCounts {
+    /// The declared routes' paths.
+    routes: &'static [&'static str],
     counts: Vec<[AtomicU64; STATUSES.len() + 1]>,
     seen: Vec<[AtomicU64; STATUSES.len() + 1]>,
 }
 
 impl RequestCounts {
-    fn new() -> Self {
+    fn new(routes: &'static [&'static str]) -> Self {
         let table = || {
-            (0..=ROUTES.len())
+            (0..=routes.len())
                 .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
                 .collect()
         };
         Self {
+            routes,
             counts: table(),
             seen: table(),
         }
@@ -91,15 +119,10 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Metrics {
-    /// Every metric, registered under the `jwtkit` prefix.
-    pub fn new() -> Self {
+    /// Every metric, registered under the `jwtkit` prefix; requests counted by the paths of
+    /// `routes` (any other path as "other").
+    pub fn new(routes: &'static [&'static str]) -> Self {
         let mut registry = Registry::with_prefix("jwtkit");
         let requests = Family::<RequestLabels, Counter>::default();
         let refusals = Family::<CodeLabels, Counter>::default();
@@ -177,7 +200,7 @@ impl Metrics {
             registry,
             jwks_fetches,
             remote_seen: std::array::from_fn(|_| AtomicU64::new(0)),
-            request_counts: RequestCounts::new(),
+            request_counts: RequestCounts::new(routes),
             requests,
             refusals,
             cache,
@@ -195,10 +218,11 @@ impl Metrics {
 
     /// A request to `path` answered with `status` (on every request: one atomic increment).
     pub fn request(&self, path: &str, status: u16) {
-        let route = ROUTES
+        let routes = self.request_counts.routes;
+        let route = routes
             .iter()
-            .position(|route| route.path == path)
-            .unwrap_or(ROUTES.len());
+            .position(|route| *route == path)
+            .unwrap_or(routes.len());
         let status = STATUSES
             .iter()
             .position(|s| *s == status)
@@ -221,7 +245,12 @@ impl Metrics {
             .iter()
             .zip(&self.request_counts.seen);
         for (route, (counts, seen)) in rows.enumerate() {
-            let route = ROUTES.get(route).map_or("other", |r| r.path);
+            let route = self
+                .request_counts
+                .routes
+                .get(route)
+                .copied()
+                .unwrap_or("other");
             for (i, (count, seen)) in counts.iter().zip(seen).enumerate() {
                 let now = count.load(Ordering::Relaxed);
                 let before = seen.swap(now, Ordering::AcqRel);
@@ -317,7 +346,7 @@ mod tests {
 
     #[test]
     fn counts_by_route_code_and_operation() {
-        let metrics = Metrics::new();
+        let metrics = Metrics::new(&["/api/v3/secret", "/healthz"]);
         metrics.request("/api/v3/secret", 200);
         metrics.request("/api/v3/secret", 200);
         metrics.request("/nothing/here", 404);

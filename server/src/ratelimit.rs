@@ -21,38 +21,8 @@ use ipnet::{IpNet, Ipv6Net};
 use jwtkit_core::UnixTime;
 use warp::http::HeaderMap;
 
+pub use crate::config::ForwardedHeader;
 use crate::store::{Attempts, Store, StoreError};
-
-/// The forwarding header the trusted proxies write: the only one read. A proxy that appends
-/// to one header passes the other through as the client wrote it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ForwardedHeader {
-    /// `X-Forwarded-For` (nginx `$proxy_add_x_forwarded_for`, HAProxy `forwardfor`, AWS ALB).
-    #[default]
-    XForwardedFor,
-    /// `Forwarded: for=` (RFC 7239).
-    Forwarded,
-}
-
-impl ForwardedHeader {
-    /// The names the `forwarded_header` setting takes, as written there.
-    pub const NAMES: [&str; 2] = ["x-forwarded-for", "forwarded"];
-
-    /// The header's name (lower case, as the setting writes it).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::XForwardedFor => Self::NAMES[0],
-            Self::Forwarded => Self::NAMES[1],
-        }
-    }
-
-    /// The header named `name` (case-insensitive).
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::XForwardedFor, Self::Forwarded]
-            .into_iter()
-            .find(|header| header.name().eq_ignore_ascii_case(name))
-    }
-}
 
 /// Counts failed authentications per client in a fixed window.
 #[derive(Debug, Clone)]
@@ -70,6 +40,17 @@ pub enum Admission {
     Allowed,
     /// Over it: retry after this long.
     Blocked(Duration),
+}
+
+/// Why an authentication was refused by [`AuthLimiter::judge`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The secret was wrong (401).
+    Failed,
+    /// Over the limit: retry after this long (429, whether the secret was right or not).
+    Blocked(Duration),
+    /// The store cannot count (503).
+    Store(StoreError),
 }
 
 impl AuthLimiter {
@@ -104,6 +85,27 @@ impl AuthLimiter {
         }
     }
 
+    /// The outcome of an authentication of the client `key` names, `found` being what the
+    /// secret authenticates (`None`: a wrong one): a failure is counted, and refused as
+    /// [`Refusal::Blocked`] rather than [`Refusal::Failed`] once over the limit; a success is
+    /// refused as [`Refusal::Blocked`] too while the failures are at the limit.
+    pub async fn judge<T>(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        now: UnixTime,
+        found: Option<T>,
+    ) -> Result<T, Refusal> {
+        let admission = match &found {
+            Some(_) => self.succeeded(store, key, now).await,
+            None => self.failed(store, key, now).await,
+        };
+        match admission.map_err(Refusal::Store)? {
+            Admission::Allowed => found.ok_or(Refusal::Failed),
+            Admission::Blocked(wait) => Err(Refusal::Blocked(wait)),
+        }
+    }
+
     /// A failed authentication of `key` at `now`: counted; [`Admission::Blocked`] when the
     /// count is now over the limit (answer 429, not 401).
     pub async fn failed(
@@ -115,7 +117,7 @@ impl AuthLimiter {
         let failures = store
             .count_failure(key.to_owned(), now, self.window.as_secs_f64())
             .await?;
-        Ok(self.judge(failures, failures.count > self.limit, now))
+        Ok(admission(failures, failures.count > self.limit, now))
     }
 
     /// A successful authentication of `key` at `now`: [`Admission::Blocked`] while the
@@ -127,16 +129,17 @@ impl AuthLimiter {
         now: UnixTime,
     ) -> Result<Admission, StoreError> {
         let failures = store.failures(key.to_owned(), now).await?;
-        Ok(self.judge(failures, failures.count >= self.limit, now))
+        Ok(admission(failures, failures.count >= self.limit, now))
     }
+}
 
-    fn judge(&self, failures: Attempts, over: bool, now: UnixTime) -> Admission {
-        if !over {
-            return Admission::Allowed;
-        }
-        let wait = failures.window_end.as_secs_f64() - now.as_secs_f64();
-        Admission::Blocked(Duration::from_secs_f64(wait.max(0.0)))
+/// Allowed, or blocked until the failures' window ends.
+fn admission(failures: Attempts, over: bool, now: UnixTime) -> Admission {
+    if !over {
+        return Admission::Allowed;
     }
+    let wait = failures.window_end.as_secs_f64() - now.as_secs_f64();
+    Admission::Blocked(Duration::from_secs_f64(wait.max(0.0)))
 }
 
 /// The client's address: the peer, unless it is a trusted proxy; then the rightmost address

@@ -82,6 +82,12 @@ pub(crate) fn build_targets(targets: &[&str]) -> Result<(), String> {
             .arg(wasm_dir())
             .run()?;
         rename_package(&wasm_dir().join(&out_dir).join("package.json"))?;
+        // The declared `MIT OR Apache-2.0` ships with its texts.
+        for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+            if !wasm_dir().join(&out_dir).join(license).is_file() {
+                return Err(format!("the {target} package has no {license}"));
+            }
+        }
     }
     report_size().map(drop)
 }

@@ -45,22 +45,7 @@ const MIN_SHARD_BYTES: usize = 64 << 10;
 /// choose for a token that verifies, so the entries spread evenly whatever the clients send.
 const HASHED_BYTES: usize = 32;
 
-/// What a cache did and holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Verifications answered from the cache.
-    pub hits: u64,
-    /// Verifications done in full.
-    pub misses: u64,
-    /// Entries that left to make room (not counting expired ones).
-    pub evictions: u64,
-    /// Tokens held now.
-    pub entries: usize,
-    /// What they count against the budget, in bytes.
-    pub bytes: usize,
-    /// The budget, in bytes.
-    pub budget: usize,
-}
+pub use crate::metrics::CacheStats;
 
 /// Verified tokens by their text, in shards by the (keyed) hash of the token's last bytes.
 pub(crate) struct VerifiedCache {

@@ -17,7 +17,6 @@ use ipnet::IpNet;
 use jwtkit_core::{Key, KeySet};
 
 use crate::apikeys::ApiKeys;
-use crate::ratelimit::ForwardedHeader;
 
 mod sources;
 pub mod table;
@@ -131,6 +130,37 @@ fn default_public_url(addr: SocketAddr) -> String {
         });
     }
     format!("http://{addr}")
+}
+
+/// The forwarding header the trusted proxies write: the only one read. A proxy that appends
+/// to one header passes the other through as the client wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx `$proxy_add_x_forwarded_for`, HAProxy `forwardfor`, AWS ALB).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=` (RFC 7239).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The names the `forwarded_header` setting takes, as written there.
+    pub const NAMES: [&str; 2] = ["x-forwarded-for", "forwarded"];
+
+    /// The header's name (lower case, as the setting writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => Self::NAMES[0],
+            Self::Forwarded => Self::NAMES[1],
+        }
+    }
+
+    /// The header named `name` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::XForwardedFor, Self::Forwarded]
+            .into_iter()
+            .find(|header| header.name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// Where the store is (the `store` setting).
@@ -253,7 +283,7 @@ impl ServeArgs {
             ));
         }
         // Taken as written: the metadata's `issuer` and the tokens' `iss` must be this text.
-        crate::remote::checked_url(issuer).map_err(|e| {
+        crate::fetchable::fetchable_url(issuer).map_err(|e| {
             error(
                 &TRUST_ISSUER,
                 e.to_string(),

@@ -10,13 +10,13 @@ use jwtkit_core::{Algorithm, Key, KeySet};
 
 use ipnet::IpNet;
 
+use super::ForwardedHeader;
 use super::table::{
     API_KEYS, CORS_ORIGINS, FORWARDED_HEADER, KEYS, Range, SECRET, SIGNING_KID, STORE, Setting,
     TRUSTED_PROXIES,
 };
 use super::{ConfigError, DevCredentials, StoreLocation, error};
 use crate::apikeys::{ApiKey, generate_api_key};
-use crate::ratelimit::ForwardedHeader;
 use crate::time::parse_duration;
 
 /// The longest text setting, in bytes.

@@ -1,7 +1,8 @@
 //! Reusable warp filters: the Rust counterpart of a "token required" decorator, done right.
 //!
 //! - [`authenticated`], [`require_role`] and the [`Authenticator`] they use (`auth`);
-//! - [`recover`]: every rejection as its response from the error table (`recover`).
+//! - [`recover`]: every rejection as its response from the error table (`recover`);
+//! - `body`: request bodies read with a size limit ([`MAX_BODY_BYTES`]) and typed.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -35,8 +36,10 @@
 //! ```
 
 mod auth;
+pub(crate) mod body;
 mod recover;
 
 pub use crate::cache::{CacheStats, MAX_CACHED_TOKEN_BYTES};
 pub use auth::{AuthRejection, Authenticator, ROLES_CLAIM, authenticated, require_role};
+pub use body::MAX_BODY_BYTES;
 pub use recover::{ApiRejection, recover, reject};

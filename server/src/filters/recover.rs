@@ -40,7 +40,7 @@ fn rejection_to_error(rejection: &Rejection) -> ApiError {
         Problem::MethodNotAllowed
     } else if rejection.find::<r::PayloadTooLarge>().is_some() {
         Problem::PayloadTooLarge {
-            limit: crate::routes::MAX_BODY_BYTES,
+            limit: super::MAX_BODY_BYTES,
         }
     } else if rejection.find::<r::UnsupportedMediaType>().is_some() {
         Problem::UnsupportedMediaType {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jwtkit_core::{Jwk, JwkSet, Key, KeySet};
 use reqwest::header::{ACCEPT, CACHE_CONTROL};
-use url::{Host, Url};
+use url::Url;
 
 /// Why keys could not be fetched (the message never carries a response body).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,37 +45,10 @@ impl fmt::Display for RemoteError {
 
 impl std::error::Error for RemoteError {}
 
-/// `text` with whatever stands between `scheme://` and an `@` in its authority replaced by
-/// `…` (a URL's user name and password, never repeated in a message or a log).
-fn without_credentials(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
-        None => text.to_owned(),
-    }
-}
-
 /// A URL keys may be fetched from: `https`, or `http` to a loopback address; no
-/// credentials.
+/// credentials (see [`crate::fetchable`]).
 pub fn checked_url(text: &str) -> Result<Url, RemoteError> {
-    let insecure =
-        || RemoteError::InsecureUrl(without_credentials(text).chars().take(200).collect());
-    let url = Url::parse(text).map_err(|_| insecure())?;
-    let loopback = match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
-    if !scheme_ok || url.host().is_none() || !url.username().is_empty() || url.password().is_some()
-    {
-        return Err(insecure());
-    }
-    Ok(url)
+    crate::fetchable::fetchable_url(text).map_err(|e| RemoteError::InsecureUrl(e.shown))
 }
 
 /// An answer: its body and how long it may be cached (`Cache-Control: max-age`).

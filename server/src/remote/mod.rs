@@ -97,16 +97,7 @@ pub(crate) struct Generation {
     pub(crate) cache: VerifiedCache,
 }
 
-/// What the fetches did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RemoteStats {
-    /// Fetches of the key set that brought a valid one.
-    pub fetches: u64,
-    /// Fetches that failed (the last good keys stayed in use).
-    pub failures: u64,
-    /// Fetches that brought a different key set.
-    pub changes: u64,
-}
+pub use crate::metrics::RemoteStats;
 
 /// The keys of a remote issuer; see the module documentation.
 pub struct RemoteKeys {

@@ -10,10 +10,11 @@ use warp::http::HeaderMap;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::body::{body, json_object, required_member};
-use super::session::{Delivery, grant_response, session_rejection};
-use super::{AUTH, AppState};
+use super::session::{Delivery, grant_response};
+use super::state::{AppState, session_rejection};
+use super::table::AUTH;
 use crate::error::Problem;
+use crate::filters::body::{body, json_object, required_member};
 use crate::filters::reject;
 use crate::store::Endpoint;
 

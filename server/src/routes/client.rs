@@ -1,7 +1,7 @@
-//! OAuth client authentication (RFC 6749 §2.3.1): an API key's name is its `client_id` and
-//! the key itself its `client_secret`, sent with HTTP Basic (`client_secret_basic`) or in
-//! the form body (`client_secret_post`), never both. Failures count against the same
-//! per-address limit as `/api/v3/auth`.
+//! OAuth client authentication over HTTP (RFC 6749 §2.3.1): the credentials sent with HTTP
+//! Basic (`client_secret_basic`) or in the form body (`client_secret_post`), never both,
+//! judged by [`crate::oauth::client`]. Failures count against the same per-address limit as
+//! `/api/v3/auth`.
 
 use std::net::SocketAddr;
 
@@ -10,19 +10,11 @@ use base64::engine::general_purpose::STANDARD;
 use warp::http::HeaderMap;
 use warp::http::header::AUTHORIZATION;
 
-use super::AppState;
-use super::body::{Form, percent_decode};
+use super::state::AppState;
 use crate::apikeys::ApiKey;
 use crate::error::{ApiError, Problem};
-
-/// The client authentication methods the OAuth endpoints take, as the metadata names them.
-pub const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
-
-/// The credentials a request presents.
-struct Credentials {
-    id: String,
-    secret: String,
-}
+use crate::filters::body::{Form, percent_decode};
+use crate::oauth::Credentials;
 
 /// The authenticated client of a request, `None` when it presents no credentials at all.
 pub(super) async fn authenticate<'s>(
@@ -36,10 +28,7 @@ pub(super) async fn authenticate<'s>(
     };
     let now = state.now_or_error()?;
     let attempt = state.limiter.key(remote, headers);
-    let found = state
-        .api_keys
-        .find(&credentials.secret)
-        .filter(|key| key.name() == credentials.id);
+    let found = credentials.client(&state.api_keys);
     if found.is_none() {
         tracing::info!(target: "jwtkit::auth", client = %attempt, "client authentication failed");
     }

@@ -7,11 +7,9 @@ use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{AppState, HEALTHZ, JWKS, METRICS, READYZ};
+use super::state::{AppState, Guard};
+use super::table::{HEALTHZ, JWKS, METRICS, READYZ};
 use crate::error::{ApiError, Problem};
-
-/// How long `/readyz` waits for the store.
-const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `GET /.well-known/jwks.json`: the public verification keys (RFC 7517 §5).
 pub(super) fn jwks(
@@ -41,7 +39,7 @@ pub(super) fn healthz() -> impl Filter<Extract = (Response,), Error = Rejection>
 
 /// `GET /readyz`: 200 when the store answers within a second and the revocation view is in
 /// step with it, else 503 (a load balancer then sends traffic elsewhere). The store is asked
-/// at most once per [`READY_TIMEOUT`], so probes cannot flood it.
+/// at most once a second ([`Readiness`](super::state::Readiness)), so probes cannot flood it.
 pub(super) fn readyz(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -72,33 +70,9 @@ pub(super) fn remote_readyz(
     })
 }
 
-/// The store's last answer to a readiness ping, reused for [`READY_TIMEOUT`].
-#[derive(Debug, Default)]
-pub(super) struct Readiness {
-    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
-}
-
-impl Readiness {
-    /// Whether the store answered a ping (a fresh one when the last is older than a second).
-    async fn check(&self, store: &dyn crate::store::Store) -> bool {
-        let mut last = self.last.lock().await;
-        if let Some((at, answered)) = *last
-            && at.elapsed() < READY_TIMEOUT
-        {
-            return answered;
-        }
-        let answered = matches!(
-            tokio::time::timeout(READY_TIMEOUT, store.ping()).await,
-            Ok(Ok(()))
-        );
-        *last = Some((std::time::Instant::now(), answered));
-        answered
-    }
-}
-
 /// `GET /metrics`: the Prometheus text exposition.
 pub(super) fn metrics(
-    guard: super::protected::Guard,
+    guard: Guard,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     METRICS.filter().map(move || {
         let remote = guard.auth.remote_keys().map(|remote| remote.stats());

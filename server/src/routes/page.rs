@@ -9,7 +9,7 @@ use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::ROUTES;
+use super::table::ROUTES;
 
 /// The demo page built into the binary, `(path, contents)`; empty when it was built without.
 static EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/demo.rs"));

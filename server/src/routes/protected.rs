@@ -1,23 +1,14 @@
 //! The public endpoint and the token-protected ones.
 
-use std::sync::Arc;
-
 use jwtkit_core::Claims;
 use warp::http::HeaderMap;
 use warp::http::header::{CONTENT_TYPE, HeaderValue};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{ADMIN, HOME, SECRET};
-use crate::filters::{AuthRejection, Authenticator, require_role};
-use crate::metrics::Metrics;
-
-/// What the protected routes need: the authenticator, and the metrics that count refusals.
-#[derive(Clone)]
-pub(super) struct Guard {
-    pub(super) auth: Authenticator,
-    pub(super) metrics: Arc<Metrics>,
-}
+use super::state::Guard;
+use super::table::{ADMIN, HOME, SECRET};
+use crate::filters::{AuthRejection, require_role};
 
 /// `GET /api/v3/home`: public.
 pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {

@@ -11,11 +11,12 @@ use warp::http::header::{CACHE_CONTROL, COOKIE, HOST, HeaderValue, ORIGIN, PRAGM
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::body::{Form, body, json_object, string_member};
-use super::{AppState, LOGOUT, REFRESH, REVOKE, Route};
+use super::state::{AppState, session_error, session_rejection};
+use super::table::{LOGOUT, REFRESH, REVOKE, Route};
 use crate::error::{ApiError, BodyFault, CsrfFault, Problem};
+use crate::filters::body::{Form, body, json_object, string_member};
 use crate::filters::{AuthRejection, reject};
-use crate::sessions::{Grant, SessionError, is_refresh_token};
+use crate::sessions::{Grant, is_refresh_token};
 
 pub use jwtkit_core::protocol::{CSRF_HEADER, REFRESH_COOKIE};
 
@@ -309,35 +310,6 @@ fn set_cookie(response: &mut Response, value: &str, max_age: u64) {
     );
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, cookie);
-    }
-}
-
-/// The refusal for a session error (a store failure is a 503, logged without secrets).
-pub(super) fn session_rejection(state: &AppState, error: SessionError) -> Rejection {
-    reject(session_error(state, error))
-}
-
-/// The error response for a session error, counted and logged.
-pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
-    match error {
-        SessionError::Invalid => Problem::RefreshTokenInvalid.into(),
-        SessionError::Expired => Problem::RefreshTokenExpired.into(),
-        SessionError::Reused => {
-            state.metrics.reuse_detected();
-            state.metrics.revocation();
-            tracing::warn!(target: "jwtkit::sessions", "refresh token reused: session revoked");
-            Problem::RefreshTokenReused.into()
-        }
-        SessionError::Revoked => Problem::RefreshTokenRevoked.into(),
-        SessionError::ScopeExceeded => Problem::InvalidScope.into(),
-        SessionError::Store(error) => {
-            tracing::error!(target: "jwtkit::sessions", %error, "store unavailable");
-            Problem::StoreUnavailable.into()
-        }
-        SessionError::Issue(error) => {
-            tracing::error!(target: "jwtkit::sessions", %error, "cannot issue a token");
-            Problem::Internal.into()
-        }
     }
 }
 

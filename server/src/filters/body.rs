@@ -6,15 +6,15 @@ use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value};
 use warp::{Filter, Rejection};
 
+use super::reject;
 use crate::error::{BodyFault, Problem};
-use crate::filters::reject;
 
 /// The largest request body any route accepts.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
 
 /// The body and its media type (lower case, without parameters), refusing more than
 /// [`MAX_BODY_BYTES`].
-pub(super) fn body() -> impl Filter<Extract = (Option<String>, Bytes), Error = Rejection> + Clone {
+pub(crate) fn body() -> impl Filter<Extract = (Option<String>, Bytes), Error = Rejection> + Clone {
     let limit = MAX_BODY_BYTES;
     warp::header::optional::<String>("content-type")
         .map(|ct: Option<String>| {
@@ -63,7 +63,7 @@ where
 }
 
 /// A JSON object body (`expected` names what the route takes, for the 415).
-pub(super) fn json_object(
+pub(crate) fn json_object(
     mime: Option<&str>,
     body: &[u8],
 ) -> Result<Map<String, Value>, Rejection> {
@@ -86,7 +86,7 @@ pub(super) fn json_object(
 }
 
 /// The string member `name`, if present; a present non-string is refused.
-pub(super) fn string_member<'a>(
+pub(crate) fn string_member<'a>(
     object: &'a Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<&'a str>, Rejection> {
@@ -100,7 +100,7 @@ pub(super) fn string_member<'a>(
 }
 
 /// The string member `name`, which must be present.
-pub(super) fn required_member<'a>(
+pub(crate) fn required_member<'a>(
     object: &'a Map<String, Value>,
     name: &'static str,
 ) -> Result<&'a str, Rejection> {
@@ -113,12 +113,12 @@ pub(super) fn required_member<'a>(
 
 /// The parameters of an `application/x-www-form-urlencoded` body (the OAuth endpoints').
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 impl Form {
     /// Reads a form body; a repeated name is refused (RFC 6749 §3.2: parameters must not be
     /// included more than once).
-    pub(super) fn read(mime: Option<&str>, body: &[u8]) -> Result<Self, Problem> {
+    pub(crate) fn read(mime: Option<&str>, body: &[u8]) -> Result<Self, Problem> {
         let fault = |fault| Problem::InvalidRequestBody { fault };
         if mime != Some("application/x-www-form-urlencoded") {
             return Err(fault(BodyFault::NotFormEncoded));
@@ -133,7 +133,7 @@ impl Form {
     }
 
     /// The parameter `name`; an empty value counts as absent (RFC 6749 §3.1).
-    pub(super) fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(n, value)| n == name && !value.is_empty())
@@ -141,7 +141,7 @@ impl Form {
     }
 
     /// The parameter `name`, which must be present.
-    pub(super) fn required(&self, name: &'static str) -> Result<&str, Problem> {
+    pub(crate) fn required(&self, name: &'static str) -> Result<&str, Problem> {
         self.get(name).ok_or(Problem::InvalidRequestBody {
             fault: BodyFault::ParameterMissing(name),
         })
@@ -149,7 +149,7 @@ impl Form {
 }
 
 /// Decodes `a=b&c=d` (percent-encoding, `+` for space); `None` for invalid UTF-8 or escapes.
-pub(super) fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
     let text = std::str::from_utf8(body).ok()?;
     text.split('&')
         .filter(|pair| !pair.is_empty())
@@ -161,7 +161,7 @@ pub(super) fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
 }
 
 /// Decodes percent-encoding and `+` for space; `None` for invalid UTF-8 or escapes.
-pub(super) fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,0 +1,54 @@
+//! Authorization server metadata (RFC 8414): the issuer, where the endpoints are (under the
+//! public URL), and what they take.
+
+use serde_json::{Value, json};
+
+use super::{CLIENT_AUTH_METHODS, GRANT_TYPES};
+use crate::config::Config;
+
+/// Where the endpoints are, as paths under the public URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The token endpoint.
+    pub token: &'static str,
+    /// The JWK Set.
+    pub jwks: &'static str,
+    /// RFC 7009 revocation.
+    pub revocation: &'static str,
+    /// RFC 7662 introspection.
+    pub introspection: &'static str,
+}
+
+/// The metadata document of a server configured by `config`.
+pub fn document(config: &Config, endpoints: &Endpoints) -> Value {
+    let url = |path: &str| format!("{}{path}", config.public_url);
+    let mut algorithms: Vec<&str> = config.keys.iter().map(|k| k.algorithm().as_str()).collect();
+    algorithms.sort_unstable();
+    algorithms.dedup();
+    let mut scopes: Vec<&str> = config
+        .api_keys
+        .iter()
+        .flat_map(|key| key.roles().iter().map(String::as_str))
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let mut revocation_auth_methods = CLIENT_AUTH_METHODS.to_vec();
+    revocation_auth_methods.push("none");
+    json!({
+        "issuer": config.issuer,
+        "token_endpoint": url(endpoints.token),
+        "jwks_uri": url(endpoints.jwks),
+        "revocation_endpoint": url(endpoints.revocation),
+        "introspection_endpoint": url(endpoints.introspection),
+        "grant_types_supported": GRANT_TYPES,
+        // No authorization endpoint: no response type is supported.
+        "response_types_supported": [],
+        "scopes_supported": scopes,
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        // Possession of a token is enough to revoke it; credentials, when given, are checked.
+        "revocation_endpoint_auth_methods_supported": revocation_auth_methods,
+        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        // The algorithms of the access tokens (RFC 9068), whose keys `jwks_uri` holds.
+        "access_token_signing_alg_values_supported": algorithms,
+    })
+}
