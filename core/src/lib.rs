@@ -37,6 +37,9 @@ mod b64;
 mod claims;
 pub mod dangerous;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod json;
 pub mod parse;

@@ -29,6 +29,23 @@ pub const ISSUED_CLAIMS: [&str; 11] = [
     "sid",
 ];
 
+/// The policy every RFC 9068 access token is verified with, here and at a resource server
+/// trusting `issuer`: `typ: at+jwt`, exactly this `iss` and `aud`, a `sub`, and `leeway`
+/// seconds of clock skew.
+pub fn access_token_policy(
+    issuer: &str,
+    audience: &str,
+    leeway_seconds: u32,
+) -> Result<jwtkit_core::Validation, jwtkit_core::PolicyError> {
+    jwtkit_core::Validation::builder()
+        .expect_issuer(issuer)
+        .expect_audience(audience)
+        .expect_type(ACCESS_TOKEN_TYPE)
+        .require_claim("sub")
+        .leeway_seconds(leeway_seconds)
+        .build()
+}
+
 /// Signs access tokens for authenticated API keys.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {

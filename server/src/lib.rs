@@ -15,6 +15,9 @@ pub mod config;
 pub mod error;
 pub mod fetchable;
 pub mod filters;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod issuer;
 pub mod metrics;
 pub mod oauth;

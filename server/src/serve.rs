@@ -204,14 +204,12 @@ pub async fn resource_authenticator(
     config: &ResourceConfig,
     clock: SharedClock,
 ) -> Result<crate::filters::Authenticator, ServeError> {
-    let policy = jwtkit_core::Validation::builder()
-        .expect_issuer(&config.trust_issuer)
-        .expect_audience(&config.audience)
-        .expect_type(crate::issuer::ACCESS_TOKEN_TYPE)
-        .require_claim("sub")
-        .leeway_seconds(config.leeway_seconds)
-        .build()
-        .map_err(ServeError::Policy)?;
+    let policy = crate::issuer::access_token_policy(
+        &config.trust_issuer,
+        &config.audience,
+        config.leeway_seconds,
+    )
+    .map_err(ServeError::Policy)?;
     let options = RemoteOptions {
         refetch_interval: config.jwks_refetch_interval,
         cache_bytes: config.token_cache_bytes,

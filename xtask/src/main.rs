@@ -8,8 +8,10 @@
 //!   test suite, in the order of the README's "Tests" section; what CI runs.
 //! - `cargo xtask package`: build the npm package for `web`, `bundler` and `nodejs` into
 //!   `wasm/pkg/<target>` (named `jwtkit`) and print the `.wasm` size.
-//! - `cargo xtask fuzz`: the seeded property-based fuzzing of the parser, verifier, JWK
-//!   import and base64url at length (`JWTKIT_FUZZ_CASES`, default 20 000 per property).
+//! - `cargo xtask fuzz`: coverage-guided fuzzing (`cargo fuzz`, on the pinned stable
+//!   toolchain through `RUSTC_BOOTSTRAP=1`) of every target in `core/fuzz` for
+//!   `JWTKIT_FUZZ_SECONDS` each (default 60), then the seeded property-based fuzzing at
+//!   length (`JWTKIT_FUZZ_CASES`, default 20 000 per property).
 //! - `cargo xtask bench-http`: the release server on core 0 under wrk on core 1 (loopback,
 //!   bounded): public vs protected throughput, p50/p99 latency, peak RSS; the figures of
 //!   docs/benchmarks.md.
@@ -33,8 +35,11 @@ commands:
   run     build jwtkit and the demo page, start the server on 127.0.0.1:3030 (development
           setup) with the page at http://127.0.0.1:3030/;
           arguments after `run` go to `jwtkit serve`, e.g. `cargo xtask run --bind 127.0.0.1:8080`
-  fuzz    run the seeded property-based fuzzing of the parser, verifier and JWK import at
-          length (JWTKIT_FUZZ_CASES, default 20000 cases per property)
+  fuzz    coverage-guided fuzzing of every target in core/fuzz (token, json, base64url, jwk,
+          bodies) for JWTKIT_FUZZ_SECONDS each (default 60; installs cargo-fuzz once), then
+          the property-based fuzzing at length (JWTKIT_FUZZ_CASES, default 20000 per
+          property); the seeds in core/fuzz/seeds and crashes in core/fuzz/artifacts are
+          replayed by `cargo xtask test` (the grown corpus stays in core/fuzz/corpus)
   bench-http  load the release server (core 0) with wrk (core 1) on loopback: /api/v3/home
           vs /api/v3/secret req/s, p50/p99 latency, peak RSS
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
@@ -79,15 +84,32 @@ fn run(extra: &[String]) -> Result<(), String> {
     Cmd::new(jwtkit).arg("serve").args(extra).dir(&root).run()
 }
 
-/// Long property-based fuzzing (cargo-fuzz needs a nightly toolchain, which this project's
-/// machines do not have; the same targets run as seeded proptest properties).
+/// The coverage-guided fuzz targets of `core/fuzz`.
+const FUZZ_TARGETS: [&str; 5] = ["token", "json", "base64url", "jwk", "bodies"];
+
+/// Coverage-guided fuzzing of every target, then long property-based fuzzing.
 fn fuzz() -> Result<(), String> {
+    let root = tools::workspace_root();
+    tools::ensure_cargo_fuzz()?;
+    let seconds = std::env::var("JWTKIT_FUZZ_SECONDS").unwrap_or_else(|_| "60".to_owned());
+    for target in FUZZ_TARGETS {
+        step(&format!("cargo fuzz run {target} for {seconds} s"));
+        // New inputs go to the working corpus (not checked in); the seeds are read too.
+        let corpus = format!("fuzz/corpus/{target}");
+        let seeds = format!("fuzz/seeds/{target}");
+        Cmd::new("cargo")
+            .args(["fuzz", "run", target, &corpus, &seeds, "--"])
+            .arg(format!("-max_total_time={seconds}"))
+            // The nightly features cargo fuzz needs, on the pinned stable toolchain.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .dir(&root.join("core"))
+            .run()?;
+    }
     let cases = std::env::var("JWTKIT_FUZZ_CASES").unwrap_or_else(|_| "20000".to_owned());
     step(&format!(
-        "fuzzing: {cases} cases per property (parser, decode_unverified, verify, JWK import, \
-         base64url)"
+        "property-based fuzzing: {cases} cases per property (parser, decode_unverified, \
+         verify, JWK import, base64url)"
     ));
-    let root = tools::workspace_root();
     // The property tests, and the base64url differential test inside the crate.
     for target in [
         &["--test", "properties"][..],

@@ -106,6 +106,18 @@ pub(crate) fn ensure_all() -> Result<(), String> {
     )
 }
 
+/// Ensures `cargo fuzz` is installed (`cargo xtask fuzz` only; about 3 minutes, once).
+pub(crate) fn ensure_cargo_fuzz() -> Result<(), String> {
+    if let Some(found) = Cmd::new("cargo").args(["fuzz", "--version"]).probe() {
+        println!("ok: {}", found.trim());
+        return Ok(());
+    }
+    println!("installing: cargo-fuzz (about 3 minutes, once)");
+    Cmd::new("cargo")
+        .args(["install", "cargo-fuzz", "--locked"])
+        .run()
+}
+
 /// Ensures the tools that build the npm package (and so the demo page) are installed.
 pub(crate) fn ensure_build_tools() -> Result<(), String> {
     step("checking tools (installing what is missing)");

@@ -11,7 +11,7 @@ use warp::reject::{Reject, Rejection};
 
 use crate::cache::{self, CacheStats, VerifiedCache};
 use crate::error::{ApiError, HeaderFault, Problem};
-use crate::remote::{Generation, RemoteKeys};
+use crate::remote::{CachedVerifier, RemoteKeys};
 use crate::revocations::Revocations;
 use crate::time::SharedClock;
 
@@ -43,7 +43,7 @@ struct Inner {
 #[allow(clippy::large_enum_variant)]
 enum Keys {
     /// Given once, with the cache of the tokens verified with them.
-    Fixed(Generation),
+    Fixed(CachedVerifier),
     /// A remote issuer's, refreshed (each key set with its own cache).
     Remote(Arc<RemoteKeys>),
 }
@@ -61,7 +61,7 @@ impl Authenticator {
     /// The same, its cache using at most `bytes` (0: verify every token in full).
     pub fn with_cache_budget(verifier: Verifier, clock: SharedClock, bytes: usize) -> Self {
         Self(Arc::new(Inner {
-            keys: Keys::Fixed(Generation {
+            keys: Keys::Fixed(CachedVerifier {
                 verifier,
                 cache: VerifiedCache::new(bytes),
             }),
@@ -91,7 +91,7 @@ impl Authenticator {
         revocations: Arc<Revocations>,
     ) -> Self {
         Self(Arc::new(Inner {
-            keys: Keys::Fixed(Generation {
+            keys: Keys::Fixed(CachedVerifier {
                 verifier,
                 cache: VerifiedCache::new(cache_bytes),
             }),
@@ -104,7 +104,7 @@ impl Authenticator {
     /// they were first fetched).
     pub fn verifier(&self) -> Option<Verifier> {
         match &self.0.keys {
-            Keys::Fixed(generation) => Some(generation.verifier.clone()),
+            Keys::Fixed(cached) => Some(cached.verifier.clone()),
             Keys::Remote(remote) => remote.current().map(|g| g.verifier.clone()),
         }
     }
@@ -120,7 +120,7 @@ impl Authenticator {
     /// What the cache of verified tokens did and holds.
     pub fn cache_stats(&self) -> CacheStats {
         match &self.0.keys {
-            Keys::Fixed(generation) => generation.cache.stats(),
+            Keys::Fixed(cached) => cached.cache.stats(),
             Keys::Remote(remote) => remote.cache_stats(),
         }
     }
@@ -128,7 +128,7 @@ impl Authenticator {
     /// The memory the cache of verified tokens may use, in bytes.
     pub fn cache_budget(&self) -> usize {
         match &self.0.keys {
-            Keys::Fixed(generation) => generation.cache.budget(),
+            Keys::Fixed(cached) => cached.cache.budget(),
             Keys::Remote(remote) => remote.options().cache_bytes,
         }
     }
@@ -148,10 +148,10 @@ impl Authenticator {
     pub fn verify_at(&self, token: &str, now: UnixTime) -> Result<Claims, AuthRejection> {
         let inner = &*self.0;
         let claims = match &inner.keys {
-            Keys::Fixed(generation) => generation.cache.verify(&generation.verifier, token, now),
+            Keys::Fixed(cached) => cached.cache.verify(&cached.verifier, token, now),
             Keys::Remote(remote) => {
-                let generation = remote.current().ok_or(AuthRejection::KeysUnavailable)?;
-                generation.cache.verify(&generation.verifier, token, now)
+                let cached = remote.current().ok_or(AuthRejection::KeysUnavailable)?;
+                cached.cache.verify(&cached.verifier, token, now)
             }
         }
         .map_err(AuthRejection::InvalidToken)?;

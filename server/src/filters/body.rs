@@ -169,7 +169,11 @@ pub(crate) fn percent_decode(text: &str) -> Option<String> {
         match b {
             b'+' => out.push(b' '),
             b'%' => {
+                // Two hex digits exactly (`from_str_radix` alone would take "+f").
                 let hex = text.get(i + 1..i + 3)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 2;
             }
@@ -197,6 +201,7 @@ mod tests {
         assert_eq!(form_pairs(b"a=%zz"), None);
         assert_eq!(form_pairs(b"a=%e9"), None, "not UTF-8");
         assert_eq!(form_pairs(b"a=%4"), None);
+        assert_eq!(form_pairs(b"a=%+f"), None, "a sign is not a hex digit");
         assert_eq!(form_pairs(b""), Some(vec![]));
     }
 }

@@ -92,7 +92,7 @@ const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
 
 /// One key set and the cache of the tokens verified with it.
-pub(crate) struct Generation {
+pub(crate) struct CachedVerifier {
     pub(crate) verifier: Verifier,
     pub(crate) cache: VerifiedCache,
 }
@@ -109,7 +109,7 @@ pub struct RemoteKeys {
     options: RemoteOptions,
     fetcher: fetch::Fetcher,
     /// The keys, once fetched.
-    current: RwLock<Option<Arc<Generation>>>,
+    current: RwLock<Option<Arc<CachedVerifier>>>,
     /// Bumped at each new key set, the first included (a waiter compares it to see one
     /// arrived).
     generation: AtomicU64,
@@ -262,7 +262,7 @@ impl RemoteKeys {
     }
 
     /// The key set in use and its cache.
-    pub(crate) fn current(&self) -> Option<Arc<Generation>> {
+    pub(crate) fn current(&self) -> Option<Arc<CachedVerifier>> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -345,7 +345,7 @@ impl RemoteKeys {
     }
 
     fn replace(&self, keys: KeySet) {
-        let next = Arc::new(Generation {
+        let next = Arc::new(CachedVerifier {
             verifier: Verifier::new(keys, self.policy.clone()),
             cache: VerifiedCache::new(self.options.cache_bytes),
         });

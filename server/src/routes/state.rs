@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use jwtkit_core::{PolicyError, Validation, Verifier};
+use jwtkit_core::{PolicyError, Verifier};
 use warp::Rejection;
 
 use super::table;
@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::error::Problem;
 use crate::filters::{Authenticator, reject};
-use crate::issuer::{ACCESS_TOKEN_TYPE, TokenIssuer};
+use crate::issuer::{TokenIssuer, access_token_policy};
 use crate::metrics::Metrics;
 use crate::ratelimit::AuthLimiter;
 use crate::revocations::Revocations;
@@ -44,13 +44,7 @@ impl AppState {
         clock: SharedClock,
         store: Arc<dyn Store>,
     ) -> Result<Self, PolicyError> {
-        let policy = Validation::builder()
-            .expect_issuer(&config.issuer)
-            .expect_audience(&config.audience)
-            .expect_type(ACCESS_TOKEN_TYPE)
-            .require_claim("sub")
-            .leeway_seconds(config.leeway_seconds)
-            .build()?;
+        let policy = access_token_policy(&config.issuer, &config.audience, config.leeway_seconds)?;
         let verifier = Verifier::new(config.keys.clone(), policy);
         let signer = jwtkit_core::Signer::new(config.signing_key.clone());
         let revocations = Arc::new(Revocations::new());

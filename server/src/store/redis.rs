@@ -4,8 +4,9 @@
 //! Revocations go into a stream that every instance reads (`XREAD BLOCK` on a connection of
 //! its own), from where it left off — after a reconnect too, so none is missed.
 //!
-//! Keys (a single Redis or primary; the scripts touch keys they derive, as Redis Cluster
-//! does not allow):
+//! The scripts are files of their own beside this one (`redis/*.lua`), each after the
+//! helpers of `redis/prelude.lua`. Keys (a single Redis or primary; the scripts touch keys
+//! they derive, as Redis Cluster does not allow):
 //! - `jwtkit:session:{sid}`: the session (hash), until its lifetime ends (plus an hour);
 //! - `jwtkit:refresh:{hex sha256}`: a refresh token's generation, rotation time, sealed
 //!   successor (hash), as long as its session;
@@ -51,34 +52,6 @@ const SESSION_FIELDS: [&str; 9] = [
     "client_id",
     "endpoint",
 ];
-
-/// The Lua helpers every script starts with.
-const PRELUDE: &str = r#"
-local function fmt(x) return string.format('%.3f', x) end
-local function session_key(sid) return 'jwtkit:session:' .. sid end
-local function subject_key(sub) return 'jwtkit:subject-sessions:' .. sub end
--- Pushes a key's expiry to `at` unless it already lasts longer.
-local function keep_until(key, at)
-  if redis.call('TTL', key) < 0 then
-    redis.call('EXPIREAT', key, at)
-  else
-    redis.call('EXPIREAT', key, at, 'GT')
-  end
-end
--- Ends a session and records the revocation of its access tokens: also for one already
--- forgotten (its access tokens may still live), not for one known to have ended before.
--- 1 if it was live.
-local function revoke(sid, till)
-  local key = session_key(sid)
-  local s = redis.call('HMGET', key, 'ended', 'sub')
-  if s[1] == '1' then return 0 end
-  redis.call('XADD', 'jwtkit:revocations', '*', 'kind', 'session', 'value', sid, 'until', till)
-  if not s[1] then return 0 end
-  redis.call('HSET', key, 'ended', '1')
-  redis.call('ZREM', subject_key(s[2]), sid)
-  return 1
-end
-"#;
 
 /// The shared store.
 #[derive(Clone)]
@@ -134,106 +107,16 @@ impl RedisStore {
 
 impl Scripts {
     fn new() -> Self {
-        let script = |body: &str| Script::new(&format!("{PRELUDE}\n{body}"));
+        let script =
+            |body: &str| Script::new(&format!("{}\n{body}", include_str!("redis/prelude.lua")));
         let fields = SESSION_FIELDS.map(|f| format!("'{f}'")).join(", ");
         Self {
-            // KEYS: session, refresh token, subject's sessions. ARGV: sid, sub, roles,
-            // created, absolute, idle, client_id, endpoint, max per subject, revoke_until,
-            // remember.
-            create_session: script(
-                r#"
-local absolute, idle = tonumber(ARGV[5]), tonumber(ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
-local ended = {}
-while redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[9]) do
-  local oldest = redis.call('ZPOPMIN', KEYS[3])
-  if revoke(oldest[1], ARGV[10]) == 1 then table.insert(ended, oldest[1]) end
-end
-redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'roles', ARGV[3], 'created', ARGV[4],
-  'absolute', ARGV[5], 'idle', ARGV[6], 'generation', '0', 'ended', '0',
-  'client_id', ARGV[7], 'endpoint', ARGV[8])
-redis.call('EXPIREAT', KEYS[1], math.ceil(math.min(absolute, idle) + tonumber(ARGV[11])))
-redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'generation', '0')
-redis.call('EXPIREAT', KEYS[2], math.ceil(absolute + tonumber(ARGV[11])))
-redis.call('ZADD', KEYS[3], absolute, ARGV[1])
-keep_until(KEYS[3], math.ceil(absolute + tonumber(ARGV[11])))
-return ended
-"#,
-            ),
-            // KEYS: presented, successor. ARGV: now, grace, idle, sealed, revoke_until,
-            // remember.
-            rotate: script(&format!(
-                r#"
-local tok = redis.call('HMGET', KEYS[1], 'sid', 'generation', 'rotated_at', 'successor')
-if not tok[1] then return {{'unknown'}} end
-local sid = tok[1]
-local skey = session_key(sid)
-local s = redis.call('HMGET', skey, {fields})
-if not s[1] then return {{'unknown'}} end
-if s[7] == '1' then return {{'revoked'}} end
-local now, grace, idle = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local absolute, idle_expiry = tonumber(s[4]), tonumber(s[5])
-if now >= math.min(absolute, idle_expiry) then return {{'expired'}} end
-local generation, current = tonumber(tok[2]), tonumber(s[6])
-local new_idle = now + idle
-local keep = math.ceil(math.min(absolute, new_idle) + tonumber(ARGV[6]))
-local keep_tokens = math.ceil(absolute + tonumber(ARGV[6]))
-if generation == current then
-  redis.call('HSET', KEYS[1], 'rotated_at', fmt(now), 'successor', ARGV[4])
-  redis.call('HSET', KEYS[2], 'sid', sid, 'generation', tostring(current + 1))
-  redis.call('EXPIREAT', KEYS[2], keep_tokens)
-  redis.call('HSET', skey, 'generation', tostring(current + 1), 'idle', fmt(new_idle))
-  redis.call('EXPIREAT', skey, keep)
-  return {{'rotated', sid, s[1], s[2], s[3], s[4], fmt(new_idle), tostring(current + 1),
-    s[8] or s[1], s[9] or 'auth'}}
-end
-if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < grace then
-  redis.call('HSET', skey, 'idle', fmt(new_idle))
-  redis.call('EXPIREAT', skey, keep)
-  return {{'grace', sid, s[1], s[2], s[3], s[4], fmt(new_idle), s[6],
-    s[8] or s[1], s[9] or 'auth', tok[4]}}
-end
-revoke(sid, ARGV[5])
-return {{'reused', sid}}
-"#
-            )),
-            // ARGV: sid, until.
-            end_session: script("return revoke(ARGV[1], ARGV[2])"),
-            // KEYS: the subject's sessions. ARGV: until.
-            end_sessions_of: script(
-                r#"
-local count = 0
-for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  count = count + revoke(sid, ARGV[1])
-end
-return count
-"#,
-            ),
-            // KEYS: the counter. ARGV: now, window.
-            count_failure: script(
-                r#"
-local v = redis.call('HMGET', KEYS[1], 'count', 'end')
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-local count, window_end = tonumber(v[1]), tonumber(v[2])
-if not count or window_end <= now then
-  count, window_end = 1, now + window
-else
-  count = count + 1
-end
-redis.call('HSET', KEYS[1], 'count', tostring(count), 'end', fmt(window_end))
-redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
-return {tostring(count), fmt(window_end)}
-"#,
-            ),
-            // ARGV: retention in ms. Trims by the server's own time, as stream IDs are.
-            trim: script(
-                r#"
-local t = redis.call('TIME')
-local oldest = tonumber(t[1]) * 1000 - tonumber(ARGV[1])
-if oldest > 0 then redis.call('XTRIM', 'jwtkit:revocations', 'MINID', oldest) end
-return 0
-"#,
-            ),
+            create_session: script(include_str!("redis/create_session.lua")),
+            rotate: script(&include_str!("redis/rotate.lua").replace("$SESSION_FIELDS", &fields)),
+            end_session: script(include_str!("redis/end_session.lua")),
+            end_sessions_of: script(include_str!("redis/end_sessions_of.lua")),
+            count_failure: script(include_str!("redis/count_failure.lua")),
+            trim: script(include_str!("redis/trim.lua")),
         }
     }
 }
