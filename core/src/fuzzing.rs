@@ -101,6 +101,7 @@ pub fn jwk(data: &[u8]) {
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
 mod replay {
     use std::path::Path;
 

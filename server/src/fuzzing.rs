@@ -20,6 +20,7 @@ pub fn bodies(data: &[u8]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod replay {
     use std::path::Path;
 
