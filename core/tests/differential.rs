@@ -100,8 +100,16 @@ fn claims_strategy() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Cases per property: 48 in `cargo xtask test`, `JWTKIT_FUZZ_CASES` in `cargo xtask fuzz`.
+fn cases() -> u32 {
+    std::env::var("JWTKIT_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(48)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn what_either_signs_the_other_verifies_alike(index in 0..ALGORITHMS.len(), claims in claims_strategy()) {

@@ -316,8 +316,10 @@ fn unverified_expiry_helpers_use_the_same_rule() {
     assert_eq!(decoded.is_expired(at(100), 0), Ok(true));
     assert_eq!(decoded.is_expired(at(100), 1), Ok(false));
     assert_eq!(decoded.is_expired(at(101), 1), Ok(true));
+    // A leeway of 10 000 s is taken as 600 s: expired from exp + 600 on, not exp + 10 000.
+    assert_eq!(decoded.is_expired(at(100 + 599), 10_000), Ok(false));
     assert_eq!(
-        decoded.is_expired(at(100_000), 10_000),
+        decoded.is_expired(at(100 + 600), 10_000),
         Ok(true),
         "leeway is capped at 600 s"
     );

@@ -162,17 +162,17 @@ proptest! {
     }
 
     #[test]
-    fn any_single_byte_change_is_rejected(index in 0usize..8, position in any::<prop::sample::Index>(), byte in any::<u8>()) {
+    fn any_single_byte_change_is_rejected(index in 0usize..8, position in any::<prop::sample::Index>(), byte in 0u8..0x80) {
+        // ASCII only: a token is ASCII, and a byte of 0x80 or more in it is not UTF-8 at all
+        // (no &str can hold it), so every case here reaches the verifier.
         let key = &keys()[index];
         let token = Signer::new(key.clone()).sign(&json!({"sub": "ann", "exp": NOW + 60})).unwrap();
         let mut bytes = token.clone().into_bytes();
         let i = position.index(bytes.len());
         prop_assume!(bytes[i] != byte);
         bytes[i] = byte;
-        // Any byte sequence: invalid UTF-8 cannot be a &str token, and is rejected anyway.
-        if let Ok(mutated) = String::from_utf8(bytes) {
-            prop_assert!(verifier(key).verify(&mutated, at(NOW)).is_err(), "accepted a change at {}", i);
-        }
+        let mutated = String::from_utf8(bytes).unwrap();
+        prop_assert!(verifier(key).verify(&mutated, at(NOW)).is_err(), "accepted a change at {}", i);
     }
 
     #[test]

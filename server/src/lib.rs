@@ -1,13 +1,25 @@
 //! # jwtkit-server
 //!
 //! The jwtkit HTTP API (a strict rebuild of the classic "API key → short-lived token →
-//! protected endpoint" tutorial), and the reusable warp [`filters`] it is made of, so that any
-//! warp application can protect its routes the same way.
+//! protected endpoint" tutorial, grown into an OAuth 2.0 authorization server), and the
+//! reusable warp [`filters`] it is made of, so that any warp application can protect its
+//! routes the same way.
 //!
-//! - [`filters`]: `authenticated`, `require_role`, `recover` (RFC 6750 responses).
-//! - [`routes`]: the API's endpoints; [`serve`]: binding, logging and graceful shutdown.
-//! - [`config`]: settings from flags, `JWTKIT_*` variables and a TOML file.
-//! - [`remote`]: the keys of another issuer, by discovery or from its JWK Set's URL.
+//! ## The floor plan
+//!
+//! Each layer imports only from the layers below it, and no module imports in a circle:
+//!
+//! | layer | modules | what lives there |
+//! |---|---|---|
+//! | the process | `main` (the binary), [`serve`] | listeners, the store's background tasks, the banner, shutdown |
+//! | HTTP | [`routes`] | the route table, `AppState`, and one room per endpoint family translating HTTP to the domain and its errors back (RFC 6749/6750/7009/7662) |
+//! | filters | [`filters`] | `authenticated`, `require_role`, `recover`, request bodies |
+//! | domain | [`sessions`], [`oauth`], [`issuer`], [`revocations`], [`ratelimit`], [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
+//! | store | [`store`] | SQLite and Redis behind one trait |
+//! | leaves | [`config`], [`metrics`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the error table, API keys, the fetchable-URL rule, time |
+//!
+//! A new capability arrives as a domain module with its warp routes in a room of
+//! [`routes`] of its own.
 
 pub mod apikeys;
 mod cache;

@@ -193,6 +193,20 @@ fn a_redis_outage_is_a_503_verification_goes_on_and_service_resumes() {
     let a = setup.start(&redis, &[]);
     let (access, refresh_token) = setup.login(&a);
     within(Duration::from_secs(2), || a.get("/readyz", None).0 == 200);
+    // A session ended at another instance before the outage: A learns it from the store.
+    let b = setup.start(&redis, &[]);
+    let (ended, _) = setup.login(&a);
+    let (status, _) = b.request(
+        "POST",
+        "/api/v3/auth/logout",
+        &[("authorization", &format!("Bearer {ended}"))],
+        "",
+    );
+    assert_eq!(status, 200);
+    within(Duration::from_secs(2), || {
+        a.get("/api/v3/secret", Some(&ended)).0 == 401
+    });
+    b.stop();
 
     redis.kill();
     let login = json!({"api-key": setup.api_key});
@@ -220,9 +234,16 @@ fn a_redis_outage_is_a_503_verification_goes_on_and_service_resumes() {
         support::http(a.addr, &raw).contains("\r\nretry-after: 1\r\n"),
         "Retry-After on a 503"
     );
-    // Access tokens keep being verified with the last known revocations.
+    // Access tokens keep being verified with the last known revocations, which stay in
+    // force through the outage.
     assert_eq!(a.get("/api/v3/secret", Some(&access)).0, 200);
     within(Duration::from_secs(3), || a.get("/readyz", None).0 == 503);
+    let (status, body) = a.get("/api/v3/secret", Some(&ended));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("ERR_JWT_REVOKED")),
+        "the revocation outlives the store's outage"
+    );
 
     redis.restart();
     within(Duration::from_secs(10), || a.get("/readyz", None).0 == 200);

@@ -528,3 +528,76 @@ async fn a_long_redis_history_is_read_in_batches_and_caught_up_at_its_end() {
     let last = store.revocations(first.cursor, t(NOW)).await.unwrap();
     assert_eq!((last.revocations.len(), last.caught_up), (1, true));
 }
+
+/// Twenty rotations of one refresh token at once: one rotates; with no grace the others
+/// are reuses (then the session is ended), within the grace window they all get the same
+/// successor back.
+async fn racing_rotations(store: Arc<dyn Store>) {
+    for (sid, grace) in [("race-0", 0.0), ("race-10", 10.0)] {
+        let first = if grace > 0.0 { 91 } else { 81 };
+        store
+            .create_session(session(sid, "racer", h(first)))
+            .await
+            .unwrap();
+        let rotations = (0..20u8).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut r = rotation(h(first), h(first + 1 + i), NOW + 1);
+                r.grace_seconds = grace;
+                r.sealed_successor = [i; 32];
+                store.rotate(r).await.unwrap()
+            })
+        });
+        let outcomes: Vec<Rotated> = futures_util::future::join_all(rotations)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let rotated = outcomes
+            .iter()
+            .filter(|o| matches!(o, Rotated::Rotated(_)))
+            .count();
+        assert_eq!(rotated, 1, "{sid}: one winner: {outcomes:?}");
+        if grace > 0.0 {
+            let sealed: std::collections::BTreeSet<[u8; 32]> = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    Rotated::Grace(_, sealed) => Some(*sealed),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                sealed.len(),
+                1,
+                "{sid}: one successor for all: {outcomes:?}"
+            );
+            let graced = outcomes
+                .iter()
+                .filter(|o| matches!(o, Rotated::Grace(..)))
+                .count();
+            assert_eq!(graced, 19, "{outcomes:?}");
+        } else {
+            assert!(
+                outcomes.iter().all(|o| matches!(
+                    o,
+                    Rotated::Rotated(_) | Rotated::Reused { .. } | Rotated::Revoked
+                )),
+                "{outcomes:?}"
+            );
+            assert!(outcomes.iter().any(|o| matches!(o, Rotated::Reused { .. })));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotations_race_on_redis() {
+    let redis = RedisServer::start("race");
+    racing_rotations(Arc::new(RedisStore::open(&redis.url()).unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotations_race_on_sqlite() {
+    let dir = Scratch::new("race-sqlite");
+    let store = SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap();
+    racing_rotations(Arc::new(store)).await;
+}

@@ -54,7 +54,7 @@ async fn failed_auth_attempts_are_rate_limited_per_address() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_guesses_cannot_overrun_the_limit() {
     let args = ServeArgs::default().with(&table::AUTH_FAILURE_LIMIT, "10");
     let server = TestServer::start(args).await;

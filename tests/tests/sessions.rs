@@ -506,7 +506,7 @@ async fn a_refresh_token_from_the_body_may_move_into_the_cookie_and_not_back() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_refreshes_have_one_winner_or_all_get_the_same_token() {
     for (grace, expected_ok) in [("0s", 1), ("10s", 50)] {
         let server =

@@ -565,6 +565,41 @@ async fn tabs_share_one_cookie_session() {
 }
 
 #[test]
+async fn a_revoked_token_ends_the_session_in_every_tab() {
+    let server = server();
+    let a = session(&server, 50.0, true, "revoked-tabs");
+    let b = session(&server, 50.0, true, "revoked-tabs");
+    let (a_events, b_events) = (listen(&a), listen(&b));
+    script(
+        &server,
+        "/x",
+        r#"[401, {"code": "ERR_JWT_REVOKED", "message": "the token has been revoked"}]"#,
+    );
+    let error = settle(a.fetch("/x".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_eq!(code(error), "ERR_JWT_REVOKED");
+    sleep(50).await;
+    assert!(a.ended() && b.ended(), "the session ended in both tabs");
+    assert_eq!(recorded(&a_events), ["loggedout:revoked"]);
+    assert_eq!(recorded(&b_events), ["loggedout:other-tab"]);
+    // Neither tab sends its token again.
+    for tab in [&a, &b] {
+        assert_eq!(
+            code(
+                settle(tab.fetch("/x".into(), JsValue::UNDEFINED))
+                    .await
+                    .unwrap_err()
+            ),
+            "ERR_SESSION_ENDED"
+        );
+    }
+    assert_eq!(calls(&server, "/x").len(), 1);
+    a.close();
+    b.close();
+}
+
+#[test]
 async fn a_tab_opening_takes_the_current_token_of_an_open_tab_or_refreshes_with_the_cookie() {
     let server = server();
     Reflect::set(&server, &"cookie".into(), &true.into()).unwrap();

@@ -108,11 +108,12 @@ fn fuzz() -> Result<(), String> {
     let cases = std::env::var("JWTKIT_FUZZ_CASES").unwrap_or_else(|_| "20000".to_owned());
     step(&format!(
         "property-based fuzzing: {cases} cases per property (parser, decode_unverified, \
-         verify, JWK import, base64url)"
+         verify, JWK import, base64url, against jsonwebtoken)"
     ));
     // The property tests, and the base64url differential test inside the crate.
     for target in [
         &["--test", "properties"][..],
+        &["--test", "differential"],
         &["--lib", "b64::differential"],
     ] {
         Cmd::new("cargo")

@@ -254,6 +254,48 @@ mod tests {
     }
 
     #[test]
+    fn a_token_sharing_the_hashed_tail_of_a_cached_one_is_verified_in_full() {
+        // The cache finds entries by the hash of a token's last bytes (its signature), and
+        // answers only for the very same text: a payload edited under the original
+        // signature must miss, and fail its signature check.
+        let (verifier, signer) = setup();
+        let cache = VerifiedCache::new(SMALL);
+        let token = mint(&signer, "ann", NOW + 60);
+        twice(&cache, &verifier, &token, NOW);
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let (header, _) = head.split_once('.').unwrap();
+        let forged_claims = jwtkit_core::dangerous::decode_unverified(&token, &Default::default())
+            .unwrap()
+            .claims()
+            .members()
+            .clone();
+        let mut forged_claims = serde_json::Value::Object(forged_claims);
+        forged_claims["sub"] = "admin".into();
+        let payload = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            forged_claims.to_string(),
+        );
+        let forged = format!("{header}.{payload}.{signature}");
+        assert_eq!(
+            cache.hash(&forged),
+            cache.hash(&token),
+            "the same hashed tail"
+        );
+        let before = cache.stats();
+        let refused = cache.verify(&verifier, &forged, at(NOW)).unwrap_err();
+        assert_eq!(refused.code(), "ERR_JWS_SIGNATURE_VERIFICATION_FAILED");
+        assert_eq!(
+            cache.stats().hits,
+            before.hits,
+            "not answered from the cache"
+        );
+        assert_eq!(
+            cache.verify(&verifier, &token, at(NOW)).unwrap().sub(),
+            Some("ann")
+        );
+    }
+
+    #[test]
     fn stays_within_its_budget_and_counts_what_it_does() {
         let (verifier, signer) = setup();
         let cache = VerifiedCache::new(SMALL);

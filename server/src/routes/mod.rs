@@ -130,7 +130,7 @@ fn tail(
             method = %info.method(),
             path = info.path(),
             status = info.status().as_u16(),
-            latency_ms = info.elapsed().as_secs_f64() * 1000.0,
+            latency_us = u64::try_from(info.elapsed().as_micros()).unwrap_or(u64::MAX),
         );
     });
     let recovered = routes
