@@ -35,7 +35,7 @@ pub struct AuthLimiter {
 
 /// Whether an authentication may go on.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Admission {
+enum Admission {
     /// Within the limit.
     Allowed,
     /// Over it: retry after this long.
@@ -108,7 +108,7 @@ impl AuthLimiter {
 
     /// A failed authentication of `key` at `now`: counted; [`Admission::Blocked`] when the
     /// count is now over the limit (answer 429, not 401).
-    pub async fn failed(
+    async fn failed(
         &self,
         store: &dyn Store,
         key: &str,
@@ -122,7 +122,7 @@ impl AuthLimiter {
 
     /// A successful authentication of `key` at `now`: [`Admission::Blocked`] while the
     /// failures in the window are at the limit.
-    pub async fn succeeded(
+    async fn succeeded(
         &self,
         store: &dyn Store,
         key: &str,

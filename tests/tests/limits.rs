@@ -128,24 +128,40 @@ async fn honest_clients_are_never_refused_for_their_successes() {
 
 #[tokio::test]
 async fn only_the_forwarding_header_the_proxies_write_is_read() {
-    // Behind a proxy that appends to X-Forwarded-For and passes Forwarded through, a client
-    // writing its own Forwarded must not pick its counter: it stays the same client.
+    // Behind a proxy that appends to one header and passes the other through, a client
+    // writing the other must not pick its counter: it stays the same client. The header the
+    // proxies write is read: another client named there counts apart.
     let args = ServeArgs::default()
         .with(&table::AUTH_FAILURE_LIMIT, "2")
         .with(&table::TRUSTED_PROXIES, "127.0.0.1");
-    let server = TestServer::start(args.clone()).await;
-    for (n, expected) in [(1, 401), (2, 401), (3, 429)] {
-        let spoofed = format!("Forwarded: for=198.51.100.{n}\r\nX-Forwarded-For: 203.0.113.7");
-        assert_eq!(guess(&server, Some(&spoofed)).await, expected, "guess {n}");
+    // The setting, and the headers of a request from `client` with `spoof` in the other.
+    type Headers = fn(&str, u32) -> String;
+    let cases: [(&str, Headers); 2] = [
+        ("x-forwarded-for", |client, spoof| {
+            format!("Forwarded: for=198.51.100.{spoof}\r\nX-Forwarded-For: {client}")
+        }),
+        ("forwarded", |client, spoof| {
+            format!("Forwarded: for={client}\r\nX-Forwarded-For: 198.51.100.{spoof}")
+        }),
+    ];
+    for (header, headers) in cases {
+        let server = TestServer::start(args.clone().with(&table::FORWARDED_HEADER, header)).await;
+        for (n, expected) in [(1, 401), (2, 401), (3, 429)] {
+            let sent = headers("203.0.113.7", n);
+            assert_eq!(
+                guess(&server, Some(&sent)).await,
+                expected,
+                "{header}: guess {n}"
+            );
+        }
+        let other = headers("203.0.113.8", 4);
+        assert_eq!(
+            guess(&server, Some(&other)).await,
+            401,
+            "{header}: another client behind the proxy"
+        );
+        server.stop().await;
     }
-    server.stop().await;
-    // With `forwarded_header = forwarded`, the other way round.
-    let server = TestServer::start(args.with(&table::FORWARDED_HEADER, "forwarded")).await;
-    for (n, expected) in [(1, 401), (2, 401), (3, 429)] {
-        let spoofed = format!("Forwarded: for=203.0.113.7\r\nX-Forwarded-For: 198.51.100.{n}");
-        assert_eq!(guess(&server, Some(&spoofed)).await, expected, "guess {n}");
-    }
-    server.stop().await;
 }
 
 #[tokio::test]

@@ -50,13 +50,13 @@ impl AppState {
         let revocations = Arc::new(Revocations::new());
         let metrics = Arc::new(Metrics::new(&table::ROUTE_PATHS));
         let store: Arc<dyn Store> = Arc::new(Instrumented::new(store, metrics.clone()));
+        let leeway = std::time::Duration::from_secs(u64::from(config.leeway_seconds));
         let rules = SessionRules {
             idle: config.refresh_idle_ttl,
             absolute: config.refresh_absolute_ttl,
             grace: config.refresh_grace,
-            access_lifetime: config.token_ttl
-                + std::time::Duration::from_secs(u64::from(config.leeway_seconds)),
-            leeway: std::time::Duration::from_secs(u64::from(config.leeway_seconds)),
+            access_lifetime: config.token_ttl + leeway,
+            leeway,
             max_per_subject: config.max_sessions_per_subject,
         };
         let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
