@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use jwtkit_core::UnixTime;
-use jwtkit_server::store::redis::RedisStore;
+use jwtkit_server::store::redis::{Clock, RedisStore};
 use jwtkit_server::store::sqlite::SqliteStore;
 use jwtkit_server::store::{Endpoint, NewSession, Revocation, Rotated, Rotation, Store, TokenHash};
 use support::{RedisServer, Scratch};
@@ -387,7 +387,8 @@ async fn sqlite_counts_a_bounded_number_of_clients() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_conforms() {
     let redis = RedisServer::start("conformance");
-    let store = RedisStore::open(&redis.url()).unwrap();
+    // The scenarios move time: the store judges by the `now` each call passes.
+    let store = RedisStore::open_with_clock(&redis.url(), Clock::Caller).unwrap();
     conformance(Arc::new(store)).await;
 }
 
@@ -600,4 +601,90 @@ async fn rotations_race_on_sqlite() {
     let dir = Scratch::new("race-sqlite");
     let store = SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap();
     racing_rotations(Arc::new(store)).await;
+}
+
+fn real_now() -> f64 {
+    jwtkit_core::Clock::now(&jwtkit_server::SystemClock)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn at(secs: f64) -> UnixTime {
+    UnixTime::from_secs_f64(secs).unwrap()
+}
+
+/// Two instances whose clocks are ten days apart: `behind` starts a session with a minute
+/// of idle life by its clock, `ahead` rotates it a moment later; `behind` counts a failure,
+/// `ahead` reads the counter.
+async fn clocks_apart(store: &RedisStore, sid: &str, refresh: u8) -> (Rotated, u32, f64, f64) {
+    const DAYS: f64 = 10.0 * 86_400.0;
+    let (behind, ahead) = (real_now() - DAYS, real_now() + DAYS);
+    let mut s = session(sid, "ann", h(refresh));
+    (s.now, s.idle_expiry, s.absolute_expiry) =
+        (at(behind), at(behind + 60.0), at(behind + 3600.0));
+    store.create_session(s).await.unwrap();
+    let rotated = store
+        .rotate(Rotation {
+            now: at(ahead),
+            ..rotation(h(refresh), h(refresh + 1), 0)
+        })
+        .await
+        .unwrap();
+    let key = format!("auth:{sid}");
+    store
+        .count_failure(key.clone(), at(behind), 60.0)
+        .await
+        .unwrap();
+    let attempts = store.failures(key, at(ahead)).await.unwrap();
+    (
+        rotated,
+        attempts.count,
+        attempts.window_end.as_secs_f64() - ahead,
+        ahead,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_whose_clocks_disagree_are_judged_by_redis_time() {
+    let redis = RedisServer::start("clocks");
+    let store = RedisStore::open(&redis.url()).unwrap();
+    let (rotated, count, window_left, ahead) = clocks_apart(&store, "c1", 10).await;
+    let Rotated::Rotated(info) = rotated else {
+        panic!("a session a moment old is live: {rotated:?}");
+    };
+    // Returned times are on the caller's clock: its idle life restarts from its own now.
+    let idle_left = info.idle_expiry.as_secs_f64() - ahead;
+    assert!((3590.0..=3600.5).contains(&idle_left), "{idle_left}");
+    assert_eq!(count, 1, "the failure a moment ago still counts");
+    assert!((50.0..=60.5).contains(&window_left), "{window_left}");
+    // The listing from either clock shows the session as a moment old, on that clock.
+    let listed = store.sessions(Some("ann".into()), at(ahead)).await.unwrap();
+    let age = ahead - listed[0].created.as_secs_f64();
+    assert!((0.0..10.0).contains(&age), "{age}");
+
+    // Judged by each caller's clock instead, the same steps go wrong (the test tells them
+    // apart): the session's keys were set to expire ten days ago by Redis's clock and are
+    // gone, and the counter's window is over by the reader's.
+    let caller = RedisStore::open_with_clock(&redis.url(), Clock::Caller).unwrap();
+    let (rotated, count, _, _) = clocks_apart(&caller, "c2", 20).await;
+    assert_eq!((rotated, count), (Rotated::Unknown, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_time_ends_a_session_whatever_the_callers_clock_says() {
+    let redis = RedisServer::start("clock-stopped");
+    let store = RedisStore::open(&redis.url()).unwrap();
+    let frozen = real_now();
+    let mut s = session("idle", "ann", h(30));
+    (s.now, s.idle_expiry) = (at(frozen), at(frozen + 1.0));
+    store.create_session(s).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let rotated = store
+        .rotate(Rotation {
+            now: at(frozen),
+            ..rotation(h(30), h(31), 0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rotated, Rotated::Expired, "a second of idle life is over");
 }

@@ -15,6 +15,11 @@
 //!   only ever pushed forward (`EXPIREAT … GT`);
 //! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
 //! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window.
+//!
+//! Time is judged by one clock for every instance: Redis's own (`TIME`, [`Clock::Redis`]).
+//! The times an instance passes (a session's lifetimes, its `now`) are moved onto that clock
+//! by the difference between the two, and the times returned are moved back, so an instance
+//! whose clock is off neither ends sessions early nor keeps them late for the others.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,9 +58,19 @@ const SESSION_FIELDS: [&str; 9] = [
     "endpoint",
 ];
 
+/// Whose clock the store judges time by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The Redis server's (`TIME`): one clock for every instance, whatever theirs say.
+    Redis,
+    /// The `now` each call passes, as it is: for tests that move time.
+    Caller,
+}
+
 /// The shared store.
 #[derive(Clone)]
 pub struct RedisStore {
+    clock: Clock,
     conn: ConnectionManager,
     /// A connection of its own for blocking reads of the revocation stream.
     watch: ConnectionManager,
@@ -68,6 +83,7 @@ struct Scripts {
     end_session: Script,
     end_sessions_of: Script,
     count_failure: Script,
+    failures: Script,
     trim: Script,
 }
 
@@ -77,9 +93,15 @@ fn error(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url`. Connects lazily: a Redis that is down at start makes
-    /// requests answer 503 until it is back, rather than keeping the server down.
+    /// A store on the Redis at `url`, judging time by Redis's clock. Connects lazily: a Redis
+    /// that is down at start makes requests answer 503 until it is back, rather than keeping
+    /// the server down.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_clock(url, Clock::Redis)
+    }
+
+    /// A store on the Redis at `url`, judging time by `clock`.
+    pub fn open_with_clock(url: &str, clock: Clock) -> Result<Self, StoreError> {
         let client =
             redis::Client::open(url).map_err(|_| StoreError::new("the Redis URL is not valid"))?;
         let config = |response_timeout: Duration| {
@@ -98,17 +120,25 @@ impl RedisStore {
         )
         .map_err(error)?;
         Ok(Self {
+            clock,
             conn,
             watch,
-            scripts: Arc::new(Scripts::new()),
+            scripts: Arc::new(Scripts::new(clock)),
         })
     }
 }
 
 impl Scripts {
-    fn new() -> Self {
-        let script =
-            |body: &str| Script::new(&format!("{}\n{body}", include_str!("redis/prelude.lua")));
+    fn new(clock: Clock) -> Self {
+        let prelude = include_str!("redis/prelude.lua").replace(
+            "$REDIS_CLOCK",
+            if clock == Clock::Redis {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        let script = |body: &str| Script::new(&format!("{prelude}\n{body}"));
         let fields = SESSION_FIELDS.map(|f| format!("'{f}'")).join(", ");
         Self {
             create_session: script(include_str!("redis/create_session.lua")),
@@ -116,6 +146,7 @@ impl Scripts {
             end_session: script(include_str!("redis/end_session.lua")),
             end_sessions_of: script(include_str!("redis/end_sessions_of.lua")),
             count_failure: script(include_str!("redis/count_failure.lua")),
+            failures: script(include_str!("redis/failures.lua")),
             trim: script(include_str!("redis/trim.lua")),
         }
     }
@@ -182,6 +213,19 @@ fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
     })
 }
 
+/// A failure counter from a script's reply: the count, the end of its window.
+fn attempts(reply: &[String]) -> Result<Attempts, StoreError> {
+    match reply {
+        [count, window_end] => Ok(Attempts {
+            count: count
+                .parse()
+                .map_err(|_| StoreError::new("a counter is not a number"))?,
+            window_end: time(window_end.as_bytes())?,
+        }),
+        _ => Err(StoreError::new("a malformed counter reply")),
+    }
+}
+
 /// A time as the scripts take it.
 fn secs(t: UnixTime) -> String {
     format!("{:.3}", t.as_secs_f64())
@@ -222,11 +266,11 @@ impl Store for RedisStore {
                 .rotate
                 .key(refresh_key(&r.presented))
                 .key(refresh_key(&r.successor))
-                .arg(format!("{:.3}", r.now.as_secs_f64()))
+                .arg(secs(r.now))
                 .arg(r.grace_seconds)
                 .arg(r.idle_seconds)
                 .arg(&r.sealed_successor[..])
-                .arg(format!("{:.3}", r.revoke_until.as_secs_f64()))
+                .arg(secs(r.revoke_until))
                 .arg(REMEMBER_ENDED)
                 .invoke_async(&mut conn)
                 .await
@@ -265,7 +309,7 @@ impl Store for RedisStore {
             let ended: i64 = scripts
                 .end_session
                 .arg(sid)
-                .arg(format!("{:.3}", until.as_secs_f64()))
+                .arg(secs(until))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
@@ -280,7 +324,7 @@ impl Store for RedisStore {
             let count: usize = scripts
                 .end_sessions_of
                 .key(subject_key(&sub))
-                .arg(format!("{:.3}", until.as_secs_f64()))
+                .arg(secs(until))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
@@ -291,7 +335,7 @@ impl Store for RedisStore {
     fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()> {
         let mut conn = self.conn.clone();
         Box::pin(async move {
-            let until = format!("{:.3}", until.as_secs_f64());
+            let until = secs(until);
             conn.xadd::<_, _, _, _, ()>(
                 STREAM,
                 "*",
@@ -308,7 +352,19 @@ impl Store for RedisStore {
 
     fn sessions(&self, sub: Option<String>, now: UnixTime) -> StoreFuture<'_, Vec<SessionInfo>> {
         let mut conn = self.conn.clone();
+        let clock = self.clock;
         Box::pin(async move {
+            // How far this instance's clock is behind Redis's: stored times move back by it.
+            let shift = match clock {
+                Clock::Caller => 0.0,
+                Clock::Redis => {
+                    let (secs, micros): (u64, u64) = redis::cmd("TIME")
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(error)?;
+                    secs as f64 + micros as f64 / 1e6 - now.as_secs_f64()
+                }
+            };
             let keys: Vec<String> = match &sub {
                 Some(sub) => {
                     let sids: Vec<String> =
@@ -359,7 +415,7 @@ impl Store for RedisStore {
                     .trim_start_matches("jwtkit:session:")
                     .as_bytes()
                     .to_vec();
-                let info = session(&[
+                let mut info = session(&[
                     sid,
                     sub.clone(),
                     roles,
@@ -370,6 +426,13 @@ impl Store for RedisStore {
                     client_id.unwrap_or(sub),
                     endpoint.unwrap_or_else(|| b"auth".to_vec()),
                 ])?;
+                for t in [
+                    &mut info.created,
+                    &mut info.absolute_expiry,
+                    &mut info.idle_expiry,
+                ] {
+                    *t = t.saturating_add_secs(-shift);
+                }
                 if now < info.refresh_expiry() {
                     sessions.push(info);
                 }
@@ -451,44 +514,22 @@ impl Store for RedisStore {
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
-            match reply.as_slice() {
-                [count, window_end] => Ok(Attempts {
-                    count: count
-                        .parse()
-                        .map_err(|_| StoreError::new("a counter is not a number"))?,
-                    window_end: time(window_end.as_bytes())?,
-                }),
-                _ => Err(StoreError::new("a malformed counter reply")),
-            }
+            attempts(&reply)
         })
     }
 
     fn failures(&self, key: String, now: UnixTime) -> StoreFuture<'_, Attempts> {
         let mut conn = self.conn.clone();
+        let scripts = self.scripts.clone();
         Box::pin(async move {
-            let (count, end): (Option<String>, Option<String>) = redis::cmd("HMGET")
-                .arg(format!("jwtkit:attempt:{key}"))
-                .arg(&["count", "end"])
-                .query_async(&mut conn)
+            let reply: Vec<String> = scripts
+                .failures
+                .key(format!("jwtkit:attempt:{key}"))
+                .arg(secs(now))
+                .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
-            let (Some(count), Some(end)) = (count, end) else {
-                return Ok(Attempts {
-                    count: 0,
-                    window_end: now,
-                });
-            };
-            let window_end = time(end.as_bytes())?;
-            Ok(Attempts {
-                count: if window_end > now {
-                    count
-                        .parse()
-                        .map_err(|_| StoreError::new("a counter is not a number"))?
-                } else {
-                    0
-                },
-                window_end,
-            })
+            attempts(&reply)
         })
     }
 

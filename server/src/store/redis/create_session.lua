@@ -1,15 +1,16 @@
 -- Starts a session, ending the oldest of its subject beyond the cap.
 -- KEYS: session, refresh token, subject's sessions. ARGV: sid, sub, roles, created, absolute,
 -- idle, client_id, endpoint, max per subject, revoke_until, remember.
-local absolute, idle = tonumber(ARGV[5]), tonumber(ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+local now, shift = clock(ARGV[4])
+local absolute, idle = tonumber(ARGV[5]) + shift, tonumber(ARGV[6]) + shift
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
 local ended = {}
 while redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[9]) do
   local oldest = redis.call('ZPOPMIN', KEYS[3])
   if revoke(oldest[1], ARGV[10]) == 1 then table.insert(ended, oldest[1]) end
 end
-redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'roles', ARGV[3], 'created', ARGV[4],
-  'absolute', ARGV[5], 'idle', ARGV[6], 'generation', '0', 'ended', '0',
+redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'roles', ARGV[3], 'created', fmt(now),
+  'absolute', fmt(absolute), 'idle', fmt(idle), 'generation', '0', 'ended', '0',
   'client_id', ARGV[7], 'endpoint', ARGV[8])
 redis.call('EXPIREAT', KEYS[1], math.ceil(math.min(absolute, idle) + tonumber(ARGV[11])))
 redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'generation', '0')

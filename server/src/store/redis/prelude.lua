@@ -1,5 +1,16 @@
 -- The helpers every script of the Redis store starts with.
 local function fmt(x) return string.format('%.3f', x) end
+-- The time scripts judge by: Redis's own clock (one for every instance) or, for tests that
+-- move time, the caller's `now`. Also how far the caller's clock is behind: its times move
+-- onto Redis's by `+ shift`, and back by `- shift`.
+local function clock(caller_now)
+  caller_now = tonumber(caller_now)
+  if not $REDIS_CLOCK then return caller_now, 0 end
+  local t = redis.call('TIME')
+  -- In whole milliseconds, as times are stored: a stored now is never later than now.
+  local now = tonumber(t[1]) + math.floor(tonumber(t[2]) / 1000) / 1000
+  return now, now - caller_now
+end
 local function session_key(sid) return 'jwtkit:session:' .. sid end
 local function subject_key(sub) return 'jwtkit:subject-sessions:' .. sub end
 -- Pushes a key's expiry to `at` unless it already lasts longer.

@@ -8,7 +8,10 @@ local skey = session_key(sid)
 local s = redis.call('HMGET', skey, $SESSION_FIELDS)
 if not s[1] then return {'unknown'} end
 if s[7] == '1' then return {'revoked'} end
-local now, grace, idle = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, shift = clock(ARGV[1])
+local grace, idle = tonumber(ARGV[2]), tonumber(ARGV[3])
+-- A stored time, moved onto the caller's clock.
+local function back(t) return fmt(tonumber(t) - shift) end
 local absolute, idle_expiry = tonumber(s[4]), tonumber(s[5])
 if now >= math.min(absolute, idle_expiry) then return {'expired'} end
 local generation, current = tonumber(tok[2]), tonumber(s[6])
@@ -21,13 +24,13 @@ if generation == current then
   redis.call('EXPIREAT', KEYS[2], keep_tokens)
   redis.call('HSET', skey, 'generation', tostring(current + 1), 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
-  return {'rotated', sid, s[1], s[2], s[3], s[4], fmt(new_idle), tostring(current + 1),
+  return {'rotated', sid, s[1], s[2], back(s[3]), back(s[4]), back(new_idle), tostring(current + 1),
     s[8] or s[1], s[9] or 'auth'}
 end
 if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < grace then
   redis.call('HSET', skey, 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
-  return {'grace', sid, s[1], s[2], s[3], s[4], fmt(new_idle), s[6],
+  return {'grace', sid, s[1], s[2], back(s[3]), back(s[4]), back(new_idle), s[6],
     s[8] or s[1], s[9] or 'auth', tok[4]}
 end
 revoke(sid, ARGV[5])
