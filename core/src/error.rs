@@ -102,28 +102,65 @@ pub enum Error {
     Clock(ClockError),
 }
 
+/// The phase of verification (or of setting it up) an [`Error`] belongs to: each has its
+/// own table of codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// The token is not well formed ([`MalformedError`]).
+    Malformed,
+    /// The signature, algorithm or key selection failed ([`SignatureError`]).
+    Signature,
+    /// The claims do not satisfy the policy ([`ClaimsError`]).
+    Claims,
+    /// A key or key set is not acceptable ([`KeyError`]).
+    Keys,
+    /// A validation policy is inconsistent ([`PolicyError`]).
+    Policy,
+    /// The current time is unknown ([`ClockError`]).
+    Clock,
+}
+
+impl Phase {
+    /// Its name in the documentation's tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Signature => "signature",
+            Self::Claims => "claims",
+            Self::Keys => "keys",
+            Self::Policy => "policy",
+            Self::Clock => "clock",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Error {
-    /// Every phase's table, by phase name: what the documentation lists.
-    pub const TABLES: [(&'static str, &'static [ErrorEntry]); 6] = [
-        ("malformed", MalformedError::TABLE),
-        ("signature", SignatureError::TABLE),
-        ("claims", ClaimsError::TABLE),
-        ("keys", KeyError::TABLE),
-        ("policy", PolicyError::TABLE),
-        ("clock", ClockError::TABLE),
+    /// Every phase's table: what the documentation lists.
+    pub const TABLES: [(Phase, &'static [ErrorEntry]); 6] = [
+        (Phase::Malformed, MalformedError::TABLE),
+        (Phase::Signature, SignatureError::TABLE),
+        (Phase::Claims, ClaimsError::TABLE),
+        (Phase::Keys, KeyError::TABLE),
+        (Phase::Policy, PolicyError::TABLE),
+        (Phase::Clock, ClockError::TABLE),
     ];
 
-    /// The phase this error belongs to: its table's name in [`Error::TABLES`].
-    pub fn phase(&self) -> &'static str {
-        let index = match self {
-            Self::Malformed(_) => 0,
-            Self::Signature(_) => 1,
-            Self::Claims(_) => 2,
-            Self::Key(_) => 3,
-            Self::Policy(_) => 4,
-            Self::Clock(_) => 5,
-        };
-        Self::TABLES[index].0
+    /// The phase this error belongs to.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Malformed(_) => Phase::Malformed,
+            Self::Signature(_) => Phase::Signature,
+            Self::Claims(_) => Phase::Claims,
+            Self::Key(_) => Phase::Keys,
+            Self::Policy(_) => Phase::Policy,
+            Self::Clock(_) => Phase::Clock,
+        }
     }
 
     /// The stable error code, e.g. `ERR_JWT_EXPIRED`.

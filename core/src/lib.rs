@@ -57,8 +57,8 @@ mod verify;
 pub use alg::{Algorithm, UnknownAlgorithm};
 pub use claims::{Audience, Claims};
 pub use error::{
-    ClaimsError, ClockError, Error, ErrorEntry, KeyError, MalformedError, PolicyError, Segment,
-    SignatureError,
+    ClaimsError, ClockError, Error, ErrorEntry, KeyError, MalformedError, Phase, PolicyError,
+    Segment, SignatureError,
 };
 pub use header::{Header, media_type_eq};
 pub use json::MAX_DEPTH;

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use jwtkit_core::Phase;
 use serde::Serialize;
 use warp::Reply as _;
 use warp::http::StatusCode;
@@ -44,7 +45,9 @@ pub struct ProblemEntry {
     pub challenge: Challenge,
 }
 
-/// Declares [`Problem`] from its table; see [`ProblemEntry`] for the columns.
+/// Declares [`Problem`] from its table; see [`ProblemEntry`] for the columns. The enum, its
+/// `code()`, `Display` and `TABLE` come from jwtkit-core's [`jwtkit_core::error_table!`], as
+/// every error of jwtkit does; the HTTP columns are added here.
 macro_rules! problems {
     (
         $(
@@ -53,16 +56,21 @@ macro_rules! problems {
                 => $status:literal, $error:literal, $code:literal, $challenge:ident, $message:literal
         ),+ $(,)?
     ) => {
-        /// A refusal of the API that is not a token error; see the module documentation.
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub enum Problem {
-            $( $(#[$vattr])* $variant $({ $($(#[$fattr])* $field: $fty),+ })?, )+
+        jwtkit_core::error_table! {
+            /// A refusal of the API that is not a token error; see the module documentation.
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            #[non_exhaustive]
+            pub enum Problem {
+                $(
+                    $(#[$vattr])*
+                    $variant $({ $($(#[$fattr])* $field: $fty),+ })? => $code, $message,
+                )+
+            }
         }
 
         impl Problem {
-            /// Every kind, in declaration order.
-            pub const TABLE: &'static [ProblemEntry] = &[$(ProblemEntry {
+            /// Every kind with its HTTP columns, in declaration order.
+            pub const ENTRIES: &'static [ProblemEntry] = &[$(ProblemEntry {
                 status: $status,
                 error: $error,
                 code: $code,
@@ -70,7 +78,7 @@ macro_rules! problems {
                 challenge: Challenge::$challenge,
             }),+];
 
-            /// This kind's row of [`Problem::TABLE`].
+            /// This kind's row of [`Problem::ENTRIES`].
             pub fn entry(&self) -> ProblemEntry {
                 match self {
                     $( Self::$variant { .. } => ProblemEntry {
@@ -80,15 +88,6 @@ macro_rules! problems {
                         message: $message,
                         challenge: Challenge::$challenge,
                     }, )+
-                }
-            }
-        }
-
-        impl fmt::Display for Problem {
-            #[allow(unused_variables)]
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self {
-                    $( Self::$variant $({ $($field),+ })? => write!(f, $message), )+
                 }
             }
         }
@@ -314,11 +313,13 @@ impl fmt::Display for RequestPart {
 /// status, error name and challenge. A refused token is RFC 6750's `invalid_token` (401); a
 /// clock that cannot be read is the server's fault (503); key and policy errors are
 /// configuration mistakes that stop the server at start, never an answer (`None`).
-pub fn core_phase_entry(phase: &str) -> Option<(u16, &'static str, Challenge)> {
+pub fn core_phase_entry(phase: Phase) -> Option<(u16, &'static str, Challenge)> {
     match phase {
-        "malformed" | "signature" | "claims" => Some((401, "invalid_token", Challenge::WithError)),
-        "clock" => Some((503, "temporarily_unavailable", Challenge::None)),
-        _ => None,
+        Phase::Malformed | Phase::Signature | Phase::Claims => {
+            Some((401, "invalid_token", Challenge::WithError))
+        }
+        Phase::Clock => Some((503, "temporarily_unavailable", Challenge::None)),
+        Phase::Keys | Phase::Policy => None,
     }
 }
 
@@ -503,7 +504,7 @@ mod tests {
 
     #[test]
     fn the_table_is_consistent() {
-        for entry in Problem::TABLE {
+        for entry in Problem::ENTRIES {
             assert!(StatusCode::from_u16(entry.status).is_ok(), "{}", entry.code);
             assert!(entry.code.starts_with("ERR_"), "{}", entry.code);
         }
@@ -520,7 +521,7 @@ mod tests {
             .iter()
             .map(|(code, _)| *code)
             .collect();
-        let mut invalid_grant: Vec<&str> = Problem::TABLE
+        let mut invalid_grant: Vec<&str> = Problem::ENTRIES
             .iter()
             .filter(|entry| entry.error == "invalid_grant")
             .map(|entry| entry.code)

@@ -75,7 +75,7 @@ fn every_error() -> Vec<Row> {
             });
         }
     }
-    for entry in Problem::TABLE {
+    for entry in Problem::ENTRIES {
         rows.push(Row {
             source: "server".to_owned(),
             status: entry.status.to_string(),

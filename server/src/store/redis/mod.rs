@@ -4,8 +4,8 @@
 //! Revocations go into a stream that every instance reads (`XREAD BLOCK` on a connection of
 //! its own), from where it left off — after a reconnect too, so none is missed.
 //!
-//! The scripts are files of their own beside this one (`redis/*.lua`), each after the
-//! helpers of `redis/prelude.lua`. Keys (a single Redis or primary; the scripts touch keys
+//! The scripts are files of their own in this folder (`*.lua`), each after the
+//! helpers of `prelude.lua`. Keys (a single Redis or primary; the scripts touch keys
 //! they derive, as Redis Cluster does not allow):
 //! - `jwtkit:session:{sid}`: the session (hash), until its lifetime ends (plus an hour);
 //! - `jwtkit:refresh:{hex sha256}`: a refresh token's generation, rotation time, sealed
@@ -25,13 +25,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jwtkit_core::UnixTime;
+use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamReadReply;
-use redis::{AsyncCommands, Script};
+
+mod listing;
+mod scripts;
+
+use scripts::{Scripts, attempts, refresh_key, secs, session, subject_key, text, time};
 
 use super::{
-    Attempts, Endpoint, MAX_ACCESS_LIFETIME, NewSession, Revocation, RevocationBatch, Rotated,
-    Rotation, SessionInfo, Store, StoreError, StoreFuture, TokenHash,
+    Attempts, MAX_ACCESS_LIFETIME, NewSession, Revocation, RevocationBatch, Rotated, Rotation,
+    SessionInfo, Store, StoreError, StoreFuture, TokenHash,
 };
 
 /// The revocation stream.
@@ -44,19 +49,6 @@ const RETENTION_MS: u128 = MAX_ACCESS_LIFETIME.as_millis();
 const REVOCATION_BATCH: usize = 1000;
 /// How long a watcher's read waits for a new revocation, in milliseconds.
 const WATCH_BLOCK_MS: u64 = 1000;
-
-/// The fields of a session hash, in the order the scripts and [`session`] read them.
-const SESSION_FIELDS: [&str; 9] = [
-    "sub",
-    "roles",
-    "created",
-    "absolute",
-    "idle",
-    "generation",
-    "ended",
-    "client_id",
-    "endpoint",
-];
 
 /// Whose clock the store judges time by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,16 +67,6 @@ pub struct RedisStore {
     /// A connection of its own for blocking reads of the revocation stream.
     watch: ConnectionManager,
     scripts: Arc<Scripts>,
-}
-
-struct Scripts {
-    create_session: Script,
-    rotate: Script,
-    end_session: Script,
-    end_sessions_of: Script,
-    count_failure: Script,
-    failures: Script,
-    trim: Script,
 }
 
 fn error(e: redis::RedisError) -> StoreError {
@@ -126,109 +108,6 @@ impl RedisStore {
             scripts: Arc::new(Scripts::new(clock)),
         })
     }
-}
-
-impl Scripts {
-    fn new(clock: Clock) -> Self {
-        let prelude = include_str!("redis/prelude.lua").replace(
-            "$REDIS_CLOCK",
-            if clock == Clock::Redis {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        let script = |body: &str| Script::new(&format!("{prelude}\n{body}"));
-        let fields = SESSION_FIELDS.map(|f| format!("'{f}'")).join(", ");
-        Self {
-            create_session: script(include_str!("redis/create_session.lua")),
-            rotate: script(&include_str!("redis/rotate.lua").replace("$SESSION_FIELDS", &fields)),
-            end_session: script(include_str!("redis/end_session.lua")),
-            end_sessions_of: script(include_str!("redis/end_sessions_of.lua")),
-            count_failure: script(include_str!("redis/count_failure.lua")),
-            failures: script(include_str!("redis/failures.lua")),
-            trim: script(include_str!("redis/trim.lua")),
-        }
-    }
-}
-
-fn subject_key(sub: &str) -> String {
-    format!("jwtkit:subject-sessions:{sub}")
-}
-
-fn refresh_key(hash: &TokenHash) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity(15 + 64);
-    key.push_str("jwtkit:refresh:");
-    for byte in hash {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    key
-}
-
-fn time(text: &[u8]) -> Result<UnixTime, StoreError> {
-    std::str::from_utf8(text)
-        .ok()
-        .and_then(|t| t.parse::<f64>().ok())
-        .and_then(UnixTime::from_secs_f64)
-        .ok_or_else(|| StoreError::new("a stored time is not a NumericDate"))
-}
-
-fn text(bytes: &[u8]) -> Result<String, StoreError> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::new("a stored value is not text"))
-}
-
-/// A session from a script's reply: sid, sub, roles, created, absolute, idle, generation,
-/// client_id, endpoint.
-fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
-    let [
-        sid,
-        sub,
-        roles,
-        created,
-        absolute,
-        idle,
-        generation,
-        client_id,
-        endpoint,
-        ..,
-    ] = fields
-    else {
-        return Err(StoreError::new("a session reply is short"));
-    };
-    Ok(SessionInfo {
-        sid: text(sid)?,
-        sub: text(sub)?,
-        client_id: text(client_id)?,
-        endpoint: Endpoint::from_name(Some(text(endpoint)?.as_str())),
-        roles: serde_json::from_slice(roles)
-            .map_err(|_| StoreError::new("stored roles are not a JSON list"))?,
-        created: time(created)?,
-        absolute_expiry: time(absolute)?,
-        idle_expiry: time(idle)?,
-        generation: text(generation)?
-            .parse()
-            .map_err(|_| StoreError::new("a stored generation is not a number"))?,
-    })
-}
-
-/// A failure counter from a script's reply: the count, the end of its window.
-fn attempts(reply: &[String]) -> Result<Attempts, StoreError> {
-    match reply {
-        [count, window_end] => Ok(Attempts {
-            count: count
-                .parse()
-                .map_err(|_| StoreError::new("a counter is not a number"))?,
-            window_end: time(window_end.as_bytes())?,
-        }),
-        _ => Err(StoreError::new("a malformed counter reply")),
-    }
-}
-
-/// A time as the scripts take it.
-fn secs(t: UnixTime) -> String {
-    format!("{:.3}", t.as_secs_f64())
 }
 
 impl Store for RedisStore {
@@ -351,100 +230,7 @@ impl Store for RedisStore {
     }
 
     fn sessions(&self, sub: Option<String>, now: UnixTime) -> StoreFuture<'_, Vec<SessionInfo>> {
-        let mut conn = self.conn.clone();
-        let clock = self.clock;
-        Box::pin(async move {
-            // How far this instance's clock is behind Redis's: stored times move back by it.
-            let shift = match clock {
-                Clock::Caller => 0.0,
-                Clock::Redis => {
-                    let (secs, micros): (u64, u64) = redis::cmd("TIME")
-                        .query_async(&mut conn)
-                        .await
-                        .map_err(error)?;
-                    secs as f64 + micros as f64 / 1e6 - now.as_secs_f64()
-                }
-            };
-            let keys: Vec<String> = match &sub {
-                Some(sub) => {
-                    let sids: Vec<String> =
-                        conn.zrange(subject_key(sub), 0, -1).await.map_err(error)?;
-                    sids.into_iter()
-                        .map(|sid| format!("jwtkit:session:{sid}"))
-                        .collect()
-                }
-                None => {
-                    let mut keys = Vec::new();
-                    let mut iter: redis::AsyncIter<'_, String> =
-                        conn.scan_match("jwtkit:session:*").await.map_err(error)?;
-                    while let Some(key) = futures_util::StreamExt::next(&mut iter).await {
-                        keys.push(key.map_err(error)?);
-                    }
-                    keys
-                }
-            };
-            let mut sessions = Vec::new();
-            for key in keys {
-                let fields: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
-                    .arg(&key)
-                    .arg(&SESSION_FIELDS)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(error)?;
-                let [
-                    sub,
-                    roles,
-                    created,
-                    absolute,
-                    idle,
-                    generation,
-                    ended,
-                    client_id,
-                    endpoint,
-                ] = <[Option<Vec<u8>>; 9]>::try_from(fields)
-                    .map_err(|_| StoreError::new("a session reply is short"))?;
-                let (Some(sub), Some(roles), Some(created), Some(absolute), Some(idle)) =
-                    (sub, roles, created, absolute, idle)
-                else {
-                    continue; // expired between the listing and the read
-                };
-                if ended.as_deref() == Some(b"1") {
-                    continue;
-                }
-                let sid = key
-                    .trim_start_matches("jwtkit:session:")
-                    .as_bytes()
-                    .to_vec();
-                let mut info = session(&[
-                    sid,
-                    sub.clone(),
-                    roles,
-                    created,
-                    absolute,
-                    idle,
-                    generation.unwrap_or_default(),
-                    client_id.unwrap_or(sub),
-                    endpoint.unwrap_or_else(|| b"auth".to_vec()),
-                ])?;
-                for t in [
-                    &mut info.created,
-                    &mut info.absolute_expiry,
-                    &mut info.idle_expiry,
-                ] {
-                    *t = t.saturating_add_secs(-shift);
-                }
-                if now < info.refresh_expiry() {
-                    sessions.push(info);
-                }
-            }
-            sessions.sort_by(|a, b| {
-                a.created
-                    .as_secs_f64()
-                    .total_cmp(&b.created.as_secs_f64())
-                    .then_with(|| a.sid.cmp(&b.sid))
-            });
-            Ok(sessions)
-        })
+        Box::pin(listing::sessions(self.conn.clone(), self.clock, sub, now))
     }
 
     fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch> {

@@ -9,9 +9,13 @@ use std::time::Duration;
 use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+mod sessions;
+
+use sessions::{SCHEMA, end, make_room, migrate, rotate, session_row, time};
+
 use super::{
-    Attempts, Endpoint, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo,
-    Store, StoreError, StoreFuture, TokenHash,
+    Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
+    StoreError, StoreFuture, TokenHash,
 };
 
 /// How long a watcher waits before asking again when nothing was revoked.
@@ -23,44 +27,6 @@ const REMEMBER_ENDED: f64 = 3600.0;
 /// [`Store::prune`] forgets the windows that end soonest (a flood of new addresses cannot
 /// grow the table without end).
 pub const MAX_COUNTED_CLIENTS: u32 = 100_000;
-
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-PRAGMA foreign_keys = ON;
-CREATE TABLE IF NOT EXISTS sessions (
-    sid TEXT PRIMARY KEY,
-    sub TEXT NOT NULL,
-    roles TEXT NOT NULL,
-    created REAL NOT NULL,
-    absolute_expiry REAL NOT NULL,
-    idle_expiry REAL NOT NULL,
-    generation INTEGER NOT NULL DEFAULT 0,
-    ended INTEGER NOT NULL DEFAULT 0,
-    client_id TEXT,
-    endpoint TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_by_sub ON sessions (sub);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    hash BLOB PRIMARY KEY,
-    sid TEXT NOT NULL REFERENCES sessions (sid) ON DELETE CASCADE,
-    generation INTEGER NOT NULL,
-    rotated_at REAL,
-    successor BLOB
-);
-CREATE INDEX IF NOT EXISTS refresh_tokens_by_sid ON refresh_tokens (sid);
-CREATE TABLE IF NOT EXISTS revocations (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL CHECK (kind IN ('session', 'token')),
-    value TEXT NOT NULL,
-    until REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS attempts (
-    key TEXT PRIMARY KEY,
-    count INTEGER NOT NULL,
-    window_end REAL NOT NULL
-);
-";
 
 /// The SQLite store (one connection, used from blocking tasks).
 #[derive(Clone)]
@@ -109,174 +75,6 @@ impl SqliteStore {
             .map_err(StoreError::new)
         })
     }
-}
-
-/// Adds the columns a file written by an earlier version lacks (its sessions started at
-/// `/api/v3/auth`, their client being their subject).
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let columns = conn
-        .prepare("SELECT name FROM pragma_table_info('sessions')")?
-        .query_map([], |row| row.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for column in ["client_id", "endpoint"] {
-        if !columns.iter().any(|c| c == column) {
-            conn.execute_batch(&format!("ALTER TABLE sessions ADD COLUMN {column} TEXT"))?;
-        }
-    }
-    Ok(())
-}
-
-/// A time this store wrote; an error (never a guess) if the file holds anything else.
-fn time(secs: f64) -> rusqlite::Result<UnixTime> {
-    UnixTime::from_secs_f64(secs).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Real,
-            "not a NumericDate".into(),
-        )
-    })
-}
-
-fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInfo> {
-    let roles: String = row.get("roles")?;
-    let sub: String = row.get("sub")?;
-    let endpoint: Option<String> = row.get("endpoint")?;
-    Ok(SessionInfo {
-        sid: row.get("sid")?,
-        client_id: row
-            .get::<_, Option<String>>("client_id")?
-            .unwrap_or_else(|| sub.clone()),
-        endpoint: Endpoint::from_name(endpoint.as_deref()),
-        sub,
-        roles: serde_json::from_str(&roles).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
-        created: time(row.get("created")?)?,
-        absolute_expiry: time(row.get("absolute_expiry")?)?,
-        idle_expiry: time(row.get("idle_expiry")?)?,
-        generation: row.get("generation")?,
-    })
-}
-
-/// Ends `sid` (if live) and records the revocation of its access tokens — also for a
-/// session already forgotten, whose access tokens may still live; not for one known to have
-/// ended before (its revocation is recorded). Whether it was live.
-fn end(tx: &rusqlite::Transaction<'_>, sid: &str, until: UnixTime) -> rusqlite::Result<bool> {
-    let changed = tx.execute(
-        "UPDATE sessions SET ended = 1 WHERE sid = ?1 AND ended = 0",
-        params![sid],
-    )?;
-    let known_ended = changed == 0
-        && tx
-            .query_row(
-                "SELECT 1 FROM sessions WHERE sid = ?1",
-                params![sid],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-    if !known_ended {
-        tx.execute(
-            "INSERT INTO revocations (kind, value, until) VALUES ('session', ?1, ?2)",
-            params![sid, until.as_secs_f64()],
-        )?;
-    }
-    Ok(changed > 0)
-}
-
-/// Ends the oldest live sessions of `sub` until fewer than `max` are left; their IDs.
-fn make_room(
-    tx: &rusqlite::Transaction<'_>,
-    sub: &str,
-    max: u32,
-    now: UnixTime,
-    until: UnixTime,
-) -> rusqlite::Result<Vec<String>> {
-    let oldest = {
-        let mut query = tx.prepare(
-            "SELECT sid FROM sessions
-             WHERE sub = ?1 AND ended = 0 AND min(absolute_expiry, idle_expiry) > ?2
-             ORDER BY created DESC, sid DESC LIMIT -1 OFFSET ?3",
-        )?;
-        let rows = query.query_map(
-            params![sub, now.as_secs_f64(), max.saturating_sub(1)],
-            |row| row.get::<_, String>(0),
-        )?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    for sid in &oldest {
-        end(tx, sid, until)?;
-    }
-    Ok(oldest)
-}
-
-fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found = tx
-        .query_row(
-            "SELECT t.generation AS token_generation, t.rotated_at, t.successor, s.*
-             FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid WHERE t.hash = ?1",
-            params![&r.presented[..]],
-            |row| {
-                let successor: Option<Vec<u8>> = row.get("successor")?;
-                Ok((
-                    row.get::<_, u32>("token_generation")?,
-                    row.get::<_, Option<f64>>("rotated_at")?,
-                    successor,
-                    row.get::<_, bool>("ended")?,
-                    session_row(row)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((generation, rotated_at, successor, ended, mut session)) = found else {
-        return Ok(Rotated::Unknown);
-    };
-    if ended {
-        return Ok(Rotated::Revoked);
-    }
-    if r.now >= session.refresh_expiry() {
-        return Ok(Rotated::Expired);
-    }
-    let idle_expiry = r.now.saturating_add_secs(r.idle_seconds);
-    let outcome = if generation == session.generation {
-        tx.execute(
-            "UPDATE refresh_tokens SET rotated_at = ?2, successor = ?3 WHERE hash = ?1",
-            params![
-                &r.presented[..],
-                r.now.as_secs_f64(),
-                &r.sealed_successor[..]
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, ?3)",
-            params![&r.successor[..], session.sid, generation + 1],
-        )?;
-        tx.execute(
-            "UPDATE sessions SET generation = ?2, idle_expiry = ?3 WHERE sid = ?1",
-            params![session.sid, generation + 1, idle_expiry.as_secs_f64()],
-        )?;
-        session.generation = generation + 1;
-        session.idle_expiry = idle_expiry;
-        Rotated::Rotated(session)
-    } else if let (true, Some(rotated_at), Some(successor)) = (
-        generation + 1 == session.generation,
-        rotated_at,
-        successor.and_then(|s| <[u8; 32]>::try_from(s).ok()),
-    ) && r.now.as_secs_f64() - rotated_at < r.grace_seconds
-    {
-        tx.execute(
-            "UPDATE sessions SET idle_expiry = ?2 WHERE sid = ?1",
-            params![session.sid, idle_expiry.as_secs_f64()],
-        )?;
-        session.idle_expiry = idle_expiry;
-        Rotated::Grace(session, successor)
-    } else {
-        end(&tx, &session.sid, r.revoke_until)?;
-        Rotated::Reused { sid: session.sid }
-    };
-    tx.commit()?;
-    Ok(outcome)
 }
 
 impl Store for SqliteStore {
