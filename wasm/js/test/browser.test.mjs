@@ -1,7 +1,7 @@
 // The `web` build loaded in a page in headless Chromium, as a frontend loads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { serve } from '../helpers.mjs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -42,7 +42,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>jwtkit package test</t
 </script>`;
 
 test('the web build loads and works in headless Chromium', async (t) => {
-  const server = http.createServer(async (req, res) => {
+  const { origin } = await serve(t, async (req, res) => {
     if (req.url === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
       return res.end(PAGE);
@@ -68,14 +68,12 @@ test('the web build loads and works in headless Chromium', async (t) => {
       res.end();
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   t.after(() => browser.close());
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 30_000 });
   const results = await page.evaluate(() => window.__results);
   assert.deepEqual(errors, []);

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
-import { EXP, token, rawToken } from '../helpers.mjs';
+import { EXP, token, rawToken, serve } from '../helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const jwtkit = require('jwtkit');
@@ -88,15 +87,13 @@ test('isExpired and secondsUntilExpiry use the server rule', () => {
 
 test('TokenSession refuses to send an expired token and maps a 401', async (t) => {
   let requests = 0;
-  const server = http.createServer((req, res) => {
+  const { origin } = await serve(t, (req, res) => {
     requests += 1;
     const ok = req.headers.authorization === `Bearer ${live}`;
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
     res.end(JSON.stringify(ok ? { data: { code: 200 } } : { error: 'invalid_token', code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', message: 'signature verification failed' }));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  const url = `http://127.0.0.1:${server.address().port}/api/v3/secret`;
+  const url = `${origin}/api/v3/secret`;
   const now = Date.now() / 1000;
   const live = token({ alg: 'HS256' }, { sub: 'ann', iat: now, exp: now + 600 });
 
@@ -129,27 +126,21 @@ test('TokenSession refreshes ahead of expiry over real HTTP, once for many calle
   let refreshes = 0;
   const now = () => Math.floor(Date.now() / 1000);
   let current = token({ alg: 'HS256' }, { sub: 'ann', sid: 's', iat: now() - 50, exp: now() + 10 });
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => { body += chunk; });
-    req.on('end', () => {
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('date', new Date().toUTCString());
-      if (req.url === '/api/v3/auth/refresh') {
-        refreshes += 1;
-        assert.equal(JSON.parse(body).refresh_token, `jwtr_${refreshes - 1}`);
-        current = token({ alg: 'HS256' }, { sub: 'ann', sid: 's', iat: now(), exp: now() + 60 });
-        setTimeout(() => res.end(JSON.stringify({ data: { token: current, refresh_token: `jwtr_${refreshes}` } })), 30);
-        return;
-      }
-      const ok = req.headers.authorization === `Bearer ${current}`;
-      res.statusCode = ok ? 200 : 401;
-      res.end(JSON.stringify(ok ? { data: {} } : { code: 'ERR_JWT_EXPIRED', message: 'expired' }));
-    });
+  const { origin } = await serve(t, async (req, res, body) => {
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('date', new Date().toUTCString());
+    if (req.url === '/api/v3/auth/refresh') {
+      refreshes += 1;
+      assert.equal(JSON.parse(body).refresh_token, `jwtr_${refreshes - 1}`);
+      current = token({ alg: 'HS256' }, { sub: 'ann', sid: 's', iat: now(), exp: now() + 60 });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      res.end(JSON.stringify({ data: { token: current, refresh_token: `jwtr_${refreshes}` } }));
+      return;
+    }
+    const ok = req.headers.authorization === `Bearer ${current}`;
+    res.statusCode = ok ? 200 : 401;
+    res.end(JSON.stringify(ok ? { data: {} } : { code: 'ERR_JWT_EXPIRED', message: 'expired' }));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => server.close());
-  const origin = `http://127.0.0.1:${server.address().port}`;
   assert.throws(
     () => jwtkit.TokenSession.fromAuthResponse({ data: { token: current, refresh_token: 'jwtr_0' } }, { refreshUrl: `${origin}/api/v3/auth/refresh` }),
     (e) => e.code === 'ERR_ORIGIN_NOT_ALLOWED',
@@ -170,4 +161,18 @@ test('TokenSession refreshes ahead of expiry over real HTTP, once for many calle
   assert.ok(session.secondsUntilRefresh() > 40);
   assert.equal(await session.getAccessToken(), current);
   assert.throws(() => session.addEventListener('changed', () => {}), (e) => e.code === 'ERR_INVALID_ARGUMENT');
+});
+
+test('a failed assertion inside a test server fails its test instead of hanging it', async () => {
+  // The test context as far as serve() uses it: its end hooks, run here by hand (node:test
+  // fails a test whose end hook throws).
+  const hooks = [];
+  const t = { after: (hook) => hooks.push(hook) };
+  const { origin } = await serve(t, () => {
+    assert.equal('sent', 'expected');
+  });
+  const response = await fetch(`${origin}/`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(response.status, 500, 'answered at once, not left waiting');
+  assert.match(await response.text(), /^the test server failed: Expected values to be strictly equal/);
+  assert.throws(() => hooks.forEach((hook) => hook()), (e) => e.code === 'ERR_ASSERTION' && e.actual === 'sent');
 });
