@@ -564,6 +564,66 @@ async fn tabs_share_one_cookie_session() {
     }
 }
 
+/// Holds the Web Lock `name` from outside any session (a tab that hung while refreshing)
+/// until the returned function is called; `null` where there is no Web Locks API.
+const HOLD_LOCK: &str = r#"
+const locks = globalThis.navigator?.locks;
+if (!locks) return Promise.resolve(null);
+let release;
+const held = new Promise((resolve) => { release = resolve; });
+return new Promise((acquired) => {
+  locks.request(name, () => { acquired(); return held; });
+}).then(() => release);
+"#;
+
+#[test]
+async fn a_tab_waiting_past_the_lock_timeout_refreshes_alone() {
+    let server = server();
+    let token = mint(&server, 10.0);
+    Reflect::set(&server, &"cookie".into(), &true.into()).unwrap();
+    let session = TokenSession::from_auth_response(
+        options(&[(
+            "data",
+            options(&[
+                ("token", token),
+                ("refresh_token_delivery", "cookie".into()),
+            ]),
+        )]),
+        options(&[
+            ("fetch", get(&server, "fetch")),
+            ("serverDate", (Date::now() / 1000.0).into()),
+            ("channelName", "stuck-lock".into()),
+            ("lockTimeoutMs", 300.into()),
+        ]),
+    )
+    .unwrap();
+    let hold = Function::new_with_args("name", HOLD_LOCK);
+    let release = settle(
+        hold.call1(&JsValue::NULL, &"stuck-lock".into())
+            .unwrap()
+            .dyn_into()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let in_node = get(&js_sys::global(), "window").is_undefined();
+    assert!(
+        !release.is_null() || in_node,
+        "browsers have the Web Locks API"
+    );
+    let (before, started) = (session.token(), Date::now());
+    settle(session.get_access_token()).await.unwrap();
+    let waited = Date::now() - started;
+    assert_eq!(number(&server, "refreshes"), 1.0, "it refreshed on its own");
+    assert_ne!(session.token(), before);
+    if let Ok(release) = release.dyn_into::<Function>() {
+        // It waited for the lock as long as it was told, then no longer.
+        assert!((290.0..3000.0).contains(&waited), "{waited} ms");
+        release.call0(&JsValue::NULL).unwrap();
+    }
+    session.close();
+}
+
 #[test]
 async fn a_revoked_token_ends_the_session_in_every_tab() {
     let server = server();
