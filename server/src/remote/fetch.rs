@@ -201,6 +201,8 @@ fn has_secret_members(jwk: &Jwk) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
     use super::*;
     use jwtkit_core::Algorithm;
 
@@ -324,6 +326,177 @@ mod tests {
         assert!(
             key_set(br#"{"keys": [], "keys": []}"#).is_err(),
             "strict JSON"
+        );
+    }
+
+    /// A loopback HTTP server answering its connections in turn with `answers` (raw HTTP;
+    /// `None`: read the request and never answer). What each asked for, by path. Errors in
+    /// it are ignored (the test's own assertions decide), so it never panics out of sight.
+    async fn answering(answers: Vec<Option<Vec<u8>>>) -> (String, Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let seen = paths.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            for answer in answers {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut request = vec![0; 4096];
+                let n = socket.read(&mut request).await.unwrap_or(0);
+                let path = String::from_utf8_lossy(&request[..n])
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                seen.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(path);
+                match answer {
+                    Some(bytes) => {
+                        let _ = socket.write_all(&bytes).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    None => held.push(socket),
+                }
+            }
+            std::future::pending::<()>().await;
+        });
+        (origin, paths)
+    }
+
+    fn ok(headers: &str, body: &[u8]) -> Option<Vec<u8>> {
+        let mut answer =
+            format!("HTTP/1.1 200 OK\r\nconnection: close\r\n{headers}\r\n").into_bytes();
+        answer.extend_from_slice(body);
+        Some(answer)
+    }
+
+    fn jwks() -> String {
+        let key = Key::generate(Algorithm::ES256).unwrap();
+        JwkSet {
+            keys: vec![key.to_public_jwk().unwrap()],
+        }
+        .to_json()
+    }
+
+    fn url(origin: &str, path: &str) -> Url {
+        Url::parse(&format!("{origin}{path}")).unwrap()
+    }
+
+    #[test]
+    fn requests_time_out_after_10_s_and_read_at_most_256_kib_by_default() {
+        let options = super::super::RemoteOptions::default();
+        assert_eq!(
+            (options.timeout, options.max_bytes),
+            (Duration::from_secs(10), 256 * 1024)
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let body = jwks();
+        let (origin, paths) = answering(vec![
+            Some(b"HTTP/1.1 302 Found\r\nlocation: /moved\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()),
+            ok(&format!("content-length: {}\r\n", body.len()), body.as_bytes()),
+        ])
+        .await;
+        let fetcher = Fetcher::new(Duration::from_secs(5), 1024).unwrap();
+        let result = fetcher.get(&url(&origin, "/jwks")).await;
+        assert!(
+            matches!(result, Err(RemoteError::Status(302))),
+            "{:?}",
+            result.err()
+        );
+        assert_eq!(
+            *paths.lock().unwrap(),
+            ["/jwks"],
+            "the Location was not asked"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_is_a_transport_error_at_the_timeout() {
+        let (origin, _) = answering(vec![None]).await;
+        let fetcher = Fetcher::new(Duration::from_millis(300), 1024).unwrap();
+        let started = std::time::Instant::now();
+        let result = fetcher.get(&url(&origin, "/jwks")).await;
+        let waited = started.elapsed();
+        assert!(
+            matches!(result, Err(RemoteError::Transport(_))),
+            "{:?}",
+            result.err()
+        );
+        assert!(
+            (Duration::from_millis(250)..Duration::from_secs(5)).contains(&waited),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn answers_over_the_cap_are_refused_announced_or_not() {
+        let cap = 1024;
+        let chunked = |size: usize| {
+            let mut answer =
+                "HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n"
+                    .to_owned();
+            for chunk in [size / 2, size - size / 2] {
+                answer.push_str(&format!("{chunk:x}\r\n{}\r\n", "x".repeat(chunk)));
+            }
+            answer.push_str("0\r\n\r\n");
+            Some(answer.into_bytes())
+        };
+        let (origin, _) = answering(vec![
+            ok(
+                &format!("content-length: {}\r\n", cap + 1),
+                &vec![b'x'; cap + 1],
+            ),
+            chunked(cap + 1),
+            chunked(cap),
+        ])
+        .await;
+        let fetcher = Fetcher::new(Duration::from_secs(5), cap).unwrap();
+        for (what, expected) in [
+            ("announced", Some(cap)),
+            ("chunked", Some(cap)),
+            ("at the cap", None),
+        ] {
+            let result = fetcher.get(&url(&origin, "/jwks")).await;
+            match expected {
+                Some(limit) => assert!(
+                    matches!(result, Err(RemoteError::TooLarge(l)) if l == limit),
+                    "{what}: {:?}",
+                    result.err()
+                ),
+                None => assert_eq!(result.unwrap().body.len(), cap, "{what}"),
+            }
+        }
+    }
+
+    #[test]
+    fn one_private_key_refuses_the_whole_set() {
+        let public = Key::generate(Algorithm::ES256)
+            .unwrap()
+            .to_public_jwk()
+            .unwrap();
+        let private = Key::generate(Algorithm::EdDSA).unwrap().to_private_jwk();
+        let set = JwkSet {
+            keys: vec![public.clone(), private],
+        };
+        let result = key_set(set.to_json().as_bytes());
+        assert_eq!(
+            result.err(),
+            Some(RemoteError::KeySet(
+                "a key has private or symmetric members".into()
+            )),
+            "refused whole, not the private key dropped"
+        );
+        let alone = JwkSet { keys: vec![public] };
+        assert!(
+            key_set(alone.to_json().as_bytes()).is_ok(),
+            "its public key alone is usable"
         );
     }
 }
