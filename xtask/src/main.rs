@@ -231,9 +231,9 @@ fn test() -> Result<(), String> {
         .dir(&root)
         .run()?;
 
-    step("cargo doc (jwtkit-core, warnings are errors)");
+    step("cargo doc (jwtkit-core and jwtkit-server, warnings are errors)");
     Cmd::new("cargo")
-        .args(["doc", "-p", "jwtkit-core", "--no-deps"])
+        .args(["doc", "-p", "jwtkit-core", "-p", "jwtkit-server", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings")
         .dir(&root)
         .run()?;

@@ -235,7 +235,7 @@ impl AuthRejection {
 }
 
 /// Extracts the verified claims of the request's bearer token, or rejects with an
-/// [`AuthRejection`] that [`recover`] turns into the RFC 6750 response.
+/// [`AuthRejection`] that [`recover`](super::recover::recover) turns into the RFC 6750 response.
 pub fn authenticated(
     auth: Authenticator,
 ) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
