@@ -16,11 +16,12 @@
 //! | filters | [`filters`] | `authenticated`, `require_role`, `recover`, request bodies |
 //! | domain | [`sessions`], [`oauth`], [`issuer`], [`revocations`], [`ratelimit`], [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
 //! | store | [`store`] | SQLite and Redis behind one trait |
-//! | leaves | [`config`], [`metrics`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the error table, API keys, the fetchable-URL rule, time |
+//! | leaves | [`config`], [`metrics`], [`access_log`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the access log, the error table, API keys, the fetchable-URL rule, time |
 //!
 //! A new capability arrives as a domain module with its warp routes in a room of
 //! [`routes`] of its own.
 
+pub mod access_log;
 pub mod apikeys;
 mod cache;
 pub mod config;

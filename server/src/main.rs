@@ -161,9 +161,10 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
-        .with_writer(writer)
+        .with_writer(writer.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    jwtkit_server::access_log::write_to(writer);
     let config = match args.resolve_mode() {
         Ok(Mode::Issuer(config)) => *config,
         Ok(Mode::Resource(config)) => return run_resource_server(&config, json),

@@ -170,10 +170,21 @@ fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
 
     // SIGTERM to our own child, by PID: the server stops accepting and exits cleanly.
     let logs = server.stop();
+    // One line per request, in the subscriber's layout: a timestamp in microseconds, then
+    // the fields.
+    let line = logs
+        .lines()
+        .find(|l| l.contains(r#"path="/api/v3/secret""#))
+        .unwrap_or_else(|| panic!("one line per request: {logs}"));
+    let (time, fields) = line.split_at(27);
     assert!(
-        logs.contains("/api/v3/secret") && logs.contains("status=200"),
-        "one line per request: {logs}"
+        time.as_bytes()[10] == b'T' && time.as_bytes()[19] == b'.' && time.ends_with('Z'),
+        "{line}"
     );
+    let latency = fields
+        .strip_prefix(r#"  INFO method=GET path="/api/v3/secret" status=200 latency_us="#)
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(latency.parse::<u64>().is_ok(), "{line}");
     assert!(logs.contains("shutting down"), "{logs}");
     let signature = token.rsplit('.').next().unwrap();
     let refresh = body["data"]["refresh_token"].as_str().unwrap();

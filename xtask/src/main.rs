@@ -233,7 +233,14 @@ fn test() -> Result<(), String> {
 
     step("cargo doc (jwtkit-core and jwtkit-server, warnings are errors)");
     Cmd::new("cargo")
-        .args(["doc", "-p", "jwtkit-core", "-p", "jwtkit-server", "--no-deps"])
+        .args([
+            "doc",
+            "-p",
+            "jwtkit-core",
+            "-p",
+            "jwtkit-server",
+            "--no-deps",
+        ])
         .env("RUSTDOCFLAGS", "-D warnings")
         .dir(&root)
         .run()?;

@@ -72,7 +72,7 @@ pub fn app(
         .unify()
         .or(meta::readyz(state.clone()))
         .unify();
-    let routes = api.or(page::files(web_dir)).unify().boxed();
+    let routes = api.or(page::files(web_dir)).unify();
     tail(routes, cors_origins, state.metrics.clone())
 }
 
@@ -108,8 +108,7 @@ pub fn resource_apps(
         .or(meta::healthz())
         .unify()
         .or(meta::remote_readyz(guard.auth.clone()))
-        .unify()
-        .boxed();
+        .unify();
     (
         tail(routes, cors_origins, guard.metrics.clone()),
         management(guard),
@@ -117,27 +116,19 @@ pub fn resource_apps(
 }
 
 /// The tail every request passes: rejections recovered into the error table's responses,
-/// CORS when origins are configured (its own refusals recovered too), one log line.
+/// CORS when origins are configured (its own refusals recovered too), one log line. Boxed
+/// once, at the end (each box costs every request an allocation).
 fn tail(
-    routes: BoxedFilter<(Response,)>,
+    routes: impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static,
     cors_origins: &[String],
     metrics: Arc<Metrics>,
 ) -> BoxedFilter<(Response,)> {
     let log = warp::log::custom(move |info| {
-        metrics.request(info.path(), info.status().as_u16());
-        tracing::info!(
-            target: "jwtkit::http",
-            method = %info.method(),
-            path = info.path(),
-            status = info.status().as_u16(),
-            latency_us = u64::try_from(info.elapsed().as_micros()).unwrap_or(u64::MAX),
-        );
+        let status = info.status().as_u16();
+        metrics.request(info.path(), status);
+        crate::access_log::record(info.method(), info.path(), status, info.elapsed());
     });
-    let recovered = routes
-        .recover(recover)
-        .unify()
-        .map(Reply::into_response)
-        .boxed();
+    let recovered = routes.recover(recover).unify().map(Reply::into_response);
     if cors_origins.is_empty() {
         return recovered.with(log).map(Reply::into_response).boxed();
     }
