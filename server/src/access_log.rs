@@ -6,24 +6,24 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use tracing_appender::non_blocking::NonBlocking;
 use warp::http::Method;
 
+use crate::log_writer::LogWriter;
+
 /// The writer the lines go to, once the binary has set it.
-static WRITER: OnceLock<NonBlocking> = OnceLock::new();
+static WRITER: OnceLock<LogWriter> = OnceLock::new();
 
 thread_local! {
-    /// Each thread's handle on [`WRITER`] and the buffer its lines are written in.
-    static LOCAL: RefCell<Option<(NonBlocking, String)>> = const { RefCell::new(None) };
+    /// The buffer each thread writes its lines in.
+    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Writes the access lines to `writer` from now on (the first call wins): the log writer of
 /// the binary, which the subscriber's other events go to as well.
-pub fn write_to(writer: NonBlocking) {
+pub fn write_to(writer: LogWriter) {
     let _ = WRITER.set(writer);
 }
 
@@ -33,19 +33,17 @@ pub(crate) fn record(method: &Method, path: &str, status: u16, latency: Duration
         return;
     }
     let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-    let Some(shared) = WRITER.get() else {
+    let Some(writer) = WRITER.get() else {
         tracing::info!(target: "jwtkit::http", method = %method, path, status, latency_us);
         return;
     };
     // The wall clock, as the subscriber's own timestamps read it.
     #[allow(clippy::disallowed_methods)]
     let now = SystemTime::now();
-    LOCAL.with_borrow_mut(|local| {
-        let (writer, line) = local.get_or_insert_with(|| (shared.clone(), String::new()));
+    LINE.with_borrow_mut(|line| {
         line.clear();
         format_line(line, now, method, path, status, latency_us);
-        // The writer queues the line for its thread; it fails only once that thread is gone.
-        let _ = writer.write_all(line.as_bytes());
+        writer.append(line.as_bytes());
     });
 }
 

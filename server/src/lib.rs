@@ -16,7 +16,7 @@
 //! | filters | [`filters`] | `authenticated`, `require_role`, `recover`, request bodies |
 //! | domain | [`sessions`], [`oauth`], [`issuer`], [`revocations`], [`ratelimit`], [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
 //! | store | [`store`] | SQLite and Redis behind one trait |
-//! | leaves | [`config`], [`metrics`], [`access_log`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the access log, the error table, API keys, the fetchable-URL rule, time |
+//! | leaves | [`config`], [`metrics`], [`access_log`], [`log_writer`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the access log and the writer of every log line, the error table, API keys, the fetchable-URL rule, time |
 //!
 //! A new capability arrives as a domain module with its warp routes in a room of
 //! [`routes`] of its own.
@@ -32,6 +32,7 @@ pub mod filters;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod issuer;
+pub mod log_writer;
 pub mod metrics;
 pub mod oauth;
 pub mod ratelimit;

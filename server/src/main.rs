@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use jwtkit_server::SystemClock;
 use jwtkit_server::config::{Mode, ResourceConfig, ServeArgs};
+use jwtkit_server::log_writer::LogWriter;
 use jwtkit_server::serve::{
     Listeners, banner, banner_json, resource_authenticator, serve_resource, serve_with_store,
     shutdown_signal,
@@ -143,18 +144,16 @@ fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
 }
 
 fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
-    // The log (an access line per request) goes to standard error from a thread of its own:
-    // a request only hands its line over. The thread writes whatever lines are waiting in
-    // one go and flushes as soon as none is (so under load a write carries many lines, and
-    // a quiet server's log is never behind). Never lossy (a full queue waits rather than
-    // drops), and flushed when `_flushed` goes at the end of this function.
-    let (writer, _flushed) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("jwtkit-log")
-        .finish(std::io::BufWriter::with_capacity(
-            64 << 10,
-            std::io::stderr(),
-        ));
+    // The log (an access line per request) goes to standard error from a thread of its own
+    // (see `log_writer`); what is pending is written when `_flushed` goes at the end of this
+    // function.
+    let (writer, _flushed) = match LogWriter::spawn(std::io::stderr()) {
+        Ok(log) => log,
+        Err(error) => {
+            eprintln!("jwtkit serve: cannot start the log thread: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JWTKIT_LOG")
