@@ -5,6 +5,8 @@
 //! byte order mark, JSON objects without duplicate members and with bounded nesting, then the
 //! header rules of [`Header`].
 
+use std::sync::OnceLock;
+
 use crate::b64::{self, Canonical};
 use crate::claims::Claims;
 use crate::error::{MalformedError, Segment};
@@ -47,12 +49,70 @@ pub(crate) struct Jws<'t> {
     pub(crate) signature: Canonical<'t>,
     /// `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers.
     pub(crate) signing_input: &'t [u8],
+    /// `BASE64URL(header)`.
+    pub(crate) header_segment: &'t [u8],
+    /// Whether the header came from a [`HeaderMemory`] (rather than being read).
+    pub(crate) header_remembered: bool,
+}
+
+/// The parsed headers of a few header segments a verifier accepted (one issuer's tokens share
+/// their header byte for byte), so that the next token with the same segment skips decoding
+/// and reading it: the same bytes always parse to the same header. Filled once per slot,
+/// only with the segments of tokens whose signature verified, so a flood of forged headers
+/// cannot take the slots; a segment seen after the slots are full is parsed every time.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderMemory {
+    slots: [OnceLock<(Box<[u8]>, Header)>; 4],
+}
+
+impl HeaderMemory {
+    /// How many segments are remembered.
+    #[cfg(all(test, feature = "crypto"))]
+    pub(crate) fn len(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|slot| slot.get().is_some())
+            .count()
+    }
+
+    /// The header of `segment` (its base64url text), if remembered.
+    fn get(&self, segment: &[u8]) -> Option<Header> {
+        self.slots.iter().find_map(|slot| match slot.get() {
+            Some((known, header)) if **known == *segment => Some(header.clone()),
+            _ => None,
+        })
+    }
+
+    /// Remembers the header of a verified token's `segment`, if a slot is free.
+    #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
+    pub(crate) fn remember(&self, segment: &[u8], header: &Header) {
+        for slot in &self.slots {
+            match slot.get() {
+                Some((known, _)) if **known == *segment => return,
+                Some(_) => continue,
+                None => {
+                    if slot.set((segment.into(), header.clone())).is_ok() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Parses a compact JWS with any payload (the JWS layer; JWTs add [`parse_claims`]).
 pub(crate) fn parse_jws<'t>(
     token: &'t str,
     options: &ParseOptions,
+) -> Result<Jws<'t>, MalformedError> {
+    parse_jws_remembering(token, options, None)
+}
+
+/// [`parse_jws`], taking the header from `memory` when its segment is there.
+pub(crate) fn parse_jws_remembering<'t>(
+    token: &'t str,
+    options: &ParseOptions,
+    memory: Option<&HeaderMemory>,
 ) -> Result<Jws<'t>, MalformedError> {
     let bytes = token.as_bytes();
     if bytes.len() > options.max_bytes {
@@ -104,11 +164,20 @@ pub(crate) fn parse_jws<'t>(
         Canonical::of_alphabet(text).ok_or(MalformedError::NonCanonicalBase64 { segment })
     });
     let (header, payload, signature) = (header?, payload?, signature?);
+    let remembered = memory.and_then(|memory| memory.get(header.as_bytes()));
+    let header_remembered = remembered.is_some();
+    let parsed = match remembered {
+        Some(known) => known,
+        None => Header::parse(utf8_string(header.decode(), Segment::Header)?)?,
+    };
+    let header_len = header.as_bytes().len();
     Ok(Jws {
-        header: Header::parse(utf8_string(header.decode(), Segment::Header)?)?,
+        header: parsed,
         payload: payload.decode(),
         signature,
-        signing_input: &bytes[..header.as_bytes().len() + 1 + payload.as_bytes().len()],
+        signing_input: &bytes[..header_len + 1 + payload.as_bytes().len()],
+        header_segment: &bytes[..header_len],
+        header_remembered,
     })
 }
 

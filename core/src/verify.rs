@@ -4,7 +4,9 @@ use crate::claims::Claims;
 use crate::error::{Error, SignatureError};
 use crate::header::Header;
 use crate::keys::KeySet;
-use crate::parse::{self, ParseOptions};
+use std::sync::Arc;
+
+use crate::parse::{self, HeaderMemory, ParseOptions};
 use crate::policy::Validation;
 use crate::time::UnixTime;
 
@@ -27,6 +29,8 @@ use crate::time::UnixTime;
 pub struct Verifier {
     keys: KeySet,
     policy: Validation,
+    /// The headers of the tokens it verified, shared by its clones.
+    headers: Arc<HeaderMemory>,
 }
 
 /// A token whose signature and claims passed verification.
@@ -75,7 +79,11 @@ impl VerifiedJws {
 impl Verifier {
     /// A verifier trusting `keys` under `policy`.
     pub fn new(keys: KeySet, policy: Validation) -> Self {
-        Self { keys, policy }
+        Self {
+            keys,
+            policy,
+            headers: Arc::default(),
+        }
     }
 
     /// The trusted keys.
@@ -114,7 +122,13 @@ impl Verifier {
     /// Verifies a compact JWS with any payload: every header rule and the signature, no
     /// claims (for JWS that do not carry a JWT, e.g. conformance vectors).
     pub fn verify_jws(&self, token: &str) -> Result<VerifiedJws, Error> {
-        verify_signature(&self.keys, &self.policy, self.policy.parse_options(), token)
+        verify_signature(
+            &self.keys,
+            &self.policy,
+            self.policy.parse_options(),
+            &self.headers,
+            token,
+        )
     }
 }
 
@@ -122,9 +136,10 @@ fn verify_signature(
     keys: &KeySet,
     policy: &Validation,
     options: &ParseOptions,
+    headers: &HeaderMemory,
     token: &str,
 ) -> Result<VerifiedJws, Error> {
-    let jws = parse::parse_jws(token, options)?;
+    let jws = parse::parse_jws_remembering(token, options, Some(headers))?;
     let alg = jws
         .header
         .algorithm()
@@ -139,8 +154,126 @@ fn verify_signature(
         jws.signing_input,
         jws.signature.decode_onto(&mut buffer, &mut spill),
     )?;
+    if !jws.header_remembered {
+        headers.remember(jws.header_segment, &jws.header);
+    }
     Ok(VerifiedJws {
         header: jws.header,
         payload: jws.payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alg::Algorithm;
+    use crate::keys::Key;
+    use crate::sign::Signer;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn now() -> UnixTime {
+        UnixTime::from_secs(NOW).unwrap()
+    }
+
+    fn remembered(verifier: &Verifier) -> usize {
+        verifier.headers.len()
+    }
+
+    /// The verdicts (a code, or the subject) of `tokens`, one after another on `verifier`.
+    fn verdicts(verifier: &Verifier, tokens: &[String]) -> Vec<String> {
+        tokens
+            .iter()
+            .map(|t| match verifier.verify(t, now()) {
+                Ok(v) => v.claims().sub().unwrap_or_default().to_owned(),
+                Err(e) => e.code().to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_remembered_header_skips_reading_nothing_else() {
+        let key = Key::generate(Algorithm::HS256).unwrap();
+        let other = Key::generate(Algorithm::HS256).unwrap();
+        let policy = Validation::builder()
+            .expect_type("at+jwt")
+            .require_claim("sub")
+            .build()
+            .unwrap();
+        let claims = |sub: &str, exp: i64| serde_json::json!({"sub": sub, "exp": exp});
+        let signer = Signer::new(key.clone()).typ("at+jwt");
+        let good = signer.sign(&claims("ann", NOW + 60)).unwrap();
+        let (signing_input, _) = good.rsplit_once('.').unwrap();
+        let forged_signature = format!("{signing_input}.{}", crate::b64::encode(&[0; 32]));
+        let header = good.split('.').next().unwrap();
+        let payload = crate::b64::encode(br#"{"sub":"mallory","exp":1700000060}"#);
+        let forged_payload = format!("{header}.{payload}.{}", good.rsplit_once('.').unwrap().1);
+        let tokens = [
+            good.clone(),
+            forged_signature,
+            forged_payload,
+            signer.sign(&claims("bob", NOW - 60)).unwrap(),
+            Signer::new(other)
+                .typ("at+jwt")
+                .sign(&claims("eve", NOW + 60))
+                .unwrap(),
+            Signer::new(key.clone())
+                .sign(&claims("untyped", NOW + 60))
+                .unwrap(),
+            signer.sign(&claims("cat", NOW + 60)).unwrap(),
+        ];
+        let fresh = |t: &String| {
+            verdicts(
+                &Verifier::new(KeySet::from(key.clone()), policy.clone()),
+                std::slice::from_ref(t),
+            )
+            .remove(0)
+        };
+        let expected: Vec<String> = tokens.iter().map(fresh).collect();
+        assert_eq!(
+            expected,
+            [
+                "ann",
+                "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+                "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+                "ERR_JWT_EXPIRED",
+                "ERR_JWKS_NO_MATCHING_KEY",
+                "ERR_JWT_TYPE_MISMATCH",
+                "cat",
+            ]
+        );
+        // One verifier for all, twice over: the same verdicts with its header remembered.
+        let warm = Verifier::new(KeySet::from(key), policy);
+        let twice: Vec<String> = tokens.iter().chain(&tokens).cloned().collect();
+        assert_eq!(
+            verdicts(&warm, &twice),
+            [expected.clone(), expected].concat()
+        );
+        // Only headers of tokens whose signature verified are remembered: the signer's own
+        // (`typ` at+jwt) and the untyped one, refused by the policy after its signature.
+        assert_eq!(remembered(&warm), 2);
+    }
+
+    #[test]
+    fn forged_tokens_cannot_take_the_slots() {
+        let key = Key::generate(Algorithm::HS256).unwrap();
+        let policy = Validation::builder().build().unwrap();
+        let verifier = Verifier::new(KeySet::from(key.clone()), policy);
+        for i in 0..20 {
+            let header = crate::b64::encode(format!(r#"{{"alg":"HS256","x":{i}}}"#).as_bytes());
+            let forged = format!("{header}.e30.{}", crate::b64::encode(&[0; 32]));
+            assert_eq!(
+                verifier.verify(&forged, now()).unwrap_err().code(),
+                "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"
+            );
+        }
+        assert_eq!(remembered(&verifier), 0);
+        let good = Signer::new(key)
+            .sign(&serde_json::json!({"exp": NOW + 60}))
+            .unwrap();
+        verifier.verify(&good, now()).unwrap();
+        assert_eq!(remembered(&verifier), 1);
+    }
 }
