@@ -35,7 +35,7 @@ pub fn decode_unverified(
     let jws = parse::parse_jws(token, options)?;
     Ok(UnverifiedToken {
         claims: parse::parse_claims(jws.payload)?,
-        header: jws.header,
+        header: jws.header.into_owned(),
     })
 }
 

@@ -5,7 +5,8 @@
 //! byte order mark, JSON objects without duplicate members and with bounded nesting, then the
 //! header rules of [`Header`].
 
-use std::sync::OnceLock;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use crate::b64::{self, Canonical};
 use crate::claims::Claims;
@@ -43,7 +44,7 @@ impl Default for ParseOptions {
 /// A compact JWS whose structure and header passed every check; its signature is unchecked.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Jws<'t> {
-    pub(crate) header: Header,
+    pub(crate) header: SharedHeader,
     pub(crate) payload: Vec<u8>,
     /// The signature's canonical base64url text, decoded only by a verifier that uses it.
     pub(crate) signature: Canonical<'t>,
@@ -51,8 +52,36 @@ pub(crate) struct Jws<'t> {
     pub(crate) signing_input: &'t [u8],
     /// `BASE64URL(header)`.
     pub(crate) header_segment: &'t [u8],
-    /// Whether the header came from a [`HeaderMemory`] (rather than being read).
-    pub(crate) header_remembered: bool,
+}
+
+/// A parsed header: read from its token, or shared from a [`HeaderMemory`] (no copy).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SharedHeader {
+    /// Read from the token.
+    Read(Header),
+    /// Remembered from an earlier token with the same header segment.
+    Remembered(Arc<Header>),
+}
+
+impl SharedHeader {
+    /// The header, copied if it is shared.
+    pub(crate) fn into_owned(self) -> Header {
+        match self {
+            Self::Read(header) => header,
+            Self::Remembered(shared) => Arc::unwrap_or_clone(shared),
+        }
+    }
+}
+
+impl Deref for SharedHeader {
+    type Target = Header;
+
+    fn deref(&self) -> &Header {
+        match self {
+            Self::Read(header) => header,
+            Self::Remembered(shared) => shared,
+        }
+    }
 }
 
 /// The parsed headers of a few header segments a verifier accepted (one issuer's tokens share
@@ -60,9 +89,12 @@ pub(crate) struct Jws<'t> {
 /// and reading it: the same bytes always parse to the same header. Filled once per slot,
 /// only with the segments of tokens whose signature verified, so a flood of forged headers
 /// cannot take the slots; a segment seen after the slots are full is parsed every time.
+/// A header segment (its base64url text) and its header.
+type Remembered = (Box<[u8]>, Arc<Header>);
+
 #[derive(Debug, Default)]
 pub(crate) struct HeaderMemory {
-    slots: [OnceLock<(Box<[u8]>, Header)>; 4],
+    slots: [OnceLock<Remembered>; 4],
 }
 
 impl HeaderMemory {
@@ -76,7 +108,7 @@ impl HeaderMemory {
     }
 
     /// The header of `segment` (its base64url text), if remembered.
-    fn get(&self, segment: &[u8]) -> Option<Header> {
+    fn get(&self, segment: &[u8]) -> Option<Arc<Header>> {
         self.slots.iter().find_map(|slot| match slot.get() {
             Some((known, header)) if **known == *segment => Some(header.clone()),
             _ => None,
@@ -91,7 +123,7 @@ impl HeaderMemory {
                 Some((known, _)) if **known == *segment => return,
                 Some(_) => continue,
                 None => {
-                    if slot.set((segment.into(), header.clone())).is_ok() {
+                    if slot.set((segment.into(), Arc::new(header.clone()))).is_ok() {
                         return;
                     }
                 }
@@ -164,11 +196,12 @@ pub(crate) fn parse_jws_remembering<'t>(
         Canonical::of_alphabet(text).ok_or(MalformedError::NonCanonicalBase64 { segment })
     });
     let (header, payload, signature) = (header?, payload?, signature?);
-    let remembered = memory.and_then(|memory| memory.get(header.as_bytes()));
-    let header_remembered = remembered.is_some();
-    let parsed = match remembered {
-        Some(known) => known,
-        None => Header::parse(utf8_string(header.decode(), Segment::Header)?)?,
+    let parsed = match memory.and_then(|memory| memory.get(header.as_bytes())) {
+        Some(known) => SharedHeader::Remembered(known),
+        None => SharedHeader::Read(Header::parse(utf8_string(
+            header.decode(),
+            Segment::Header,
+        )?)?),
     };
     let header_len = header.as_bytes().len();
     Ok(Jws {
@@ -177,7 +210,6 @@ pub(crate) fn parse_jws_remembering<'t>(
         signature,
         signing_input: &bytes[..header_len + 1 + payload.as_bytes().len()],
         header_segment: &bytes[..header_len],
-        header_remembered,
     })
 }
 

@@ -6,7 +6,7 @@ use crate::header::Header;
 use crate::keys::KeySet;
 use std::sync::Arc;
 
-use crate::parse::{self, HeaderMemory, ParseOptions};
+use crate::parse::{self, HeaderMemory, ParseOptions, SharedHeader};
 use crate::policy::Validation;
 use crate::time::UnixTime;
 
@@ -36,7 +36,7 @@ pub struct Verifier {
 /// A token whose signature and claims passed verification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedToken {
-    header: Header,
+    header: SharedHeader,
     claims: Claims,
 }
 
@@ -53,14 +53,14 @@ impl VerifiedToken {
 
     /// Splits into header and claims.
     pub fn into_parts(self) -> (Header, Claims) {
-        (self.header, self.claims)
+        (self.header.into_owned(), self.claims)
     }
 }
 
 /// A JWS whose header and signature passed verification; its payload is arbitrary bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedJws {
-    header: Header,
+    header: SharedHeader,
     payload: Vec<u8>,
 }
 
@@ -154,8 +154,8 @@ fn verify_signature(
         jws.signing_input,
         jws.signature.decode_onto(&mut buffer, &mut spill),
     )?;
-    if !jws.header_remembered {
-        headers.remember(jws.header_segment, &jws.header);
+    if let SharedHeader::Read(header) = &jws.header {
+        headers.remember(jws.header_segment, header);
     }
     Ok(VerifiedJws {
         header: jws.header,
