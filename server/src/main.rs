@@ -143,6 +143,11 @@ fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
     })
 }
 
+/// What is logged unless `JWTKIT_LOG` says otherwise: `info`, without warp's "server
+/// connection error", which it writes at `ERROR` for what a client did (a connection closed
+/// mid-request, a request hyper could not read) and which is no fault of the server.
+const DEFAULT_LOG: &str = "info,warp::server=off";
+
 fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
     // The log (an access line per request) goes to standard error from a thread of its own
     // (see `log_writer`); what is pending is written when `_flushed` goes at the end of this
@@ -157,7 +162,7 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JWTKIT_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_target(false)
         .with_writer(writer.clone())

@@ -168,8 +168,15 @@ fn development_server_serves_logs_safely_and_shuts_down_gracefully() {
     let token = body["data"]["token"].as_str().unwrap().to_owned();
     assert_eq!(server.get("/api/v3/secret", Some(&token)).0, 200);
 
+    // A client that goes away mid-request is no error of the server's.
+    let mut half = std::net::TcpStream::connect(server.addr).unwrap();
+    std::io::Write::write_all(&mut half, b"GET /api/v3/home HTTP/1.1\r\nHost: x\r\n").unwrap();
+    drop(half);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+
     // SIGTERM to our own child, by PID: the server stops accepting and exits cleanly.
     let logs = server.stop();
+    assert!(!logs.contains("ERROR"), "{logs}");
     // One line per request, in the subscriber's layout: a timestamp in microseconds, then
     // the fields.
     let line = logs

@@ -46,14 +46,15 @@ pub fn app(
     web_dir: Option<PathBuf>,
 ) -> BoxedFilter<(Response,)> {
     // The most requested routes first: each route tried before costs a path comparison.
+    // The rest are boxed: a request's future is as large as the largest route's it may
+    // become, and the token endpoint's would make every `/home` build and move kilobytes.
     let guard = state.guard();
-    let api = protected::home()
+    let hot = protected::home()
         .or(protected::secret(guard.clone()))
         .unify()
         .or(protected::admin(guard.clone()))
-        .unify()
-        .or(auth::route(state.clone()))
-        .unify()
+        .unify();
+    let rest = auth::route(state.clone())
         .or(session::refresh(state.clone()))
         .unify()
         .or(session::logout(state.clone()))
@@ -71,9 +72,12 @@ pub fn app(
         .or(meta::healthz())
         .unify()
         .or(meta::readyz(state.clone()))
-        .unify();
-    let routes = api.or(page::files(web_dir)).unify();
-    tail(routes, cors_origins, state.metrics.clone())
+        .unify()
+        .or(page::files(web_dir))
+        .unify()
+        .boxed();
+    let api = hot.or(rest).unify();
+    tail(api, cors_origins, state.metrics.clone())
 }
 
 /// What the metrics listener serves: `GET /metrics` of `state`'s server.
