@@ -8,8 +8,9 @@
 //! the Web Lock and `BroadcastChannel` tabs share, events. Browser APIs are JavaScript's
 //! own; written in Rust they tripled the size of the `.wasm` (docs/benchmarks.md).
 
-mod clock;
 mod rules;
+mod server_clock;
+mod session_options;
 mod state;
 
 use std::cell::RefCell;
@@ -22,8 +23,9 @@ use wasm_bindgen_futures::JsFuture;
 use crate::clock::local_now;
 use crate::error::invalid;
 use crate::options::{finite, get, leeway, now as read_now};
-use clock::ClockSource;
 use rules::{Errors, SessionRules, parse_date, protocol};
+use server_clock::ClockSource;
+use session_options::{margin, option, server_date};
 use state::{Fresh, State};
 
 #[wasm_bindgen(module = "/src/session/driver.js")]
@@ -77,39 +79,6 @@ extern "C" {
 pub struct TokenSession {
     state: Rc<RefCell<State>>,
     driver: Driver,
-}
-
-/// `options[name]`, or undefined without options.
-fn option(options: &JsValue, name: &str) -> Result<JsValue, JsValue> {
-    if options.is_undefined() || options.is_null() {
-        Ok(JsValue::UNDEFINED)
-    } else if options.is_object() {
-        get(options, name)
-    } else {
-        Err(invalid("options must be an object"))
-    }
-}
-
-/// `refreshMarginSeconds`: a finite, non-negative number, if given.
-fn margin(options: &JsValue) -> Result<Option<f64>, JsValue> {
-    let margin = finite(
-        &option(options, "refreshMarginSeconds")?,
-        "refreshMarginSeconds must be a finite number",
-    )?;
-    if margin.is_some_and(|m| m < 0.0) {
-        return Err(invalid("refreshMarginSeconds must not be negative"));
-    }
-    Ok(margin)
-}
-
-/// `serverDate`: a `Date`, an HTTP-date string, or seconds since the epoch.
-fn server_date(value: &JsValue) -> Result<Option<f64>, JsValue> {
-    if let Some(text) = value.as_string() {
-        return parse_date(&text)
-            .map(Some)
-            .ok_or_else(|| invalid("serverDate is not a date"));
-    }
-    read_now(value)
 }
 
 impl TokenSession {

@@ -4,7 +4,7 @@
 use jwtkit_core::{ClaimsError, UnixTime, check_expiry};
 use wasm_bindgen::JsValue;
 
-use super::clock::{ClockSource, estimate_offset, refresh_margin};
+use super::server_clock::{ClockSource, estimate_offset, refresh_margin};
 use crate::clock::local_now;
 use crate::decode;
 use crate::error::{JsError, from_core, invalid};
