@@ -94,323 +94,284 @@ const SETTING: Setting = Setting {
     help: "",
 };
 
-/// `config`: the TOML file with the other settings.
-pub const CONFIG: Setting = Setting {
-    name: "config",
-    flag: "config",
-    env: "JWTKIT_CONFIG",
-    value_name: "FILE",
-    help: "TOML configuration file: the settings below by name (flag > variable > file > default)",
-    ..SETTING
-};
-/// `bind`.
-pub const BIND: Setting = Setting {
-    name: "bind",
-    flag: "bind",
-    env: "JWTKIT_BIND",
-    value_name: "ADDR",
-    default: Some("127.0.0.1:3030"),
-    help: "listening address (IP and port)",
-    ..SETTING
-};
-/// `public_url`.
-pub const PUBLIC_URL: Setting = Setting {
-    name: "public_url",
-    flag: "public-url",
-    env: "JWTKIT_PUBLIC_URL",
-    value_name: "URL",
-    help: "the URL clients reach this server at (behind a proxy, the proxy's), e.g. https://auth.example: the base of the endpoints in the OAuth metadata [default: http:// and the listening address]",
-    ..SETTING
-};
-/// `issuer`.
-pub const ISSUER: Setting = Setting {
-    name: "issuer",
-    flag: "issuer",
-    env: "JWTKIT_ISSUER",
-    value_name: "ISSUER",
-    help: "the `iss` written into and required of every token, and the `issuer` of the OAuth metadata (discovery needs it to be the public URL) [default: the public URL]",
-    ..SETTING
-};
-/// `audience`.
-pub const AUDIENCE: Setting = Setting {
-    name: "audience",
-    flag: "audience",
-    env: "JWTKIT_AUDIENCE",
-    value_name: "AUDIENCE",
-    default: Some("jwtkit-api"),
-    help: "the `aud` written into and required of every token",
-    ..SETTING
-};
-/// `token_ttl`.
-pub const TOKEN_TTL: Setting = Setting {
-    name: "token_ttl",
-    flag: "token-ttl",
-    env: "JWTKIT_TOKEN_TTL",
-    value_name: "DURATION",
-    default: Some("3m"),
-    range: Range::Seconds {
-        min: 1,
-        max: 24 * 3600,
-    },
-    help: "lifetime of issued access tokens, e.g. 3m, 90s, 1h",
-    ..SETTING
-};
-/// `leeway`.
-pub const LEEWAY: Setting = Setting {
-    name: "leeway",
-    flag: "leeway",
-    env: "JWTKIT_LEEWAY",
-    value_name: "DURATION",
-    default: Some("0s"),
-    range: Range::Seconds {
-        min: 0,
-        max: jwtkit_core::MAX_LEEWAY_SECONDS as u64,
-    },
-    help: "clock-skew allowance when verifying, whole seconds",
-    ..SETTING
-};
-/// `keys`.
-pub const KEYS: Setting = Setting {
-    name: "keys",
-    flag: "keys",
-    env: "JWTKIT_KEYS",
-    value_name: "FILE",
-    path: true,
-    help: "JWK Set file: the signing key plus older keys kept for verification, so keys rotate without rejecting live tokens",
-    ..SETTING
-};
-/// `signing_kid`.
-pub const SIGNING_KID: Setting = Setting {
-    name: "signing_kid",
-    flag: "signing-kid",
-    env: "JWTKIT_SIGNING_KID",
-    value_name: "KID",
-    help: "`kid` of the signing key in `keys` [default: the first key that can sign]",
-    ..SETTING
-};
-/// `secret`.
-pub const SECRET: Setting = Setting {
-    name: "secret",
-    flag: "secret",
-    env: "JWTKIT_SECRET",
-    value_name: "SECRET",
-    secret: true,
-    help: "instead of `keys`: an HS256 secret as text (32+ bytes, high entropy); prefer the variable or the file to the flag, which other local users can read",
-    ..SETTING
-};
-/// `api_keys`.
-pub const API_KEYS: Setting = Setting {
-    name: "api_keys",
-    flag: "api-key",
-    env: "JWTKIT_API_KEYS",
-    value_name: "ENTRY",
-    list: Some(';'),
-    help: "API key entries NAME:sha256:HASH[:ROLE,ROLE] from `jwtkit keygen --api-key` (repeat the flag; `;`-separated in the variable; `[[api_keys]]` tables with name, hash, roles in the file)",
-    ..SETTING
-};
-/// `cors_origins`.
-pub const CORS_ORIGINS: Setting = Setting {
-    name: "cors_origins",
-    flag: "cors-origin",
-    env: "JWTKIT_CORS_ORIGINS",
-    value_name: "ORIGIN",
-    list: Some(','),
-    help: "origins allowed to call the API from a browser, e.g. https://app.example (repeat the flag; `,`-separated in the variable)",
-    ..SETTING
-};
-/// `auth_failure_limit`.
-pub const AUTH_FAILURE_LIMIT: Setting = Setting {
-    name: "auth_failure_limit",
-    flag: "auth-failure-limit",
-    env: "JWTKIT_AUTH_FAILURE_LIMIT",
-    value_name: "COUNT",
-    default: Some("10"),
-    range: Range::Count {
-        min: 1,
-        max: 1_000_000,
-    },
-    help: "failed authentications (/api/v3/auth, OAuth client credentials) allowed per client address per window before 429",
-    ..SETTING
-};
-/// `token_cache_mib`.
-pub const TOKEN_CACHE_MIB: Setting = Setting {
-    name: "token_cache_mib",
-    flag: "token-cache-mib",
-    env: "JWTKIT_TOKEN_CACHE_MIB",
-    value_name: "MIB",
-    default: Some("4"),
-    range: Range::Count { min: 0, max: 1024 },
-    help: "memory for the cache of verified tokens, in MiB (0: verify every token in full)",
-    ..SETTING
-};
-/// `auth_failure_window`.
-pub const AUTH_FAILURE_WINDOW: Setting = Setting {
-    name: "auth_failure_window",
-    flag: "auth-failure-window",
-    env: "JWTKIT_AUTH_FAILURE_WINDOW",
-    value_name: "DURATION",
-    default: Some("1m"),
-    range: Range::Seconds {
-        min: 1,
-        max: 24 * 3600,
-    },
-    help: "the window in which failed attempts are counted",
-    ..SETTING
-};
-/// `store`.
-pub const STORE: Setting = Setting {
-    name: "store",
-    flag: "store",
-    env: "JWTKIT_STORE",
-    value_name: "URL",
-    default: Some("sqlite:jwtkit.sqlite3"),
-    secret: true,
-    help: "where sessions, revocations and the /auth failure counters live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
-    ..SETTING
-};
-/// `refresh_idle_ttl`.
-pub const REFRESH_IDLE_TTL: Setting = Setting {
-    name: "refresh_idle_ttl",
-    flag: "refresh-idle-ttl",
-    env: "JWTKIT_REFRESH_IDLE_TTL",
-    value_name: "DURATION",
-    default: Some("12h"),
-    range: Range::Seconds {
-        min: 60,
-        max: 30 * 24 * 3600,
-    },
-    help: "a session ends unless refreshed within this long (sliding)",
-    ..SETTING
-};
-/// `refresh_absolute_ttl`.
-pub const REFRESH_ABSOLUTE_TTL: Setting = Setting {
-    name: "refresh_absolute_ttl",
-    flag: "refresh-absolute-ttl",
-    env: "JWTKIT_REFRESH_ABSOLUTE_TTL",
-    value_name: "DURATION",
-    default: Some("7d"),
-    range: Range::Seconds {
-        min: 60,
-        max: 365 * 24 * 3600,
-    },
-    help: "a session ends this long after it started, refreshed or not",
-    ..SETTING
-};
-/// `refresh_grace`.
-pub const REFRESH_GRACE: Setting = Setting {
-    name: "refresh_grace",
-    flag: "refresh-grace",
-    env: "JWTKIT_REFRESH_GRACE",
-    value_name: "DURATION",
-    default: Some("10s"),
-    range: Range::Seconds { min: 0, max: 60 },
-    help: "how long after a rotation a second use of the immediate predecessor gets the current refresh token back instead of ending the session (honest races)",
-    ..SETTING
-};
-/// `trusted_proxies`.
-pub const TRUSTED_PROXIES: Setting = Setting {
-    name: "trusted_proxies",
-    flag: "trusted-proxy",
-    env: "JWTKIT_TRUSTED_PROXIES",
-    value_name: "CIDR",
-    list: Some(','),
-    help: "reverse proxies whose forwarding header (`forwarded_header`) names the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
-    ..SETTING
-};
-/// `forwarded_header`.
-pub const FORWARDED_HEADER: Setting = Setting {
-    name: "forwarded_header",
-    flag: "forwarded-header",
-    env: "JWTKIT_FORWARDED_HEADER",
-    value_name: "HEADER",
-    default: Some("x-forwarded-for"),
-    help: "the one forwarding header the trusted proxies write, `x-forwarded-for` or `forwarded` (RFC 7239); the other is never read, as a proxy passes it through from the client",
-    ..SETTING
-};
-/// `max_sessions_per_subject`.
-pub const MAX_SESSIONS_PER_SUBJECT: Setting = Setting {
-    name: "max_sessions_per_subject",
-    flag: "max-sessions-per-subject",
-    env: "JWTKIT_MAX_SESSIONS_PER_SUBJECT",
-    value_name: "COUNT",
-    default: Some("1000"),
-    range: Range::Count {
-        min: 1,
-        max: 1_000_000,
-    },
-    help: "the most live sessions one subject (API key) may have: starting one more ends the oldest",
-    ..SETTING
-};
-/// `metrics_bind`.
-pub const METRICS_BIND: Setting = Setting {
-    name: "metrics_bind",
-    flag: "metrics-bind",
-    env: "JWTKIT_METRICS_BIND",
-    value_name: "ADDR",
-    default: Some("127.0.0.1:9464"),
-    help: "where /metrics is served, apart from the API (a management port: keep it off the public network), or `off`",
-    ..SETTING
-};
-/// `trust_issuer`.
-pub const TRUST_ISSUER: Setting = Setting {
-    name: "trust_issuer",
-    flag: "trust-issuer",
-    env: "JWTKIT_TRUST_ISSUER",
-    value_name: "URL",
-    help: "run as a pure resource server: verify the tokens of this issuer with the keys its metadata (RFC 8414 or OpenID discovery) points to, and issue none (no keys or API keys of its own)",
-    ..SETTING
-};
-/// `jwks_refetch_interval`.
-pub const JWKS_REFETCH_INTERVAL: Setting = Setting {
-    name: "jwks_refetch_interval",
-    flag: "jwks-refetch-interval",
-    env: "JWTKIT_JWKS_REFETCH_INTERVAL",
-    value_name: "DURATION",
-    default: Some("30s"),
-    range: Range::Seconds { min: 1, max: 3600 },
-    help: "with `trust_issuer`: the least time between two fetches of its key set caused by tokens under an unknown `kid`",
-    ..SETTING
-};
-/// `web_dir`.
-pub const WEB_DIR: Setting = Setting {
-    name: "web_dir",
-    flag: "web-dir",
-    env: "JWTKIT_WEB_DIR",
-    value_name: "DIR",
-    path: true,
-    help: "directory served at / instead of the demo page built into the binary (`cargo xtask run` builds it in)",
-    ..SETTING
-};
+/// Declares each setting (`NAME { fields }`, the rest from [`SETTING`]'s defaults) and
+/// [`SETTINGS`], every one of them in declaration order: the order of the help and the
+/// README.
+macro_rules! settings {
+    ($( $(#[$doc:meta])* $name:ident { $($field:ident: $value:expr),+ $(,)? } ),+ $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub const $name: Setting = Setting { $($field: $value,)+ ..SETTING };
+        )+
 
-/// Every setting, in the order of the help and the README.
-pub const SETTINGS: &[Setting] = &[
-    CONFIG,
-    BIND,
-    PUBLIC_URL,
-    ISSUER,
-    AUDIENCE,
-    TOKEN_TTL,
-    LEEWAY,
-    KEYS,
-    SIGNING_KID,
-    SECRET,
-    API_KEYS,
-    CORS_ORIGINS,
-    AUTH_FAILURE_LIMIT,
-    AUTH_FAILURE_WINDOW,
-    TOKEN_CACHE_MIB,
-    STORE,
-    REFRESH_IDLE_TTL,
-    REFRESH_ABSOLUTE_TTL,
-    REFRESH_GRACE,
-    MAX_SESSIONS_PER_SUBJECT,
-    TRUSTED_PROXIES,
-    FORWARDED_HEADER,
-    METRICS_BIND,
-    TRUST_ISSUER,
-    JWKS_REFETCH_INTERVAL,
-    WEB_DIR,
-];
+        /// Every setting, in the order of the help and the README.
+        pub const SETTINGS: &[Setting] = &[$($name),+];
+    };
+}
+
+settings! {
+    /// `config`: the TOML file with the other settings.
+    CONFIG {
+        name: "config",
+        flag: "config",
+        env: "JWTKIT_CONFIG",
+        value_name: "FILE",
+        help: "TOML configuration file: the settings below by name (flag > variable > file > default)",
+    },
+    /// `bind`.
+    BIND {
+        name: "bind",
+        flag: "bind",
+        env: "JWTKIT_BIND",
+        value_name: "ADDR",
+        default: Some("127.0.0.1:3030"),
+        help: "listening address (IP and port)",
+    },
+    /// `public_url`.
+    PUBLIC_URL {
+        name: "public_url",
+        flag: "public-url",
+        env: "JWTKIT_PUBLIC_URL",
+        value_name: "URL",
+        help: "the URL clients reach this server at (behind a proxy, the proxy's), e.g. https://auth.example: the base of the endpoints in the OAuth metadata [default: http:// and the listening address]",
+    },
+    /// `issuer`.
+    ISSUER {
+        name: "issuer",
+        flag: "issuer",
+        env: "JWTKIT_ISSUER",
+        value_name: "ISSUER",
+        help: "the `iss` written into and required of every token, and the `issuer` of the OAuth metadata (discovery needs it to be the public URL) [default: the public URL]",
+    },
+    /// `audience`.
+    AUDIENCE {
+        name: "audience",
+        flag: "audience",
+        env: "JWTKIT_AUDIENCE",
+        value_name: "AUDIENCE",
+        default: Some("jwtkit-api"),
+        help: "the `aud` written into and required of every token",
+    },
+    /// `token_ttl`.
+    TOKEN_TTL {
+        name: "token_ttl",
+        flag: "token-ttl",
+        env: "JWTKIT_TOKEN_TTL",
+        value_name: "DURATION",
+        default: Some("3m"),
+        range: Range::Seconds {
+            min: 1,
+            max: 24 * 3600,
+        },
+        help: "lifetime of issued access tokens, e.g. 3m, 90s, 1h",
+    },
+    /// `leeway`.
+    LEEWAY {
+        name: "leeway",
+        flag: "leeway",
+        env: "JWTKIT_LEEWAY",
+        value_name: "DURATION",
+        default: Some("0s"),
+        range: Range::Seconds {
+            min: 0,
+            max: jwtkit_core::MAX_LEEWAY_SECONDS as u64,
+        },
+        help: "clock-skew allowance when verifying, whole seconds",
+    },
+    /// `keys`.
+    KEYS {
+        name: "keys",
+        flag: "keys",
+        env: "JWTKIT_KEYS",
+        value_name: "FILE",
+        path: true,
+        help: "JWK Set file: the signing key plus older keys kept for verification, so keys rotate without rejecting live tokens",
+    },
+    /// `signing_kid`.
+    SIGNING_KID {
+        name: "signing_kid",
+        flag: "signing-kid",
+        env: "JWTKIT_SIGNING_KID",
+        value_name: "KID",
+        help: "`kid` of the signing key in `keys` [default: the first key that can sign]",
+    },
+    /// `secret`.
+    SECRET {
+        name: "secret",
+        flag: "secret",
+        env: "JWTKIT_SECRET",
+        value_name: "SECRET",
+        secret: true,
+        help: "instead of `keys`: an HS256 secret as text (32+ bytes, high entropy); prefer the variable or the file to the flag, which other local users can read",
+    },
+    /// `api_keys`.
+    API_KEYS {
+        name: "api_keys",
+        flag: "api-key",
+        env: "JWTKIT_API_KEYS",
+        value_name: "ENTRY",
+        list: Some(';'),
+        help: "API key entries NAME:sha256:HASH[:ROLE,ROLE] from `jwtkit keygen --api-key` (repeat the flag; `;`-separated in the variable; `[[api_keys]]` tables with name, hash, roles in the file)",
+    },
+    /// `cors_origins`.
+    CORS_ORIGINS {
+        name: "cors_origins",
+        flag: "cors-origin",
+        env: "JWTKIT_CORS_ORIGINS",
+        value_name: "ORIGIN",
+        list: Some(','),
+        help: "origins allowed to call the API from a browser, e.g. https://app.example (repeat the flag; `,`-separated in the variable)",
+    },
+    /// `auth_failure_limit`.
+    AUTH_FAILURE_LIMIT {
+        name: "auth_failure_limit",
+        flag: "auth-failure-limit",
+        env: "JWTKIT_AUTH_FAILURE_LIMIT",
+        value_name: "COUNT",
+        default: Some("10"),
+        range: Range::Count {
+            min: 1,
+            max: 1_000_000,
+        },
+        help: "failed authentications (/api/v3/auth, OAuth client credentials) allowed per client address per window before 429",
+    },
+    /// `auth_failure_window`.
+    AUTH_FAILURE_WINDOW {
+        name: "auth_failure_window",
+        flag: "auth-failure-window",
+        env: "JWTKIT_AUTH_FAILURE_WINDOW",
+        value_name: "DURATION",
+        default: Some("1m"),
+        range: Range::Seconds {
+            min: 1,
+            max: 24 * 3600,
+        },
+        help: "the window in which failed attempts are counted",
+    },
+    /// `token_cache_mib`.
+    TOKEN_CACHE_MIB {
+        name: "token_cache_mib",
+        flag: "token-cache-mib",
+        env: "JWTKIT_TOKEN_CACHE_MIB",
+        value_name: "MIB",
+        default: Some("4"),
+        range: Range::Count { min: 0, max: 1024 },
+        help: "memory for the cache of verified tokens, in MiB (0: verify every token in full)",
+    },
+    /// `store`.
+    STORE {
+        name: "store",
+        flag: "store",
+        env: "JWTKIT_STORE",
+        value_name: "URL",
+        default: Some("sqlite:jwtkit.sqlite3"),
+        secret: true,
+        help: "where sessions, revocations and the /auth failure counters live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
+    },
+    /// `refresh_idle_ttl`.
+    REFRESH_IDLE_TTL {
+        name: "refresh_idle_ttl",
+        flag: "refresh-idle-ttl",
+        env: "JWTKIT_REFRESH_IDLE_TTL",
+        value_name: "DURATION",
+        default: Some("12h"),
+        range: Range::Seconds {
+            min: 60,
+            max: 30 * 24 * 3600,
+        },
+        help: "a session ends unless refreshed within this long (sliding)",
+    },
+    /// `refresh_absolute_ttl`.
+    REFRESH_ABSOLUTE_TTL {
+        name: "refresh_absolute_ttl",
+        flag: "refresh-absolute-ttl",
+        env: "JWTKIT_REFRESH_ABSOLUTE_TTL",
+        value_name: "DURATION",
+        default: Some("7d"),
+        range: Range::Seconds {
+            min: 60,
+            max: 365 * 24 * 3600,
+        },
+        help: "a session ends this long after it started, refreshed or not",
+    },
+    /// `refresh_grace`.
+    REFRESH_GRACE {
+        name: "refresh_grace",
+        flag: "refresh-grace",
+        env: "JWTKIT_REFRESH_GRACE",
+        value_name: "DURATION",
+        default: Some("10s"),
+        range: Range::Seconds { min: 0, max: 60 },
+        help: "how long after a rotation a second use of the immediate predecessor gets the current refresh token back instead of ending the session (honest races)",
+    },
+    /// `max_sessions_per_subject`.
+    MAX_SESSIONS_PER_SUBJECT {
+        name: "max_sessions_per_subject",
+        flag: "max-sessions-per-subject",
+        env: "JWTKIT_MAX_SESSIONS_PER_SUBJECT",
+        value_name: "COUNT",
+        default: Some("1000"),
+        range: Range::Count {
+            min: 1,
+            max: 1_000_000,
+        },
+        help: "the most live sessions one subject (API key) may have: starting one more ends the oldest",
+    },
+    /// `trusted_proxies`.
+    TRUSTED_PROXIES {
+        name: "trusted_proxies",
+        flag: "trusted-proxy",
+        env: "JWTKIT_TRUSTED_PROXIES",
+        value_name: "CIDR",
+        list: Some(','),
+        help: "reverse proxies whose forwarding header (`forwarded_header`) names the client, e.g. 10.0.0.0/8 (repeat the flag; `,`-separated in the variable); other peers are the client themselves",
+    },
+    /// `forwarded_header`.
+    FORWARDED_HEADER {
+        name: "forwarded_header",
+        flag: "forwarded-header",
+        env: "JWTKIT_FORWARDED_HEADER",
+        value_name: "HEADER",
+        default: Some("x-forwarded-for"),
+        help: "the one forwarding header the trusted proxies write, `x-forwarded-for` or `forwarded` (RFC 7239); the other is never read, as a proxy passes it through from the client",
+    },
+    /// `metrics_bind`.
+    METRICS_BIND {
+        name: "metrics_bind",
+        flag: "metrics-bind",
+        env: "JWTKIT_METRICS_BIND",
+        value_name: "ADDR",
+        default: Some("127.0.0.1:9464"),
+        help: "where /metrics is served, apart from the API (a management port: keep it off the public network), or `off`",
+    },
+    /// `trust_issuer`.
+    TRUST_ISSUER {
+        name: "trust_issuer",
+        flag: "trust-issuer",
+        env: "JWTKIT_TRUST_ISSUER",
+        value_name: "URL",
+        help: "run as a pure resource server: verify the tokens of this issuer with the keys its metadata (RFC 8414 or OpenID discovery) points to, and issue none (no keys or API keys of its own)",
+    },
+    /// `jwks_refetch_interval`.
+    JWKS_REFETCH_INTERVAL {
+        name: "jwks_refetch_interval",
+        flag: "jwks-refetch-interval",
+        env: "JWTKIT_JWKS_REFETCH_INTERVAL",
+        value_name: "DURATION",
+        default: Some("30s"),
+        range: Range::Seconds { min: 1, max: 3600 },
+        help: "with `trust_issuer`: the least time between two fetches of its key set caused by tokens under an unknown `kid`",
+    },
+    /// `web_dir`.
+    WEB_DIR {
+        name: "web_dir",
+        flag: "web-dir",
+        env: "JWTKIT_WEB_DIR",
+        value_name: "DIR",
+        path: true,
+        help: "directory served at / instead of the demo page built into the binary (`cargo xtask run` builds it in)",
+    },
+}
 
 impl Setting {
     /// The one-line help with the range and the default, as `--help` and the README show it.
