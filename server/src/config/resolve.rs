@@ -1,0 +1,218 @@
+//! Validating the settings for what they ask to run: an issuer ([`ServeArgs::resolve`]), or
+//! with `trust_issuer` a pure resource server ([`ServeArgs::resolve_mode`]).
+
+use super::sources::{ServeArgs, Sources};
+use super::table::*;
+use super::{
+    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, default_public_url, error, values,
+};
+use crate::apikeys::ApiKeys;
+use crate::config::StoreLocation;
+use jwtkit_core::KeySet;
+
+/// The settings only an issuer has, refused beside `trust_issuer`.
+const ISSUER_ONLY: [&Setting; 6] = [
+    &KEYS,
+    &SECRET,
+    &SIGNING_KID,
+    &API_KEYS,
+    &ISSUER,
+    &PUBLIC_URL,
+];
+
+impl ServeArgs {
+    /// Validates the settings for what they ask to run: an issuer, or with `trust_issuer` a
+    /// pure resource server.
+    pub fn resolve_mode(&self) -> Result<Mode, ConfigError> {
+        let sources = Sources::read(self)?;
+        let Some(issuer) = sources.one(&TRUST_ISSUER) else {
+            return self.resolve().map(|config| Mode::Issuer(Box::new(config)));
+        };
+        if let Some(setting) = ISSUER_ONLY.iter().find(|s| !sources.list(s).is_empty()) {
+            return Err(error(
+                setting,
+                "is set, but a resource server (trust_issuer) issues no tokens",
+                format!(
+                    "leave out `{}`, or `trust_issuer` to run an issuer",
+                    setting.name
+                ),
+            ));
+        }
+        // Taken as written: the metadata's `issuer` and the tokens' `iss` must be this text.
+        crate::fetchable::fetchable_url(issuer).map_err(|e| {
+            error(
+                &TRUST_ISSUER,
+                e.to_string(),
+                "use the issuer's URL exactly as its tokens' `iss` names it",
+            )
+        })?;
+        let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
+        Ok(Mode::Resource(ResourceConfig {
+            bind: values::address(&BIND, sources.value(&BIND)?)?,
+            trust_issuer: issuer.to_owned(),
+            audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
+            leeway_seconds: u32::try_from(leeway.as_secs())
+                .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
+            token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
+                as usize)
+                << 20,
+            jwks_refetch_interval: values::duration(
+                &JWKS_REFETCH_INTERVAL,
+                sources.value(&JWKS_REFETCH_INTERVAL)?,
+            )?,
+            cors_origins: sources
+                .list(&CORS_ORIGINS)
+                .iter()
+                .map(|origin| values::origin(origin))
+                .collect::<Result<_, _>>()?,
+            metrics_bind: values::optional_address(&METRICS_BIND, sources.value(&METRICS_BIND)?)?,
+        }))
+    }
+
+    /// Validates the settings of an issuer (reading the config and key files they name).
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let sources = Sources::read(self)?;
+        if sources.one(&TRUST_ISSUER).is_some() {
+            return Err(error(
+                &TRUST_ISSUER,
+                "makes a resource server, not an issuer",
+                "resolve the settings with `resolve_mode`",
+            ));
+        }
+        let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
+        let web_dir = sources.path(&WEB_DIR);
+        if let Some(dir) = &web_dir
+            && !dir.join("index.html").is_file()
+        {
+            return Err(error(
+                &WEB_DIR,
+                format!("{} has no index.html", dir.display()),
+                "run `cargo xtask run`, which assembles the demo page, or leave it out",
+            ));
+        }
+        let mut api_keys = sources
+            .list(&API_KEYS)
+            .iter()
+            .map(|entry| values::api_key(entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signing_kid = sources
+            .one(&SIGNING_KID)
+            .map(|kid| values::text(&SIGNING_KID, kid))
+            .transpose()?;
+        let mut dev = None;
+        let (keys, signing_key) = match (sources.path(&KEYS), sources.one(&SECRET)) {
+            (Some(_), Some(_)) => {
+                return Err(error(
+                    &SECRET,
+                    "both a key set and a secret are configured",
+                    "configure only one of --keys and --secret",
+                ));
+            }
+            (Some(path), None) => values::load_keys(&path, signing_kid.as_deref())?,
+            (None, Some(secret)) => {
+                let key = values::secret_key(secret)?;
+                (KeySet::from(key.clone()), key)
+            }
+            (None, None) if api_keys.is_empty() => {
+                let (key, credentials, entries) = values::development_setup()?;
+                api_keys = entries;
+                dev = Some(credentials);
+                (KeySet::from(key.clone()), key)
+            }
+            (None, None) => {
+                return Err(error(
+                    &KEYS,
+                    "API keys are configured but no signing key",
+                    "add --keys FILE (a JWK Set from `jwtkit keygen`) or --secret",
+                ));
+            }
+        };
+        let bind = values::address(&BIND, sources.value(&BIND)?)?;
+        if dev.is_some() && !bind.ip().is_loopback() {
+            return Err(error(
+                &BIND,
+                format!(
+                    "the development setup (generated keys) listens on {bind}, not on loopback"
+                ),
+                "configure --keys and --api-key for a server others can reach, or bind 127.0.0.1",
+            ));
+        }
+        let public_url = sources
+            .one(&PUBLIC_URL)
+            .map(|url| values::public_url(&PUBLIC_URL, url))
+            .transpose()?;
+        let issuer = sources
+            .one(&ISSUER)
+            .map(|issuer| values::text(&ISSUER, issuer))
+            .transpose()?;
+        let follows_address = FollowsAddress {
+            public_url: public_url.is_none(),
+            issuer: issuer.is_none(),
+        };
+        let public_url = public_url.unwrap_or_else(|| default_public_url(bind));
+        let store = values::store(sources.value(&STORE)?)?;
+        if matches!(store, StoreLocation::Redis(_))
+            && follows_address.public_url
+            && follows_address.issuer
+        {
+            return Err(error(
+                &PUBLIC_URL,
+                "is not set, but the store is shared: each instance would name its own address as the issuer and refuse the others' tokens",
+                "set public_url to the URL clients reach the instances at (the load balancer's), e.g. https://auth.example, or set issuer",
+            ));
+        }
+        Ok(Config {
+            bind,
+            issuer: issuer.unwrap_or_else(|| public_url.clone()),
+            public_url,
+            follows_address,
+            audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
+            token_ttl: values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?,
+            leeway_seconds: u32::try_from(leeway.as_secs())
+                .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
+            keys,
+            signing_key,
+            api_keys: ApiKeys::new(api_keys)
+                .map_err(|p| error(&API_KEYS, p, "give each API key its own name and key"))?,
+            cors_origins: sources
+                .list(&CORS_ORIGINS)
+                .iter()
+                .map(|origin| values::origin(origin))
+                .collect::<Result<_, _>>()?,
+            auth_failure_limit: values::count(
+                &AUTH_FAILURE_LIMIT,
+                sources.value(&AUTH_FAILURE_LIMIT)?,
+            )?,
+            auth_failure_window: values::duration(
+                &AUTH_FAILURE_WINDOW,
+                sources.value(&AUTH_FAILURE_WINDOW)?,
+            )?,
+            token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
+                as usize)
+                << 20,
+            store,
+            refresh_idle_ttl: values::duration(
+                &REFRESH_IDLE_TTL,
+                sources.value(&REFRESH_IDLE_TTL)?,
+            )?,
+            refresh_absolute_ttl: values::duration(
+                &REFRESH_ABSOLUTE_TTL,
+                sources.value(&REFRESH_ABSOLUTE_TTL)?,
+            )?,
+            refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
+            max_sessions_per_subject: values::count(
+                &MAX_SESSIONS_PER_SUBJECT,
+                sources.value(&MAX_SESSIONS_PER_SUBJECT)?,
+            )?,
+            trusted_proxies: sources
+                .list(&TRUSTED_PROXIES)
+                .iter()
+                .map(|cidr| values::network(cidr))
+                .collect::<Result<_, _>>()?,
+            forwarded_header: values::forwarded_header(sources.value(&FORWARDED_HEADER)?)?,
+            metrics_bind: values::optional_address(&METRICS_BIND, sources.value(&METRICS_BIND)?)?,
+            web_dir,
+            dev,
+        })
+    }
+}
