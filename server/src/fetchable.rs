@@ -8,7 +8,7 @@ use url::{Host, Url};
 
 /// A URL jwtkit does not fetch from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InsecureUrl {
+pub(crate) struct InsecureUrl {
     /// The URL as it may be shown: without its credentials, at most 200 characters.
     pub shown: String,
 }
@@ -39,7 +39,7 @@ fn without_credentials(text: &str) -> String {
 }
 
 /// `text` as a URL jwtkit fetches from.
-pub fn fetchable_url(text: &str) -> Result<Url, InsecureUrl> {
+pub(crate) fn fetchable_url(text: &str) -> Result<Url, InsecureUrl> {
     let insecure = || InsecureUrl {
         shown: without_credentials(text).chars().take(200).collect(),
     };

@@ -14,11 +14,12 @@
 //! | the process | `main` (the binary), [`serve`] | listeners, the store's background tasks, the banner, shutdown |
 //! | HTTP | [`routes`] | the route table, `AppState`, and one room per endpoint family translating HTTP to the domain and its errors back (RFC 6749/6750/7009/7662) |
 //! | filters | [`filters`] | `authenticated`, `require_role`, `recover`, request bodies |
-//! | domain | [`sessions`], [`oauth`], [`issuer`], [`revocations`], [`ratelimit`], [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
+//! | domain | `sessions`, `oauth`, [`issuer`], `revocations`, `ratelimit`, [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
 //! | store | [`store`] | SQLite and Redis behind one trait |
-//! | leaves | [`config`], [`metrics`], [`access_log`], [`log_writer`], [`error`], [`apikeys`], [`fetchable`], [`time`] | settings, counters, the access log and the writer of every log line, the error table, API keys, the fetchable-URL rule, time |
+//! | leaves | [`config`], `metrics`, [`access_log`], [`log_writer`], [`error`], [`apikeys`], `fetchable`, [`time`] | settings, counters, the access log and the writer of every log line, the error table, API keys, the fetchable-URL rule, time |
 //!
-//! A new capability arrives as a domain module with its warp routes in a room of
+//! Modules in plain type are the crate's own (`pub(crate)`); the linked ones are its library
+//! API. A new capability arrives as a domain module with its warp routes in a room of
 //! [`routes`] of its own.
 
 pub mod access_log;
@@ -26,21 +27,21 @@ pub mod apikeys;
 mod cache;
 pub mod config;
 pub mod error;
-pub mod fetchable;
+pub(crate) mod fetchable;
 pub mod filters;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod issuer;
 pub mod log_writer;
-pub mod metrics;
-pub mod oauth;
-pub mod ratelimit;
+pub(crate) mod metrics;
+pub(crate) mod oauth;
+pub(crate) mod ratelimit;
 pub mod remote;
-pub mod revocations;
+pub(crate) mod revocations;
 pub mod routes;
 pub mod serve;
-pub mod sessions;
+pub(crate) mod sessions;
 pub mod store;
 pub mod time;
 

@@ -21,12 +21,12 @@ use ipnet::{IpNet, Ipv6Net};
 use jwtkit_core::UnixTime;
 use warp::http::HeaderMap;
 
-pub use crate::config::ForwardedHeader;
+pub(crate) use crate::config::ForwardedHeader;
 use crate::store::{Attempts, Store, StoreError};
 
 /// Counts failed authentications per client in a fixed window.
 #[derive(Debug, Clone)]
-pub struct AuthLimiter {
+pub(crate) struct AuthLimiter {
     limit: u32,
     window: Duration,
     trusted_proxies: Vec<IpNet>,
@@ -44,7 +44,7 @@ enum Admission {
 
 /// Why an authentication was refused by [`AuthLimiter::judge`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The secret was wrong (401).
     Failed,
     /// Over the limit: retry after this long (429, whether the secret was right or not).
@@ -56,7 +56,7 @@ pub enum Refusal {
 impl AuthLimiter {
     /// At most `limit` failures per client per `window`; `header` is believed only from
     /// `trusted_proxies`.
-    pub fn new(
+    pub(crate) fn new(
         limit: u32,
         window: Duration,
         trusted_proxies: Vec<IpNet>,
@@ -71,7 +71,7 @@ impl AuthLimiter {
     }
 
     /// The counter key of the client behind `peer` and `headers`.
-    pub fn key(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
+    pub(crate) fn key(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> String {
         let client = client_address(
             peer.map(|p| p.ip()),
             headers,
@@ -89,7 +89,7 @@ impl AuthLimiter {
     /// secret authenticates (`None`: a wrong one): a failure is counted, and refused as
     /// [`Refusal::Blocked`] rather than [`Refusal::Failed`] once over the limit; a success is
     /// refused as [`Refusal::Blocked`] too while the failures are at the limit.
-    pub async fn judge<T>(
+    pub(crate) async fn judge<T>(
         &self,
         store: &dyn Store,
         key: &str,
@@ -144,7 +144,7 @@ fn admission(failures: Attempts, over: bool, now: UnixTime) -> Admission {
 
 /// The client's address: the peer, unless it is a trusted proxy; then the rightmost address
 /// of `header` that is not one (the leftmost when all are). Every address is canonical.
-pub fn client_address(
+pub(crate) fn client_address(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
     trusted: &[IpNet],

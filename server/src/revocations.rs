@@ -155,7 +155,11 @@ impl Revocations {
 /// Keeps `revocations` in step with `store` until the task is dropped: reads every new
 /// revocation (the store waits up to about a second for one), and after a failure retries
 /// every second with the last known revocations still in force.
-pub async fn watch(store: Arc<dyn Store>, revocations: Arc<Revocations>, clock: SharedClock) {
+pub(crate) async fn watch(
+    store: Arc<dyn Store>,
+    revocations: Arc<Revocations>,
+    clock: SharedClock,
+) {
     loop {
         let Ok(now) = clock.now() else {
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -7,11 +7,11 @@ use crate::apikeys::{ApiKey, ApiKeys};
 
 /// The client authentication methods the token and introspection endpoints take, as the
 /// metadata names them.
-pub const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+pub(crate) const CLIENT_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// The credentials a request presents, by either method.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// The `client_id`.
     pub id: String,
     /// The `client_secret`.
@@ -29,7 +29,7 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// The client these credentials authenticate: the key whose hash the secret has (every
     /// stored hash compared in constant time), and only if it is the one `id` names.
-    pub fn client<'k>(&self, clients: &'k ApiKeys) -> Option<&'k ApiKey> {
+    pub(crate) fn client<'k>(&self, clients: &'k ApiKeys) -> Option<&'k ApiKey> {
         clients
             .find(&self.secret)
             .filter(|key| key.name() == self.id)

@@ -14,11 +14,11 @@ use crate::issuer::IssuedToken;
 use crate::sessions::{SessionError, Sessions};
 
 /// The grant types the token endpoint takes, as the metadata names them.
-pub const GRANT_TYPES: [&str; 2] = ["client_credentials", "refresh_token"];
+pub(crate) const GRANT_TYPES: [&str; 2] = ["client_credentials", "refresh_token"];
 
 /// A token request, read from the endpoint's form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenRequest<'a> {
+pub(crate) enum TokenRequest<'a> {
     /// `grant_type=client_credentials`.
     ClientCredentials {
         /// The scope asked for (`None`: all of the client's).
@@ -35,7 +35,7 @@ pub enum TokenRequest<'a> {
 
 /// What a grant issued.
 #[derive(Debug, Clone)]
-pub struct Issued {
+pub(crate) struct Issued {
     /// The access token.
     pub access: IssuedToken,
     /// The roles it carries (its `scope`).
@@ -46,7 +46,7 @@ pub struct Issued {
 
 /// Why a grant was refused.
 #[derive(Debug, Clone, PartialEq)]
-pub enum GrantError {
+pub(crate) enum GrantError {
     /// A scope beyond the client's roles (`invalid_scope`).
     InvalidScope,
     /// The session refused, or the store failed.
@@ -63,7 +63,7 @@ impl From<SessionError> for GrantError {
 }
 
 /// Issues what `request` asks of `client`.
-pub async fn issue(
+pub(crate) async fn issue(
     sessions: &Sessions,
     client: &ApiKey,
     request: TokenRequest<'_>,
@@ -101,7 +101,7 @@ pub async fn issue(
 
 impl Issued {
     /// The RFC 6749 §5.1 answer.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut response = json!({
             "access_token": self.access.token,
             "token_type": "Bearer",

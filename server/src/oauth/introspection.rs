@@ -7,7 +7,7 @@ use crate::apikeys::ApiKey;
 
 /// The role that lets a client introspect tokens issued to other clients (a resource
 /// server's credentials).
-pub const INTROSPECT_ROLE: &str = "introspect";
+pub(crate) const INTROSPECT_ROLE: &str = "introspect";
 
 /// The claims an introspection answer passes on from an active token (RFC 7662 §2.2).
 const INTROSPECTED_CLAIMS: [&str; 11] = [
@@ -28,7 +28,7 @@ const INTROSPECTED_CLAIMS: [&str; 11] = [
 /// access token this server accepts now — forged, expired, revoked, a refresh token).
 /// Active only for a token issued to `client`, or to any client when `client` holds
 /// [`INTROSPECT_ROLE`] (RFC 7662 §4: a client learns nothing of others' tokens).
-pub fn answer(claims: Option<&Claims>, client: &ApiKey) -> Value {
+pub(crate) fn answer(claims: Option<&Claims>, client: &ApiKey) -> Value {
     let Some(claims) = claims else {
         return json!({"active": false});
     };

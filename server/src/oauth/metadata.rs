@@ -8,7 +8,7 @@ use crate::config::Config;
 
 /// Where the endpoints are, as paths under the public URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     /// The token endpoint.
     pub token: &'static str,
     /// The JWK Set.
@@ -20,7 +20,7 @@ pub struct Endpoints {
 }
 
 /// The metadata document of a server configured by `config`.
-pub fn document(config: &Config, endpoints: &Endpoints) -> Value {
+pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
     let url = |path: &str| format!("{}{path}", config.public_url);
     let mut algorithms: Vec<&str> = config.keys.iter().map(|k| k.algorithm().as_str()).collect();
     algorithms.sort_unstable();

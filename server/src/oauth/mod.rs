@@ -5,12 +5,11 @@
 //! read forms and headers into these calls and write their answers and refusals (RFC 6749
 //! §5.1, §5.2; RFC 7662) back. The authorization endpoint moves in beside them.
 
-pub mod client;
-pub mod grant;
-pub mod introspection;
-pub mod metadata;
-pub mod scope;
+pub(crate) mod client;
+pub(crate) mod grant;
+pub(crate) mod introspection;
+pub(crate) mod metadata;
+pub(crate) mod scope;
 
-pub use client::{CLIENT_AUTH_METHODS, Credentials};
-pub use grant::{GRANT_TYPES, GrantError, Issued, TokenRequest};
-pub use introspection::INTROSPECT_ROLE;
+pub(crate) use client::{CLIENT_AUTH_METHODS, Credentials};
+pub(crate) use grant::GRANT_TYPES;

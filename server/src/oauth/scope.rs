@@ -2,11 +2,11 @@
 
 /// A `scope` parameter that is not one (RFC 6749 §5.2 `invalid_scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidScope;
+pub(crate) struct InvalidScope;
 
 /// The scope tokens of a `scope` parameter, without repeats; `Ok(None)` when it is absent or
 /// empty (RFC 6749 §3.1: an empty parameter is an absent one).
-pub fn parse(scope: Option<&str>) -> Result<Option<Vec<String>>, InvalidScope> {
+pub(crate) fn parse(scope: Option<&str>) -> Result<Option<Vec<String>>, InvalidScope> {
     let Some(scope) = scope.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };

@@ -46,7 +46,7 @@ impl fmt::Display for RemoteError {
 impl std::error::Error for RemoteError {}
 
 /// A URL keys may be fetched from: `https`, or `http` to a loopback address; no
-/// credentials (see [`crate::fetchable`]).
+/// credentials (see the crate's `fetchable` rule).
 pub fn checked_url(text: &str) -> Result<Url, RemoteError> {
     crate::fetchable::fetchable_url(text).map_err(|e| RemoteError::InsecureUrl(e.shown))
 }

@@ -25,7 +25,7 @@ use jwtkit_core::UnixTime;
 
 mod refresh_token;
 
-pub use refresh_token::{hash, is_refresh_token};
+pub(crate) use refresh_token::{hash, is_refresh_token};
 use refresh_token::{new_refresh_token, random_text, seal, unseal};
 
 use crate::apikeys::ApiKeys;
@@ -34,11 +34,11 @@ use crate::revocations::Revocations;
 use crate::store::{Endpoint, NewSession, Rotated, Rotation, SessionInfo, Store, StoreError};
 
 /// The prefix of every refresh token (makes leaked ones easy to recognise).
-pub const REFRESH_PREFIX: &str = "jwtr_";
+pub(crate) const REFRESH_PREFIX: &str = "jwtr_";
 
 /// How long sessions live and how rotations are judged.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SessionRules {
+pub(crate) struct SessionRules {
     /// A session ends unless refreshed within this long (sliding).
     pub idle: Duration,
     /// A session ends this long after it started, whatever happens.
@@ -56,7 +56,7 @@ pub struct SessionRules {
 
 /// What a client receives when a session starts or is refreshed.
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// The access token.
     pub access: IssuedToken,
     /// The roles it carries (its `scope`).
@@ -65,14 +65,12 @@ pub struct Grant {
     pub refresh: String,
     /// Seconds until the refresh token expires (idle or absolute, whichever is first).
     pub refresh_expires_in: u64,
-    /// The session.
-    pub sid: String,
 }
 
 /// Why a session operation failed.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum SessionError {
+pub(crate) enum SessionError {
     /// No such refresh token (or not a refresh token at all).
     Invalid,
     /// The session's idle or absolute lifetime is over.
@@ -102,7 +100,7 @@ impl From<IssueError> for SessionError {
 }
 
 /// Starts, refreshes and ends sessions.
-pub struct Sessions {
+pub(crate) struct Sessions {
     store: Arc<dyn Store>,
     issuer: TokenIssuer,
     revocations: Arc<Revocations>,
@@ -113,7 +111,7 @@ pub struct Sessions {
 impl Sessions {
     /// Sessions kept in `store`, access tokens from `issuer`, revocations also applied to
     /// this instance's `revocations` at once, for the `clients` configured now.
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn Store>,
         issuer: TokenIssuer,
         revocations: Arc<Revocations>,
@@ -129,19 +127,9 @@ impl Sessions {
         }
     }
 
-    /// The rules.
-    pub fn rules(&self) -> &SessionRules {
-        &self.rules
-    }
-
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// Starts a session at `endpoint` for the authenticated client `sub` (an API key's
     /// name, its own subject) with `roles`.
-    pub async fn start(
+    pub(crate) async fn start(
         &self,
         sub: &str,
         roles: &[String],
@@ -192,7 +180,7 @@ impl Sessions {
 
     /// An access token without a session, so without a refresh token (the
     /// `client_credentials` grant: the client asks for a new one, RFC 6749 §4.4.3).
-    pub fn issue_without_session(
+    pub(crate) fn issue_without_session(
         &self,
         sub: &str,
         roles: &[String],
@@ -204,7 +192,11 @@ impl Sessions {
     /// Rotates a refresh token presented at `/api/v3/auth/refresh` (see the module
     /// documentation): the refresh token is the credential, so a confidential client's is
     /// refused there, and its session ends.
-    pub async fn refresh(&self, presented: &str, now: UnixTime) -> Result<Grant, SessionError> {
+    pub(crate) async fn refresh(
+        &self,
+        presented: &str,
+        now: UnixTime,
+    ) -> Result<Grant, SessionError> {
         let (info, refresh) = self.rotate(presented, now).await?;
         if info.endpoint != Endpoint::Auth {
             return Err(self
@@ -227,7 +219,7 @@ impl Sessions {
     /// the session ends ([`SessionError::Invalid`]). A scope beyond the session's roles is
     /// refused after the rotation ([`SessionError::ScopeExceeded`]); the presented token
     /// then gets the current one within the grace window, as after any lost response.
-    pub async fn refresh_for(
+    pub(crate) async fn refresh_for(
         &self,
         presented: &str,
         now: UnixTime,
@@ -318,7 +310,7 @@ impl Sessions {
 
     /// Ends the session `sid` (logout): its refresh tokens stop working and its access tokens
     /// are refused, on this instance at once and on every other through the store.
-    pub async fn end(&self, sid: &str, now: UnixTime) -> Result<bool, SessionError> {
+    pub(crate) async fn end(&self, sid: &str, now: UnixTime) -> Result<bool, SessionError> {
         let until = self.revoke_until(now);
         let ended = self.store.end_session(sid.to_owned(), until).await?;
         self.revocations.revoke_session(sid, until);
@@ -326,7 +318,11 @@ impl Sessions {
     }
 
     /// Ends the session of a refresh token; `false` for an unknown one.
-    pub async fn end_by_refresh(&self, token: &str, now: UnixTime) -> Result<bool, SessionError> {
+    pub(crate) async fn end_by_refresh(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<bool, SessionError> {
         if !is_refresh_token(token) {
             return Ok(false);
         }
@@ -338,7 +334,11 @@ impl Sessions {
 
     /// Revokes one access token by its `jti` until it can no longer verify: its `exp` plus
     /// the leeway.
-    pub async fn revoke_access_token(&self, jti: &str, exp: UnixTime) -> Result<(), SessionError> {
+    pub(crate) async fn revoke_access_token(
+        &self,
+        jti: &str,
+        exp: UnixTime,
+    ) -> Result<(), SessionError> {
         let until = exp.saturating_add_secs(self.rules.leeway.as_secs_f64());
         self.store.revoke_token(jti.to_owned(), until).await?;
         self.revocations.revoke_token(jti, until);
@@ -366,7 +366,6 @@ impl Sessions {
             refresh,
             // Whole seconds, never more than there are.
             refresh_expires_in: left.max(0.0).floor() as u64,
-            sid: info.sid.clone(),
         })
     }
 }

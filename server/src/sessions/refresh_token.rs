@@ -25,7 +25,7 @@ pub(super) fn new_refresh_token() -> Result<String, SessionError> {
 }
 
 /// Whether `text` has the form of a refresh token: the prefix and 43 base64url characters.
-pub fn is_refresh_token(text: &str) -> bool {
+pub(crate) fn is_refresh_token(text: &str) -> bool {
     text.strip_prefix(REFRESH_PREFIX).is_some_and(|rest| {
         rest.len() == 43
             && rest
@@ -35,7 +35,7 @@ pub fn is_refresh_token(text: &str) -> bool {
 }
 
 /// The SHA-256 of a refresh token: what the store keeps.
-pub fn hash(token: &str) -> TokenHash {
+pub(crate) fn hash(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()
 }
 

@@ -2,7 +2,7 @@
 //! `/auth` failure counters, behind one [`Store`] trait with two real backends — SQLite in a
 //! file (the embedded default, [`sqlite::SqliteStore`]) and Redis for several instances
 //! ([`redis::RedisStore`]). An instance's memory only caches what the store holds (the
-//! revocation view of [`crate::revocations`]).
+//! revocation view of `revocations`).
 //!
 //! Refresh tokens are kept only as SHA-256 hashes. Each rotation stores the successor sealed
 //! under the presented token (which the store never sees), so that an honest second use of
@@ -156,7 +156,7 @@ pub struct Rotation {
     pub presented: TokenHash,
     /// The successor's hash.
     pub successor: TokenHash,
-    /// The successor sealed under the presented token (see [`crate::sessions`]).
+    /// The successor sealed under the presented token (see `sessions`).
     pub sealed_successor: [u8; 32],
     /// The time of the request.
     pub now: UnixTime,
