@@ -60,13 +60,23 @@ impl Authenticator {
 
     /// The same, its cache using at most `bytes` (0: verify every token in full).
     pub fn with_cache_budget(verifier: Verifier, clock: SharedClock, bytes: usize) -> Self {
+        Self::fixed(verifier, clock, bytes, None)
+    }
+
+    /// Every authenticator with keys given once is made here.
+    fn fixed(
+        verifier: Verifier,
+        clock: SharedClock,
+        cache_bytes: usize,
+        revocations: Option<Arc<Revocations>>,
+    ) -> Self {
         Self(Arc::new(Inner {
             keys: Keys::Fixed(CachedVerifier {
                 verifier,
-                cache: VerifiedCache::new(bytes),
+                cache: VerifiedCache::new(cache_bytes),
             }),
             clock,
-            revocations: None,
+            revocations,
         }))
     }
 
@@ -84,20 +94,13 @@ impl Authenticator {
 
     /// The same, refusing the tokens `revocations` holds (checked after the cache, on every
     /// request, in memory).
-    pub fn with_revocations(
+    pub(crate) fn with_revocations(
         verifier: Verifier,
         clock: SharedClock,
         cache_bytes: usize,
         revocations: Arc<Revocations>,
     ) -> Self {
-        Self(Arc::new(Inner {
-            keys: Keys::Fixed(CachedVerifier {
-                verifier,
-                cache: VerifiedCache::new(cache_bytes),
-            }),
-            clock,
-            revocations: Some(revocations),
-        }))
+        Self::fixed(verifier, clock, cache_bytes, Some(revocations))
     }
 
     /// The verifier in use now (a remote issuer's changes with its keys, and is none before
