@@ -54,8 +54,9 @@ pub(crate) struct Jws<'t> {
     pub(crate) header_segment: &'t [u8],
 }
 
-/// A parsed header: read from its token, or shared from a [`HeaderMemory`] (no copy).
-#[derive(Debug, Clone, PartialEq)]
+/// A parsed header: read from its token, or shared from a [`HeaderMemory`] (no copy). Equal
+/// and shown as the header it is, wherever it came from.
+#[derive(Clone)]
 pub(crate) enum SharedHeader {
     /// Read from the token.
     Read(Header),
@@ -73,6 +74,18 @@ impl SharedHeader {
     }
 }
 
+impl PartialEq for SharedHeader {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for SharedHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 impl Deref for SharedHeader {
     type Target = Header;
 
@@ -84,14 +97,14 @@ impl Deref for SharedHeader {
     }
 }
 
+/// A header segment (its base64url text) and its header.
+type Remembered = (Box<[u8]>, Arc<Header>);
+
 /// The parsed headers of a few header segments a verifier accepted (one issuer's tokens share
 /// their header byte for byte), so that the next token with the same segment skips decoding
 /// and reading it: the same bytes always parse to the same header. Filled once per slot,
 /// only with the segments of tokens whose signature verified, so a flood of forged headers
 /// cannot take the slots; a segment seen after the slots are full is parsed every time.
-/// A header segment (its base64url text) and its header.
-type Remembered = (Box<[u8]>, Arc<Header>);
-
 #[derive(Debug, Default)]
 pub(crate) struct HeaderMemory {
     slots: [OnceLock<Remembered>; 4],
@@ -119,14 +132,11 @@ impl HeaderMemory {
     #[cfg_attr(not(feature = "crypto"), allow(dead_code))]
     pub(crate) fn remember(&self, segment: &[u8], header: &Header) {
         for slot in &self.slots {
-            match slot.get() {
-                Some((known, _)) if **known == *segment => return,
-                Some(_) => continue,
-                None => {
-                    if slot.set((segment.into(), Arc::new(header.clone()))).is_ok() {
-                        return;
-                    }
-                }
+            // A free slot takes it; a taken one (by another thread a moment ago, too) is
+            // checked for it before the next is tried, so no segment takes two slots.
+            let (known, _) = slot.get_or_init(|| (segment.into(), Arc::new(header.clone())));
+            if **known == *segment {
+                return;
             }
         }
     }

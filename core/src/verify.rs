@@ -254,6 +254,33 @@ mod tests {
         // Only headers of tokens whose signature verified are remembered: the signer's own
         // (`typ` at+jwt) and the untyped one, refused by the policy after its signature.
         assert_eq!(remembered(&warm), 2);
+        // A verified token is the same whether its header was remembered or read.
+        let cold = Verifier::new(warm.keys().clone(), warm.policy().clone());
+        assert_eq!(
+            warm.verify(&good, now()).unwrap(),
+            cold.verify(&good, now()).unwrap()
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn threads_verifying_one_header_at_once_take_one_slot() {
+        let key = Key::generate(Algorithm::HS256).unwrap();
+        let token = Signer::new(key.clone())
+            .sign(&serde_json::json!({"exp": NOW + 60}))
+            .unwrap();
+        for _ in 0..20 {
+            let verifier = Verifier::new(
+                KeySet::from(key.clone()),
+                Validation::builder().build().unwrap(),
+            );
+            std::thread::scope(|scope| {
+                for _ in 0..4 {
+                    scope.spawn(|| verifier.verify(&token, now()).unwrap());
+                }
+            });
+            assert_eq!(remembered(&verifier), 1);
+        }
     }
 
     #[test]

@@ -99,9 +99,14 @@ impl LogWriter {
         ))
     }
 
-    /// Appends `bytes` (whole lines) to what the thread writes next.
+    /// Appends `bytes` (whole lines) to what the thread writes next. Once the [`LogGuard`]
+    /// is gone there is no thread to write them: they are dropped (the binary lets the guard
+    /// go last, after the server has stopped).
     pub fn append(&self, bytes: &[u8]) {
         let mut pending = self.shared.lock();
+        if pending.closed {
+            return;
+        }
         while pending.bytes.len() >= MAX_PENDING && !pending.closed {
             pending = self
                 .shared
@@ -212,24 +217,45 @@ mod tests {
 
     #[test]
     fn appending_past_the_cap_waits_for_the_thread_instead_of_dropping() {
-        /// An output that takes its time.
-        struct Slow(Out);
-        impl Write for Slow {
+        /// An output that writes only once the test opens it.
+        struct Gated(Out, Arc<(Mutex<bool>, Condvar)>);
+        impl Write for Gated {
             fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                std::thread::sleep(Duration::from_millis(20));
+                let (open, opened) = &*self.1;
+                let mut open = open.lock().unwrap();
+                while !*open {
+                    open = opened.wait(open).unwrap();
+                }
                 self.0.write(buf)
             }
             fn flush(&mut self) -> io::Result<()> {
                 Ok(())
             }
         }
-        let out = Out::default();
-        let (writer, guard) = LogWriter::spawn(Slow(out.clone())).unwrap();
+        let (out, gate) = (
+            Out::default(),
+            Arc::new((Mutex::new(false), Condvar::new())),
+        );
+        let (writer, guard) = LogWriter::spawn(Gated(out.clone(), gate.clone())).unwrap();
         let line = vec![b'x'; MAX_PENDING / 4];
-        for _ in 0..12 {
-            writer.append(&line);
-        }
+        // The thread takes the first batch and waits at the gate; the rest fill the buffer to
+        // its cap, and the append after that waits.
+        writer.append(&line);
+        std::thread::sleep(GATHER * 4);
+        let appender = std::thread::spawn(move || {
+            for _ in 0..5 {
+                writer.append(&line);
+            }
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !appender.is_finished(),
+            "the fifth append waits for the thread"
+        );
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        appender.join().unwrap();
         drop(guard);
-        assert_eq!(out.0.lock().unwrap().len(), 12 * line.len());
+        assert_eq!(out.0.lock().unwrap().len(), 6 * (MAX_PENDING / 4));
     }
 }

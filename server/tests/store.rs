@@ -165,22 +165,30 @@ async fn conformance(store: Arc<dyn Store>) {
         .map(|s| s.sid)
         .collect();
     assert_eq!(listed, ["s3", "s4", "s5"]);
-    assert!(store.end_session("s4".into(), t(NOW + 300)).await.unwrap());
     assert!(
-        !store.end_session("s4".into(), t(NOW + 300)).await.unwrap(),
+        store
+            .end_session("s4".into(), t(NOW), t(NOW + 300))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .end_session("s4".into(), t(NOW), t(NOW + 300))
+            .await
+            .unwrap(),
         "once"
     );
     // A session the store no longer knows (pruned) was not live, but its access tokens may
     // be: the revocation is recorded all the same.
     assert!(
         !store
-            .end_session("nope".into(), t(NOW + 300))
+            .end_session("nope".into(), t(NOW), t(NOW + 300))
             .await
             .unwrap()
     );
     assert_eq!(
         store
-            .end_sessions_of("bob".into(), t(NOW + 300))
+            .end_sessions_of("bob".into(), t(NOW), t(NOW + 300))
             .await
             .unwrap(),
         2
@@ -337,7 +345,12 @@ async fn conformance(store: Arc<dyn Store>) {
         |r| matches!(r, Revocation::Session { sid, until } if sid == "d1" && *until == t(NOW + 300))
     ));
     // Ended sessions make room too: after a logout, no live session is ended.
-    assert!(store.end_session("d2".into(), t(NOW + 300)).await.unwrap());
+    assert!(
+        store
+            .end_session("d2".into(), t(NOW), t(NOW + 300))
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .create_session(capped("d4", 75, NOW + 4))
@@ -432,7 +445,10 @@ async fn some_of_everything(store: &dyn Store) {
         .create_session(session("s2", "ann", h(3)))
         .await
         .unwrap();
-    store.end_session("s2".into(), t(NOW + 300)).await.unwrap();
+    store
+        .end_session("s2".into(), t(NOW), t(NOW + 300))
+        .await
+        .unwrap();
     store.revoke_token("j1".into(), t(NOW + 200)).await.unwrap();
     store
         .count_failure("auth:1.2.3.4".into(), t(NOW), 60.0)
@@ -644,6 +660,42 @@ async fn clocks_apart(store: &RedisStore, sid: &str, refresh: u8) -> (Rotated, u
     )
 }
 
+/// `behind` (twenty days behind `ahead`) ends session `sid` (its access tokens revoked for
+/// 300 s by its clock) and revokes the token `jti` until a time of the token's; what `ahead`
+/// then reads of them: how long the session's revocation still lasts by its clock, and the
+/// token's end.
+async fn revoked_from_behind(
+    store: &RedisStore,
+    sid: &str,
+    jti: &str,
+    ahead: f64,
+) -> (Option<f64>, Option<UnixTime>) {
+    let behind = ahead - 20.0 * 86_400.0;
+    store
+        .end_session(sid.into(), at(behind), at(behind + 300.0))
+        .await
+        .unwrap();
+    store.revoke_token(jti.into(), t(NOW + 60)).await.unwrap();
+    let mut cursor = String::new();
+    let (mut session, mut token) = (None, None);
+    loop {
+        let batch = store.revocations(cursor, at(ahead)).await.unwrap();
+        for revocation in batch.revocations {
+            match revocation {
+                Revocation::Session { sid: s, until } if s == sid => {
+                    session = Some(until.as_secs_f64() - ahead);
+                }
+                Revocation::Token { jti: j, until } if j == jti => token = Some(until),
+                _ => {}
+            }
+        }
+        cursor = batch.cursor;
+        if batch.caught_up {
+            return (session, token);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_whose_clocks_disagree_are_judged_by_redis_time() {
     let redis = RedisServer::start("clocks");
@@ -661,13 +713,25 @@ async fn instances_whose_clocks_disagree_are_judged_by_redis_time() {
     let listed = store.sessions(Some("ann".into()), at(ahead)).await.unwrap();
     let age = ahead - listed[0].created.as_secs_f64();
     assert!((0.0..10.0).contains(&age), "{age}");
+    // A logout at the instance behind lasts its 300 s at the instance ahead too; a token's
+    // revocation keeps the token's own time (its `exp`), which every instance judges as
+    // it judges the `exp`.
+    let (session, token) = revoked_from_behind(&store, "c1", "j1", ahead).await;
+    let left = session.expect("the instance ahead sees the logout");
+    assert!((290.0..=300.5).contains(&left), "{left}");
+    assert_eq!(token, Some(t(NOW + 60)));
 
     // Judged by each caller's clock instead, the same steps go wrong (the test tells them
     // apart): the session's keys were set to expire ten days ago by Redis's clock and are
     // gone, and the counter's window is over by the reader's.
     let caller = RedisStore::open_with_clock(&redis.url(), Clock::Caller).unwrap();
-    let (rotated, count, _, _) = clocks_apart(&caller, "c2", 20).await;
+    let (rotated, count, _, ahead) = clocks_apart(&caller, "c2", 20).await;
     assert_eq!((rotated, count), (Rotated::Unknown, 0));
+    let (session, _) = revoked_from_behind(&caller, "c2", "j2", ahead).await;
+    assert_eq!(
+        session, None,
+        "over by the clock ahead before it was written"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,10 +78,11 @@ pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
             SessionsCommand::Revoke { sub, sid } => {
                 let until = now.saturating_add_secs(MAX_ACCESS_LIFETIME.as_secs_f64());
                 let ended = match (sub, sid) {
-                    (Some(sub), _) => store.end_sessions_of(sub.clone(), until).await,
-                    (None, Some(sid)) => {
-                        store.end_session(sid.clone(), until).await.map(usize::from)
-                    }
+                    (Some(sub), _) => store.end_sessions_of(sub.clone(), now, until).await,
+                    (None, Some(sid)) => store
+                        .end_session(sid.clone(), now, until)
+                        .await
+                        .map(usize::from),
                     (None, None) => Ok(0),
                 }
                 .map_err(store_failure)?;

@@ -312,7 +312,7 @@ impl Sessions {
     /// are refused, on this instance at once and on every other through the store.
     pub(crate) async fn end(&self, sid: &str, now: UnixTime) -> Result<bool, SessionError> {
         let until = self.revoke_until(now);
-        let ended = self.store.end_session(sid.to_owned(), until).await?;
+        let ended = self.store.end_session(sid.to_owned(), now, until).await?;
         self.revocations.revoke_session(sid, until);
         Ok(ended)
     }

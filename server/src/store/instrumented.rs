@@ -51,12 +51,20 @@ impl Store for Instrumented {
         self.measure("session_of", self.inner.session_of(refresh))
     }
 
-    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool> {
-        self.measure("end_session", self.inner.end_session(sid, until))
+    fn end_session(&self, sid: String, now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool> {
+        self.measure("end_session", self.inner.end_session(sid, now, until))
     }
 
-    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize> {
-        self.measure("end_sessions_of", self.inner.end_sessions_of(sub, until))
+    fn end_sessions_of(
+        &self,
+        sub: String,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreFuture<'_, usize> {
+        self.measure(
+            "end_sessions_of",
+            self.inner.end_sessions_of(sub, now, until),
+        )
     }
 
     fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()> {

@@ -211,6 +211,15 @@ pub enum Revocation {
     },
 }
 
+impl Revocation {
+    /// When it may be forgotten.
+    pub fn until(&self) -> UnixTime {
+        match self {
+            Self::Session { until, .. } | Self::Token { until, .. } => *until,
+        }
+    }
+}
+
 /// Revocations recorded after a cursor, and the cursor after them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RevocationBatch {
@@ -256,15 +265,24 @@ pub trait Store: Send + Sync {
     fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>>;
 
     /// Ends a session: its refresh tokens stop working and its access tokens are revoked
-    /// until `until`. `false` when there was no such live session; the revocation is
-    /// recorded then too (the session may have been forgotten while its access tokens
-    /// live), unless the session is known to have ended before.
-    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool>;
+    /// until `until`, a time on the clock that read `now` (a shared store keeps it on its
+    /// own clock, and every instance reads it back on its own). `false` when there was no
+    /// such live session; the revocation is recorded then too (the session may have been
+    /// forgotten while its access tokens live), unless the session is known to have ended
+    /// before.
+    fn end_session(&self, sid: String, now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool>;
 
-    /// Ends every session of an API key; returns how many.
-    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize>;
+    /// Ends every session of an API key (see [`Store::end_session`]); returns how many.
+    fn end_sessions_of(
+        &self,
+        sub: String,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreFuture<'_, usize>;
 
-    /// Revokes one access token by its `jti` until `until`.
+    /// Revokes one access token by its `jti` until `until`: its `exp` plus the leeway, a
+    /// time of the token's, which every instance compares with its own clock as it does
+    /// `exp`.
     fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()>;
 
     /// The live sessions (of one API key, or all), at `now`.

@@ -7,7 +7,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
 local ended = {}
 while redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[9]) do
   local oldest = redis.call('ZPOPMIN', KEYS[3])
-  if revoke(oldest[1], ARGV[10]) == 1 then table.insert(ended, oldest[1]) end
+  if revoke(oldest[1], tonumber(ARGV[10]) + shift) == 1 then table.insert(ended, oldest[1]) end
 end
 redis.call('HSET', KEYS[1], 'sub', ARGV[2], 'roles', ARGV[3], 'created', fmt(now),
   'absolute', fmt(absolute), 'idle', fmt(idle), 'generation', '0', 'ended', '0',

@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
 use super::scripts::{SESSION_FIELDS, session, subject_key};
-use super::{Clock, error};
+use super::{Clock, clock_shift, error};
 use crate::store::{SessionInfo, StoreError};
 
 /// The live sessions of `sub` (of everyone without one), oldest first, their times on the
@@ -17,17 +17,7 @@ pub(super) async fn sessions(
     sub: Option<String>,
     now: UnixTime,
 ) -> Result<Vec<SessionInfo>, StoreError> {
-    // How far this instance's clock is behind Redis's: stored times move back by it.
-    let shift = match clock {
-        Clock::Caller => 0.0,
-        Clock::Redis => {
-            let (secs, micros): (u64, u64) = redis::cmd("TIME")
-                .query_async(&mut conn)
-                .await
-                .map_err(error)?;
-            secs as f64 + micros as f64 / 1e6 - now.as_secs_f64()
-        }
-    };
+    let shift = clock_shift(&mut conn, clock, now).await?;
     let keys: Vec<String> = match &sub {
         Some(sub) => {
             let sids: Vec<String> = conn.zrange(subject_key(sub), 0, -1).await.map_err(error)?;

@@ -69,6 +69,23 @@ pub struct RedisStore {
     scripts: Arc<Scripts>,
 }
 
+/// How far the clock that read `now` is behind Redis's, in seconds (0 judging by the
+/// caller's): the times scripts store move back onto the caller's clock by it.
+async fn clock_shift(
+    conn: &mut ConnectionManager,
+    clock: Clock,
+    now: UnixTime,
+) -> Result<f64, StoreError> {
+    match clock {
+        Clock::Caller => Ok(0.0),
+        Clock::Redis => {
+            let (secs, micros): (u64, u64) =
+                redis::cmd("TIME").query_async(conn).await.map_err(error)?;
+            Ok(secs as f64 + micros as f64 / 1e6 - now.as_secs_f64())
+        }
+    }
+}
+
 fn error(e: redis::RedisError) -> StoreError {
     // Redis errors name the command and the server's message, never the arguments.
     StoreError::new(e)
@@ -181,7 +198,7 @@ impl Store for RedisStore {
         Box::pin(async move { conn.hget(refresh_key(&refresh), "sid").await.map_err(error) })
     }
 
-    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool> {
+    fn end_session(&self, sid: String, now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool> {
         let mut conn = self.conn.clone();
         let scripts = self.scripts.clone();
         Box::pin(async move {
@@ -189,6 +206,7 @@ impl Store for RedisStore {
                 .end_session
                 .arg(sid)
                 .arg(secs(until))
+                .arg(secs(now))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
@@ -196,7 +214,12 @@ impl Store for RedisStore {
         })
     }
 
-    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize> {
+    fn end_sessions_of(
+        &self,
+        sub: String,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreFuture<'_, usize> {
         let mut conn = self.conn.clone();
         let scripts = self.scripts.clone();
         Box::pin(async move {
@@ -204,6 +227,7 @@ impl Store for RedisStore {
                 .end_sessions_of
                 .key(subject_key(&sub))
                 .arg(secs(until))
+                .arg(secs(now))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)?;
@@ -235,7 +259,9 @@ impl Store for RedisStore {
 
     fn revocations(&self, cursor: String, now: UnixTime) -> StoreFuture<'_, RevocationBatch> {
         let mut conn = self.watch.clone();
+        let clock = self.clock;
         Box::pin(async move {
+            let shift = clock_shift(&mut conn, clock, now).await?;
             let from = if cursor.is_empty() {
                 "0"
             } else {
@@ -271,13 +297,18 @@ impl Store for RedisStore {
                     continue;
                 };
                 let until = time(until.as_bytes())?;
-                if until <= now {
-                    continue;
-                }
-                batch.revocations.push(match kind.as_str() {
-                    "session" => Revocation::Session { sid: value, until },
+                // A session's end is kept on Redis's clock, moved back onto this instance's;
+                // a token's is its `exp` and leeway, a time of the token's.
+                let revocation = match kind.as_str() {
+                    "session" => Revocation::Session {
+                        sid: value,
+                        until: until.saturating_add_secs(-shift),
+                    },
                     _ => Revocation::Token { jti: value, until },
-                });
+                };
+                if revocation.until() > now {
+                    batch.revocations.push(revocation);
+                }
             }
             Ok(batch)
         })

@@ -21,14 +21,14 @@ local function keep_until(key, at)
     redis.call('EXPIREAT', key, at, 'GT')
   end
 end
--- Ends a session and records the revocation of its access tokens: also for one already
--- forgotten (its access tokens may still live), not for one known to have ended before.
--- 1 if it was live.
+-- Ends a session and records the revocation of its access tokens until `till` (on Redis's
+-- clock, like every time a script stores): also for one already forgotten (its access
+-- tokens may still live), not for one known to have ended before. 1 if it was live.
 local function revoke(sid, till)
   local key = session_key(sid)
   local s = redis.call('HMGET', key, 'ended', 'sub')
   if s[1] == '1' then return 0 end
-  redis.call('XADD', 'jwtkit:revocations', '*', 'kind', 'session', 'value', sid, 'until', till)
+  redis.call('XADD', 'jwtkit:revocations', '*', 'kind', 'session', 'value', sid, 'until', fmt(till))
   if not s[1] then return 0 end
   redis.call('HSET', key, 'ended', '1')
   redis.call('ZREM', subject_key(s[2]), sid)

@@ -33,5 +33,5 @@ if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < 
   return {'grace', sid, s[1], s[2], back(s[3]), back(s[4]), back(new_idle), s[6],
     s[8] or s[1], s[9] or 'auth', tok[4]}
 end
-revoke(sid, ARGV[5])
+revoke(sid, tonumber(ARGV[5]) + shift)
 return {'reused', sid}

@@ -122,7 +122,8 @@ impl Store for SqliteStore {
         })
     }
 
-    fn end_session(&self, sid: String, until: UnixTime) -> StoreFuture<'_, bool> {
+    // One machine, one clock: `now` says nothing `until` does not.
+    fn end_session(&self, sid: String, _now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let ended = end(&tx, &sid, until)?;
@@ -131,7 +132,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn end_sessions_of(&self, sub: String, until: UnixTime) -> StoreFuture<'_, usize> {
+    fn end_sessions_of(
+        &self,
+        sub: String,
+        _now: UnixTime,
+        until: UnixTime,
+    ) -> StoreFuture<'_, usize> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let sids = {
