@@ -17,9 +17,11 @@
 //! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window.
 //!
 //! Time is judged by one clock for every instance: Redis's own (`TIME`, [`Clock::Redis`]).
-//! The times an instance passes (a session's lifetimes, its `now`) are moved onto that clock
-//! by the difference between the two, and the times returned are moved back, so an instance
-//! whose clock is off neither ends sessions early nor keeps them late for the others.
+//! The times an instance passes (a session's lifetimes, the end of a logout's revocation, its
+//! `now`) are moved onto that clock by the difference between the two, and the times read
+//! back are moved onto the reader's, so an instance whose clock is off neither ends sessions
+//! early nor keeps them late for the others. A token's revocation lasts until its `exp` and
+//! the leeway: a time of the token's, which every instance judges as it judges the `exp`.
 
 use std::sync::Arc;
 use std::time::Duration;
