@@ -1,5 +1,6 @@
 //! The real `jwtkit` binary's token commands: round trips for every algorithm, the RFC
-//! vectors, each rejection class with its exit status and code, and usage errors.
+//! vectors, each rejection class with its exit status and code, usage errors, and operator
+//! tools refusing a store that does not exist.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
@@ -457,4 +458,58 @@ fn decode_shows_unverified_contents_and_fails_cleanly() {
     // "none" decodes (decoding verifies nothing) but is labelled so.
     let none = jwtkit(&["decode", "eyJhbGciOiJub25lIn0.e30.", "--json"], None);
     assert_eq!(none.code, 0);
+}
+
+#[test]
+fn operator_tools_open_a_store_and_never_create_one() {
+    let scratch = Scratch::new("missing-store");
+    let typo = scratch.0.join("jwtkit.sqlit3");
+    let store = format!("sqlite:{}", typo.display());
+    for command in [
+        &["sessions", "list", "--store", &store][..],
+        &["sessions", "revoke", "--sub", "billing", "--store", &store],
+    ] {
+        let run = jwtkit(command, None);
+        assert_eq!(run.code, 2, "{command:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("there is no store at {}", typo.display()))
+                && run.stderr.contains("only `jwtkit serve` creates one"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stdout.contains("session(s) ended"), "{}", run.stdout);
+        assert!(!typo.exists(), "nothing created");
+    }
+    // A file that is not a store is no store either.
+    let other = scratch.write("notes.sqlite3", "");
+    let run = jwtkit(
+        &["sessions", "list", "--store", &format!("sqlite:{other}")],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a jwtkit store"),
+        "{}",
+        run.stderr
+    );
+
+    // A Redis that answers nothing (a port nobody listens on).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = format!("redis://127.0.0.1:{port}/");
+    let run = jwtkit(
+        &["sessions", "revoke", "--sub", "billing", "--store", &redis],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the Redis at --store answers nothing"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("session(s) ended"), "{}", run.stdout);
 }

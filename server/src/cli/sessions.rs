@@ -70,7 +70,10 @@ pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
         .build()
         .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let store = store::open(&location).await.map_err(store_failure)?;
+        // Open, never create: a typo'd path must not look like an empty store.
+        let store = store::open_existing(&location)
+            .await
+            .map_err(store_failure)?;
         match &args.command {
             SessionsCommand::List { sub, json } => {
                 list(store.as_ref(), sub.clone(), now, *json).await

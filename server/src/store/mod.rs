@@ -250,6 +250,29 @@ pub async fn open(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>,
     }
 }
 
+/// Opens the store at `location` as an operator's tool does: one that exists and answers,
+/// never a new one. A SQLite path that does not exist (or holds no jwtkit store) and a Redis
+/// that answers nothing are refused, so that a typo cannot look like an empty store.
+pub async fn open_existing(
+    location: &StoreLocation,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    match location {
+        StoreLocation::Sqlite(path) => Ok(std::sync::Arc::new(sqlite::SqliteStore::open_existing(
+            path,
+        )?)),
+        StoreLocation::Redis(url) => {
+            let store = redis::RedisStore::open(url)?;
+            store.ping().await.map_err(|e| {
+                StoreError::new(format!(
+                    "the Redis at --store answers nothing ({}): check the URL and that Redis runs",
+                    e.reason
+                ))
+            })?;
+            Ok(std::sync::Arc::new(store))
+        }
+    }
+}
+
 /// The state of the server, shared by every instance that uses the same store.
 pub trait Store: Send + Sync {
     /// Starts a session with its first refresh token. When its subject already has

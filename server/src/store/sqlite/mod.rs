@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use jwtkit_core::UnixTime;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 mod sessions;
 
@@ -40,6 +40,37 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)
             .map_err(|e| StoreError::new(format!("cannot open {}: {e}", path.display())))?;
+        Self::set_up(conn, path)
+    }
+
+    /// Opens the store in the file at `path`, which must exist and hold a jwtkit store:
+    /// never creates one (what operators' tools open).
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::new(format!(
+                "there is no store at {} (only `jwtkit serve` creates one): check --store",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| StoreError::new(format!("cannot open {}: {e}", path.display())))?;
+        let is_store = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
+        if is_store == 0 {
+            return Err(StoreError::new(format!(
+                "{} is not a jwtkit store: check --store",
+                path.display()
+            )));
+        }
+        Self::set_up(conn, path)
+    }
+
+    fn set_up(conn: Connection, path: &Path) -> Result<Self, StoreError> {
         conn.busy_timeout(Duration::from_secs(2))
             .and_then(|()| conn.execute_batch(SCHEMA))
             .and_then(|()| migrate(&conn))
