@@ -13,6 +13,7 @@
 //!   RustCrypto code, or with the feature `aws-lc` (native targets) on aws-lc-rs; keys are
 //!   imported and checked by the same code either way ([`BACKEND`] names the one built).
 //! - [`Error`]: one table per phase, each variant with a stable `code()` and its message.
+//! - [`suggest`]: the name a typo meant, for every "did you mean" of jwtkit's messages.
 //!
 //! ```
 //! use jwtkit_core::{dangerous, ParseOptions, UnixTime};
@@ -45,6 +46,7 @@ mod json;
 pub mod parse;
 mod policy;
 pub mod protocol;
+pub mod suggest;
 mod time;
 
 #[cfg(feature = "crypto")]

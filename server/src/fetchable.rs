@@ -27,7 +27,7 @@ impl std::error::Error for InsecureUrl {}
 
 /// `text` with whatever stands between `scheme://` and an `@` in its authority replaced by
 /// `…` (a URL's user name and password, never repeated in a message or a log).
-fn without_credentials(text: &str) -> String {
+pub(crate) fn without_credentials(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_owned();
     };

@@ -48,6 +48,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print every key a config file (`jwtkit serve --config FILE`) takes, as a commented
+    /// TOML file with each key's default, range, flag and variable.
+    Config,
     /// Make a signing key (private JWK) or an API key.
     Keygen(cli::KeygenArgs),
     /// Print the public JWK Set of a key file.
@@ -66,6 +69,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { settings, json } => run_serve(&settings, json),
+        Command::Config => {
+            print!("{}", jwtkit_server::config::table::toml_reference());
+            ExitCode::SUCCESS
+        }
         Command::Keygen(args) => cli::exit("keygen", cli::keygen(&args)),
         Command::Jwks(args) => cli::exit("jwks", cli::jwks(&args)),
         Command::Issue(args) => cli::exit("issue", cli::issue(&args)),
@@ -117,6 +124,7 @@ fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
         let metrics = listeners
             .metrics_addr()
             .map(|addr| format!("http://{addr}{}", jwtkit_server::routes::METRICS.path));
+        let shutdown = shutdown_signal();
         announce(&if json {
             serde_json::json!({
                 "url": format!("http://{addr}"),
@@ -138,7 +146,7 @@ fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
             }
             text
         });
-        serve_resource(config, auth, listeners, shutdown_signal()).await;
+        serve_resource(config, auth, listeners, shutdown).await;
         ExitCode::SUCCESS
     })
 }
@@ -192,20 +200,13 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
         let addr = listeners.api_addr().unwrap_or(config.bind);
         let config = config.listening_on(addr);
         let metrics = listeners.metrics_addr();
+        let shutdown = shutdown_signal();
         announce(&if json {
             banner_json(&config, addr, metrics)
         } else {
             banner(&config, addr, metrics)
         });
-        match serve_with_store(
-            &config,
-            listeners,
-            Arc::new(SystemClock),
-            store,
-            shutdown_signal(),
-        )
-        .await
-        {
+        match serve_with_store(&config, listeners, Arc::new(SystemClock), store, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("jwtkit serve: {error}");

@@ -234,38 +234,65 @@ async fn prune(store: Arc<dyn Store>, clock: SharedClock) {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// A future that resolves on SIGINT (Ctrl-C) or SIGTERM. The signals are caught from the
+/// moment this is called (inside the runtime), before the future is first polled: call it
+/// before saying that the server is up, so that a SIGTERM right after is a graceful stop.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; stop with Ctrl-C");
-                std::future::pending::<()>().await;
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        [
+            ("SIGINT", signal(SignalKind::interrupt())),
+            ("SIGTERM", signal(SignalKind::terminate())),
+        ]
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let [interrupt, terminate] = signals.map(|(name, signal)| async move {
+                match signal {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for {name}");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            });
+            tokio::select! {
+                () = interrupt => {},
+                () = terminate => {},
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        result = interrupt => {
-            if let Err(error) = result {
-                tracing::warn!(%error, "cannot listen for Ctrl-C");
-                std::future::pending::<()>().await;
-            }
-        },
-        () = terminate => {},
+        #[cfg(not(unix))]
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+        tracing::info!(target: "jwtkit", "shutting down: finishing in-flight requests");
     }
-    tracing::info!(target: "jwtkit", "shutting down: finishing in-flight requests");
 }
 
 /// Whether `/` serves the demo page: from `--web-dir`, or built into this binary.
 fn has_demo_page(config: &Config) -> bool {
     config.web_dir.is_some() || crate::routes::demo_built_in()
+}
+
+/// What makes this server of no use to anyone, with what to add: keys but no API key (no
+/// client can obtain a token). Shown at start; empty when nothing is missing.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if config.api_keys.is_empty() {
+        warnings.push(format!(
+            "no API key is configured, so no client can obtain a token (every {} and {} \
+             request is refused): add one with --api-key ENTRY (or [[api_keys]] in the config \
+             file); `jwtkit keygen --api-key NAME --role user` prints a key and its entry",
+            crate::routes::AUTH.path,
+            crate::routes::TOKEN.path
+        ));
+    }
+    warnings
 }
 
 /// `/metrics`' URL on `addr`.
@@ -275,8 +302,8 @@ fn metrics_url(addr: Option<SocketAddr>) -> Option<String> {
 
 /// Where the server listens and, in the development setup, the generated API keys, as one
 /// JSON line for scripts: `{"url", "issuer", "metrics", "demo_page", "development":
-/// {"api_keys": [{"name", "key", "roles"}]}}` (`metrics`, `demo_page` and `development` are
-/// `null` when there is none).
+/// {"api_keys": [{"name", "key", "roles"}]}, "warnings": [...]}` (`metrics`, `demo_page` and
+/// `development` are `null` when there is none; `warnings` are [`warnings`]).
 pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
     let url = format!("http://{addr}");
     let development = config.dev.as_ref().map(|dev| {
@@ -293,6 +320,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr
         "metrics": metrics_url(metrics),
         "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
+        "warnings": warnings(config),
     })
     .to_string()
 }
@@ -311,6 +339,9 @@ pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) ->
     }
     if has_demo_page(config) {
         text.push_str(&format!("demo page: http://{addr}/\n"));
+    }
+    for warning in warnings(config) {
+        text.push_str(&format!("\nWARNING: {warning}\n"));
     }
     if let Some(dev) = &config.dev {
         text.push_str(

@@ -45,7 +45,11 @@ async fn configuration_errors_name_the_setting_and_exit_2() {
             &[],
             "cannot read /nonexistent.json",
         ),
-        (&["serve", "--config", "/nonexistent.toml"], &[], "`config`"),
+        (
+            &["serve", "--config", "/nonexistent.toml"],
+            &[],
+            "invalid config file (--config",
+        ),
     ];
     for (args, env, expected) in cases {
         let (code, stderr) = exit_error(args, env).await;
@@ -62,15 +66,73 @@ async fn configuration_errors_name_the_setting_and_exit_2() {
 }
 
 #[tokio::test]
-async fn config_file_settings_are_validated_with_unknown_keys_refused() {
-    let dir = std::env::temp_dir().join(format!("jwtkit-config-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("jwtkit.toml");
-    std::fs::write(&file, "bind = \"127.0.0.1:0\"\ntoken_tll = \"3m\"\n").unwrap();
-    let (code, stderr) = exit_error(&["serve", "--config", file.to_str().unwrap()], &[]).await;
+async fn config_file_problems_come_all_at_once_with_lines_and_the_key_meant() {
+    let dir = Scratch::new("config-file");
+    let file = dir.path().join("jwtkit.toml");
+    let file = file.to_str().unwrap();
+    std::fs::write(
+        file,
+        "bind = \"127.0.0.1:0\"\ntoken_tll = \"3m\"\nleeway = 1.5\n\
+         [[api_keys]]\nname = \"billing\"\nhash = \"sha256:x\"\nrole = [\"user\"]\n",
+    )
+    .unwrap();
+    let (code, stderr) = exit_error(&["serve", "--config", file], &[]).await;
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("token_tll"), "the typo is named: {stderr}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    for expected in [
+        "has 3 problems",
+        "line 2, column 1: unknown key `token_tll` (did you mean `token_ttl`?)",
+        "line 3, column 1: `leeway` has the wrong type",
+        "line 7, column 1: unknown key `role` in [[api_keys]] (did you mean `roles`?)",
+        "fix: correct them; `jwtkit config` lists every key",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    std::fs::write(file, "bind = \"127.0.0.1:0\ntoken_ttl = 3m\n").unwrap();
+    let (code, stderr) = exit_error(&["serve", "--config", file], &[]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 1, column 20: not valid TOML")
+            && stderr.contains("line 2, column 13: not valid TOML"),
+        "{stderr}"
+    );
+    // The fix works: the reference names every key, and a file written from it is read.
+    let reference = jwtkit().arg("config").output().await.unwrap();
+    let reference = String::from_utf8(reference.stdout).unwrap();
+    assert!(
+        reference.contains("#token_ttl = \"3m\"") && reference.contains("#[[api_keys]]"),
+        "{reference}"
+    );
+    let entry = jwtkit()
+        .args(["keygen", "--api-key", "billing", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let entry: serde_json::Value = serde_json::from_slice(&entry.stdout).unwrap();
+    let keys = dir.path().join("key.json");
+    let key = jwtkit()
+        .args(["keygen", "--alg", "EdDSA"])
+        .output()
+        .await
+        .unwrap();
+    std::fs::write(&keys, key.stdout).unwrap();
+    std::fs::write(
+        file,
+        format!(
+            "bind = \"127.0.0.1:0\"\nmetrics_bind = \"off\"\ntoken_ttl = \"3m\"\nleeway = 1\n\
+             keys = \"key.json\"\nstore = \"sqlite:{}\"\n\
+             [[api_keys]]\nname = \"billing\"\nhash = {}\nroles = [\"user\"]\n",
+            dir.path().join("s.sqlite3").display(),
+            entry["hash"]
+        ),
+    )
+    .unwrap();
+    let server = Jwtkit::start(&["--config", file]);
+    let (status, _) = server.post_json(
+        "/api/v3/auth",
+        &serde_json::json!({"api-key": entry["key"]}),
+    );
+    assert_eq!(status, 200);
+    server.stop();
 }
 
 #[tokio::test]
@@ -223,4 +285,106 @@ async fn serve_help_lists_every_setting_from_the_table() {
         );
     }
     assert!(help.contains("--json"), "{help}");
+}
+
+/// The output of `jwtkit ARGS`, which must succeed.
+async fn output(args: &[&str]) -> String {
+    let output = jwtkit().args(args).output().await.unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn each_fix_line_copied_as_written_resolves_its_error() {
+    let dir = Scratch::new("fixes");
+    let store = format!("sqlite:{}", dir.path().join("s.sqlite3").display());
+    let entry: serde_json::Value =
+        serde_json::from_str(&output(&["keygen", "--api-key", "billing", "--json"]).await).unwrap();
+    let entry_text = entry["entry"].as_str().unwrap();
+
+    // A short secret: the fix's command prints one the server takes.
+    let (code, stderr) = exit_error(&["serve", "--secret", "short"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("fix: generate one with `jwtkit keygen --secret`"),
+        "{stderr}"
+    );
+    let secret = output(&["keygen", "--secret"]).await;
+    let server = Jwtkit::start(&[
+        "--secret",
+        secret.trim(),
+        "--api-key",
+        entry_text,
+        "--store",
+        &store,
+    ]);
+    let (status, _) = server.post_json(
+        "/api/v3/auth",
+        &serde_json::json!({"api-key": entry["key"]}),
+    );
+    assert_eq!(status, 200);
+    server.stop();
+
+    // A JWK given as the secret: refused, and the file it came from works with --keys, for
+    // the server and for `jwtkit verify` alike.
+    let jwk = output(&["keygen", "--alg", "HS256"]).await;
+    let (code, stderr) = exit_error(&["serve", "--secret", &jwk], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("looks like a JWK")
+            && stderr.contains("fix: give the JWK's file with --keys FILE"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\"k\""), "the key is not echoed: {stderr}");
+    let keys = dir.path().join("key.json");
+    std::fs::write(&keys, &jwk).unwrap();
+    let keys = keys.to_str().unwrap();
+    let server = Jwtkit::start(&["--keys", keys, "--api-key", entry_text, "--store", &store]);
+    let (status, body) = server.post_json(
+        "/api/v3/auth",
+        &serde_json::json!({"api-key": entry["key"]}),
+    );
+    assert_eq!(status, 200);
+    server.stop();
+    output(&[
+        "verify",
+        body["data"]["token"].as_str().unwrap(),
+        "--keys",
+        keys,
+    ])
+    .await;
+
+    // Keys but no API key: a warning naming what to add; with it added, none.
+    let server = Jwtkit::start(&["--keys", keys, "--store", &store]);
+    let warnings = server.started["warnings"].to_string();
+    assert!(
+        warnings.contains("no API key is configured")
+            && warnings.contains("jwtkit keygen --api-key NAME"),
+        "{warnings}"
+    );
+    server.stop();
+    let server = Jwtkit::start(&["--keys", keys, "--api-key", entry_text, "--store", &store]);
+    assert_eq!(server.started["warnings"], serde_json::json!([]));
+    server.stop();
+
+    // A resource server's issuer must be https; the fix's example form is accepted.
+    let (code, stderr) = exit_error(&["serve", "--trust-issuer", "ftp://auth.example"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("ftp://auth.example is not an https URL")
+            && stderr.contains("fix: use the issuer's https URL"),
+        "{stderr}"
+    );
+
+    // A store location of another kind: the value and the forms, each form accepted.
+    let (code, stderr) = exit_error(&["serve", "--store", "postgres://db.example/x"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("\"postgres://db.example/x\" is neither")
+            && stderr.contains("sqlite:FILE")
+            && stderr.contains("redis://HOST:PORT[/DB]"),
+        "{stderr}"
+    );
+    let server = Jwtkit::start(&["--store", &store]);
+    server.stop();
 }

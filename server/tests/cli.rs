@@ -355,6 +355,81 @@ fn verify_judges_the_bytes_it_is_given() {
 }
 
 #[test]
+fn refusals_say_what_was_seen() {
+    let scratch = Scratch::new("seen");
+    let signer = keygen(&scratch, "ES256");
+    let other = keygen(&scratch, "EdDSA");
+    let token = issue(&signer, &["--ttl", "1m", "--now", "1800000000"]);
+    let kid = |keys: &str| {
+        let jwk: Value = serde_json::from_str(&std::fs::read_to_string(keys).unwrap()).unwrap();
+        jwk["kid"].as_str().unwrap().to_owned()
+    };
+    // No matching key: the token's kid and alg, and the set's.
+    let run = jwtkit(&["verify", &token, "--keys", &other], None);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("(ERR_JWKS_NO_MATCHING_KEY)")
+            && run.stderr.contains(&format!(
+                "the token has \"kid\" {:?} and \"alg\" \"ES256\"",
+                kid(&signer)
+            ))
+            && run
+                .stderr
+                .contains(&format!("the key set has: {:?} (EdDSA)", kid(&other))),
+        "{}",
+        run.stderr
+    );
+    let json = jwtkit(&["verify", &token, "--keys", &other, "--json"], None);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["seen"].as_array().map(Vec::len), Some(2), "{json}");
+    // A trailing line break: named, with the fix; without it the token verifies.
+    let run = jwtkit(
+        &[
+            "verify",
+            &format!("{token}\n"),
+            "--keys",
+            &signer,
+            "--now",
+            "1800000001",
+        ],
+        None,
+    );
+    assert!(
+        run.stderr.contains("(ERR_JWT_INVALID_CHARACTER)")
+            && run
+                .stderr
+                .contains("hint: the token ends with a line break: remove it"),
+        "{}",
+        run.stderr
+    );
+    let run = jwtkit(
+        &["verify", &token, "--keys", &signer, "--now", "1800000001"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = jwtkit(&["decode", &format!("Bearer {token}")], None);
+    assert!(
+        run.stderr
+            .contains("without the Authorization header's scheme"),
+        "{}",
+        run.stderr
+    );
+    // Expired: RFC 3339 times beside the epoch seconds.
+    let run = jwtkit(
+        &["verify", &token, "--keys", &signer, "--now", "1800000090"],
+        None,
+    );
+    assert!(
+        run.stderr.contains("(ERR_JWT_EXPIRED)")
+            && run.stderr.contains(
+                "\"exp\" is 2027-01-15T08:01:00Z, the time is 2027-01-15T08:01:30Z (UTC)"
+            ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn usage_and_configuration_errors_exit_2() {
     let scratch = Scratch::new("usage");
     let keys = keygen(&scratch, "HS256");

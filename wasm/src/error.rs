@@ -78,7 +78,7 @@ pub(crate) fn from_core(error: impl CoreError) -> JsValue {
 }
 
 /// An invalid-argument error.
-pub(crate) fn invalid(problem: &'static str) -> JsValue {
+pub(crate) fn invalid(problem: impl Into<std::borrow::Cow<'static, str>>) -> JsValue {
     JsError::InvalidArgument {
         problem: problem.into(),
     }

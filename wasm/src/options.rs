@@ -1,7 +1,7 @@
 //! Reading the optional `{ leewaySeconds, now, clockOffsetSeconds }` argument.
 
 use js_sys::{Date, Reflect};
-use jwtkit_core::{MAX_LEEWAY_SECONDS, UnixTime};
+use jwtkit_core::{MAX_LEEWAY_SECONDS, MAX_UNIX_SECONDS, UnixTime};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::invalid;
@@ -27,6 +27,7 @@ impl ExpiryOptions {
         if !options.is_object() {
             return Err(invalid("options must be an object"));
         }
+        crate::types::check_option_names(options, "ExpiryOptions")?;
         Ok(Self {
             leeway_seconds: leeway(&get(options, "leewaySeconds")?)?,
             now: now(&get(options, "now")?)?,
@@ -68,7 +69,9 @@ pub(crate) fn leeway(value: &JsValue) -> Result<u32, JsValue> {
     }
 }
 
-/// `now`: a `Date`, or a number of seconds since the epoch (a NumericDate).
+/// `now`: a `Date`, or a number of seconds since the epoch (a NumericDate). A number past
+/// the last NumericDate that would be one as milliseconds (`Date.now()`) is refused with
+/// that hint.
 pub(crate) fn now(value: &JsValue) -> Result<Option<f64>, JsValue> {
     if let Some(date) = value.dyn_ref::<Date>() {
         let millis = date.get_time();
@@ -77,7 +80,15 @@ pub(crate) fn now(value: &JsValue) -> Result<Option<f64>, JsValue> {
         }
         return Ok(Some(millis / 1000.0));
     }
-    finite(value, "now must be a Date or a finite number")
+    let secs = finite(value, "now must be a Date or a finite number")?;
+    let last = MAX_UNIX_SECONDS;
+    if secs.is_some_and(|n| n > last && n / 1000.0 <= last) {
+        return Err(invalid(
+            "now is past the year 9999 in seconds and looks like milliseconds (Date.now()): \
+             give seconds (Date.now() / 1000) or a Date",
+        ));
+    }
+    Ok(secs)
 }
 
 /// An optional finite number.

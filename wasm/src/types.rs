@@ -1,107 +1,73 @@
-//! TypeScript declarations of the shapes the exports take and return.
+//! TypeScript declarations of the shapes the exports take and return, in `types.d.ts`.
+//! They are the one declaration of the option names too: the build script reads each
+//! `...Options` interface's members (with those of the interface it extends) into
+//! [`option_names`], and [`check_option_names`] refuses an options object with a name its
+//! interface does not declare, naming the closest one.
 
+use js_sys::{Object, Reflect};
+use jwtkit_core::suggest::closest;
 use wasm_bindgen::prelude::*;
 
+use crate::error::invalid;
+
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = r#"
-/** The JOSE header of a token (RFC 7515 §4). */
-export interface JwtHeader {
-  alg: string;
-  typ?: string;
-  cty?: string;
-  kid?: string;
-  [parameter: string]: unknown;
+const TYPES: &str = include_str!("types.d.ts");
+
+// `fn option_names(interface: &str) -> &'static [&'static str]`, from `types.d.ts`.
+include!(concat!(env!("OUT_DIR"), "/option_names.rs"));
+
+/// Refuses an options object with a name `interface` does not declare (a typo such as
+/// `leeway` for `leewaySeconds` would otherwise be ignored), naming the closest one.
+pub(crate) fn check_option_names(options: &JsValue, interface: &str) -> Result<(), JsValue> {
+    if !options.is_object() {
+        return Ok(());
+    }
+    let known = option_names(interface);
+    for name in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let Some(name) = name.as_string() else {
+            continue;
+        };
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        // An option left undefined is no option (e.g. `{ now: undefined }`).
+        if Reflect::get(options, &name.as_str().into()).is_ok_and(|v| v.is_undefined()) {
+            continue;
+        }
+        let hint = closest(&name, known)
+            .map(|close| format!(" (did you mean \"{close}\"?)"))
+            .unwrap_or_default();
+        return Err(invalid(format!(
+            "unknown option \"{name}\"{hint}; the options of {interface} are {}",
+            known.join(", ")
+        )));
+    }
+    Ok(())
 }
 
-/** The claims of a token (RFC 7519 §4). NumericDates are seconds since the epoch. */
-export interface JwtClaims {
-  iss?: string;
-  sub?: string;
-  aud?: string | string[];
-  exp?: number;
-  nbf?: number;
-  iat?: number;
-  jti?: string;
-  /** The session the token belongs to (OpenID Connect). */
-  sid?: string;
-  [claim: string]: unknown;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_names_follow_the_declarations_and_their_parents() {
+        assert_eq!(
+            option_names("ExpiryOptions"),
+            ["leewaySeconds", "now", "clockOffsetSeconds"]
+        );
+        let auth = option_names("AuthResponseOptions");
+        for name in [
+            "leewaySeconds",
+            "refreshUrl",
+            "onExpired",
+            "serverDate",
+            "now",
+        ] {
+            assert!(auth.contains(&name), "{name}: {auth:?}");
+        }
+        assert!(!auth.contains(&"clockOffsetSeconds"), "{auth:?}");
+        assert!(option_names("TokenSessionOptions").contains(&"clockOffsetSeconds"));
+        assert!(option_names("SessionOptions").contains(&"lockTimeoutMs"));
+        assert!(option_names("NoSuchInterface").is_empty());
+    }
 }
-
-/** What `decodeUnverified` returns: NOT verified. */
-export interface DecodedToken {
-  header: JwtHeader;
-  claims: JwtClaims;
-}
-
-/** Options of the expiry checks. */
-export interface ExpiryOptions {
-  /** Clock-skew allowance, a whole number of seconds from 0 to 600. Default 0. */
-  leewaySeconds?: number;
-  /** The time to judge at: a Date, or seconds since the epoch. Default: the real clock. */
-  now?: Date | number;
-  /** Server clock minus client clock, in seconds. Default 0. */
-  clockOffsetSeconds?: number;
-}
-
-/** Returns a fresh token (or nothing) when a session that cannot refresh has expired. */
-export type OnExpired = (session: TokenSession) => string | null | undefined | Promise<string | null | undefined>;
-
-/** Options every session takes. */
-export interface SessionOptions {
-  /** Clock-skew allowance, a whole number of seconds from 0 to 600. Default 0. */
-  leewaySeconds?: number;
-  /** Refresh this many seconds before `exp`. Default: 30, or a fifth of the lifetime if less. */
-  refreshMarginSeconds?: number;
-  /** Origins besides the page's own that may receive the token, e.g. "https://api.example.com". */
-  allowedOrigins?: string[];
-  /** Where to refresh. Default "/api/v3/auth/refresh". */
-  refreshUrl?: string;
-  /** Where to log out. Default "/api/v3/auth/logout". */
-  logoutUrl?: string;
-  /** The name of the Web Lock and BroadcastChannel tabs share. Default "jwtkit-session". */
-  channelName?: string;
-  /** How long a tab waits for another tab's refresh before refreshing itself. Default 10000. */
-  lockTimeoutMs?: number;
-  /** The fetch to send requests with. Default: the global fetch. */
-  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
-  /** Called (once however many requests wait) when a session that cannot refresh has expired. */
-  onExpired?: OnExpired;
-}
-
-/** Options of `new TokenSession(token, options)`: a token restored from elsewhere. */
-export interface TokenSessionOptions extends SessionOptions {
-  /** Server clock minus client clock, in seconds. Default 0; never re-estimated. */
-  clockOffsetSeconds?: number;
-}
-
-/** Options of `TokenSession.fromAuthResponse(json, options)`. */
-export interface AuthResponseOptions extends SessionOptions {
-  /** The response's `Date` header (or a Date, or seconds since the epoch); believed only when
-   * it fits the fresh token. */
-  serverDate?: Date | string | number | null;
-  /** When the response was received. Default: the real clock. */
-  now?: Date | number;
-}
-
-/** The body of `POST /api/v3/auth` (or of a refresh), or an object with a `token`. */
-export type AuthResponse =
-  | { data: { token: string; refresh_token?: string; refresh_token_delivery?: "cookie"; [member: string]: unknown } }
-  | { token: string; refresh_token?: string; refresh_token_delivery?: "cookie" };
-
-/** What a session's listeners hear. */
-export type SessionEvent =
-  | { type: "refreshed"; source: "this-tab" | "other-tab" }
-  | { type: "loggedout"; reason: "local" | "other-tab" | "revoked" | "reused" | "expired" }
-  | { type: "refreshfailed"; kind: "network" | "refused"; error: JwtError | Error };
-
-export type SessionEventType = SessionEvent["type"];
-
-/** Every error jwtkit throws: an `Error` with a stable `code`. */
-export interface JwtError extends Error {
-  name: "JwtError";
-  code: string;
-  /** For errors from `TokenSession.fetch`: the HTTP status and the response. */
-  status?: number;
-  response?: Response;
-}
-"#;

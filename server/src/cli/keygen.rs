@@ -13,19 +13,24 @@ use jwtkit_server::apikeys::{ApiKey, generate_api_key, hash_api_key};
 Examples:
   jwtkit keygen --alg EdDSA > key.json         # a private JWK; the kid is its RFC 7638 thumbprint
   jwtkit keygen --alg HS256 --kid 2026-11
-  jwtkit keygen --api-key billing --role user  # prints the key once, and the entry to configure")]
+  jwtkit keygen --api-key billing --role user  # prints the key once, and the entry to configure
+  jwtkit serve --secret \"$(jwtkit keygen --secret)\"  # an HS256 secret as text, for --secret")]
 pub(crate) struct KeygenArgs {
     /// Algorithm of the key: HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256.
     #[arg(
         long,
         value_name = "ALG",
-        conflicts_with = "api_key",
-        required_unless_present = "api_key"
+        conflicts_with_all = ["api_key", "secret"],
+        required_unless_present_any = ["api_key", "secret"]
     )]
     alg: Option<String>,
     /// Key ID [default: the key's RFC 7638 thumbprint].
     #[arg(long, value_name = "ID", requires = "alg")]
     kid: Option<String>,
+    /// Print a secret for `jwtkit serve --secret` instead: `jwts_` and 32 random bytes as
+    /// base64url, text used as it is written (a key file from --alg HS256 is for --keys).
+    #[arg(long, conflicts_with = "api_key")]
+    secret: bool,
     /// Make an API key with this name instead (the `sub` of the tokens it obtains).
     #[arg(long = "api-key", value_name = "NAME")]
     api_key: Option<String>,
@@ -51,6 +56,10 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     if let Some(name) = &args.api_key {
         return api_key(name, &args.roles, args.json);
     }
+    if args.secret {
+        println!("{}", secret()?);
+        return Ok(());
+    }
     let alg = args
         .alg
         .as_deref()
@@ -69,6 +78,18 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     }
     println!("{}", pretty(&jwk)?);
     Ok(())
+}
+
+/// `jwts_` and 32 bytes from the OS CSPRNG as base64url: 256 bits, as HS256's key should
+/// have, in text that a shell never takes for a flag (base64url may begin with `-`).
+fn secret() -> Result<String, Failure> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+    Ok(format!(
+        "jwts_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
 }
 
 fn api_key(name: &str, roles: &[String], json: bool) -> Result<(), Failure> {

@@ -4,6 +4,7 @@
 
 mod input;
 mod keygen;
+mod seen;
 mod sessions;
 mod token;
 

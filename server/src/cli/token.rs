@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use jwtkit_server::config::table::TOKEN_TTL;
 
 use super::keygen::pretty;
-use super::{Failure, input};
+use super::{Failure, input, seen};
 
 /// Sign an access token (`typ: at+jwt`) with a key from a key file.
 #[derive(Debug, clap::Args)]
@@ -181,7 +181,9 @@ pub(crate) fn decode(args: &DecodeArgs) -> Result<(), Failure> {
     let decoded = match dangerous::decode_unverified(&token, &ParseOptions::default()) {
         Ok(decoded) => decoded,
         Err(error) => {
-            report_rejection(&jwtkit_core::Error::from(error), args.json);
+            let error = jwtkit_core::Error::from(error);
+            let seen = seen::what_was_seen(&error, &token, None, None);
+            report_rejection(&error, &seen, args.json);
             return Err(Failure::Rejected);
         }
     };
@@ -270,7 +272,8 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     };
     let token = input::token(&args.token)?;
     let now = now_or(args.now)?;
-    match Verifier::new(keys, policy).verify(&token, now) {
+    let verifier = Verifier::new(keys, policy);
+    match verifier.verify(&token, now) {
         Ok(verified) => {
             let claims = Value::Object(verified.claims().members().clone());
             if args.json {
@@ -300,7 +303,8 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
             Ok(())
         }
         Err(error) => {
-            report_rejection(&error, args.json);
+            let seen = seen::what_was_seen(&error, &token, Some(verifier.keys()), Some(now));
+            report_rejection(&error, &seen, args.json);
             Err(Failure::Rejected)
         }
     }
@@ -323,14 +327,23 @@ fn fetched_keys(
         .ok_or_else(|| Failure::usage("cannot fetch the keys: none arrived"))
 }
 
-fn report_rejection(error: &jwtkit_core::Error, json: bool) {
+/// The rejection, and below it what was seen that explains it (`seen` in JSON).
+fn report_rejection(error: &jwtkit_core::Error, seen: &[String], json: bool) {
     if json {
         println!(
             "{}",
-            json!({"verified": false, "code": error.code(), "message": error.to_string()})
+            json!({
+                "verified": false,
+                "code": error.code(),
+                "message": error.to_string(),
+                "seen": seen,
+            })
         );
     } else {
         eprintln!("rejected: {} ({})", error, error.code());
+        for line in seen {
+            eprintln!("  {line}");
+        }
     }
 }
 

@@ -5,9 +5,9 @@
 //! in every error.
 //!
 //! - [`table`]: the settings ([`SETTINGS`]) and the README's table derived from them;
-//! - `sources`: flags and variables (through clap) and the config file;
+//! - `sources`: flags and variables (through clap) and `file`, the config file;
 //! - `resolve`: validating them into a [`Config`] or a [`ResourceConfig`];
-//! - `values`: reading each kind of value.
+//! - `values`: reading each kind of value; `signing`: the keys.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,8 +19,10 @@ use jwtkit_core::{Key, KeySet};
 
 use crate::apikeys::ApiKeys;
 
+mod file;
 mod resolve;
 mod setting;
+mod signing;
 mod sources;
 pub mod table;
 pub(crate) mod values;
@@ -200,6 +202,13 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.setting;
+        if s.name == table::CONFIG.name {
+            return write!(
+                f,
+                "invalid config file (--{}, {}): {}\n  fix: {}",
+                s.flag, s.env, self.problem, self.fix
+            );
+        }
         write!(
             f,
             "invalid setting `{}` (--{}, {}, or `{}` in the config file): {}\n  fix: {}",
@@ -254,7 +263,7 @@ pub enum Mode {
 
 #[cfg(test)]
 mod tests {
-    use super::table::SIGNING_KID;
+    use super::table::{JWKS_REFETCH_INTERVAL, SIGNING_KID, TRUST_ISSUER};
     use super::*;
     use crate::apikeys::hash_api_key;
 
@@ -340,6 +349,48 @@ mod tests {
         );
         let origins = message(with(&CORS_ORIGINS, "app.example"));
         assert!(origins.contains("--cors-origin,"), "{origins}");
+    }
+
+    /// The values a fix line offers after "e.g. ": "3m or 24h" → ["3m", "24h"].
+    fn examples(fix: &str) -> Vec<String> {
+        let (_, examples) = fix.split_once("e.g. ").expect(fix);
+        examples.split(" or ").map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn every_range_error_says_why_and_its_examples_are_accepted() {
+        for setting in SETTINGS.iter().filter(|s| s.range != Range::Any) {
+            // Only a resource server reads `jwks_refetch_interval`.
+            let resolve = |args: ServeArgs| {
+                let args = if setting.name == JWKS_REFETCH_INTERVAL.name {
+                    args.with(&TRUST_ISSUER, "https://auth.example")
+                } else {
+                    args
+                };
+                args.resolve_mode().map(|_| ())
+            };
+            let (past_max, fraction) = match setting.range {
+                Range::Seconds { max, .. } => (format!("{}s", max + 1), Some("1.5s")),
+                Range::Count { max, .. } => ((max + 1).to_string(), None),
+                Range::Any => unreachable!(),
+            };
+            let error = resolve(with(setting, &past_max)).unwrap_err();
+            assert_eq!(error.setting.name, setting.name);
+            let range = setting.range.describe().unwrap();
+            assert!(
+                error.problem.contains("out of range") && error.problem.contains(&range),
+                "{error}"
+            );
+            for example in examples(&error.fix) {
+                assert_eq!(resolve(with(setting, &example)), Ok(()), "{error}");
+            }
+            if let Some(fraction) = fraction {
+                let error = resolve(with(setting, fraction)).unwrap_err();
+                assert!(error.problem.contains("not whole seconds"), "{error}");
+            }
+            let error = resolve(with(setting, "soon")).unwrap_err();
+            assert!(error.problem.contains("\"soon\" is not a"), "{error}");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use super::sources::{ServeArgs, Sources};
 use super::table::*;
 use super::{
-    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, default_public_url, error, values,
+    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, default_public_url, error, signing,
+    values,
 };
 use crate::apikeys::ApiKeys;
 use crate::config::StoreLocation;
@@ -43,7 +44,8 @@ impl ServeArgs {
             error(
                 &TRUST_ISSUER,
                 e.to_string(),
-                "use the issuer's URL exactly as its tokens' `iss` names it",
+                "use the issuer's https URL (plain http only for 127.0.0.1, [::1] or localhost), \
+                 exactly as its tokens' `iss` names it, e.g. https://auth.example",
             )
         })?;
         let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
@@ -108,13 +110,13 @@ impl ServeArgs {
                     "configure only one of --keys and --secret",
                 ));
             }
-            (Some(path), None) => values::load_keys(&path, signing_kid.as_deref())?,
+            (Some(path), None) => signing::load_keys(&path, signing_kid.as_deref())?,
             (None, Some(secret)) => {
-                let key = values::secret_key(secret)?;
+                let key = signing::secret_key(secret)?;
                 (KeySet::from(key.clone()), key)
             }
             (None, None) if api_keys.is_empty() => {
-                let (key, credentials, entries) = values::development_setup()?;
+                let (key, credentials, entries) = signing::development_setup()?;
                 api_keys = entries;
                 dev = Some(credentials);
                 (KeySet::from(key.clone()), key)

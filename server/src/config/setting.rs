@@ -37,18 +37,38 @@ impl Range {
 
     /// "1s to 24h", "1 to 1000000", or nothing.
     pub fn describe(self) -> Option<String> {
-        let secs = |s: u64| match s {
-            0 => "0s".to_owned(),
-            s if s % 86_400 == 0 && s > 86_400 => format!("{}d", s / 86_400),
-            s if s % 3600 == 0 => format!("{}h", s / 3600),
-            s if s % 60 == 0 => format!("{}m", s / 60),
-            s => format!("{s}s"),
-        };
         match self {
             Self::Any => None,
             Self::Seconds { min, max } => Some(format!("{} to {}", secs(min), secs(max))),
             Self::Count { min, max } => Some(format!("{min} to {max}")),
         }
+    }
+
+    /// Values inside the range to show in a fix, as they would be written: `default` (else
+    /// the least) and the greatest, e.g. "3m or 24h"; nothing for [`Range::Any`].
+    pub fn examples(self, default: Option<&str>) -> Option<String> {
+        let (least, greatest) = match self {
+            Self::Any => return None,
+            Self::Seconds { min, max } => (secs(min), secs(max)),
+            Self::Count { min, max } => (min.to_string(), max.to_string()),
+        };
+        let first = default.map_or(least, str::to_owned);
+        Some(if first == greatest {
+            first
+        } else {
+            format!("{first} or {greatest}")
+        })
+    }
+}
+
+/// `s` seconds as a setting writes them: `0s`, `90s`, `3m`, `24h`, `7d`.
+fn secs(s: u64) -> String {
+    match s {
+        0 => "0s".to_owned(),
+        s if s % 86_400 == 0 && s > 86_400 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::table::{API_KEYS, CONFIG, SETTINGS, Setting};
+use super::table::{CONFIG, SETTINGS, Setting};
 use super::{ConfigError, error};
 
 /// The settings given to `jwtkit serve` as flags or variables. Build one for tests or
@@ -77,7 +77,7 @@ impl Sources {
                 let base = path
                     .parent()
                     .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-                (read_file(path)?, base)
+                (super::file::read(path)?, base)
             }
         };
         Ok(Self {
@@ -120,82 +120,4 @@ impl Sources {
                 .map(|p| self.base.join(p)),
         }
     }
-}
-
-/// The settings of a TOML file, as text values by setting name.
-fn read_file(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
-    let bad = |problem: String| error(&CONFIG, problem, "see `jwtkit serve --help` for the keys");
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        error(
-            &CONFIG,
-            format!("cannot read {}: {e}", path.display()),
-            "check the path",
-        )
-    })?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        bad(format!(
-            "{} is not a valid jwtkit config: {}",
-            path.display(),
-            e.message()
-        ))
-    })?;
-    let mut values = BTreeMap::new();
-    for (key, value) in table {
-        let setting = SETTINGS
-            .iter()
-            .find(|s| s.name == key && s.name != CONFIG.name)
-            .ok_or_else(|| bad(format!("{}: unknown key `{key}`", path.display())))?;
-        let texts = match value {
-            toml::Value::Array(items) if setting.list.is_some() => items
-                .into_iter()
-                .map(|item| file_item(setting, item))
-                .collect::<Option<Vec<_>>>(),
-            value => file_item(setting, value).map(|text| vec![text]),
-        }
-        .ok_or_else(|| {
-            error(
-                setting,
-                format!("`{key}` in {} has the wrong type", path.display()),
-                "write a string (a list of strings for a list setting)",
-            )
-        })?;
-        values.insert(setting.name, texts);
-    }
-    Ok(values)
-}
-
-/// One value of the file as the text a flag would give: strings and whole numbers, and for
-/// API keys `{ name, hash, roles }` tables.
-fn file_item(setting: &Setting, value: toml::Value) -> Option<String> {
-    match value {
-        toml::Value::String(text) => Some(text),
-        toml::Value::Integer(n) => Some(n.to_string()),
-        toml::Value::Table(table) if setting.name == API_KEYS.name => api_key_entry(table),
-        _ => None,
-    }
-}
-
-/// `[[api_keys]]` `{ name, hash, roles }` as the entry `NAME:HASH[:ROLE,...]`.
-fn api_key_entry(mut table: toml::Table) -> Option<String> {
-    let mut text = |key: &str| match table.remove(key) {
-        Some(toml::Value::String(text)) => Some(text),
-        _ => None,
-    };
-    let (name, hash) = (text("name")?, text("hash")?);
-    let roles = match table.remove("roles") {
-        None => Vec::new(),
-        Some(toml::Value::Array(roles)) => roles
-            .into_iter()
-            .map(|r| r.as_str().map(str::to_owned))
-            .collect::<Option<_>>()?,
-        Some(_) => return None,
-    };
-    if !table.is_empty() {
-        return None;
-    }
-    Some(if roles.is_empty() {
-        format!("{name}:{hash}")
-    } else {
-        format!("{name}:{hash}:{}", roles.join(","))
-    })
 }

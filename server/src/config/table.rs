@@ -319,9 +319,74 @@ pub fn markdown_table() -> String {
     table
 }
 
+/// The config file's reference, derived from [`SETTINGS`] (`jwtkit config` prints it): a
+/// TOML file with every key commented out, each with its help, range, flag and variable,
+/// and its default as the value (the settings without one show the form of a value).
+pub fn toml_reference() -> String {
+    let mut text = String::from(
+        "# jwtkit.toml: the keys of a `jwtkit serve --config FILE` file, each the name of a setting.\n\
+         # A flag or a JWTKIT_* variable overrides the file; paths are relative to the file.\n\
+         # Durations are text (\"90s\", \"3m\", \"12h\", \"7d\") or whole seconds.\n",
+    );
+    for setting in SETTINGS.iter().filter(|s| s.name != CONFIG.name) {
+        let mut help = setting.help.to_owned();
+        if let Some(range) = setting.range.describe() {
+            help.push_str(&format!(" ({range})"));
+        }
+        text.push_str(&format!(
+            "\n# {help}\n# (--{}, {})\n",
+            setting.flag, setting.env
+        ));
+        let value = setting.default.unwrap_or(setting.value_name);
+        if setting.name == API_KEYS.name {
+            text.push_str(
+                "#[[api_keys]]\n#name = \"billing\"\n#hash = \"sha256:...\"   # from `jwtkit keygen --api-key billing`\n#roles = [\"user\"]\n",
+            );
+        } else if setting.list.is_some() {
+            text.push_str(&format!("#{} = [{value:?}]\n", setting.name));
+        } else {
+            text.push_str(&format!("#{} = {value:?}\n", setting.name));
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reference_has_every_key_and_its_defaults_are_read_back() {
+        let reference = toml_reference();
+        for setting in SETTINGS.iter().filter(|s| s.name != CONFIG.name) {
+            assert!(
+                reference.contains(&format!("\n#{} = ", setting.name))
+                    || reference.contains(&format!("\n#[[{}]]", setting.name)),
+                "{}",
+                setting.name
+            );
+        }
+        // Uncommented, the keys with a default make a file whose settings are the defaults.
+        let defaults: String = reference
+            .lines()
+            .filter_map(|line| line.strip_prefix('#'))
+            .filter(|line| {
+                SETTINGS
+                    .iter()
+                    .any(|s| s.default.is_some() && line.starts_with(&format!("{} = ", s.name)))
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let path =
+            std::env::temp_dir().join(format!("jwtkit-reference-{}.toml", std::process::id()));
+        std::fs::write(&path, &defaults).unwrap();
+        let config = super::super::ServeArgs::default()
+            .with(&CONFIG, path.to_str().unwrap())
+            .resolve();
+        std::fs::remove_file(&path).unwrap();
+        let config = config.unwrap();
+        assert_eq!(config.token_ttl.as_secs(), 180, "{defaults}");
+    }
 
     #[test]
     fn the_cache_default_is_the_authenticators() {

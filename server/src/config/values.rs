@@ -1,22 +1,18 @@
 //! Reading each kind of value: text, addresses, durations and counts within their
-//! setting's range, origins, API key entries, key files, HMAC secrets, and the
-//! zero-configuration development setup.
+//! setting's range, origins, API key entries, store locations and networks (keys are read
+//! by `signing`).
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
-
-use jwtkit_core::{Algorithm, Key, KeySet};
 
 use ipnet::IpNet;
 
 use super::ForwardedHeader;
 use super::table::{
-    API_KEYS, CORS_ORIGINS, FORWARDED_HEADER, KEYS, Range, SECRET, SIGNING_KID, STORE, Setting,
-    TRUSTED_PROXIES,
+    API_KEYS, CORS_ORIGINS, FORWARDED_HEADER, Range, STORE, Setting, TRUSTED_PROXIES,
 };
-use super::{ConfigError, DevCredentials, StoreLocation, error};
-use crate::apikeys::{ApiKey, generate_api_key};
+use super::{ConfigError, StoreLocation, error};
+use crate::apikeys::ApiKey;
 use crate::time::parse_duration;
 
 /// The longest text setting, in bytes.
@@ -82,21 +78,31 @@ pub(super) fn forwarded_header(value: &str) -> Result<ForwardedHeader, ConfigErr
 
 /// A duration within the setting's range (whole seconds).
 pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duration, ConfigError> {
-    let (Some((min, max)), Some(range)) = (setting.range.durations(), setting.range.describe())
-    else {
+    let (Some((min, max)), Some(range), Some(examples)) = (
+        setting.range.durations(),
+        setting.range.describe(),
+        setting.range.examples(setting.default),
+    ) else {
         return Err(error(
             setting,
             "has no duration range",
             "report this as a bug",
         ));
     };
-    let fix = format!("use whole seconds from {range}, e.g. 180, 90s, 3m or 1h");
+    let fix = format!("write whole seconds from {range}, e.g. {examples}");
     let duration = parse_duration(value)
         .ok_or_else(|| error(setting, format!("{value:?} is not a duration"), &fix))?;
-    if !(min..=max).contains(&duration) || duration.subsec_nanos() != 0 {
+    if duration.subsec_nanos() != 0 {
         return Err(error(
             setting,
-            format!("must be whole seconds from {range}"),
+            format!("{value:?} is not whole seconds"),
+            fix,
+        ));
+    }
+    if !(min..=max).contains(&duration) {
+        return Err(error(
+            setting,
+            format!("{value:?} is out of range ({range})"),
             fix,
         ));
     }
@@ -105,19 +111,24 @@ pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duratio
 
 /// A whole number within the setting's range.
 pub(super) fn count(setting: &'static Setting, value: &str) -> Result<u32, ConfigError> {
-    let Range::Count { min, max } = setting.range else {
+    let (Range::Count { min, max }, Some(examples)) =
+        (setting.range, setting.range.examples(setting.default))
+    else {
         return Err(error(setting, "is not a count", "report this as a bug"));
     };
-    value
+    let fix = format!("write a whole number from {min} to {max}, e.g. {examples}");
+    let n = value
         .parse::<u64>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .and_then(|n| u32::try_from(n).ok())
+        .map_err(|_| error(setting, format!("{value:?} is not a whole number"), &fix))?;
+    (min..=max)
+        .contains(&n)
+        .then(|| u32::try_from(n).ok())
+        .flatten()
         .ok_or_else(|| {
             error(
                 setting,
-                format!("{value:?} is not a whole number from {min} to {max}"),
-                format!("use e.g. {}", setting.default.unwrap_or("10")),
+                format!("{value:?} is out of range ({min} to {max})"),
+                fix,
             )
         })
 }
@@ -182,22 +193,27 @@ pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
     })
 }
 
-/// Where the store is: `sqlite:FILE` or `redis://...` / `rediss://...`. The value is never
-/// repeated in an error (a Redis URL may carry a password).
+/// Where the store is: `sqlite:FILE` or `redis://...` / `rediss://...`. A value is shown in
+/// an error only without its credentials (a Redis URL may carry a password).
 pub fn store(value: &str) -> Result<StoreLocation, ConfigError> {
-    let fix = "use sqlite:FILE or redis://HOST:PORT[/DB]";
+    let fix = "write sqlite:FILE (one instance, e.g. sqlite:jwtkit.sqlite3) or \
+               redis://HOST:PORT[/DB] (shared by instances, e.g. redis://127.0.0.1:6379/)";
     if let Some(path) = value.strip_prefix("sqlite:") {
         if path.is_empty() {
-            return Err(error(&STORE, "names no file after `sqlite:`", fix));
+            return Err(error(&STORE, "\"sqlite:\" names no file", fix));
         }
         return Ok(StoreLocation::Sqlite(path.into()));
     }
     if value.starts_with("redis://") || value.starts_with("rediss://") {
         return Ok(StoreLocation::Redis(value.to_owned()));
     }
+    let shown: String = crate::fetchable::without_credentials(value)
+        .chars()
+        .take(200)
+        .collect();
     Err(error(
         &STORE,
-        "is neither a sqlite: nor a redis:// location",
+        format!("{shown:?} is neither a sqlite: nor a redis:// location"),
         fix,
     ))
 }
@@ -225,118 +241,10 @@ pub(super) fn network(value: &str) -> Result<IpNet, ConfigError> {
     })
 }
 
-/// The key set in `path` and its signing key (by `kid`, or the first that can sign).
-pub(super) fn load_keys(
-    path: &Path,
-    signing_kid: Option<&str>,
-) -> Result<(KeySet, Key), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        error(
-            &KEYS,
-            format!("cannot read {}: {e}", path.display()),
-            "check the path",
-        )
-    })?;
-    let keys = KeySet::from_json(&text, None).map_err(|e| {
-        error(
-            &KEYS,
-            format!("{}: {e} ({})", path.display(), e.code()),
-            "create keys with `jwtkit keygen --alg EdDSA`",
-        )
-    })?;
-    let signing = keys.signing_key(signing_kid).map_err(|e| {
-        let setting = if signing_kid.is_some() {
-            &SIGNING_KID
-        } else {
-            &KEYS
-        };
-        error(
-            setting,
-            format!("{}: {e} ({})", path.display(), e.code()),
-            "name the kid of a private key in the set, or add one",
-        )
-    })?;
-    let signing = signing.clone();
-    Ok((keys, signing))
-}
-
-/// An HS256 key from secret text, refusing short or low-entropy secrets.
-pub(super) fn secret_key(secret: &str) -> Result<Key, ConfigError> {
-    let fix =
-        "generate one with `jwtkit keygen --alg HS256` (or 32+ random bytes, base64url-encoded)";
-    if secret.len() < 32 {
-        return Err(error(
-            &SECRET,
-            format!("is {} bytes; HS256 needs at least 32", secret.len()),
-            fix,
-        ));
-    }
-    if estimated_entropy_bits(secret) < 128.0 {
-        return Err(error(
-            &SECRET,
-            "looks like low-entropy text (repeated or predictable characters)",
-            fix,
-        ));
-    }
-    Key::from_hmac_secret(Algorithm::HS256, secret.as_bytes(), None)
-        .map_err(|e| error(&SECRET, e.to_string(), fix))
-}
-
-/// A crude upper bound on the entropy of `text`: its length times the Shannon entropy of its
-/// character distribution. Random base64 of 32+ bytes scores well above 128; words, repeats
-/// and short alphabets score below.
-fn estimated_entropy_bits(text: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    let mut total = 0.0;
-    for c in text.chars() {
-        *counts.entry(c).or_insert(0.0) += 1.0;
-        total += 1.0;
-    }
-    let per_char: f64 = counts
-        .values()
-        .map(|&n: &f64| -(n / total) * (n / total).log2())
-        .sum();
-    per_char * total
-}
-
-/// The zero-configuration setup: an ephemeral EdDSA signing key and two generated API keys.
-pub(super) fn development_setup() -> Result<(Key, DevCredentials, Vec<ApiKey>), ConfigError> {
-    let fail = |e: String| error(&KEYS, e, "configure --keys and --api-key");
-    let key = Key::generate(Algorithm::EdDSA).map_err(|e| fail(e.to_string()))?;
-    let mut credentials = Vec::new();
-    let mut entries = Vec::new();
-    for (name, roles) in [
-        ("dev", vec!["user".to_owned()]),
-        ("dev-admin", vec!["user".to_owned(), "admin".to_owned()]),
-    ] {
-        let plaintext = generate_api_key().map_err(|e| fail(e.to_string()))?;
-        entries.push(ApiKey::from_plaintext(name, &plaintext, roles.clone()).map_err(fail)?);
-        credentials.push((name.to_owned(), plaintext, roles));
-    }
-    Ok((
-        key,
-        DevCredentials {
-            api_keys: credentials,
-        },
-        entries,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::apikeys::hash_api_key;
-
-    #[test]
-    fn weak_secrets_are_refused() {
-        let code = |secret: &str| secret_key(secret).map(|_| ());
-        assert!(code("").is_err());
-        assert!(code("secret").is_err());
-        assert!(code(&"a".repeat(64)).is_err());
-        assert!(code("passwordpasswordpasswordpassword").is_err());
-        assert!(code("correct horse battery staple!!!!").is_err());
-        assert!(code("Jx7_qL2vR9mZ0tWc4Ks8Pn1YbH6dFg3eUaQoTiVrXw5").is_ok());
-    }
 
     #[test]
     fn api_key_entries_parse() {

@@ -176,3 +176,76 @@ test('a failed assertion inside a test server fails its test instead of hanging 
   assert.match(await response.text(), /^the test server failed: Expected values to be strictly equal/);
   assert.throws(() => hooks.forEach((hook) => hook()), (e) => e.code === 'ERR_ASSERTION' && e.actual === 'sent');
 });
+
+test('every run-time export is declared in jwtkit.d.ts', () => {
+  const types = readFileSync(require.resolve('jwtkit/jwtkit.d.ts'), 'utf8');
+  const declared = new Set([...types.matchAll(/^export (?:declare )?(?:class|function|const|enum|interface|type) (\w+)/gm)].map((m) => m[1]));
+  const exported = Object.keys(jwtkit).filter((name) => !name.startsWith('__'));
+  assert.ok(exported.length >= 5, exported.join());
+  assert.deepEqual(exported.filter((name) => !declared.has(name)), [], 'exported at run time, absent from the .d.ts');
+});
+
+test('an unknown option is refused naming the closest one, and undefined options are none', () => {
+  const message = (fn) => {
+    try {
+      fn();
+    } catch (error) {
+      assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
+      return error.message;
+    }
+    assert.fail('did not throw');
+  };
+  assert.match(message(() => jwtkit.isExpired(good, { leeway: 30 })), /unknown option "leeway" \(did you mean "leewaySeconds"\?\)/);
+  assert.match(message(() => jwtkit.secondsUntilExpiry(good, { clockOffsetSecs: 1 })), /did you mean "clockOffsetSeconds"/);
+  assert.match(message(() => new jwtkit.TokenSession(good, { refreshURL: '/x' })), /unknown option "refreshURL" \(did you mean "refreshUrl"\?\)/);
+  assert.match(message(() => jwtkit.TokenSession.fromAuthResponse({ token: good }, { serverdate: null })), /did you mean "serverDate"/);
+  assert.match(message(() => jwtkit.TokenSession.fromAuthResponse({ token: good }, { colour: 'red' })), /unknown option "colour"; the options of AuthResponseOptions are /);
+  // Fixed as suggested, or left undefined, the options are taken.
+  assert.equal(jwtkit.isExpired(good, { leewaySeconds: 30, now: EXP }), false);
+  assert.equal(jwtkit.isExpired(good, { leeway: undefined, now: EXP }), true);
+});
+
+test('a time in milliseconds is refused with the hint, and its fix is taken', () => {
+  const ms = EXP * 1000;
+  assert.throws(() => jwtkit.isExpired(good, { now: ms }), (e) => e.code === 'ERR_INVALID_ARGUMENT' && /looks like milliseconds \(Date\.now\(\)\): give seconds \(Date\.now\(\) \/ 1000\) or a Date/.test(e.message));
+  assert.equal(jwtkit.isExpired(good, { now: ms / 1000 }), true);
+  assert.equal(jwtkit.isExpired(good, { now: new Date(ms - 1000) }), false);
+});
+
+test('in Node.js a session with the default paths says to give absolute URLs, and works with them', async (t) => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const fresh = () => token({ alg: 'HS256' }, { sub: 'ann', sid: 's', iat: now(), exp: now() + 60 });
+  const stale = token({ alg: 'HS256' }, { sub: 'ann', sid: 's', iat: now() - 50, exp: now() + 5 });
+  const pathRefused = (e) => e.code === 'ERR_INVALID_ARGUMENT'
+    && /is a path, and outside a page \(Node\.js\) there is no origin/.test(e.message) && /allowedOrigins/.test(e.message);
+  await assert.rejects(new jwtkit.TokenSession(fresh()).fetch('/api/v3/secret'), pathRefused);
+  // A refresh due: it fails for the same reason, and says so in its event.
+  const relative = jwtkit.TokenSession.fromAuthResponse({ data: { token: stale, refresh_token: 'jwtr_0' } }, { serverDate: new Date() });
+  const failures = [];
+  relative.addEventListener('refreshfailed', (e) => failures.push(e.error));
+  await relative.getAccessToken();
+  assert.equal(failures.length, 1);
+  assert.ok(pathRefused(failures[0]), failures[0].message);
+  assert.match(failures[0].message, /"\/api\/v3\/auth\/refresh"/);
+  // The README's Node.js example: absolute URLs, their origin allowed.
+  const seen = [];
+  const { origin } = await serve(t, async (req, res) => {
+    seen.push(req.url);
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/api/v3/auth/refresh') {
+      res.end(JSON.stringify({ data: { token: fresh(), refresh_token: 'jwtr_1' } }));
+    } else {
+      res.statusCode = 200;
+      res.end('{}');
+    }
+  });
+  const session = jwtkit.TokenSession.fromAuthResponse({ data: { token: stale, refresh_token: 'jwtr_0' } }, {
+    serverDate: new Date(),
+    allowedOrigins: [origin],
+    refreshUrl: `${origin}/api/v3/auth/refresh`,
+    logoutUrl: `${origin}/api/v3/auth/logout`,
+  });
+  assert.equal((await session.fetch(`${origin}/api/v3/secret`)).status, 200);
+  await session.logout();
+  assert.deepEqual(seen, ['/api/v3/auth/refresh', '/api/v3/secret', '/api/v3/auth/logout']);
+});

@@ -401,6 +401,13 @@ export class Driver {
 async function send(fetch, input, init, errors) {
   const call = fetch ?? globalThis.fetch;
   if (typeof call !== 'function') throw errors.error('invalid', 'this environment has no fetch function');
+  // Outside a page (Node.js) a path names no server: say so, rather than fetch's "Failed to
+  // parse URL". An injected fetch may resolve paths itself.
+  if (fetch === null && globalThis.location === undefined && typeof input === 'string' && isPath(input)) {
+    throw errors.error('invalid', `${JSON.stringify(input)} is a path, and outside a page (Node.js) there is no `
+      + `origin to resolve it against: give absolute URLs (refreshUrl and logoutUrl too, e.g. `
+      + `"https://api.example${input}") with their origin in allowedOrigins`);
+  }
   try {
     return await call.call(globalThis, input, init);
   } catch (cause) {

@@ -23,6 +23,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::clock::local_now;
 use crate::error::invalid;
 use crate::options::{finite, get, leeway, now as read_now};
+use crate::types::check_option_names;
 use rules::{Errors, SessionRules, parse_date, protocol};
 use server_clock::ClockSource;
 use session_options::{margin, option, server_date};
@@ -153,6 +154,7 @@ impl TokenSession {
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "TokenSessionOptions")] options: JsValue,
     ) -> Result<TokenSession, JsValue> {
+        check_option_names(&options, "TokenSessionOptions")?;
         let offset = finite(
             &option(&options, "clockOffsetSeconds")?,
             "clockOffsetSeconds must be a finite number",
@@ -178,6 +180,7 @@ impl TokenSession {
         #[wasm_bindgen(unchecked_param_type = "AuthResponse")] json: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "AuthResponseOptions")] options: JsValue,
     ) -> Result<TokenSession, JsValue> {
+        check_option_names(&options, "AuthResponseOptions")?;
         let local = match read_now(&option(&options, "now")?)? {
             Some(now) => now,
             None => local_now()?,
@@ -195,6 +198,7 @@ impl TokenSession {
         #[wasm_bindgen(unchecked_optional_param_type = "SessionOptions")] options: JsValue,
     ) -> Promise {
         wasm_bindgen_futures::future_to_promise(async move {
+            check_option_names(&options, "SessionOptions")?;
             let answer = JsFuture::from(resume_request(Errors, &protocol(), &options)).await?;
             let date = get(&answer, "date")?.as_string();
             let date = date.as_deref().and_then(parse_date);

@@ -33,14 +33,14 @@ pub(super) fn protocol() -> JsValue {
 
 /// The rules of a session's token, for its driver (not part of the package's API).
 #[doc(hidden)]
-#[wasm_bindgen(skip_typescript)]
+#[wasm_bindgen(private, skip_typescript)]
 pub struct SessionRules {
     pub(super) state: Rc<RefCell<State>>,
 }
 
 /// The package's coded errors, for the driver (not part of the package's API).
 #[doc(hidden)]
-#[wasm_bindgen(skip_typescript)]
+#[wasm_bindgen(private, skip_typescript)]
 pub struct Errors;
 
 #[wasm_bindgen]

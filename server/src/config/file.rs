@@ -1,0 +1,224 @@
+//! The TOML config file named by `config`: its keys are the settings' names, its values the
+//! text a flag would give (strings and whole numbers, lists for list settings, and
+//! `[[api_keys]]` tables). Every problem of a file is reported at once, each with its line:
+//! syntax errors with line and column, unknown keys with the closest known one, values of
+//! the wrong type with what the key takes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jwtkit_core::suggest::closest;
+use toml::de::{DeTable, DeValue};
+
+use super::table::{API_KEYS, CONFIG, SETTINGS, Setting};
+use super::{ConfigError, error};
+
+/// The keys of one `[[api_keys]]` table.
+const API_KEY_FIELDS: [&str; 3] = ["name", "hash", "roles"];
+
+/// Where the config file's keys are listed, for the fix of every problem with a file.
+pub(super) const KEYS_REFERENCE: &str =
+    "`jwtkit config` lists every key a config file takes, with its default and range";
+
+/// The settings of the TOML file at `path`, as text values by setting name.
+pub(super) fn read(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        error(
+            &CONFIG,
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
+    let mut file = File {
+        text: &text,
+        problems: Vec::new(),
+    };
+    let (table, syntax) = DeTable::parse_recoverable(&text);
+    let values = if syntax.is_empty() {
+        file.settings(table.get_ref())
+    } else {
+        for e in syntax {
+            let at = e.span().map_or(0, |span| span.start);
+            file.problem(at, format!("not valid TOML: {}", e.message().trim_end()));
+        }
+        BTreeMap::new()
+    };
+    if file.problems.is_empty() {
+        return Ok(values);
+    }
+    file.problems.sort();
+    let count = file.problems.len();
+    let listed: Vec<String> = file
+        .problems
+        .into_iter()
+        .map(|(line, column, problem)| format!("\n    line {line}, column {column}: {problem}"))
+        .collect();
+    Err(error(
+        &CONFIG,
+        format!(
+            "{} has {count} problem{}:{}",
+            path.display(),
+            if count == 1 { "" } else { "s" },
+            listed.concat()
+        ),
+        format!(
+            "correct {}; {KEYS_REFERENCE}",
+            if count == 1 { "it" } else { "them" }
+        ),
+    ))
+}
+
+/// A file being read, and the problems found in it so far.
+struct File<'t> {
+    text: &'t str,
+    /// `(line, column, problem)`, both counted from 1.
+    problems: Vec<(usize, usize, String)>,
+}
+
+impl File<'_> {
+    /// Records `problem` at byte offset `at`.
+    fn problem(&mut self, at: usize, problem: String) {
+        let before = &self.text[..at.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        self.problems.push((line, column, problem));
+    }
+
+    /// The file's top-level keys as settings.
+    fn settings(&mut self, table: &DeTable<'_>) -> BTreeMap<&'static str, Vec<String>> {
+        let known: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|s| s.name != CONFIG.name)
+            .map(|s| s.name)
+            .collect();
+        let mut values = BTreeMap::new();
+        for (key, value) in table {
+            let at = key.span().start;
+            let Some(setting) = SETTINGS
+                .iter()
+                .find(|s| s.name == key.get_ref() && s.name != CONFIG.name)
+            else {
+                let problem = match closest(key.get_ref(), &known) {
+                    Some(name) => {
+                        format!("unknown key `{}` (did you mean `{name}`?)", key.get_ref())
+                    }
+                    None => format!("unknown key `{}`", key.get_ref()),
+                };
+                self.problem(at, problem);
+                continue;
+            };
+            let texts = match value.get_ref() {
+                DeValue::Array(items) if setting.list.is_some() => items
+                    .iter()
+                    .map(|item| self.item(setting, item.get_ref(), item.span().start))
+                    .collect::<Option<Vec<_>>>(),
+                value => self.item(setting, value, at).map(|text| vec![text]),
+            };
+            match texts {
+                Some(texts) => {
+                    values.insert(setting.name, texts);
+                }
+                None if setting.name == API_KEYS.name => {} // already reported
+                None => {
+                    let takes = if setting.list.is_some() {
+                        "text (a string), or a list of them"
+                    } else {
+                        "text (a string) or a whole number"
+                    };
+                    let example = setting.default.unwrap_or("...");
+                    self.problem(
+                        at,
+                        format!(
+                            "`{}` has the wrong type: it takes {takes}, e.g. {} = {example:?}",
+                            setting.name, setting.name
+                        ),
+                    );
+                }
+            }
+        }
+        values
+    }
+
+    /// One value as the text a flag would give: a string, a whole number, or for API keys
+    /// a `{ name, hash, roles }` table (whose problems it reports itself).
+    fn item(&mut self, setting: &Setting, value: &DeValue<'_>, at: usize) -> Option<String> {
+        match value {
+            DeValue::String(text) => Some(text.to_string()),
+            DeValue::Integer(n) if setting.name != API_KEYS.name => {
+                i64::from_str_radix(n.as_str(), n.radix())
+                    .ok()
+                    .map(|n| n.to_string())
+            }
+            DeValue::Table(table) if setting.name == API_KEYS.name => self.api_key(table, at),
+            _ if setting.name == API_KEYS.name => {
+                self.problem(
+                    at,
+                    "`api_keys` takes [[api_keys]] tables with name, hash and roles \
+                     (or entries NAME:sha256:HASH[:ROLES] as strings)"
+                        .to_owned(),
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// `[[api_keys]]` `{ name, hash, roles }` as the entry `NAME:HASH[:ROLE,...]`.
+    fn api_key(&mut self, table: &DeTable<'_>, at: usize) -> Option<String> {
+        let problems = self.problems.len();
+        let text = |file: &mut Self, field: &str| match table.get(field).map(|v| v.get_ref()) {
+            Some(DeValue::String(text)) => Some(text.to_string()),
+            Some(_) => {
+                file.problem(at, format!("`{field}` in [[api_keys]] must be a string"));
+                None
+            }
+            None => {
+                file.problem(at, format!("[[api_keys]] has no `{field}`"));
+                None
+            }
+        };
+        let (name, hash) = (text(self, "name"), text(self, "hash"));
+        let roles = match table.get("roles").map(|v| v.get_ref()) {
+            None => Some(Vec::new()),
+            Some(DeValue::Array(roles)) => roles
+                .iter()
+                .map(|role| match role.get_ref() {
+                    DeValue::String(role) => Some(role.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            Some(_) => None,
+        };
+        if roles.is_none() {
+            self.problem(
+                at,
+                "`roles` in [[api_keys]] must be a list of strings, e.g. roles = [\"user\"]"
+                    .to_owned(),
+            );
+        }
+        for (key, _) in table {
+            if !API_KEY_FIELDS.contains(&key.get_ref().as_ref()) {
+                let hint = closest(key.get_ref(), &API_KEY_FIELDS)
+                    .map(|name| format!(" (did you mean `{name}`?)"))
+                    .unwrap_or_default();
+                self.problem(
+                    key.span().start,
+                    format!(
+                        "unknown key `{}` in [[api_keys]]{hint}: its keys are {}",
+                        key.get_ref(),
+                        API_KEY_FIELDS.join(", ")
+                    ),
+                );
+            }
+        }
+        let (name, hash, roles) = (name?, hash?, roles?);
+        if self.problems.len() > problems {
+            return None;
+        }
+        Some(if roles.is_empty() {
+            format!("{name}:{hash}")
+        } else {
+            format!("{name}:{hash}:{}", roles.join(","))
+        })
+    }
+}
