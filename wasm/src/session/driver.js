@@ -401,16 +401,16 @@ export class Driver {
 async function send(fetch, input, init, errors) {
   const call = fetch ?? globalThis.fetch;
   if (typeof call !== 'function') throw errors.error('invalid', 'this environment has no fetch function');
-  // Outside a page (Node.js) a path names no server: say so, rather than fetch's "Failed to
-  // parse URL". An injected fetch may resolve paths itself.
-  if (fetch === null && globalThis.location === undefined && typeof input === 'string' && isPath(input)) {
-    throw errors.error('invalid', `${JSON.stringify(input)} is a path, and outside a page (Node.js) there is no `
-      + `origin to resolve it against: give absolute URLs (refreshUrl and logoutUrl too, e.g. `
-      + `"https://api.example${input}") with their origin in allowedOrigins`);
-  }
   try {
     return await call.call(globalThis, input, init);
   } catch (cause) {
+    // Outside a page (Node.js) a path names no server: say so, rather than fetch's "Failed
+    // to parse URL" (a fetch that resolves paths itself, such as a test's, never gets here).
+    if (globalThis.location === undefined && typeof input === 'string' && isPath(input)) {
+      throw errors.error('invalid', `${JSON.stringify(input)} is a path, and outside a page (Node.js) there is no `
+        + 'origin to resolve it against: give absolute URLs (refreshUrl and logoutUrl too, e.g. '
+        + `"https://api.example${input}") with their origin in allowedOrigins`);
+    }
     throw errors.error('fetch', String(cause?.message ?? cause), cause);
   }
 }
