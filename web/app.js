@@ -19,11 +19,18 @@ const REASONS = {
 };
 // After a failed refresh, the page waits this long before trying again on its own.
 const RETRY_MS = 2000;
+// The server's `refresh_grace` (its default): within it after a rotation, the predecessor
+// is answered as a tab that raced another, not taken for a thief's.
+const GRACE_MS = 10_000;
 
 let session = null;
 // The session's first refresh token, kept by the tab that signed in for the replay button
 // only: a real page asks for the cookie at sign-in (`refresh_token_delivery: "cookie"`).
 let firstRefreshToken = null;
+// When the first refresh token was rotated (moved into the cookie), and whether a replay is
+// under way (waiting out the grace window).
+let firstRotatedAt = 0;
+let replaying = false;
 let generation = 0;
 let endReason = null;
 let retryAt = 0;
@@ -117,6 +124,7 @@ async function signIn(event) {
   }
   // The refresh token moves into the HttpOnly cookie (never the other way).
   firstRefreshToken = body.data.refresh_token;
+  firstRotatedAt = Date.now();
   const moved = await fetch(REFRESH, {
     method: 'POST',
     headers: JSON_HEADERS,
@@ -207,28 +215,55 @@ function showCounts() {
   Object.assign(line.dataset, counts);
 }
 
-// The first refresh token, sent again as a thief who copied it would: rotated long ago,
-// the server takes it for stolen and ends the whole session. The page notices at its next
-// request (here, one made at once), and so do the other tabs.
+// The first refresh token, sent again as a thief who copied it would: rotated before, the
+// server takes it for stolen and ends the whole session. Within the grace window after its
+// rotation it would be answered as an honest race instead, so the replay waits that out,
+// counting down. The page notices the end at its next request (here, one made at once), and
+// so do the other tabs.
 async function replay() {
-  const response = await fetch(REFRESH, {
-    method: 'POST',
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ refresh_token: firstRefreshToken }),
-  });
-  const body = await response.json().catch(() => null);
-  showResult(`POST ${REFRESH} (the first refresh token, again)`, response, shown(body));
-  if (response.ok) {
-    // Within the grace window the server answers a predecessor with the current token: a
-    // tab racing another is not a thief. Later, it is.
-    timeline('replay answered: within the grace window, a racing tab is not taken for a thief; try again in a few seconds', 'note');
-    return;
+  replaying = true;
+  showState();
+  try {
+    for (;;) {
+      if (!await waitOutGrace()) break;
+      const response = await fetch(REFRESH, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ refresh_token: firstRefreshToken }),
+      });
+      const body = await response.json().catch(() => null);
+      showResult(`POST ${REFRESH} (the first refresh token, again)`, response, shown(body));
+      if (!response.ok) {
+        timeline(`replay refused: ${body?.code} (${body?.message})`, 'note', { code: body?.code ?? '' });
+        break;
+      }
+      // Still within the server's grace window (configured longer than the default): a
+      // racing tab is not a thief yet. Again in a moment.
+      timeline('replay answered: still within the grace window, where a racing tab is not taken for a thief; trying again', 'note');
+      firstRotatedAt = Date.now() - GRACE_MS + RETRY_MS;
+    }
+  } finally {
+    replaying = false;
+    $('replay-wait').hidden = true;
   }
-  timeline(`replay refused: ${body?.code} (${body?.message})`, 'note', { code: body?.code ?? '' });
   firstRefreshToken = null;
   // The page's next request meets the end of the session (the response above stays shown).
   if (session && !session.ended) await session.fetch(SECRET).catch(() => {});
   showState();
+}
+
+// Until the grace window after the first token's rotation has passed, with a countdown;
+// false when the session ended meanwhile (nothing left to replay).
+async function waitOutGrace() {
+  const wait = $('replay-wait');
+  for (let left = firstRotatedAt + GRACE_MS + 500 - Date.now(); left > 0; left = firstRotatedAt + GRACE_MS + 500 - Date.now()) {
+    if (!firstRefreshToken || !session || session.ended) return false;
+    wait.hidden = false;
+    wait.textContent = `Replaying in ${Math.ceil(left / 1000)} s: within ${GRACE_MS / 1000} s of a rotation the server answers the previous token as a tab that raced another, not as a thief.`;
+    await sleep(Math.min(left, 250));
+  }
+  wait.hidden = true;
+  return Boolean(firstRefreshToken);
 }
 
 // Every 250 ms: the countdowns, and the refresh when it is due (once across the tabs).
@@ -247,7 +282,7 @@ function showState() {
   const countdown = $('countdown');
   const active = session && !session.ended;
   $('logout').disabled = !active;
-  $('replay').disabled = !active || !firstRefreshToken;
+  $('replay').disabled = !active || !firstRefreshToken || replaying;
   countdown.hidden = !active;
   if (!session) {
     line.textContent = 'Not signed in.';

@@ -15,8 +15,9 @@ pub const CSRF_HEADER: &str = "x-jwtkit-csrf";
 
 /// The refusals of a refresh that end a session for good, with the reason a page is told
 /// (`loggedout`); any other refusal is for now only (the page may try again).
-pub const SESSION_ENDING_REFUSALS: [(&str, &str); 4] = [
+pub const SESSION_ENDING_REFUSALS: [(&str, &str); 5] = [
     ("ERR_REFRESH_TOKEN_REUSED", "reused"),
+    ("ERR_REFRESH_TOKEN_WRONG_CLIENT", "revoked"),
     ("ERR_REFRESH_TOKEN_REVOKED", "revoked"),
     ("ERR_REFRESH_TOKEN_EXPIRED", "expired"),
     ("ERR_REFRESH_TOKEN_INVALID", "revoked"),

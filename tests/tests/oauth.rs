@@ -220,7 +220,12 @@ async fn a_refresh_token_presented_by_another_client_ends_its_session() {
         &body,
     )
     .await;
-    assert_refusal(&response, 400, "invalid_grant", "ERR_REFRESH_TOKEN_INVALID");
+    assert_refusal(
+        &response,
+        400,
+        "invalid_grant",
+        "ERR_REFRESH_TOKEN_WRONG_CLIENT",
+    );
     let owner = basic("dev", &server.dev_key("dev"));
     server.clock.advance(60);
     let response = post(

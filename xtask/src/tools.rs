@@ -84,13 +84,15 @@ pub(crate) fn search_path() -> OsString {
 
 /// Node.js and npm (Debian packages), for building and testing the npm package.
 const NODE: [(&str, &str); 2] = [("node", "nodejs"), ("npm", "npm")];
-/// The browsers and the driver the browser tests use, and the Redis server the store tests
-/// start (Debian packages).
-const TEST_SERVICES: [(&str, &str); 4] = [
+/// The browsers and the driver the browser tests use, the Redis server the store tests
+/// start, and the curl and jq the README's snippets use (Debian packages).
+const TEST_SERVICES: [(&str, &str); 6] = [
     ("chromium", "chromium"),
     ("chromedriver", "chromium-driver"),
     ("firefox-esr", "firefox-esr"),
     ("redis-server", "redis-server"),
+    ("curl", "curl"),
+    ("jq", "jq"),
 ];
 
 /// Ensures every tool the test suites need is installed.

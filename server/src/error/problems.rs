@@ -138,6 +138,9 @@ problems! {
     /// A rotated refresh token was used again: the whole session is now revoked.
     RefreshTokenReused => 401, "invalid_grant", "ERR_REFRESH_TOKEN_REUSED", None,
         "the refresh token was already used: the session is revoked",
+    /// A refresh token presented by another client than its own: taken as stolen.
+    RefreshTokenWrongClient => 401, "invalid_grant", "ERR_REFRESH_TOKEN_WRONG_CLIENT", None,
+        "the refresh token was issued to another client: taken as stolen, its session has ended",
     /// The session was ended (logout, revocation).
     RefreshTokenRevoked => 401, "invalid_grant", "ERR_REFRESH_TOKEN_REVOKED", None,
         "the session has ended; authenticate again",

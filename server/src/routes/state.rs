@@ -195,6 +195,7 @@ pub(super) fn session_rejection(state: &AppState, error: SessionError) -> Reject
 pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
     match error {
         SessionError::Invalid => Problem::RefreshTokenInvalid.into(),
+        SessionError::WrongClient => Problem::RefreshTokenWrongClient.into(),
         SessionError::Expired => Problem::RefreshTokenExpired.into(),
         SessionError::Reused => {
             state.metrics.reuse_detected();

@@ -79,6 +79,9 @@ pub(crate) enum SessionError {
     Reused,
     /// The session was ended before.
     Revoked,
+    /// The refresh token was presented by a client other than its own (or at an endpoint
+    /// its client does not use): taken as stolen, its session has been ended.
+    WrongClient,
     /// A scope beyond the session's roles was requested.
     ScopeExceeded,
     /// The store cannot be reached.
@@ -216,7 +219,7 @@ impl Sessions {
     /// §6).
     ///
     /// A refresh token presented by a client other than the one it was issued to was stolen:
-    /// the session ends ([`SessionError::Invalid`]). A scope beyond the session's roles is
+    /// the session ends ([`SessionError::WrongClient`]). A scope beyond the session's roles is
     /// refused after the rotation ([`SessionError::ScopeExceeded`]); the presented token
     /// then gets the current one within the grace window, as after any lost response.
     pub(crate) async fn refresh_for(
@@ -245,7 +248,7 @@ impl Sessions {
     async fn end_stolen(&self, info: &SessionInfo, now: UnixTime, why: &str) -> SessionError {
         tracing::warn!(target: "jwtkit::sessions", sid = %info.sid, "{why}: session ended");
         match self.end(&info.sid, now).await {
-            Ok(_) => SessionError::Invalid,
+            Ok(_) => SessionError::WrongClient,
             Err(error) => error,
         }
     }
@@ -439,7 +442,7 @@ mod tests {
         // Presented without it (at /api/v3/auth/refresh): refused, and the session ends.
         assert_eq!(
             sessions.refresh(&next.refresh, t(1002)).await.unwrap_err(),
-            SessionError::Invalid
+            SessionError::WrongClient
         );
         assert_eq!(
             sessions
@@ -465,7 +468,7 @@ mod tests {
                 .refresh_for(&grant.refresh, t(1001), "other", None)
                 .await
                 .unwrap_err(),
-            SessionError::Invalid
+            SessionError::WrongClient
         );
         assert_eq!(
             sessions.refresh(&grant.refresh, t(1100)).await.unwrap_err(),

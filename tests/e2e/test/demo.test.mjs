@@ -1,7 +1,7 @@
 // The demo page, driven in headless Chromium against the real jwtkit server: the inspector,
 // the live flow through TokenSession.fetch (the refusal before sending of a session without
 // refresh), and a cookie session in two tabs across rotations, logout and a replayed
-// refresh token.
+// refresh token, which waits out the grace window first.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -247,4 +247,24 @@ test('two tabs share one cookie session across rotations; logout and a replayed 
   assert.equal(await a.locator('#replay').isDisabled(), true);
   assert.equal(await a.locator('#logout').isDisabled(), true);
   await a.screenshot({ path: path.join(SHOTS, '9-replay-detected.png'), fullPage: true });
+});
+
+test('the replay waits out the grace window, counting down, then shows reuse detection', async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1300 } });
+  t.after(() => context.close());
+  const page = await openPage(t, context);
+  await page.fill('#api-key', server.devKey);
+  await page.click('#get-token');
+  await page.waitForSelector('#timeline li[data-jti]');
+  // At once: the first token was rotated moments ago, within the server's grace window.
+  await page.click('#replay');
+  await page.waitForSelector('#replay-wait:not([hidden])');
+  assert.match(await text(page, '#replay-wait'), /^Replaying in \d+ s: within 10 s of a rotation the server answers the previous token as a tab that raced another/);
+  assert.equal(await page.locator('#replay').isDisabled(), true, 'one replay at a time');
+  await page.screenshot({ path: path.join(SHOTS, '10-replay-waiting.png'), fullPage: true });
+  await page.waitForSelector('#timeline li[data-code=ERR_REFRESH_TOKEN_REUSED]', { timeout: 20_000 });
+  assert.equal(await page.locator('#timeline li.note', { hasText: 'replay answered' }).count(), 0, 'sent only once the window had passed');
+  await page.waitForSelector('#timeline li.end[data-reason=revoked]');
+  assert.equal(await page.locator('#replay-wait').isHidden(), true);
+  assert.match(await text(page, '#session'), /Signed out: the server ended the session/);
 });
