@@ -42,12 +42,16 @@ impl ApiKey {
                 "API key name {name:?} must be non-empty and use only letters, digits, - _ . @"
             ));
         }
-        if let Some(bad) = roles
-            .iter()
-            .find(|r| r.is_empty() || r.chars().any(|c| c.is_whitespace() || c == ','))
-        {
+        if let Some(bad) = roles.iter().find(|r| {
+            r.is_empty()
+                || r.chars()
+                    .any(|c| c.is_whitespace() || matches!(c, ',' | ':' | ';'))
+        }) {
+            // A `:` in a role is most often a second entry joined with `,` (entries are
+            // separated by `;` in JWTKIT_API_KEYS): never a role.
             return Err(format!(
-                "role {bad:?} of API key {name:?} must be non-empty, without spaces or commas"
+                "role {bad:?} of API key {name:?} must be non-empty, without spaces, commas, colons \
+                 or semicolons (entries in JWTKIT_API_KEYS are separated by `;`)"
             ));
         }
         let encoded = hash.strip_prefix(HASH_PREFIX).ok_or_else(|| {
@@ -73,12 +77,17 @@ impl ApiKey {
     /// An entry from its configuration text `NAME:sha256:DIGEST[:ROLE,ROLE...]` (what
     /// [`ApiKey::entry`] writes and `jwtkit keygen --api-key` prints).
     pub fn from_entry(entry: &str) -> Result<Self, String> {
+        // Never repeated in a message: it may be the key itself, given by mistake.
+        if entry.starts_with(KEY_PREFIX) {
+            return Err(format!(
+                "an API key entry starts with {KEY_PREFIX:?}: that is an API key itself (what a \
+                 client sends), not the entry a server is configured with"
+            ));
+        }
         let (name, scheme, rest) = match entry.splitn(3, ':').collect::<Vec<_>>()[..] {
             [name, scheme, rest] => (name, scheme, rest),
-            [name, ..] => {
-                return Err(format!(
-                    "API key entry for {name:?} must be NAME:HASH[:ROLES]"
-                ));
+            [_, ..] => {
+                return Err("an API key entry must be NAME:sha256:HASH[:ROLE,ROLE...]".to_owned());
             }
             [] => return Err("an API key entry is empty".to_owned()),
         };

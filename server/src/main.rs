@@ -44,8 +44,8 @@ enum Command {
         #[command(flatten)]
         settings: ServeArgs,
         /// Print where the server listens (and the development setup's API keys) as one
-        /// JSON line instead of the banner: {"url", "issuer", "metrics", "demo_page",
-        /// "development", "warnings"}.
+        /// JSON line instead of the banner: {"url", "issuer", "store", "metrics",
+        /// "demo_page", "development", "warnings"}.
         #[arg(long)]
         json: bool,
     },

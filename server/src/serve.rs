@@ -301,7 +301,7 @@ fn metrics_url(addr: Option<SocketAddr>) -> Option<String> {
 }
 
 /// Where the server listens and, in the development setup, the generated API keys, as one
-/// JSON line for scripts: `{"url", "issuer", "metrics", "demo_page", "development":
+/// JSON line for scripts: `{"url", "issuer", "store", "metrics", "demo_page", "development":
 /// {"api_keys": [{"name", "key", "roles"}]}, "warnings": [...]}` (`metrics`, `demo_page` and
 /// `development` are `null` when there is none; `warnings` are [`warnings`]).
 pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
@@ -317,6 +317,7 @@ pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr
     serde_json::json!({
         "url": url,
         "issuer": config.issuer,
+        "store": format!("{:?}", config.store),
         "metrics": metrics_url(metrics),
         "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
@@ -334,6 +335,7 @@ pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) ->
         config.public_url,
         crate::routes::AS_METADATA.path
     );
+    text.push_str(&format!("store: {:?}\n", config.store));
     if let Some(url) = metrics_url(metrics) {
         text.push_str(&format!("metrics: {url}\n"));
     }

@@ -119,14 +119,18 @@ async fn config_file_problems_come_all_at_once_with_lines_and_the_key_meant() {
         file,
         format!(
             "bind = \"127.0.0.1:0\"\nmetrics_bind = \"off\"\ntoken_ttl = \"3m\"\nleeway = 1\n\
-             keys = \"key.json\"\nstore = \"sqlite:{}\"\n\
+             keys = \"key.json\"\nstore = \"sqlite:s.sqlite3\"\n\
              [[api_keys]]\nname = \"billing\"\nhash = {}\nroles = [\"user\"]\n",
-            dir.path().join("s.sqlite3").display(),
             entry["hash"]
         ),
     )
     .unwrap();
     let server = Jwtkit::start(&["--config", file]);
+    // Its paths are relative to it, the store's too.
+    assert_eq!(
+        server.started["store"].as_str(),
+        Some(format!("sqlite:{}", dir.path().join("s.sqlite3").display()).as_str())
+    );
     let (status, _) = server.post_json(
         "/api/v3/auth",
         &serde_json::json!({"api-key": entry["key"]}),
@@ -386,5 +390,35 @@ async fn each_fix_line_copied_as_written_resolves_its_error() {
         "{stderr}"
     );
     let server = Jwtkit::start(&["--store", &store]);
+    assert_eq!(
+        server.started["store"],
+        store.as_str(),
+        "the banner says where the store is"
+    );
     server.stop();
+    let (code, stderr) = exit_error(&["serve", "--store", "sqlite://jwtkit.sqlite3"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("write sqlite: and the file, e.g. sqlite:jwtkit.sqlite3"),
+        "{stderr}"
+    );
+
+    // The API key itself given as the entry: refused, never echoed, the entry named.
+    let key = entry["key"].as_str().unwrap();
+    let (code, stderr) = exit_error(&["serve", "--keys", keys, "--api-key", key], &[]).await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("that is an API key itself") && stderr.contains("NAME:sha256:HASH"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(key), "the key is not echoed: {stderr}");
+    // Two entries joined with a comma: refused (a role cannot hold a `:`), `;` named.
+    let joined = format!("{entry_text},{entry_text}");
+    let (code, stderr) = exit_error(
+        &["serve", "--keys", keys],
+        &[("JWTKIT_API_KEYS", joined.as_str())],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("separated by `;`"), "{stderr}");
 }

@@ -414,6 +414,96 @@ fn refusals_say_what_was_seen() {
         "{}",
         run.stderr
     );
+    // The issuer and audience seen beside the expected ones.
+    let run = jwtkit(
+        &[
+            "verify",
+            &token,
+            "--keys",
+            &signer,
+            "--now",
+            "1800000001",
+            "--iss",
+            "https://other.example",
+            "--json",
+        ],
+        None,
+    );
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["code"], "ERR_JWT_ISSUER_MISMATCH");
+    assert_eq!(
+        json["seen"][0],
+        "the token has \"iss\" \"http://127.0.0.1:3030\", expected \"https://other.example\""
+    );
+    let run = jwtkit(
+        &[
+            "verify",
+            &token,
+            "--keys",
+            &signer,
+            "--now",
+            "1800000001",
+            "--aud",
+            "orders",
+        ],
+        None,
+    );
+    assert!(
+        run.stderr
+            .contains("the token has \"aud\" \"jwtkit-api\", expected \"orders\""),
+        "{}",
+        run.stderr
+    );
+    // What is no token at all: named.
+    for (given, hint) in [
+        ("null", "what `jq -r` prints for a member that is not there"),
+        ("\"a.b.c\"", "in JSON quotes"),
+        ("jwtr_x", "this is a refresh token"),
+    ] {
+        let run = jwtkit(&["decode", given], None);
+        assert_eq!(run.code, 1);
+        assert!(run.stderr.contains(hint), "{given}: {}", run.stderr);
+    }
+    // The leeway as `jwtkit serve` takes it; a time in milliseconds named as such.
+    let run = jwtkit(
+        &[
+            "verify",
+            &token,
+            "--keys",
+            &signer,
+            "--now",
+            "1800000065",
+            "--leeway",
+            "10s",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = jwtkit(
+        &["verify", &token, "--keys", &signer, "--leeway", "11m"],
+        None,
+    );
+    assert!(
+        run.code == 2 && run.stderr.contains("from 0s to 10m"),
+        "{}",
+        run.stderr
+    );
+    let run = jwtkit(
+        &[
+            "verify",
+            &token,
+            "--keys",
+            &signer,
+            "--now",
+            "1800000000000",
+        ],
+        None,
+    );
+    assert!(
+        run.code == 2 && run.stderr.contains("looks like milliseconds"),
+        "{}",
+        run.stderr
+    );
     // Expired: RFC 3339 times beside the epoch seconds.
     let run = jwtkit(
         &["verify", &token, "--keys", &signer, "--now", "1800000090"],

@@ -65,8 +65,10 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
         .as_deref()
         .ok_or_else(|| Failure::usage("--alg is required"))?;
     let alg: Algorithm = alg.parse().map_err(|_| {
-        let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.as_str()).collect();
-        Failure::usage(format!("--alg must be one of {}", names.join(", ")))
+        Failure::usage(format!(
+            "--alg must be one of {}",
+            super::token::algorithm_names()
+        ))
     })?;
     let key = Key::generate(alg).map_err(|e| Failure::usage(e.to_string()))?;
     let mut jwk = key.to_private_jwk();

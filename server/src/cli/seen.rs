@@ -1,31 +1,51 @@
 //! What the command line saw that explains a refusal, printed below it: the `kid` and `alg`
-//! on both sides of a key that does not match, whitespace around the token, and the times
-//! of a time claim in RFC 3339 beside the epoch seconds of the message.
+//! on both sides of a key that does not match, the `iss` or `aud` beside the expected one,
+//! the times of a time claim in RFC 3339 beside the epoch seconds of the message, and hints
+//! for what is not a token at all (white space around it, a `Bearer ` prefix, JSON quotes,
+//! `null`, a refresh token).
 
 use jwtkit_core::{Error, KeySet, ParseOptions, UnixTime, dangerous};
 use jwtkit_server::time::rfc3339;
 
-/// Lines that show what was seen, for `error` refusing `token` (verified against `keys` as
-/// of `now`, when given). Empty when the message says it all.
+/// What a verification expected of the claims (the flags given).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Expected<'a> {
+    /// The `iss` required.
+    pub(super) iss: Option<&'a str>,
+    /// The audience required in `aud`.
+    pub(super) aud: Option<&'a str>,
+}
+
+/// Lines that show what was seen, for `error` refusing `token` (verified against the keys
+/// with the expectations, as of `now`, when given). Empty when the message says it all.
 pub(super) fn what_was_seen(
     error: &Error,
     token: &str,
-    keys: Option<&KeySet>,
+    verified: Option<(&KeySet, Expected<'_>)>,
     now: Option<UnixTime>,
 ) -> Vec<String> {
     let mut seen = Vec::new();
-    if let Some(hint) = whitespace(token) {
+    if let Some(hint) = not_a_token(token) {
         seen.push(hint);
     }
-    match error.code() {
-        "ERR_JWKS_NO_MATCHING_KEY"
-        | "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
-        | "ERR_JWS_KEY_ALG_MISMATCH" => {
-            if let Some(keys) = keys {
-                seen.extend(kids(token, keys));
-            }
-        }
-        code @ ("ERR_JWT_EXPIRED" | "ERR_JWT_NOT_YET_VALID" | "ERR_JWT_ISSUED_IN_FUTURE") => {
+    match (error.code(), verified) {
+        (
+            "ERR_JWKS_NO_MATCHING_KEY"
+            | "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
+            | "ERR_JWS_KEY_ALG_MISMATCH",
+            Some((keys, _)),
+        ) => seen.extend(kids(token, keys)),
+        ("ERR_JWT_ISSUER_MISMATCH", Some((_, expected))) => seen.push(format!(
+            "the token has \"iss\" {}, expected {:?}",
+            claim(token, "iss"),
+            expected.iss.unwrap_or_default()
+        )),
+        ("ERR_JWT_AUDIENCE_MISMATCH", Some((_, expected))) => seen.push(format!(
+            "the token has \"aud\" {}, expected {:?}",
+            claim(token, "aud"),
+            expected.aud.unwrap_or_default()
+        )),
+        (code @ ("ERR_JWT_EXPIRED" | "ERR_JWT_NOT_YET_VALID" | "ERR_JWT_ISSUED_IN_FUTURE"), _) => {
             let claim = match code {
                 "ERR_JWT_EXPIRED" => "exp",
                 "ERR_JWT_NOT_YET_VALID" => "nbf",
@@ -44,9 +64,29 @@ pub(super) fn what_was_seen(
     seen
 }
 
-/// A hint for a token with whitespace around it or a `Bearer ` prefix: jwtkit judges a
-/// token exactly as given, as the server would.
-fn whitespace(token: &str) -> Option<String> {
+/// A hint for what is not a token as given: white space around it, a `Bearer ` prefix, JSON
+/// quotes, `null` (what `jq -r` prints for a missing member), a refresh token, nothing.
+/// jwtkit judges a token exactly as given, as the server would.
+fn not_a_token(token: &str) -> Option<String> {
+    let hint = |text: &str| Some(format!("hint: {text}"));
+    if token.is_empty() {
+        return hint("the token is empty (a variable that was never set?)");
+    }
+    if token == "null" {
+        return hint(
+            "the token is `null`: what `jq -r` prints for a member that is not there (did the \
+             request that should have returned the token fail?)",
+        );
+    }
+    if token.len() > 1 && token.starts_with('"') && token.ends_with('"') {
+        return hint("the token is in JSON quotes: give it without them (`jq -r`, not `jq`)");
+    }
+    if token.starts_with("jwtr_") {
+        return hint(
+            "this is a refresh token (jwtr_...), which only the server reads: give the access \
+             token",
+        );
+    }
     let what = if token.ends_with(['\n', '\r']) {
         "ends with a line break"
     } else if token.starts_with(char::is_whitespace) || token.ends_with(char::is_whitespace) {
@@ -88,6 +128,20 @@ fn kids(token: &str, keys: &KeySet) -> Vec<String> {
     ]
 }
 
+/// The claim `name` of the token as JSON, or "none".
+fn claim(token: &str, name: &str) -> String {
+    dangerous::decode_unverified(token, &ParseOptions::default())
+        .ok()
+        .and_then(|decoded| {
+            decoded
+                .claims()
+                .members()
+                .get(name)
+                .map(ToString::to_string)
+        })
+        .unwrap_or_else(|| "none".to_owned())
+}
+
 /// The time claim `claim` of the token, if it has one.
 fn claim_time(token: &str, claim: &str) -> Option<UnixTime> {
     let decoded = dangerous::decode_unverified(token, &ParseOptions::default()).ok()?;
@@ -104,10 +158,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whitespace_and_schemes_are_named() {
-        assert!(whitespace("a.b.c\n").unwrap().contains("line break"));
-        assert!(whitespace(" a.b.c").unwrap().contains("white space"));
-        assert!(whitespace("Bearer a.b.c").unwrap().contains("\"Bearer \""));
-        assert_eq!(whitespace("a.b.c"), None);
+    fn what_is_not_a_token_is_named() {
+        let hint = |token: &str| not_a_token(token).unwrap_or_default();
+        assert!(hint("a.b.c\n").contains("line break"));
+        assert!(hint(" a.b.c").contains("white space"));
+        assert!(hint("Bearer a.b.c").contains("\"Bearer \""));
+        assert!(hint("\"a.b.c\"").contains("JSON quotes"));
+        assert!(hint("null").contains("`jq -r`"));
+        assert!(hint("jwtr_abc").contains("refresh token"));
+        assert!(hint("").contains("empty"));
+        assert_eq!(not_a_token("a.b.c"), None);
     }
 }

@@ -90,6 +90,13 @@ pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
                 }
                 .map_err(store_failure)?;
                 println!("{ended} session(s) ended");
+                if ended == 0 {
+                    // A typo'd name must not pass for a subject whose sessions are all gone.
+                    eprintln!(
+                        "jwtkit sessions: no live session matched: check the name \
+                         (`jwtkit sessions list` shows the live sessions and their subjects)"
+                    );
+                }
                 Ok(())
             }
         }

@@ -33,7 +33,8 @@ pub(crate) struct IssueArgs {
     /// The `sub` claim.
     #[arg(long, value_name = "SUBJECT")]
     sub: String,
-    /// The `iss` claim [default: the issuer of a `jwtkit serve` with the default settings].
+    /// The `iss` claim (the default is the issuer of a `jwtkit serve` with the default
+    /// settings; give a configured server's).
     #[arg(long, value_name = "ISSUER", default_value_t = jwtkit_server::config::default_issuer())]
     iss: String,
     /// The `aud` claim.
@@ -111,9 +112,9 @@ pub(crate) struct VerifyArgs {
     /// A claim that must be present; repeatable.
     #[arg(long = "require", value_name = "CLAIM")]
     require: Vec<String>,
-    /// Clock-skew allowance in seconds (at most 600).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-    leeway: u32,
+    /// Clock-skew allowance, e.g. 30, 30s or 2m, as `jwtkit serve --leeway` (at most 10m).
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    leeway: String,
     /// Verify as of this time (seconds since the epoch): to reproduce a rejection from a log.
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<i64>,
@@ -125,13 +126,28 @@ pub(crate) struct VerifyArgs {
     json: bool,
 }
 
+/// "HS256, HS384, ..., PS256": every algorithm jwtkit takes, as written.
+pub(super) fn algorithm_names() -> String {
+    Algorithm::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
     match now {
         None => SystemClock
             .now()
             .map_err(|e| Failure::usage(format!("{e} ({}); give the time with --now", e.code()))),
-        Some(secs) => UnixTime::from_secs(secs)
-            .ok_or_else(|| Failure::usage("--now must be between 0 and 253402300799")),
+        Some(secs) => UnixTime::from_secs(secs).ok_or_else(|| {
+            let hint = if secs > 253_402_300_799 && secs / 1000 <= 253_402_300_799 {
+                ": this looks like milliseconds; give seconds (e.g. `date +%s`)"
+            } else {
+                ""
+            };
+            Failure::usage(format!("--now must be between 0 and 253402300799{hint}"))
+        }),
     }
 }
 
@@ -223,17 +239,31 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         .algs
         .iter()
         .map(|name| {
-            name.parse::<Algorithm>()
-                .map_err(|_| Failure::usage(format!("--alg {name:?} is not a supported algorithm")))
+            name.parse::<Algorithm>().map_err(|_| {
+                Failure::usage(format!(
+                    "--alg {name:?} is not a supported algorithm: {}",
+                    algorithm_names()
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let default_alg = match algs.as_slice() {
         [one] => Some(*one),
         _ => None,
     };
+    let leeway = parse_duration(&args.leeway)
+        .filter(|d| {
+            d.subsec_nanos() == 0 && d.as_secs() <= u64::from(jwtkit_core::MAX_LEEWAY_SECONDS)
+        })
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--leeway {:?} is not whole seconds from 0s to 10m: give e.g. 30, 30s or 2m",
+                args.leeway
+            ))
+        })?;
     let mut policy = Validation::builder()
         .algorithms(algs)
-        .leeway_seconds(args.leeway)
+        .leeway_seconds(leeway.as_secs() as u32)
         .max_token_bytes(args.max_bytes);
     let iss = match (&args.iss, &args.issuer) {
         (Some(iss), Some(issuer)) if iss != issuer => {
@@ -303,7 +333,12 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
             Ok(())
         }
         Err(error) => {
-            let seen = seen::what_was_seen(&error, &token, Some(verifier.keys()), Some(now));
+            let expected = seen::Expected {
+                iss: iss.map(String::as_str),
+                aud: args.aud.as_deref(),
+            };
+            let seen =
+                seen::what_was_seen(&error, &token, Some((verifier.keys(), expected)), Some(now));
             report_rejection(&error, &seen, args.json);
             Err(Failure::Rejected)
         }

@@ -89,7 +89,8 @@ impl ServeArgs {
             return Err(error(
                 &WEB_DIR,
                 format!("{} has no index.html", dir.display()),
-                "run `cargo xtask run`, which assembles the demo page, or leave it out",
+                "name a directory with an index.html (in a checkout, `cargo xtask run` assembles \
+                 the demo page into target/web), or leave it out",
             ));
         }
         let mut api_keys = sources
@@ -125,7 +126,7 @@ impl ServeArgs {
                 return Err(error(
                     &KEYS,
                     "API keys are configured but no signing key",
-                    "add --keys FILE (a JWK Set from `jwtkit keygen`) or --secret",
+                    "add a signing key: `jwtkit keygen --alg EdDSA > keys.json`, then --keys keys.json",
                 ));
             }
         };
@@ -152,7 +153,15 @@ impl ServeArgs {
             issuer: issuer.is_none(),
         };
         let public_url = public_url.unwrap_or_else(|| default_public_url(bind));
-        let store = values::store(sources.value(&STORE)?)?;
+        let store = match values::store(sources.value(&STORE)?)? {
+            // A file's paths are relative to it, the store's too.
+            StoreLocation::Sqlite(path) if path.is_relative() => StoreLocation::Sqlite(
+                sources
+                    .file_base(&STORE)
+                    .map_or_else(|| path.clone(), |base| base.join(&path)),
+            ),
+            store => store,
+        };
         if matches!(store, StoreLocation::Redis(_))
             && follows_address.public_url
             && follows_address.issuer

@@ -109,6 +109,13 @@ impl Sources {
             .ok_or_else(|| error(setting, "is required", "give it a value"))
     }
 
+    /// The config file's directory when `setting`'s value comes from the file (its paths
+    /// are relative to it), else none.
+    pub(super) fn file_base(&self, setting: &Setting) -> Option<&Path> {
+        (!self.given.contains_key(setting.name) && self.file.contains_key(setting.name))
+            .then_some(self.base.as_path())
+    }
+
     /// The path `setting` names: as given, or relative to the config file.
     pub(super) fn path(&self, setting: &Setting) -> Option<PathBuf> {
         match self.given.get(setting.name).and_then(|v| v.last()) {

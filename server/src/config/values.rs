@@ -89,7 +89,7 @@ pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duratio
             "report this as a bug",
         ));
     };
-    let fix = format!("write whole seconds from {range}, e.g. {examples}");
+    let fix = format!("write a duration of whole seconds from {range}, e.g. {examples}");
     let duration = parse_duration(value)
         .ok_or_else(|| error(setting, format!("{value:?} is not a duration"), &fix))?;
     if duration.subsec_nanos() != 0 {
@@ -188,7 +188,8 @@ pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
         error(
             &API_KEYS,
             problem,
-            "generate an entry with `jwtkit keygen --api-key NAME`",
+            "configure the entry `jwtkit keygen --api-key NAME` prints beside the key \
+             (NAME:sha256:HASH[:ROLES]; entries in JWTKIT_API_KEYS are separated by `;`)",
         )
     })
 }
@@ -198,6 +199,13 @@ pub(super) fn api_key(entry: &str) -> Result<ApiKey, ConfigError> {
 pub fn store(value: &str) -> Result<StoreLocation, ConfigError> {
     let fix = "write sqlite:FILE (one instance, e.g. sqlite:jwtkit.sqlite3) or \
                redis://HOST:PORT[/DB] (shared by instances, e.g. redis://127.0.0.1:6379/)";
+    if value.starts_with("sqlite://") {
+        return Err(error(
+            &STORE,
+            "\"sqlite://\" is not a form jwtkit reads (its path would start at /)",
+            "write sqlite: and the file, e.g. sqlite:jwtkit.sqlite3 or sqlite:/var/lib/jwtkit/jwtkit.sqlite3",
+        ));
+    }
     if let Some(path) = value.strip_prefix("sqlite:") {
         if path.is_empty() {
             return Err(error(&STORE, "\"sqlite:\" names no file", fix));

@@ -133,7 +133,17 @@ pub(super) fn jwks_uri(metadata: &[u8], issuer: &str) -> Result<Url, RemoteError
         serde_json::from_slice(metadata).map_err(|_| invalid("not JSON"))?;
     match value.get("issuer").and_then(|v| v.as_str()) {
         Some(named) if named == issuer => {}
-        Some(_) => return Err(invalid("its \"issuer\" is not the trusted issuer")),
+        Some(named) => {
+            // Both shown (at most 200 characters each): a trailing `/` or `localhost` for
+            // `127.0.0.1` is the usual difference, and the fix is the trusted URL's.
+            let shown = |url: &str| url.chars().take(200).collect::<String>();
+            return Err(RemoteError::Metadata(format!(
+                "its \"issuer\" is {:?}, not the trusted issuer {:?} (they must be equal, \
+                 character for character: set trust_issuer to the metadata's issuer)",
+                shown(named),
+                shown(issuer)
+            )));
+        }
         None => return Err(invalid("no \"issuer\"")),
     }
     let uri = value
@@ -268,6 +278,11 @@ mod tests {
     fn metadata_must_name_the_trusted_issuer() {
         let doc = br#"{"issuer": "https://a.example", "jwks_uri": "https://a.example/jwks"}"#;
         assert!(jwks_uri(doc, "https://a.example").is_ok());
+        let differs = jwks_uri(doc, "https://a.example/").unwrap_err().to_string();
+        assert!(
+            differs.contains(r#"its "issuer" is "https://a.example", not the trusted issuer "https://a.example/""#),
+            "both named: {differs}"
+        );
         for (doc, issuer) in [
             (&doc[..], "https://a.example/"),
             (br#"{"issuer": "https://a.example"}"#, "https://a.example"),

@@ -328,7 +328,12 @@ impl RemoteKeys {
             }
             Err(error) => {
                 self.failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(target: "jwtkit::remote", issuer = self.issuer.as_deref(), jwks_uri = self.jwks_uri(), %error, "cannot fetch the issuer's keys; the last good ones stay in use");
+                let meanwhile = if self.keys().is_some() {
+                    "the last good ones stay in use"
+                } else {
+                    "none yet: tokens are answered 503 until they arrive"
+                };
+                tracing::warn!(target: "jwtkit::remote", issuer = self.issuer.as_deref(), jwks_uri = self.jwks_uri(), %error, "cannot fetch the issuer's keys; {meanwhile}");
             }
         }
         result

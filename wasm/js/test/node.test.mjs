@@ -249,3 +249,9 @@ test('in Node.js a session with the default paths says to give absolute URLs, an
   await session.logout();
   assert.deepEqual(seen, ['/api/v3/auth/refresh', '/api/v3/secret', '/api/v3/auth/logout']);
 });
+
+test('a refusal given as an auth response is thrown as the server\'s own error', () => {
+  const refusal = { error: 'invalid_client', code: 'ERR_API_KEY_INVALID', message: 'the API key is not valid' };
+  assert.throws(() => jwtkit.TokenSession.fromAuthResponse(refusal), (e) => e.code === 'ERR_API_KEY_INVALID' && e.message === 'the API key is not valid');
+  assert.throws(() => jwtkit.TokenSession.fromAuthResponse({ data: {} }), (e) => e.code === 'ERR_INVALID_ARGUMENT');
+});

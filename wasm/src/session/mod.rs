@@ -114,6 +114,13 @@ impl TokenSession {
         let body = if data.is_object() { data } else { json.clone() };
         let token = get(&body, "token")?;
         if token.as_string().is_none() {
+            // A refusal's body (`{"code", "message"}`): the server's own error, not a puzzle.
+            if let (Some(code), Some(message)) = (
+                get(json, "code")?.as_string(),
+                get(json, "message")?.as_string(),
+            ) {
+                return Err(crate::error::js_error(&code, &message));
+            }
             return Err(invalid(
                 "the auth response has no token (expected data.token or token)",
             ));
