@@ -95,6 +95,18 @@ async fn config_file_problems_come_all_at_once_with_lines_and_the_key_meant() {
             && stderr.contains("line 2, column 13: not valid TOML"),
         "{stderr}"
     );
+    // Values out of range: all of them, each with the file's line.
+    std::fs::write(file, "token_ttl = \"48h\"\nleeway = \"11m\"\n").unwrap();
+    let (code, stderr) = exit_error(&["serve", "--config", file], &[]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "\"48h\" is out of range (1s to 24h) ({file}, line 1)"
+        )) && stderr.contains(&format!(
+            "\"11m\" is out of range (0s to 10m) ({file}, line 2)"
+        )),
+        "{stderr}"
+    );
     // The fix works: the reference names every key, and a file written from it is read.
     let reference = jwtkit().arg("config").output().await.unwrap();
     let reference = String::from_utf8(reference.stdout).unwrap();

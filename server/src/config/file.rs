@@ -20,8 +20,17 @@ const API_KEY_FIELDS: [&str; 3] = ["name", "hash", "roles"];
 pub(super) const KEYS_REFERENCE: &str =
     "`jwtkit config` lists every key a config file takes, with its default and range";
 
-/// The settings of the TOML file at `path`, as text values by setting name.
-pub(super) fn read(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
+/// The settings of a config file as text values by setting name, and the line each is on.
+#[derive(Debug, Default)]
+pub(super) struct FileSettings {
+    /// The values, as flags would give them.
+    pub(super) values: BTreeMap<&'static str, Vec<String>>,
+    /// The line (from 1) of each setting's key.
+    pub(super) lines: BTreeMap<&'static str, usize>,
+}
+
+/// The settings of the TOML file at `path`.
+pub(super) fn read(path: &Path) -> Result<FileSettings, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         error(
             &CONFIG,
@@ -32,6 +41,7 @@ pub(super) fn read(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, C
     let mut file = File {
         text: &text,
         problems: Vec::new(),
+        lines: BTreeMap::new(),
     };
     let (table, syntax) = DeTable::parse_recoverable(&text);
     let values = if syntax.is_empty() {
@@ -44,7 +54,10 @@ pub(super) fn read(path: &Path) -> Result<BTreeMap<&'static str, Vec<String>>, C
         BTreeMap::new()
     };
     if file.problems.is_empty() {
-        return Ok(values);
+        return Ok(FileSettings {
+            values,
+            lines: file.lines,
+        });
     }
     file.problems.sort();
     let count = file.problems.len();
@@ -73,14 +86,22 @@ struct File<'t> {
     text: &'t str,
     /// `(line, column, problem)`, both counted from 1.
     problems: Vec<(usize, usize, String)>,
+    /// The line of each setting's key.
+    lines: BTreeMap<&'static str, usize>,
 }
 
 impl File<'_> {
-    /// Records `problem` at byte offset `at`.
-    fn problem(&mut self, at: usize, problem: String) {
+    /// The line and column (from 1) of byte offset `at`.
+    fn position(&self, at: usize) -> (usize, usize) {
         let before = &self.text[..at.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    /// Records `problem` at byte offset `at`.
+    fn problem(&mut self, at: usize, problem: String) {
+        let (line, column) = self.position(at);
         self.problems.push((line, column, problem));
     }
 
@@ -117,6 +138,8 @@ impl File<'_> {
             match texts {
                 Some(texts) => {
                     values.insert(setting.name, texts);
+                    let (line, _) = self.position(at);
+                    self.lines.insert(setting.name, line);
                 }
                 None if setting.name == API_KEYS.name => {} // already reported
                 None => {

@@ -19,6 +19,7 @@ use jwtkit_core::{Key, KeySet};
 
 use crate::apikeys::ApiKeys;
 
+mod check;
 mod file;
 mod resolve;
 mod setting;
@@ -197,6 +198,8 @@ pub struct ConfigError {
     pub problem: String,
     /// How to fix it.
     pub fix: String,
+    /// The other settings that cannot be used, found with this one.
+    pub also: Vec<ConfigError>,
 }
 
 impl fmt::Display for ConfigError {
@@ -213,7 +216,11 @@ impl fmt::Display for ConfigError {
             f,
             "invalid setting `{}` (--{}, {}, or `{}` in the config file): {}\n  fix: {}",
             s.name, s.flag, s.env, s.name, self.problem, self.fix
-        )
+        )?;
+        for other in &self.also {
+            write!(f, "\n{other}")?;
+        }
+        Ok(())
     }
 }
 
@@ -228,6 +235,7 @@ fn error(
         setting,
         problem: problem.into(),
         fix: fix.into(),
+        also: Vec::new(),
     }
 }
 
@@ -391,6 +399,27 @@ mod tests {
             let error = resolve(with(setting, "soon")).unwrap_err();
             assert!(error.problem.contains("\"soon\" is not a"), "{error}");
         }
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let error = with(&LEEWAY, "1.5s")
+            .with(&TOKEN_TTL, "48h")
+            .with(&BIND, "localhost")
+            .with(&STORE, "postgres://db")
+            .resolve()
+            .unwrap_err();
+        let named: Vec<&str> = std::iter::once(error.setting.name)
+            .chain(error.also.iter().map(|e| e.setting.name))
+            .collect();
+        assert_eq!(
+            named,
+            ["bind", "token_ttl", "leeway", "store"],
+            "in the table's order"
+        );
+        let text = error.to_string();
+        assert_eq!(text.matches("\n  fix: ").count(), 4, "{text}");
+        assert_eq!(with(&LEEWAY, "1.5s").resolve().unwrap_err().also, []);
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use super::sources::{ServeArgs, Sources};
 use super::table::*;
 use super::{
-    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, default_public_url, error, signing,
-    values,
+    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, check, default_public_url, error,
+    signing, values,
 };
 use crate::apikeys::ApiKeys;
 use crate::config::StoreLocation;
@@ -26,6 +26,7 @@ impl ServeArgs {
     /// pure resource server.
     pub fn resolve_mode(&self) -> Result<Mode, ConfigError> {
         let sources = Sources::read(self)?;
+        check::each_value(&sources)?;
         let Some(issuer) = sources.one(&TRUST_ISSUER) else {
             return self.resolve().map(|config| Mode::Issuer(Box::new(config)));
         };
@@ -74,6 +75,7 @@ impl ServeArgs {
     /// Validates the settings of an issuer (reading the config and key files they name).
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let sources = Sources::read(self)?;
+        check::each_value(&sources)?;
         if sources.one(&TRUST_ISSUER).is_some() {
             return Err(error(
                 &TRUST_ISSUER,

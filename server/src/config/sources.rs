@@ -62,6 +62,10 @@ impl clap::Args for ServeArgs {
 pub(super) struct Sources {
     given: BTreeMap<&'static str, Vec<String>>,
     file: BTreeMap<&'static str, Vec<String>>,
+    /// The config file, if one was given.
+    file_path: Option<PathBuf>,
+    /// The line of each setting the file gives.
+    file_lines: BTreeMap<&'static str, usize>,
     /// The config file's directory, against which its paths are read.
     base: PathBuf,
 }
@@ -71,7 +75,7 @@ impl Sources {
     pub(super) fn read(args: &ServeArgs) -> Result<Self, ConfigError> {
         let path = args.given.get(CONFIG.name).and_then(|v| v.last());
         let (file, base) = match path {
-            None => (BTreeMap::new(), PathBuf::from(".")),
+            None => (super::file::FileSettings::default(), PathBuf::from(".")),
             Some(path) => {
                 let path = Path::new(path);
                 let base = path
@@ -82,7 +86,9 @@ impl Sources {
         };
         Ok(Self {
             given: args.given.clone(),
-            file,
+            file: file.values,
+            file_path: path.map(PathBuf::from),
+            file_lines: file.lines,
             base,
         })
     }
@@ -107,6 +113,14 @@ impl Sources {
     pub(super) fn value(&self, setting: &'static Setting) -> Result<&str, ConfigError> {
         self.one(setting)
             .ok_or_else(|| error(setting, "is required", "give it a value"))
+    }
+
+    /// Where `setting`'s value comes from when it is the config file: "FILE, line N".
+    pub(super) fn file_place(&self, setting: &Setting) -> Option<String> {
+        self.file_base(setting)?;
+        let path = self.file_path.as_ref()?;
+        let line = self.file_lines.get(setting.name)?;
+        Some(format!("{}, line {line}", path.display()))
     }
 
     /// The config file's directory when `setting`'s value comes from the file (its paths

@@ -128,7 +128,7 @@ problems! {
         "the token has been revoked",
     /// A refresh or logout request carries no refresh token.
     RefreshTokenMissing => 400, "invalid_request", "ERR_REFRESH_TOKEN_MISSING", None,
-        "no refresh token: send it as \"refresh_token\" in a JSON body, or the session cookie",
+        "no refresh token: send it as \"refresh_token\" in a JSON body, or the session cookie (a logout also takes the access token as Authorization: Bearer)",
     /// No such refresh token.
     RefreshTokenInvalid => 401, "invalid_grant", "ERR_REFRESH_TOKEN_INVALID", None,
         "the refresh token is not valid",
