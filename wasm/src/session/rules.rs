@@ -1,6 +1,7 @@
 //! What a session's driver is given: the rules of its token (`SessionRules`), the package's
-//! coded errors (`Errors`) and the session protocol the server speaks. Exported for the
-//! driver only: neither is part of the package's API or its TypeScript declarations.
+//! coded errors (`Errors`) and the session protocol the server speaks. Handed to the driver
+//! only (`private`: the package's module does not export them, and its TypeScript
+//! declarations do not name them).
 
 use std::cell::RefCell;
 use std::rc::Rc;
