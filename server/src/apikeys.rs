@@ -192,9 +192,21 @@ pub fn hash_api_key(key: &str) -> String {
 
 /// A fresh API key: `jwtk_` and 256 bits from the OS CSPRNG, base64url.
 pub fn generate_api_key() -> Result<String, getrandom::Error> {
+    random_text(KEY_PREFIX)
+}
+
+/// A fresh HS256 secret for `jwtkit serve --secret`: `jwts_` and 256 bits from the OS CSPRNG,
+/// base64url — text used as written, which a shell never takes for a flag (base64url may
+/// begin with `-`).
+pub fn generate_secret() -> Result<String, getrandom::Error> {
+    random_text("jwts_")
+}
+
+/// `prefix` and 256 bits from the OS CSPRNG, base64url.
+fn random_text(prefix: &str) -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
-    Ok(format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 #[cfg(test)]

@@ -360,6 +360,11 @@ fn refusals_say_what_was_seen() {
     let signer = keygen(&scratch, "ES256");
     let other = keygen(&scratch, "EdDSA");
     let token = issue(&signer, &["--ttl", "1m", "--now", "1800000000"]);
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", token.as_str(), "--keys", signer.as_str()];
+        args.extend_from_slice(extra);
+        jwtkit(&args, None)
+    };
     let kid = |keys: &str| {
         let jwk: Value = serde_json::from_str(&std::fs::read_to_string(keys).unwrap()).unwrap();
         jwk["kid"].as_str().unwrap().to_owned()
@@ -402,10 +407,7 @@ fn refusals_say_what_was_seen() {
         "{}",
         run.stderr
     );
-    let run = jwtkit(
-        &["verify", &token, "--keys", &signer, "--now", "1800000001"],
-        None,
-    );
+    let run = verify(&["--now", "1800000001"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = jwtkit(&["decode", &format!("Bearer {token}")], None);
     assert!(
@@ -415,39 +417,20 @@ fn refusals_say_what_was_seen() {
         run.stderr
     );
     // The issuer and audience seen beside the expected ones.
-    let run = jwtkit(
-        &[
-            "verify",
-            &token,
-            "--keys",
-            &signer,
-            "--now",
-            "1800000001",
-            "--iss",
-            "https://other.example",
-            "--json",
-        ],
-        None,
-    );
+    let run = verify(&[
+        "--now",
+        "1800000001",
+        "--iss",
+        "https://other.example",
+        "--json",
+    ]);
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["code"], "ERR_JWT_ISSUER_MISMATCH");
     assert_eq!(
         json["seen"][0],
         "the token has \"iss\" \"http://127.0.0.1:3030\", expected \"https://other.example\""
     );
-    let run = jwtkit(
-        &[
-            "verify",
-            &token,
-            "--keys",
-            &signer,
-            "--now",
-            "1800000001",
-            "--aud",
-            "orders",
-        ],
-        None,
-    );
+    let run = verify(&["--now", "1800000001", "--aud", "orders"]);
     assert!(
         run.stderr
             .contains("the token has \"aud\" \"jwtkit-api\", expected \"orders\""),
@@ -465,50 +448,22 @@ fn refusals_say_what_was_seen() {
         assert!(run.stderr.contains(hint), "{given}: {}", run.stderr);
     }
     // The leeway as `jwtkit serve` takes it; a time in milliseconds named as such.
-    let run = jwtkit(
-        &[
-            "verify",
-            &token,
-            "--keys",
-            &signer,
-            "--now",
-            "1800000065",
-            "--leeway",
-            "10s",
-        ],
-        None,
-    );
+    let run = verify(&["--now", "1800000065", "--leeway", "10s"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = jwtkit(
-        &["verify", &token, "--keys", &signer, "--leeway", "11m"],
-        None,
-    );
+    let run = verify(&["--leeway", "11m"]);
     assert!(
         run.code == 2 && run.stderr.contains("from 0s to 10m"),
         "{}",
         run.stderr
     );
-    let run = jwtkit(
-        &[
-            "verify",
-            &token,
-            "--keys",
-            &signer,
-            "--now",
-            "1800000000000",
-        ],
-        None,
-    );
+    let run = verify(&["--now", "1800000000000"]);
     assert!(
         run.code == 2 && run.stderr.contains("looks like milliseconds"),
         "{}",
         run.stderr
     );
     // Expired: RFC 3339 times beside the epoch seconds.
-    let run = jwtkit(
-        &["verify", &token, "--keys", &signer, "--now", "1800000090"],
-        None,
-    );
+    let run = verify(&["--now", "1800000090"]);
     assert!(
         run.stderr.contains("(ERR_JWT_EXPIRED)")
             && run.stderr.contains(

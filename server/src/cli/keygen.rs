@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use jwtkit_core::{Algorithm, Key};
 
 use super::{Failure, input};
-use jwtkit_server::apikeys::{ApiKey, generate_api_key, hash_api_key};
+use jwtkit_server::apikeys::{ApiKey, generate_api_key, generate_secret, hash_api_key};
 
 /// Make a signing key (a private JWK), or an API key with its hashed config entry.
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,9 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
         return api_key(name, &args.roles, args.json);
     }
     if args.secret {
-        println!("{}", secret()?);
+        let secret =
+            generate_secret().map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+        println!("{secret}");
         return Ok(());
     }
     let alg = args
@@ -80,18 +82,6 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     }
     println!("{}", pretty(&jwk)?);
     Ok(())
-}
-
-/// `jwts_` and 32 bytes from the OS CSPRNG as base64url: 256 bits, as HS256's key should
-/// have, in text that a shell never takes for a flag (base64url may begin with `-`).
-fn secret() -> Result<String, Failure> {
-    use base64::Engine as _;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
-    Ok(format!(
-        "jwts_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
 }
 
 fn api_key(name: &str, roles: &[String], json: bool) -> Result<(), Failure> {

@@ -380,10 +380,14 @@ mod tests {
         let path =
             std::env::temp_dir().join(format!("jwtkit-reference-{}.toml", std::process::id()));
         std::fs::write(&path, &defaults).unwrap();
+        // Each read as its key (the values equal the defaults, so resolving alone shows nothing).
+        let read = super::super::file::read(&path).map(|file| file.values.len());
+        let defaulted = SETTINGS.iter().filter(|s| s.default.is_some()).count();
         let config = super::super::ServeArgs::default()
             .with(&CONFIG, path.to_str().unwrap())
             .resolve();
         std::fs::remove_file(&path).unwrap();
+        assert_eq!(read, Ok(defaulted), "{defaults}");
         let config = config.unwrap();
         assert_eq!(config.token_ttl.as_secs(), 180, "{defaults}");
     }

@@ -219,6 +219,8 @@ test('in Node.js a session with the default paths says to give absolute URLs, an
   const pathRefused = (e) => e.code === 'ERR_INVALID_ARGUMENT'
     && /is a path, and outside a page \(Node\.js\) there is no origin/.test(e.message) && /allowedOrigins/.test(e.message);
   await assert.rejects(new jwtkit.TokenSession(fresh()).fetch('/api/v3/secret'), pathRefused);
+  await assert.rejects(new jwtkit.TokenSession(fresh()).fetch('/api/v3/secret?key=hunter2'),
+    (e) => pathRefused(e) && !e.message.includes('hunter2'), 'a query is never repeated');
   // A refresh due: it fails for the same reason, and says so in its event.
   const relative = jwtkit.TokenSession.fromAuthResponse({ data: { token: stale, refresh_token: 'jwtr_0' } }, { serverDate: new Date() });
   const failures = [];

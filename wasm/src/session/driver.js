@@ -407,9 +407,11 @@ async function send(fetch, input, init, errors) {
     // Outside a page (Node.js) a path names no server: say so, rather than fetch's "Failed
     // to parse URL" (a fetch that resolves paths itself, such as a test's, never gets here).
     if (globalThis.location === undefined && typeof input === 'string' && isPath(input)) {
-      throw errors.error('invalid', `${JSON.stringify(input)} is a path, and outside a page (Node.js) there is no `
+      // The path alone: a query may carry a secret, never repeated in a message.
+      const path = input.split(/[?#]/)[0];
+      throw errors.error('invalid', `${JSON.stringify(path)} is a path, and outside a page (Node.js) there is no `
         + 'origin to resolve it against: give absolute URLs (refreshUrl and logoutUrl too, e.g. '
-        + `"https://api.example${input}") with their origin in allowedOrigins`);
+        + `"https://api.example${path}") with their origin in allowedOrigins`);
     }
     throw errors.error('fetch', String(cause?.message ?? cause), cause);
   }
