@@ -93,7 +93,13 @@ struct File<'t> {
 impl File<'_> {
     /// The line and column (from 1) of byte offset `at`.
     fn position(&self, at: usize) -> (usize, usize) {
-        let before = &self.text[..at.min(self.text.len())];
+        // The start of the character `at` falls in (never a slice inside one, whatever a
+        // span says).
+        let at = (0..=at.min(self.text.len()))
+            .rev()
+            .find(|&i| self.text.is_char_boundary(i))
+            .unwrap_or(0);
+        let before = &self.text[..at];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         (line, column)
@@ -243,5 +249,42 @@ impl File<'_> {
         } else {
             format!("{name}:{hash}:{}", roles.join(","))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_never_split_one() {
+        let file = File {
+            text: "a = \"é\"\nbé = 1\n",
+            problems: Vec::new(),
+            lines: BTreeMap::new(),
+        };
+        assert_eq!(file.position(0), (1, 1));
+        assert_eq!(file.position(9), (2, 1));
+        assert_eq!(file.position(12), (2, 3), "b, then é: two characters");
+        assert_eq!(file.position(6), (1, 6), "inside é: its start");
+        assert_eq!(file.position(1000), (3, 1));
+    }
+
+    #[test]
+    fn files_of_any_text_are_read_without_a_panic() {
+        let dir = std::env::temp_dir().join(format!("jwtkit-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("jwtkit.toml");
+        for text in [
+            "bind = \"é",
+            "é = 1",
+            "[[api_keys]]\nnamé = \"ü\"",
+            "bind = 'ü\n\"",
+            "\u{feff}x = 1",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert!(read(&path).is_err(), "{text}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
