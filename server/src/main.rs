@@ -64,6 +64,8 @@ enum Command {
     Verify(cli::VerifyArgs),
     /// List or end sessions in the store (e.g. every session of a leaked API key).
     Sessions(cli::SessionsArgs),
+    /// Add, list, change, disable or remove the people who sign in.
+    Users(cli::UsersArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => cli::exit("decode", cli::decode(&args)),
         Command::Verify(args) => cli::exit("verify", cli::verify(&args)),
         Command::Sessions(args) => cli::exit("sessions", cli::sessions(&args)),
+        Command::Users(args) => cli::exit("users", cli::users(&args)),
     }
 }
 

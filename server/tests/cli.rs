@@ -3,69 +3,15 @@
 //! tools refusing a store that does not exist.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod support;
 
 use serde_json::{Value, json};
+use support::{Run, Scratch, jwtkit};
 
 const ALGS: [&str; 8] = [
     "HS256", "HS384", "HS512", "EdDSA", "ES256", "ES384", "RS256", "PS256",
 ];
 const RFC: &str = include_str!("../../../shared/vectors/rfc_known_answer_vectors.json");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn jwtkit(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jwtkit"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
-}
-
-/// A scratch directory for key files, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("jwtkit-cli-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn keygen(scratch: &Scratch, alg: &str) -> String {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -583,18 +529,22 @@ fn decode_shows_unverified_contents_and_fails_cleanly() {
 #[test]
 fn operator_tools_open_a_store_and_never_create_one() {
     let scratch = Scratch::new("missing-store");
-    let typo = scratch.0.join("jwtkit.sqlit3");
+    let typo = scratch.path().join("jwtkit.sqlit3");
     let store = format!("sqlite:{}", typo.display());
     for command in [
         &["sessions", "list", "--store", &store][..],
         &["sessions", "revoke", "--sub", "billing", "--store", &store],
+        &["users", "list", "--store", &store],
+        &["users", "disable", "ann", "--store", &store],
     ] {
         let run = jwtkit(command, None);
         assert_eq!(run.code, 2, "{command:?}: {}", run.stderr);
         assert!(
             run.stderr
                 .contains(&format!("there is no store at {}", typo.display()))
-                && run.stderr.contains("only `jwtkit serve` creates one"),
+                && run
+                    .stderr
+                    .contains("only `jwtkit serve` and `jwtkit users add` create one"),
             "{}",
             run.stderr
         );

@@ -1,16 +1,20 @@
-//! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions.
+//! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions,
+//! users.
 //!
 //! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
 
 mod input;
 mod keygen;
+mod on_store;
 mod seen;
 mod sessions;
 mod token;
+mod users;
 
 pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
 pub(crate) use sessions::{SessionsArgs, sessions};
 pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};
+pub(crate) use users::{UsersArgs, users};
 
 use std::process::ExitCode;
 

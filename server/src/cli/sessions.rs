@@ -2,14 +2,12 @@
 //! sessions and end them, in the store the servers use (SQLite or Redis).
 
 use clap::Subcommand;
-use jwtkit_core::Clock;
-use jwtkit_server::SystemClock;
-use jwtkit_server::config::{store_location, table::STORE};
-use jwtkit_server::store::{self, MAX_ACCESS_LIFETIME, SessionInfo, Store};
+use jwtkit_server::config::table::STORE;
+use jwtkit_server::store::{MAX_ACCESS_LIFETIME, SessionInfo, Store};
 use jwtkit_server::time::rfc3339;
 use serde_json::json;
 
-use super::Failure;
+use super::{Failure, on_store};
 
 /// List or end sessions in the store.
 #[derive(Debug, clap::Args)]
@@ -56,24 +54,13 @@ enum SessionsCommand {
 }
 
 pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
-    let location = args
-        .store
-        .as_deref()
-        .or(STORE.default)
-        .ok_or_else(|| Failure::usage("--store is required"))?;
-    let location = store_location(location).map_err(|e| Failure::usage(e.to_string()))?;
-    let now = SystemClock
-        .now()
-        .map_err(|e| Failure::usage(format!("{e} ({})", e.code())))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async {
+    let location = on_store::location(args.store.as_deref())?;
+    let now = on_store::now()?;
+    on_store::run(async {
         // Open, never create: a typo'd path must not look like an empty store.
-        let store = store::open_existing(&location)
+        let store = jwtkit_server::store::open_existing(&location)
             .await
-            .map_err(store_failure)?;
+            .map_err(on_store::failure)?;
         match &args.command {
             SessionsCommand::List { sub, json } => {
                 list(store.as_ref(), sub.clone(), now, *json).await
@@ -88,7 +75,7 @@ pub(crate) fn sessions(args: &SessionsArgs) -> Result<(), Failure> {
                         .map(usize::from),
                     (None, None) => Ok(0),
                 }
-                .map_err(store_failure)?;
+                .map_err(on_store::failure)?;
                 println!("{ended} session(s) ended");
                 if ended == 0 {
                     // A typo'd name must not pass for a subject whose sessions are all gone.
@@ -109,7 +96,7 @@ async fn list(
     now: jwtkit_core::UnixTime,
     json: bool,
 ) -> Result<(), Failure> {
-    let sessions = store.sessions(sub, now).await.map_err(store_failure)?;
+    let sessions = store.sessions(sub, now).await.map_err(on_store::failure)?;
     if json {
         let rows: Vec<_> = sessions.iter().map(row).collect();
         println!("{}", serde_json::Value::from(rows));
@@ -143,8 +130,4 @@ fn row(s: &SessionInfo) -> serde_json::Value {
         "expires": rfc3339(s.refresh_expiry()),
         "generation": s.generation,
     })
-}
-
-fn store_failure(error: jwtkit_server::store::StoreError) -> Failure {
-    Failure::usage(error.to_string())
 }

@@ -191,7 +191,7 @@ settings! {
         value_name: "URL",
         default: Some("sqlite:jwtkit.sqlite3"),
         secret: true,
-        help: "where sessions, revocations and the /auth failure counters live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
+        help: "where sessions, revocations, the /auth failure counters and the people who sign in (`jwtkit users`) live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
     },
     /// `refresh_idle_ttl`.
     REFRESH_IDLE_TTL {

@@ -7,7 +7,7 @@ use jwtkit_core::UnixTime;
 
 use super::{
     Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, Store, StoreFuture,
-    TokenHash,
+    TokenHash, UserRecord, UserRecords,
 };
 use crate::metrics::Metrics;
 
@@ -102,5 +102,31 @@ impl Store for Instrumented {
 
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.measure("ping", self.inner.ping())
+    }
+}
+
+impl UserRecords for Instrumented {
+    fn add_user(&self, user: UserRecord) -> StoreFuture<'_, bool> {
+        self.measure("add_user", self.inner.add_user(user))
+    }
+
+    fn user(&self, username: String) -> StoreFuture<'_, Option<UserRecord>> {
+        self.measure("user", self.inner.user(username))
+    }
+
+    fn user_by_sub(&self, sub: String) -> StoreFuture<'_, Option<UserRecord>> {
+        self.measure("user_by_sub", self.inner.user_by_sub(sub))
+    }
+
+    fn replace_user(&self, user: UserRecord) -> StoreFuture<'_, bool> {
+        self.measure("replace_user", self.inner.replace_user(user))
+    }
+
+    fn remove_user(&self, username: String) -> StoreFuture<'_, bool> {
+        self.measure("remove_user", self.inner.remove_user(username))
+    }
+
+    fn users(&self) -> StoreFuture<'_, Vec<UserRecord>> {
+        self.measure("users", self.inner.users())
     }
 }

@@ -19,6 +19,9 @@ use crate::config::StoreLocation;
 pub mod instrumented;
 pub mod redis;
 pub mod sqlite;
+pub mod users;
+
+pub use users::{UserRecord, UserRecords};
 
 /// The longest an access token can live: the largest `token_ttl` (24 h) plus the largest
 /// leeway. A revocation never needs to be remembered longer.
@@ -274,7 +277,7 @@ pub async fn open_existing(
 }
 
 /// The state of the server, shared by every instance that uses the same store.
-pub trait Store: Send + Sync {
+pub trait Store: UserRecords + Send + Sync {
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
     /// to make room; returns their IDs.

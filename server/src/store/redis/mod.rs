@@ -14,7 +14,9 @@
 //!   their absolute expiry, so the oldest come first): pruned as they expire or end, its TTL
 //!   only ever pushed forward (`EXPIREAT … GT`);
 //! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
-//! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window.
+//! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window;
+//! - `jwtkit:users` and `jwtkit:user-subjects`: the built-in user directory's accounts
+//!   (see `users`), which never expire.
 //!
 //! Time is judged by one clock for every instance: Redis's own (`TIME`, [`Clock::Redis`]).
 //! The times an instance passes (a session's lifetimes, the end of a logout's revocation, its
@@ -33,6 +35,7 @@ use redis::streams::StreamReadReply;
 
 mod listing;
 mod scripts;
+mod users;
 
 use scripts::{Scripts, attempts, refresh_key, secs, session, subject_key, text, time};
 

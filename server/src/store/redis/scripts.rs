@@ -29,6 +29,9 @@ pub(super) struct Scripts {
     pub(super) count_failure: Script,
     pub(super) failures: Script,
     pub(super) trim: Script,
+    pub(super) add_user: Script,
+    pub(super) replace_user: Script,
+    pub(super) remove_user: Script,
 }
 
 impl Scripts {
@@ -51,6 +54,9 @@ impl Scripts {
             count_failure: script(include_str!("count_failure.lua")),
             failures: script(include_str!("failures.lua")),
             trim: script(include_str!("trim.lua")),
+            add_user: script(include_str!("add_user.lua")),
+            replace_user: script(include_str!("replace_user.lua")),
+            remove_user: script(include_str!("remove_user.lua")),
         }
     }
 }

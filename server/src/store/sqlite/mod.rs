@@ -10,6 +10,7 @@ use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 mod sessions;
+mod users;
 
 use sessions::{SCHEMA, end, make_room, migrate, rotate, session_row, time};
 
@@ -48,7 +49,7 @@ impl SqliteStore {
     pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
         if !path.is_file() {
             return Err(StoreError::new(format!(
-                "there is no store at {} (only `jwtkit serve` creates one): check --store",
+                "there is no store at {} (only `jwtkit serve` and `jwtkit users add` create one): check --store",
                 path.display()
             )));
         }
@@ -73,6 +74,7 @@ impl SqliteStore {
     fn set_up(conn: Connection, path: &Path) -> Result<Self, StoreError> {
         conn.busy_timeout(Duration::from_secs(2))
             .and_then(|()| conn.execute_batch(SCHEMA))
+            .and_then(|()| conn.execute_batch(users::SCHEMA))
             .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {

@@ -1,0 +1,223 @@
+//! Passwords: the rules a new one must meet, and argon2id hashing that cannot starve the
+//! server.
+//!
+//! Parameters: argon2id, 19 MiB of memory, 2 iterations, 1 lane — the first of the OWASP
+//! Password Storage Cheat Sheet's equivalent configurations, and the `argon2` crate's
+//! defaults. A stored hash carries its own parameters, so hashes made under other ones still
+//! verify.
+//!
+//! Hashing is slow on purpose, so it runs on blocking threads, at most [`PasswordHasher`]'s
+//! `permits` at once (half the cores by default, at least one): a flood of sign-ins queues
+//! there, while token verification keeps the runtime's threads. A queue longer than
+//! `max_waiting` is refused at once ([`HashError::Busy`], answered 503 with `Retry-After`),
+//! so the queue cannot grow without end either.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use argon2::Params;
+use argon2::{
+    Algorithm, Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+/// The fewest characters a new password may have (NIST SP 800-63B §5.1.1.2).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The most bytes a password may have: long passphrases fit, unbounded input does not.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A password as typed: wiped from memory when dropped, never printed.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// `text` as a password.
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Why a new password is refused (the message names the rule, never the password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordProblem {
+    /// Fewer than [`MIN_PASSWORD_CHARS`] characters.
+    TooShort,
+    /// More than [`MAX_PASSWORD_BYTES`] bytes.
+    TooLong,
+    /// The same as the username.
+    SameAsUsername,
+}
+
+impl fmt::Display for PasswordProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooShort => write!(
+                f,
+                "the password is too short: use at least {MIN_PASSWORD_CHARS} characters \
+                 (a passphrase of several words is easier to remember)"
+            ),
+            Self::TooLong => write!(
+                f,
+                "the password is too long: use at most {MAX_PASSWORD_BYTES} bytes"
+            ),
+            Self::SameAsUsername => f.write_str("the password must not be the username"),
+        }
+    }
+}
+
+impl std::error::Error for PasswordProblem {}
+
+/// Whether `password` may be set for `username`.
+pub fn check_new(password: &Password, username: &str) -> Result<(), PasswordProblem> {
+    let text = password.0.as_str();
+    if text.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordProblem::TooLong);
+    }
+    if text.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(PasswordProblem::TooShort);
+    }
+    if text.eq_ignore_ascii_case(username) {
+        return Err(PasswordProblem::SameAsUsername);
+    }
+    Ok(())
+}
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashError {
+    /// Too many hashes are waiting already: retry shortly (503).
+    Busy,
+    /// The hash could not be computed, or a stored one is malformed (no password in it).
+    Failed(String),
+}
+
+impl fmt::Display for HashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Busy => f.write_str("too many sign-ins at once: retry in a moment"),
+            Self::Failed(reason) => write!(f, "password hashing failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for HashError {}
+
+/// argon2id hashing, bounded (see the module's documentation).
+pub struct PasswordHasher {
+    argon: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    /// A hash of a random password under the same parameters: what a sign-in as an unknown
+    /// user is checked against, so that it takes as long as one as a known user.
+    dummy: String,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("permits", &self.permits.available_permits())
+            .field("max_waiting", &self.max_waiting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parameters new hashes are made with (see the module's documentation).
+pub fn params() -> Params {
+    Params::DEFAULT
+}
+
+impl PasswordHasher {
+    /// Hashing with [`params`], on half the cores at most, 64 waiting per permit.
+    pub fn new() -> Result<Self, HashError> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let permits = (cores / 2).max(1);
+        Self::with_limits(params(), permits, permits * 64)
+    }
+
+    /// Hashing with `params`, `permits` at once, at most `max_waiting` queued.
+    pub fn with_limits(
+        params: Params,
+        permits: usize,
+        max_waiting: usize,
+    ) -> Result<Self, HashError> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut random = Zeroizing::new([0u8; 32]);
+        getrandom::fill(random.as_mut()).map_err(|e| HashError::Failed(e.to_string()))?;
+        let dummy = hash_with(&argon, random.as_ref())?;
+        Ok(Self {
+            argon,
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            dummy,
+        })
+    }
+
+    /// A new hash of `password` (a fresh random salt), as a PHC string.
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
+        let argon = self.argon.clone();
+        let password = password.clone();
+        self.bounded(move || hash_with(&argon, password.bytes()))
+            .await
+    }
+
+    /// Whether `password` is the one `stored` (a PHC string) was made from.
+    pub async fn verify(&self, password: &Password, stored: &str) -> Result<bool, HashError> {
+        let argon = self.argon.clone();
+        let password = password.clone();
+        let stored = stored.to_owned();
+        self.bounded(move || {
+            let hash = PasswordHash::new(&stored)
+                .map_err(|e| HashError::Failed(format!("a stored hash is malformed: {e}")))?;
+            Ok(argon.verify_password(password.bytes(), &hash).is_ok())
+        })
+        .await
+    }
+
+    /// Spends the time a verification takes, for a sign-in that cannot succeed (an unknown
+    /// user): its answer must not come sooner than a wrong password's.
+    pub async fn verify_nothing(&self, password: &Password) -> Result<(), HashError> {
+        self.verify(password, &self.dummy.clone()).await.map(drop)
+    }
+
+    /// Runs `work` on a blocking thread once a permit is free, or refuses when too many wait.
+    async fn bounded<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let permit = self.permits.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = permit.map_err(|_| HashError::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?
+    }
+}
+
+/// A hash of `password` under a fresh random salt, as a PHC string.
+fn hash_with(argon: &Argon2<'static>, password: &[u8]) -> Result<String, HashError> {
+    argon
+        .hash_password(password)
+        .map(|hash| hash.to_string())
+        .map_err(|e| HashError::Failed(e.to_string()))
+}
