@@ -124,6 +124,13 @@ struct AccessTokenClaims<'a> {
     extra: &'a Map<String, Value>,
 }
 
+/// To whom a token is granted, and what.
+struct Grantee<'a> {
+    client_id: &'a str,
+    roles: &'a [String],
+    scope: Option<String>,
+}
+
 impl TokenIssuer {
     /// An issuer signing with `signer` (its key's algorithm and `kid` go in the header).
     pub fn new(
@@ -168,6 +175,24 @@ impl TokenIssuer {
         self.issue_inner(subject, roles, Some(sid), &Map::new(), now)
     }
 
+    /// A token for a person, `subject`, signed in at the client `client_id` with `scope`
+    /// granted, in the session `sid`: no roles, the scope as RFC 9068's `scope`.
+    pub fn issue_for_person(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scope: &[String],
+        sid: &str,
+        now: UnixTime,
+    ) -> Result<IssuedToken, IssueError> {
+        let grant = Grantee {
+            client_id,
+            roles: &[],
+            scope: (!scope.is_empty()).then(|| scope.join(" ")),
+        };
+        self.sign(subject, grant, Some(sid), &Map::new(), now)
+    }
+
     /// [`TokenIssuer::issue`] with `extra` claims beside the issued ones (none of which they
     /// may set: [`IssueError::ReservedClaim`]).
     pub fn issue_with_claims(
@@ -184,6 +209,23 @@ impl TokenIssuer {
         &self,
         subject: &str,
         roles: &[String],
+        sid: Option<&str>,
+        extra: &Map<String, Value>,
+        now: UnixTime,
+    ) -> Result<IssuedToken, IssueError> {
+        // A client's own token: it is its subject, and its roles are the scope.
+        let grant = Grantee {
+            client_id: subject,
+            roles,
+            scope: (!roles.is_empty()).then(|| roles.join(" ")),
+        };
+        self.sign(subject, grant, sid, extra, now)
+    }
+
+    fn sign(
+        &self,
+        subject: &str,
+        grant: Grantee<'_>,
         sid: Option<&str>,
         extra: &Map<String, Value>,
         now: UnixTime,
@@ -208,13 +250,13 @@ impl TokenIssuer {
             iss: &self.issuer,
             sub: subject,
             aud: &self.audience,
-            client_id: subject,
+            client_id: grant.client_id,
             exp: exp.as_secs(),
             iat,
             nbf: iat,
             jti: URL_SAFE_NO_PAD.encode(jti),
-            roles,
-            scope: (!roles.is_empty()).then(|| roles.join(" ")),
+            roles: grant.roles,
+            scope: grant.scope,
             sid,
             extra,
         };

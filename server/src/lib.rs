@@ -25,6 +25,7 @@
 pub mod access_log;
 pub mod apikeys;
 mod cache;
+pub mod clients;
 pub mod config;
 pub mod error;
 pub(crate) mod fetchable;
@@ -36,6 +37,7 @@ pub mod issuer;
 pub mod log_writer;
 pub(crate) mod metrics;
 pub(crate) mod oauth;
+pub(crate) mod provider;
 pub(crate) mod ratelimit;
 pub mod remote;
 pub(crate) mod revocations;

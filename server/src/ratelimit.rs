@@ -106,6 +106,25 @@ impl AuthLimiter {
         }
     }
 
+    /// Whether the client `key` names may try at all at `now`: refused as
+    /// [`Refusal::Blocked`] while its failures are at the limit, so that a costly check (a
+    /// password hash) is not even made.
+    pub(crate) async fn admitted(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        now: UnixTime,
+    ) -> Result<(), Refusal> {
+        match self
+            .succeeded(store, key, now)
+            .await
+            .map_err(Refusal::Store)?
+        {
+            Admission::Allowed => Ok(()),
+            Admission::Blocked(wait) => Err(Refusal::Blocked(wait)),
+        }
+    }
+
     /// A failed authentication of `key` at `now`: counted; [`Admission::Blocked`] when the
     /// count is now over the limit (answer 429, not 401).
     async fn failed(

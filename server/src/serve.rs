@@ -170,6 +170,9 @@ pub async fn serve_with_store(
         Some(addr) => config.listening_on(addr),
         None => config.clone(),
     };
+    if let Some(dev) = &config.dev {
+        development_user(store.as_ref(), &dev.user, &clock).await?;
+    }
     let state = Arc::new(AppState::new(config, clock.clone(), store).map_err(ServeError::Policy)?);
     let watcher = tokio::spawn(revocations::watch(
         state.store().clone(),
@@ -183,6 +186,40 @@ pub async fn serve_with_store(
     watcher.abort();
     pruner.abort();
     Ok(())
+}
+
+/// The development setup's person, with its generated password (set anew on every start),
+/// before the first request is served.
+async fn development_user(
+    store: &dyn Store,
+    (username, password): &(String, String),
+    clock: &SharedClock,
+) -> Result<(), ServeError> {
+    use crate::users::accounts::{self, AccountError, NewUser};
+    let failed =
+        |e: AccountError| ServeError::Store(StoreError::new(format!("the development user: {e}")));
+    let now = clock
+        .now()
+        .map_err(|e| ServeError::Store(StoreError::new(e)))?;
+    let hasher = crate::users::PasswordHasher::new();
+    let password = crate::users::Password::new(password.clone());
+    let user = NewUser {
+        username: username.clone(),
+        password: password.clone(),
+        name: Some("Demo User".to_owned()),
+        email: Some("demo@example.org".to_owned()),
+        email_verified: true,
+    };
+    match accounts::add(store, &hasher, user, now).await {
+        Ok(_) => Ok(()),
+        Err(AccountError::Taken(_)) => {
+            accounts::set_password(store, &hasher, username, &password, now)
+                .await
+                .map(drop)
+                .map_err(failed)
+        }
+        Err(error) => Err(failed(error)),
+    }
 }
 
 /// Serves a pure resource server on `listeners` until `shutdown` resolves, verifying with
@@ -312,7 +349,11 @@ pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr
             .iter()
             .map(|(name, key, roles)| serde_json::json!({"name": name, "key": key, "roles": roles}))
             .collect();
-        serde_json::json!({ "api_keys": keys })
+        serde_json::json!({
+            "api_keys": keys,
+            "user": {"username": dev.user.0, "password": dev.user.1},
+            "client": {"client_id": crate::config::DEMO_CLIENT_ID, "redirect_uri": format!("{}/", config.public_url)},
+        })
     });
     serde_json::json!({
         "url": url,
@@ -349,8 +390,9 @@ pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) ->
         text.push_str(
             "\n  ****************************************************************\n  \
              *  DEVELOPMENT SETUP: nothing was configured, so jwtkit made an *\n  \
-             *  ephemeral EdDSA signing key and these API keys. Tokens die   *\n  \
-             *  with the process. Never use this setup in production.        *\n  \
+             *  ephemeral EdDSA signing key, these API keys and a person's   *\n  \
+             *  password. Tokens die with the process. Never use this setup  *\n  \
+             *  in production.                                               *\n  \
              ****************************************************************\n\n",
         );
         for (name, key, roles) in &dev.api_keys {
@@ -359,6 +401,13 @@ pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) ->
                 roles.join(", ")
             ));
         }
+        text.push_str(&format!(
+            "  Sign in as {:<10} password: {}\n  OpenID client {} (public, PKCE), redirect URI {}/\n",
+            dev.user.0,
+            dev.user.1,
+            crate::config::DEMO_CLIENT_ID,
+            config.public_url
+        ));
         let example = dev
             .api_keys
             .first()

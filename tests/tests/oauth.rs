@@ -644,13 +644,17 @@ async fn the_metadata_names_this_servers_endpoints() {
     }
     assert_eq!(
         metadata["grant_types_supported"],
-        json!(["client_credentials", "refresh_token"])
+        json!(["authorization_code", "client_credentials", "refresh_token"])
     );
     assert_eq!(
         metadata["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!(["client_secret_basic", "client_secret_post", "none"]),
+        "none: public clients, for the authorization code"
     );
-    assert_eq!(metadata["scopes_supported"], json!(["admin", "user"]));
+    assert_eq!(
+        metadata["scopes_supported"],
+        json!(["admin", "email", "openid", "profile", "user"])
+    );
     assert_eq!(
         metadata["access_token_signing_alg_values_supported"],
         json!(["EdDSA"])

@@ -99,7 +99,7 @@ pub(crate) fn users(args: &UsersArgs) -> Result<(), Failure> {
                     email: email.clone(),
                     email_verified: *email_verified,
                 };
-                let user = accounts::add(store.as_ref(), &hasher()?, user, now)
+                let user = accounts::add(store.as_ref(), &PasswordHasher::new(), user, now)
                     .await
                     .map_err(account_failure)?;
                 println!("user {} added (sub {})", user.username, user.sub);
@@ -118,10 +118,15 @@ pub(crate) fn users(args: &UsersArgs) -> Result<(), Failure> {
                     .await
                     .map_err(account_failure)?;
                 let password = read_password(&format!("New password for {}", user.username))?;
-                let ended =
-                    accounts::set_password(store.as_ref(), &hasher()?, username, &password, now)
-                        .await
-                        .map_err(account_failure)?;
+                let ended = accounts::set_password(
+                    store.as_ref(),
+                    &PasswordHasher::new(),
+                    username,
+                    &password,
+                    now,
+                )
+                .await
+                .map_err(account_failure)?;
                 println!(
                     "password of {} changed; {ended} session(s) ended",
                     user.username
@@ -151,10 +156,6 @@ pub(crate) fn users(args: &UsersArgs) -> Result<(), Failure> {
             }
         }
     })
-}
-
-fn hasher() -> Result<PasswordHasher, Failure> {
-    PasswordHasher::new().map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn account_failure(error: accounts::AccountError) -> Failure {

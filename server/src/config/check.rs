@@ -57,6 +57,8 @@ fn one(setting: &'static Setting, value: &str) -> Result<(), ConfigError> {
         values::forwarded_header(value).map(drop)
     } else if name == API_KEYS.name {
         values::api_key(value).map(drop)
+    } else if name == CLIENTS.name {
+        values::client(value).map(drop)
     } else {
         Ok(())
     }

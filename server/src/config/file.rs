@@ -10,7 +10,7 @@ use std::path::Path;
 use jwtkit_core::suggest::closest;
 use toml::de::{DeTable, DeValue};
 
-use super::table::{API_KEYS, CONFIG, SETTINGS, Setting};
+use super::table::{API_KEYS, CLIENTS, CONFIG, SETTINGS, Setting};
 use super::{ConfigError, error};
 
 /// The keys of one `[[api_keys]]` table.
@@ -147,7 +147,7 @@ impl File<'_> {
                     let (line, _) = self.position(at);
                     self.lines.insert(setting.name, line);
                 }
-                None if setting.name == API_KEYS.name => {} // already reported
+                None if setting.name == API_KEYS.name || setting.name == CLIENTS.name => {} // already reported
                 None => {
                     let takes = if setting.list.is_some() {
                         "text (a string), or a list of them"
@@ -173,12 +173,27 @@ impl File<'_> {
     fn item(&mut self, setting: &Setting, value: &DeValue<'_>, at: usize) -> Option<String> {
         match value {
             DeValue::String(text) => Some(text.to_string()),
-            DeValue::Integer(n) if setting.name != API_KEYS.name => {
+            DeValue::Integer(n)
+                if setting.name != API_KEYS.name && setting.name != CLIENTS.name =>
+            {
                 i64::from_str_radix(n.as_str(), n.radix())
                     .ok()
                     .map(|n| n.to_string())
             }
             DeValue::Table(table) if setting.name == API_KEYS.name => self.api_key(table, at),
+            // A client's table is its JSON registration: `clients` checks its keys.
+            DeValue::Table(table) if setting.name == CLIENTS.name => {
+                Some(table_json(table).to_string())
+            }
+            _ if setting.name == CLIENTS.name => {
+                self.problem(
+                    at,
+                    "`clients` takes [[clients]] tables with client_id and redirect_uris \
+                     (see `jwtkit config`)"
+                        .to_owned(),
+                );
+                None
+            }
             _ if setting.name == API_KEYS.name => {
                 self.problem(
                     at,
@@ -250,6 +265,33 @@ impl File<'_> {
             format!("{name}:{hash}:{}", roles.join(","))
         })
     }
+}
+
+/// A TOML value as JSON (strings, numbers, booleans, arrays and tables).
+fn json(value: &DeValue<'_>) -> serde_json::Value {
+    match value {
+        DeValue::String(text) => text.to_string().into(),
+        DeValue::Integer(n) => {
+            i64::from_str_radix(n.as_str(), n.radix()).map_or(serde_json::Value::Null, Into::into)
+        }
+        DeValue::Float(x) => x
+            .as_str()
+            .parse::<f64>()
+            .map_or(serde_json::Value::Null, Into::into),
+        DeValue::Boolean(b) => (*b).into(),
+        DeValue::Array(items) => items.iter().map(|item| json(item.get_ref())).collect(),
+        DeValue::Table(table) => table_json(table),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// A TOML table as a JSON object.
+fn table_json(table: &DeTable<'_>) -> serde_json::Value {
+    table
+        .iter()
+        .map(|(key, value)| (key.get_ref().to_string(), json(value.get_ref())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 #[cfg(test)]

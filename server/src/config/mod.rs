@@ -24,6 +24,8 @@ mod file;
 mod resolve;
 mod setting;
 mod signing;
+
+pub use signing::{DEMO_CLIENT_ID, DEMO_USERNAME};
 mod sources;
 pub mod table;
 pub(crate) mod values;
@@ -58,6 +60,8 @@ pub struct Config {
     pub signing_key: Key,
     /// The API keys that can obtain tokens.
     pub api_keys: ApiKeys,
+    /// The clients registered with the OpenID provider.
+    pub clients: crate::clients::Clients,
     /// Origins allowed by CORS (empty: no CORS headers).
     pub cors_origins: Vec<String>,
     /// Failed auth attempts allowed per address per window.
@@ -109,6 +113,10 @@ impl Config {
         }
         if self.follows_address.issuer {
             config.issuer = config.public_url.clone();
+        }
+        if self.dev.is_some() {
+            // The demo page's client redirects to the page, wherever it is served.
+            config.clients = signing::development_clients(&self.clients, &config.public_url);
         }
         config
     }
@@ -187,6 +195,8 @@ impl fmt::Debug for StoreLocation {
 pub struct DevCredentials {
     /// `(name, plaintext API key, roles)` of each generated API key.
     pub api_keys: Vec<(String, String, Vec<String>)>,
+    /// The username and generated password of the person who signs in to the demo page.
+    pub user: (String, String),
 }
 
 /// A setting that cannot be used, with what to do about it.

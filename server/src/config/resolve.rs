@@ -8,6 +8,7 @@ use super::{
     signing, values,
 };
 use crate::apikeys::ApiKeys;
+use crate::clients::Clients;
 use crate::config::StoreLocation;
 use jwtkit_core::KeySet;
 
@@ -100,6 +101,15 @@ impl ServeArgs {
             .iter()
             .map(|entry| values::api_key(entry))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut clients = sources
+            .list(&CLIENTS)
+            .iter()
+            .map(|entry| values::client(entry))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|clients| {
+                Clients::new(clients)
+                    .map_err(|p| error(&CLIENTS, p, "give each client its own client_id"))
+            })?;
         let signing_kid = sources
             .one(&SIGNING_KID)
             .map(|kid| values::text(&SIGNING_KID, kid))
@@ -122,6 +132,7 @@ impl ServeArgs {
                 let (key, credentials, entries) = signing::development_setup()?;
                 api_keys = entries;
                 dev = Some(credentials);
+                clients = signing::development_clients(&clients, &super::default_issuer());
                 (KeySet::from(key.clone()), key)
             }
             (None, None) => {
@@ -187,6 +198,7 @@ impl ServeArgs {
             signing_key,
             api_keys: ApiKeys::new(api_keys)
                 .map_err(|p| error(&API_KEYS, p, "give each API key its own name and key"))?,
+            clients,
             cors_origins: sources
                 .list(&CORS_ORIGINS)
                 .iter()

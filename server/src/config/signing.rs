@@ -1,6 +1,8 @@
 //! The keys a server signs and verifies with: a key file, an HS256 secret, or the
 //! zero-configuration development setup's generated key.
 
+use crate::clients::{Client, Clients, SCOPES};
+use base64::Engine as _;
 use std::path::Path;
 
 use jwtkit_core::{Algorithm, Key, KeySet};
@@ -104,13 +106,45 @@ pub(super) fn development_setup() -> Result<(Key, DevCredentials, Vec<ApiKey>), 
         entries.push(ApiKey::from_plaintext(name, &plaintext, roles.clone()).map_err(fail)?);
         credentials.push((name.to_owned(), plaintext, roles));
     }
+    let mut password = [0u8; 15];
+    getrandom::fill(&mut password).map_err(|e| fail(e.to_string()))?;
+    let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(password);
     Ok((
         key,
         DevCredentials {
             api_keys: credentials,
+            user: (DEMO_USERNAME.to_owned(), password),
         },
         entries,
     ))
+}
+
+/// The person the development setup signs in to the demo page.
+pub const DEMO_USERNAME: &str = "demo";
+
+/// The `client_id` of the demo page in the development setup.
+pub const DEMO_CLIENT_ID: &str = "jwtkit-demo";
+
+/// The development setup's clients: the `configured` ones and the demo page at
+/// `public_url`, a first-party public client redirecting to the page itself (replacing the
+/// demo page's registration at another URL).
+pub(super) fn development_clients(configured: &Clients, public_url: &str) -> Clients {
+    let page = format!("{public_url}/");
+    let demo = Client {
+        id: DEMO_CLIENT_ID.to_owned(),
+        name: "the jwtkit demo page".to_owned(),
+        redirect_uris: vec![page.clone()],
+        post_logout_redirect_uris: vec![page],
+        scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        first_party: true,
+    };
+    let mut clients: Vec<Client> = configured
+        .iter()
+        .filter(|c| c.id != DEMO_CLIENT_ID)
+        .cloned()
+        .collect();
+    clients.push(demo);
+    Clients::new(clients).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -138,6 +138,15 @@ settings! {
         list: Some(';'),
         help: "API key entries NAME:sha256:HASH[:ROLE,ROLE] from `jwtkit keygen --api-key` (repeat the flag; `;`-separated in the variable; `[[api_keys]]` tables with name, hash, roles in the file)",
     },
+    /// `clients`.
+    CLIENTS {
+        name: "clients",
+        flag: "client",
+        env: "JWTKIT_CLIENTS",
+        value_name: "JSON",
+        list: Some(';'),
+        help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"client_name\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file); public clients, PKCE S256 required",
+    },
     /// `cors_origins`.
     CORS_ORIGINS {
         name: "cors_origins",
@@ -158,7 +167,7 @@ settings! {
             min: 1,
             max: 1_000_000,
         },
-        help: "failed authentications (/api/v3/auth, OAuth client credentials) allowed per client address per window before 429",
+        help: "failed authentications (/api/v3/auth, OAuth client credentials, sign-ins) allowed per client address, and sign-ins per username, per window before 429",
     },
     /// `auth_failure_window`.
     AUTH_FAILURE_WINDOW {
@@ -341,6 +350,10 @@ pub fn toml_reference() -> String {
         if setting.name == API_KEYS.name {
             text.push_str(
                 "#[[api_keys]]\n#name = \"billing\"\n#hash = \"sha256:...\"   # from `jwtkit keygen --api-key billing`\n#roles = [\"user\"]\n",
+            );
+        } else if setting.name == CLIENTS.name {
+            text.push_str(
+                "#[[clients]]\n#client_id = \"app\"\n#redirect_uris = [\"https://app.example/callback\"]   # exact: no wildcard, no prefix\n#post_logout_redirect_uris = [\"https://app.example/\"]\n#scopes = [\"openid\", \"profile\", \"email\"]\n#first_party = false   # true: no consent screen\n",
             );
         } else if setting.list.is_some() {
             text.push_str(&format!("#{} = [{value:?}]\n", setting.name));

@@ -9,7 +9,7 @@ use ipnet::IpNet;
 
 use super::ForwardedHeader;
 use super::table::{
-    API_KEYS, CORS_ORIGINS, FORWARDED_HEADER, Range, STORE, Setting, TRUSTED_PROXIES,
+    API_KEYS, CLIENTS, CORS_ORIGINS, FORWARDED_HEADER, Range, STORE, Setting, TRUSTED_PROXIES,
 };
 use super::{ConfigError, StoreLocation, error};
 use crate::apikeys::ApiKey;
@@ -154,6 +154,17 @@ pub(super) fn public_url(setting: &'static Setting, value: &str) -> Result<Strin
         return Err(bad("has a query or a fragment"));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A client's registration, as JSON.
+pub(super) fn client(json: &str) -> Result<crate::clients::Client, ConfigError> {
+    crate::clients::Client::from_json(json).map_err(|problem| {
+        error(
+            &CLIENTS,
+            problem,
+            "see `jwtkit config` for the form of a client (`[[clients]]` in a config file)",
+        )
+    })
 }
 
 /// `scheme://host[:port]` with scheme `http` or `https`.

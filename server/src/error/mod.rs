@@ -260,9 +260,12 @@ mod tests {
             .iter()
             .map(|(code, _)| *code)
             .collect();
+        // A refresh's `invalid_grant` refusals; the authorization code's end a sign-in
+        // attempt, not a session.
         let mut invalid_grant: Vec<&str> = Problem::ENTRIES
             .iter()
             .filter(|entry| entry.error == "invalid_grant")
+            .filter(|entry| entry.code.starts_with("ERR_REFRESH_TOKEN_"))
             .map(|entry| entry.code)
             .collect();
         ending.sort_unstable();

@@ -152,6 +152,31 @@ problems! {
         /// What was missing or wrong.
         fault: CsrfFault,
     } => 403, "forbidden", "ERR_CSRF_CHECK_FAILED", None, "{fault}",
+    /// No public client has the `client_id` of an `authorization_code` grant, or the grant
+    /// carried a secret (RFC 6749 §5.2).
+    PublicClientUnknown => 400, "invalid_client", "ERR_PUBLIC_CLIENT_UNKNOWN", None,
+        "no registered public client has this client_id (a public client sends client_id and no secret)",
+    /// The authorization code is unknown, expired or already redeemed (RFC 6749 §5.2).
+    AuthorizationCodeInvalid => 400, "invalid_grant", "ERR_AUTHORIZATION_CODE_INVALID", None,
+        "the authorization code is unknown or expired; start the authorization again",
+    /// The authorization code was redeemed before: what it issued is revoked (RFC 6749 §4.1.2).
+    AuthorizationCodeReplayed => 400, "invalid_grant", "ERR_AUTHORIZATION_CODE_REPLAYED", None,
+        "the authorization code was redeemed before: the tokens it issued are revoked",
+    /// The authorization code was issued to another client.
+    AuthorizationCodeWrongClient => 400, "invalid_grant", "ERR_AUTHORIZATION_CODE_WRONG_CLIENT", None,
+        "the authorization code was issued to another client",
+    /// The `redirect_uri` is not the one of the authorization request (RFC 6749 §4.1.3).
+    RedirectUriMismatch => 400, "invalid_grant", "ERR_REDIRECT_URI_MISMATCH", None,
+        "redirect_uri is not the one the authorization request gave",
+    /// The PKCE verifier does not match the code's challenge (RFC 7636 §4.6).
+    CodeVerifierInvalid => 400, "invalid_grant", "ERR_CODE_VERIFIER_INVALID", None,
+        "code_verifier does not match the authorization request's code_challenge",
+    /// `/oauth2/userinfo` with an access token without the `openid` scope.
+    OpenidScopeMissing => 403, "insufficient_scope", "ERR_OPENID_SCOPE_MISSING", WithError,
+        "userinfo answers access tokens with the openid scope",
+    /// The access token's subject is no longer a person who can sign in.
+    UserUnknown => 401, "invalid_token", "ERR_USER_UNKNOWN", WithError,
+        "the token's subject is no longer a person who can sign in",
     /// The session store cannot be reached: retry later (`Retry-After`).
     StoreUnavailable => 503, "temporarily_unavailable", "ERR_STORE_UNAVAILABLE", None,
         "the session store is unavailable; retry later",

@@ -14,7 +14,8 @@ use crate::issuer::IssuedToken;
 use crate::sessions::{SessionError, Sessions};
 
 /// The grant types the token endpoint takes, as the metadata names them.
-pub(crate) const GRANT_TYPES: [&str; 2] = ["client_credentials", "refresh_token"];
+pub(crate) const GRANT_TYPES: [&str; 3] =
+    ["authorization_code", "client_credentials", "refresh_token"];
 
 /// A token request, read from the endpoint's form.
 #[derive(Debug, Clone, PartialEq, Eq)]

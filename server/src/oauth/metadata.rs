@@ -4,7 +4,24 @@
 use serde_json::{Value, json};
 
 use super::{CLIENT_AUTH_METHODS, GRANT_TYPES};
+use crate::clients::SCOPES;
 use crate::config::Config;
+
+/// The claims the provider's ID tokens and userinfo carry.
+const CLAIMS: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "sid",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+];
 
 /// Where the endpoints are, as paths under the public URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +34,10 @@ pub(crate) struct Endpoints {
     pub revocation: &'static str,
     /// RFC 7662 introspection.
     pub introspection: &'static str,
+    /// The authorization endpoint.
+    pub authorization: &'static str,
+    /// OpenID Connect userinfo.
+    pub userinfo: &'static str,
 }
 
 /// The metadata document of a server configured by `config`.
@@ -29,22 +50,33 @@ pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
         .api_keys
         .iter()
         .flat_map(|key| key.roles().iter().map(String::as_str))
+        .chain(SCOPES)
         .collect();
     scopes.sort_unstable();
     scopes.dedup();
     let mut revocation_auth_methods = CLIENT_AUTH_METHODS.to_vec();
     revocation_auth_methods.push("none");
+    // Public clients (the authorization code grant) authenticate with none.
+    let token_auth_methods = revocation_auth_methods.clone();
     json!({
         "issuer": config.issuer,
         "token_endpoint": url(endpoints.token),
         "jwks_uri": url(endpoints.jwks),
         "revocation_endpoint": url(endpoints.revocation),
         "introspection_endpoint": url(endpoints.introspection),
+        "authorization_endpoint": url(endpoints.authorization),
+        "userinfo_endpoint": url(endpoints.userinfo),
         "grant_types_supported": GRANT_TYPES,
-        // No authorization endpoint: no response type is supported.
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algorithms,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": CLAIMS,
         "scopes_supported": scopes,
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": token_auth_methods,
         // Possession of a token is enough to revoke it; credentials, when given, are checked.
         "revocation_endpoint_auth_methods_supported": revocation_auth_methods,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,

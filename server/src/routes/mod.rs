@@ -7,6 +7,8 @@
 //! - `session`: refresh, logout, RFC 7009 revocation, and the refresh-token cookie;
 //! - `oauth`: the OAuth 2.0 token endpoint and RFC 7662 introspection, with `client`
 //!   authentication, and `discovery`: the RFC 8414 metadata;
+//! - `provider`: the OpenID provider's authorization endpoint (its sign-in and consent
+//!   pages) and userinfo;
 //! - `protected`: the public and the token-protected endpoints;
 //! - `meta`: the key set, liveness, readiness, metrics, and the demo page's files;
 
@@ -28,12 +30,14 @@ mod meta;
 mod oauth;
 mod page;
 mod protected;
+mod provider;
 mod session;
 mod state;
 mod table;
 
 pub use crate::filters::MAX_BODY_BYTES;
 pub use page::embedded as demo_built_in;
+pub use provider::{CSRF_COOKIE as PROVIDER_CSRF_COOKIE, LOGIN_COOKIE};
 pub use session::{CSRF_HEADER, REFRESH_COOKIE};
 pub use state::AppState;
 pub use table::*;
@@ -64,6 +68,10 @@ pub fn app(
         .or(oauth::token(state.clone()))
         .unify()
         .or(oauth::introspect(state.clone()))
+        .unify()
+        .or(provider::authorize(state.clone()))
+        .unify()
+        .or(provider::userinfo(state.clone()))
         .unify()
         .or(meta::jwks(state.clone()))
         .unify()

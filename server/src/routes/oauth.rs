@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 use warp::http::HeaderMap;
-use warp::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA};
+use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue, PRAGMA};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
@@ -21,6 +21,7 @@ use crate::error::{ApiError, Problem};
 use crate::filters::body::{Form, body};
 use crate::oauth::grant::{self, GrantError, TokenRequest};
 use crate::oauth::{GRANT_TYPES, introspection, scope};
+use crate::provider::exchange::{CodeExchange, ExchangeError};
 
 /// What an OAuth endpoint's handler takes: the state, the peer, the headers and the body.
 fn request(
@@ -103,7 +104,13 @@ async fn grant(
     mime: Option<&str>,
     body: &[u8],
 ) -> Result<Value, ApiError> {
-    let (form, client) = client_form(state, remote, headers, mime, body).await?;
+    let form = Form::read(mime, body)?;
+    if form.get("grant_type") == Some("authorization_code") {
+        return code_grant(state, headers, &form).await;
+    }
+    let client = client::authenticate(state, remote, headers, &form)
+        .await?
+        .ok_or(Problem::ClientAuthenticationFailed)?;
     let grant_type = form.required("grant_type")?;
     if !GRANT_TYPES.contains(&grant_type) {
         return Err(Problem::UnsupportedGrantType.into());
@@ -130,6 +137,39 @@ async fn grant(
     }
     tracing::info!(target: "jwtkit::auth", sub = client.name(), grant_type, "token issued");
     Ok(issued.to_json())
+}
+
+/// The `authorization_code` grant of a public client: `client_id` and no secret.
+async fn code_grant(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Value, ApiError> {
+    if form.get("client_secret").is_some() || headers.contains_key(AUTHORIZATION) {
+        return Err(Problem::PublicClientUnknown.into());
+    }
+    let request = CodeExchange {
+        client_id: form.required("client_id")?,
+        code: form.required("code")?,
+        redirect_uri: form.required("redirect_uri")?,
+        code_verifier: form.required("code_verifier")?,
+    };
+    let now = state.now_or_error()?;
+    let exchanged = state
+        .provider
+        .exchange(state.store.as_ref(), &state.sessions, request, now)
+        .await
+        .map_err(|error| match error {
+            ExchangeError::UnknownClient => Problem::PublicClientUnknown.into(),
+            ExchangeError::CodeInvalid => Problem::AuthorizationCodeInvalid.into(),
+            ExchangeError::CodeReplayed => Problem::AuthorizationCodeReplayed.into(),
+            ExchangeError::WrongClient => Problem::AuthorizationCodeWrongClient.into(),
+            ExchangeError::RedirectUriMismatch => Problem::RedirectUriMismatch.into(),
+            ExchangeError::VerifierInvalid => Problem::CodeVerifierInvalid.into(),
+            ExchangeError::Session(error) => session_error(state, error),
+            ExchangeError::Signing(reason) => {
+                tracing::error!(target: "jwtkit::provider", %reason, "an ID token could not be signed");
+                Problem::Internal.into()
+            }
+        })?;
+    tracing::info!(target: "jwtkit::auth", client_id = request.client_id, grant_type = "authorization_code", "token issued");
+    Ok(exchanged.to_json())
 }
 
 async fn introspection(

@@ -16,7 +16,9 @@ pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + 
 }
 
 /// The library's `authenticated` filter, with each refusal counted by its code.
-fn authenticated(guard: Guard) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
+pub(super) fn authenticated(
+    guard: Guard,
+) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
         let guard = guard.clone();
         async move {

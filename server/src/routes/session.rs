@@ -256,7 +256,7 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 }
 
 /// The value of cookie `name`; `None` when absent or given more than once (ambiguous).
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut values = headers
         .get_all(COOKIE)
         .iter()

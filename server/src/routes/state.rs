@@ -14,12 +14,14 @@ use crate::error::Problem;
 use crate::filters::{Authenticator, reject};
 use crate::issuer::{TokenIssuer, access_token_policy};
 use crate::metrics::Metrics;
+use crate::provider::Provider;
 use crate::ratelimit::AuthLimiter;
 use crate::revocations::Revocations;
 use crate::sessions::{SessionError, SessionRules, Sessions};
 use crate::store::Store;
 use crate::store::instrumented::Instrumented;
 use crate::time::SharedClock;
+use crate::users::{PasswordHasher, StoreDirectory, UserDirectory};
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -35,6 +37,8 @@ pub struct AppState {
     pub(super) jwks: Bytes,
     pub(super) metadata: Bytes,
     pub(super) clock: SharedClock,
+    pub(super) provider: Provider,
+    pub(super) public_url: String,
 }
 
 impl AppState {
@@ -60,6 +64,18 @@ impl AppState {
             max_per_subject: config.max_sessions_per_subject,
         };
         let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
+        let provider = Provider {
+            clients: config.clients.clone(),
+            issuer: config.issuer.clone(),
+            directory: Arc::new(StoreDirectory::new(
+                store.clone(),
+                Arc::new(PasswordHasher::new()),
+            )),
+            id_signer: jwtkit_core::Signer::new(config.signing_key.clone()).typ("JWT"),
+            id_token_lifetime: config.token_ttl,
+            // A sign-in at the provider lasts as long as a session may.
+            login_lifetime: config.refresh_absolute_ttl,
+        };
         Ok(Self {
             auth: Authenticator::with_revocations(
                 verifier,
@@ -89,7 +105,17 @@ impl AppState {
             jwks: Bytes::from(config.keys.to_public_jwks().to_json()),
             metadata: Bytes::from(metadata(config).to_string()),
             clock,
+            provider,
+            public_url: config.public_url.clone(),
         })
+    }
+
+    /// The same, signing people in with `directory` (an application's own accounts) instead
+    /// of the built-in directory in the store.
+    #[must_use]
+    pub fn with_user_directory(mut self, directory: Arc<dyn UserDirectory>) -> Self {
+        self.provider.directory = directory;
+        self
     }
 
     /// The authenticator, for protecting further routes.
@@ -226,6 +252,8 @@ fn metadata(config: &Config) -> serde_json::Value {
             jwks: table::JWKS.path,
             revocation: table::REVOKE.path,
             introspection: table::INTROSPECT.path,
+            authorization: table::AUTHORIZE.path,
+            userinfo: table::USERINFO.path,
         },
     )
 }

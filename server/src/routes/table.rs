@@ -47,7 +47,19 @@ pub const REVOKE: Route = Route {
 pub const TOKEN: Route = Route {
     methods: &[Method::POST],
     path: "/oauth2/token",
-    summary: "RFC 6749 token endpoint: `client_credentials` and `refresh_token` grants",
+    summary: "RFC 6749 token endpoint: `authorization_code` (PKCE), `client_credentials` and `refresh_token` grants",
+};
+/// `GET/POST /oauth2/authorize`.
+pub const AUTHORIZE: Route = Route {
+    methods: &[Method::GET, Method::POST],
+    path: "/oauth2/authorize",
+    summary: "OpenID Connect authorization endpoint: the code flow with PKCE (S256), the sign-in and consent pages",
+};
+/// `GET/POST /oauth2/userinfo`.
+pub const USERINFO: Route = Route {
+    methods: &[Method::GET, Method::POST],
+    path: "/oauth2/userinfo",
+    summary: "OpenID Connect userinfo: the claims of an access token's person, by its scope",
 };
 /// `POST /oauth2/introspect`.
 pub const INTROSPECT: Route = Route {
@@ -118,6 +130,8 @@ pub const ROUTES: &[Route] = &[
     LOGOUT,
     REVOKE,
     TOKEN,
+    AUTHORIZE,
+    USERINFO,
     INTROSPECT,
     HOME,
     SECRET,

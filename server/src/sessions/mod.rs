@@ -139,13 +139,44 @@ impl Sessions {
         endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
+        let (info, refresh) = self.open(sub, sub, roles, endpoint, now).await?;
+        self.grant(&info, roles, refresh, now)
+    }
+
+    /// Starts the session of a person, `sub`, signed in at the client `client_id` with
+    /// `scope` granted (the authorization code grant): its ID, and its first access token.
+    /// The session is what ends the person's tokens (a replayed code, a new password, a
+    /// disabled account); it holds no refresh token a client was given.
+    pub(crate) async fn start_person(
+        &self,
+        sub: &str,
+        client_id: &str,
+        scope: &[String],
+        now: UnixTime,
+    ) -> Result<(String, IssuedToken), SessionError> {
+        let (info, _) = self.open(sub, client_id, &[], Endpoint::Token, now).await?;
+        let access = self
+            .issuer
+            .issue_for_person(sub, client_id, scope, &info.sid, now)?;
+        Ok((info.sid, access))
+    }
+
+    /// A new session in the store, and its first refresh token.
+    async fn open(
+        &self,
+        sub: &str,
+        client_id: &str,
+        roles: &[String],
+        endpoint: Endpoint,
+        now: UnixTime,
+    ) -> Result<(SessionInfo, String), SessionError> {
         let sid = random_text(16)?;
         let refresh = new_refresh_token()?;
         let revoke_until = self.revoke_until(now);
         let session = NewSession {
             sid: sid.clone(),
             sub: sub.to_owned(),
-            client_id: sub.to_owned(),
+            client_id: client_id.to_owned(),
             endpoint,
             roles: roles.to_vec(),
             refresh: hash(&refresh),
@@ -156,7 +187,7 @@ impl Sessions {
             revoke_until,
         };
         let info = SessionInfo {
-            sid: sid.clone(),
+            sid,
             sub: session.sub.clone(),
             client_id: session.client_id.clone(),
             endpoint,
@@ -178,7 +209,7 @@ impl Sessions {
                 "the subject's oldest sessions ended to make room"
             );
         }
-        self.grant(&info, roles, refresh, now)
+        Ok((info, refresh))
     }
 
     /// An access token without a session, so without a refresh token (the

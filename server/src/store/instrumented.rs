@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use jwtkit_core::UnixTime;
 
+use super::provider::{ProviderRecords, Redeemed};
 use super::{
     Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, Store, StoreFuture,
     TokenHash, UserRecord, UserRecords,
@@ -128,5 +129,49 @@ impl UserRecords for Instrumented {
 
     fn users(&self) -> StoreFuture<'_, Vec<UserRecord>> {
         self.measure("users", self.inner.users())
+    }
+}
+
+impl ProviderRecords for Instrumented {
+    fn put_code(
+        &self,
+        code: TokenHash,
+        grant: String,
+        now: UnixTime,
+        lifetime_seconds: f64,
+    ) -> StoreFuture<'_, ()> {
+        self.measure(
+            "put_code",
+            self.inner.put_code(code, grant, now, lifetime_seconds),
+        )
+    }
+
+    fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed> {
+        self.measure("redeem_code", self.inner.redeem_code(code, now))
+    }
+
+    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()> {
+        self.measure("code_issued", self.inner.code_issued(code, sid))
+    }
+
+    fn put_login(
+        &self,
+        login: TokenHash,
+        record: String,
+        now: UnixTime,
+        lifetime_seconds: f64,
+    ) -> StoreFuture<'_, ()> {
+        self.measure(
+            "put_login",
+            self.inner.put_login(login, record, now, lifetime_seconds),
+        )
+    }
+
+    fn login(&self, login: TokenHash, now: UnixTime) -> StoreFuture<'_, Option<String>> {
+        self.measure("login", self.inner.login(login, now))
+    }
+
+    fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool> {
+        self.measure("end_login", self.inner.end_login(login))
     }
 }

@@ -17,10 +17,12 @@ use jwtkit_core::UnixTime;
 use crate::config::StoreLocation;
 
 pub mod instrumented;
+pub mod provider;
 pub mod redis;
 pub mod sqlite;
 pub mod users;
 
+pub use provider::{ProviderRecords, Redeemed};
 pub use users::{UserRecord, UserRecords};
 
 /// The longest an access token can live: the largest `token_ttl` (24 h) plus the largest
@@ -277,7 +279,7 @@ pub async fn open_existing(
 }
 
 /// The state of the server, shared by every instance that uses the same store.
-pub trait Store: UserRecords + Send + Sync {
+pub trait Store: UserRecords + ProviderRecords + Send + Sync {
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
     /// to make room; returns their IDs.

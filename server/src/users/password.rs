@@ -13,13 +13,13 @@
 //! so the queue cannot grow without end either.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use argon2::Params;
-use argon2::{
-    Algorithm, Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, PasswordHash, Version};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
@@ -114,15 +114,23 @@ impl fmt::Display for HashError {
 
 impl std::error::Error for HashError {}
 
+/// argon2's working memory, shared by every hasher of the process: as many buffers as hashes
+/// have ever run at once (each hasher's permits), allocated once and never freed. A 19 MiB
+/// allocation freed after every hash would teach the allocator to keep memory of that size
+/// in every thread's arena, and the process would grow under load.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
 /// argon2id hashing, bounded (see the module's documentation).
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
-    /// A hash of a random password under the same parameters: what a sign-in as an unknown
-    /// user is checked against, so that it takes as long as one as a known user.
-    dummy: String,
+    verifications: AtomicU64,
+    /// A hash of a random password under the same parameters, made at the first need: what
+    /// a sign-in as an unknown user is checked against, so that it takes as long as one as
+    /// a known user.
+    dummy: OnceLock<String>,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -139,64 +147,75 @@ pub fn params() -> Params {
     Params::DEFAULT
 }
 
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl PasswordHasher {
     /// Hashing with [`params`], on half the cores at most, 64 waiting per permit.
-    pub fn new() -> Result<Self, HashError> {
+    pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let permits = (cores / 2).max(1);
         Self::with_limits(params(), permits, permits * 64)
     }
 
     /// Hashing with `params`, `permits` at once, at most `max_waiting` queued.
-    pub fn with_limits(
-        params: Params,
-        permits: usize,
-        max_waiting: usize,
-    ) -> Result<Self, HashError> {
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut random = Zeroizing::new([0u8; 32]);
-        getrandom::fill(random.as_mut()).map_err(|e| HashError::Failed(e.to_string()))?;
-        let dummy = hash_with(&argon, random.as_ref())?;
-        Ok(Self {
-            argon,
+    pub fn with_limits(params: Params, permits: usize, max_waiting: usize) -> Self {
+        Self {
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(permits.max(1))),
             waiting: AtomicUsize::new(0),
             max_waiting,
-            dummy,
-        })
+            verifications: AtomicU64::new(0),
+            dummy: OnceLock::new(),
+        }
     }
 
     /// A new hash of `password` (a fresh random salt), as a PHC string.
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let argon = self.argon.clone();
         let password = password.clone();
-        self.bounded(move || hash_with(&argon, password.bytes()))
+        self.bounded(move |memory| hash_with(&argon, password.bytes(), memory))
             .await
     }
 
     /// Whether `password` is the one `stored` (a PHC string) was made from.
     pub async fn verify(&self, password: &Password, stored: &str) -> Result<bool, HashError> {
-        let argon = self.argon.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = password.clone();
         let stored = stored.to_owned();
-        self.bounded(move || {
-            let hash = PasswordHash::new(&stored)
-                .map_err(|e| HashError::Failed(format!("a stored hash is malformed: {e}")))?;
-            Ok(argon.verify_password(password.bytes(), &hash).is_ok())
-        })
-        .await
+        self.bounded(move |memory| verify_with(password.bytes(), &stored, memory))
+            .await
+    }
+
+    /// How many passwords were checked against a hash (the unknown users' included).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Spends the time a verification takes, for a sign-in that cannot succeed (an unknown
     /// user): its answer must not come sooner than a wrong password's.
     pub async fn verify_nothing(&self, password: &Password) -> Result<(), HashError> {
-        self.verify(password, &self.dummy.clone()).await.map(drop)
+        let dummy = match self.dummy.get() {
+            Some(dummy) => dummy.clone(),
+            None => {
+                let mut random = Zeroizing::new(String::new());
+                let mut bytes = [0u8; 24];
+                getrandom::fill(&mut bytes).map_err(|e| HashError::Failed(e.to_string()))?;
+                random.extend(bytes.iter().map(|b| char::from(b'a' + b % 26)));
+                let made = self.hash(&Password::new(random.to_string())).await?;
+                self.dummy.get_or_init(|| made).clone()
+            }
+        };
+        self.verify(password, &dummy).await.map(drop)
     }
 
     /// Runs `work` on a blocking thread once a permit is free, or refuses when too many wait.
     async fn bounded<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
@@ -207,17 +226,76 @@ impl PasswordHasher {
         let permit = permit.map_err(|_| HashError::Busy)?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work()
+            let mut memory = MEMORY
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()
+                .unwrap_or_default();
+            let result = work(&mut memory);
+            MEMORY
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(memory);
+            result
         })
         .await
         .map_err(|e| HashError::Failed(e.to_string()))?
     }
 }
 
+/// `memory` with room for `params`' blocks (grown once, to the largest needed).
+fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
+    let needed = params.block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::new());
+    }
+    &mut memory[..needed]
+}
+
+fn failed(error: impl std::fmt::Display) -> HashError {
+    HashError::Failed(error.to_string())
+}
+
 /// A hash of `password` under a fresh random salt, as a PHC string.
-fn hash_with(argon: &Argon2<'static>, password: &[u8]) -> Result<String, HashError> {
+fn hash_with(
+    argon: &Argon2<'static>,
+    password: &[u8],
+    memory: &mut Vec<Block>,
+) -> Result<String, HashError> {
+    let params = argon.params().clone();
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(failed)?;
+    let mut output = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
     argon
-        .hash_password(password)
-        .map(|hash| hash.to_string())
-        .map_err(|e| HashError::Failed(e.to_string()))
+        .hash_password_into_with_memory(password, &salt, &mut output, blocks(memory, &params))
+        .map_err(failed)?;
+    let hash = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(failed)?,
+        salt: Some(Salt::new(&salt).map_err(failed)?),
+        hash: Some(Output::new(&output).map_err(failed)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` is the one `stored` (a PHC string, any argon2 variant and parameters)
+/// was made from; the outputs compared in constant time.
+fn verify_with(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> Result<bool, HashError> {
+    let malformed = |e: &dyn std::fmt::Display| failed(format!("a stored hash is malformed: {e}"));
+    let hash = PasswordHash::new(stored).map_err(|e| malformed(&e))?;
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).map_err(|e| malformed(&e))?;
+    let version = match hash.version {
+        Some(version) => Version::try_from(version).map_err(|e| malformed(&e))?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&hash).map_err(|e| malformed(&e))?;
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err(malformed(&"no salt or no hash"));
+    };
+    let mut output = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params.clone())
+        .hash_password_into_with_memory(password, salt, &mut output, blocks(memory, &params))
+        .map_err(failed)?;
+    Ok(bool::from(output.as_slice().ct_eq(expected.as_bytes())))
 }

@@ -16,7 +16,9 @@
 //! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
 //! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window;
 //! - `jwtkit:users` and `jwtkit:user-subjects`: the built-in user directory's accounts
-//!   (see `users`), which never expire.
+//!   (see `users`), which never expire;
+//! - `jwtkit:code:{hex sha256}` and `jwtkit:login:{hex sha256}`: the OpenID provider's
+//!   authorization codes and sign-ins (see `provider`).
 //!
 //! Time is judged by one clock for every instance: Redis's own (`TIME`, [`Clock::Redis`]).
 //! The times an instance passes (a session's lifetimes, the end of a logout's revocation, its
@@ -34,6 +36,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamReadReply;
 
 mod listing;
+mod provider;
 mod scripts;
 mod users;
 

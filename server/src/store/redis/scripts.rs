@@ -32,6 +32,8 @@ pub(super) struct Scripts {
     pub(super) add_user: Script,
     pub(super) replace_user: Script,
     pub(super) remove_user: Script,
+    pub(super) put_code: Script,
+    pub(super) redeem_code: Script,
 }
 
 impl Scripts {
@@ -57,6 +59,8 @@ impl Scripts {
             add_user: script(include_str!("add_user.lua")),
             replace_user: script(include_str!("replace_user.lua")),
             remove_user: script(include_str!("remove_user.lua")),
+            put_code: script(include_str!("put_code.lua")),
+            redeem_code: script(include_str!("redeem_code.lua")),
         }
     }
 }
@@ -66,14 +70,18 @@ pub(super) fn subject_key(sub: &str) -> String {
 }
 
 pub(super) fn refresh_key(hash: &TokenHash) -> String {
+    format!("jwtkit:refresh:{}", hex(hash))
+}
+
+/// A hash as lowercase hex.
+pub(super) fn hex(hash: &TokenHash) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut key = String::with_capacity(15 + 64);
-    key.push_str("jwtkit:refresh:");
+    let mut text = String::with_capacity(64);
     for byte in hash {
-        key.push(char::from(HEX[usize::from(byte >> 4)]));
-        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
-    key
+    text
 }
 
 pub(super) fn time(text: &[u8]) -> Result<UnixTime, StoreError> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+mod provider;
 mod sessions;
 mod users;
 
@@ -75,6 +76,7 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(2))
             .and_then(|()| conn.execute_batch(SCHEMA))
             .and_then(|()| conn.execute_batch(users::SCHEMA))
+            .and_then(|()| conn.execute_batch(provider::SCHEMA))
             .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
@@ -301,6 +303,7 @@ impl Store for SqliteStore {
             )?;
             tx.execute("DELETE FROM revocations WHERE until <= ?1", params![now])?;
             tx.execute("DELETE FROM attempts WHERE window_end <= ?1", params![now])?;
+            provider::prune(&tx, now)?;
             tx.execute(
                 "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
                  ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",

@@ -1,0 +1,242 @@
+//! The clients registered with the OpenID provider (the `clients` setting): who may ask
+//! people to sign in, and where the answers may go.
+//!
+//! Redirect URIs are compared as exact strings (RFC 9700 §4.1.3: no wildcards, no prefix
+//! matching, no normalisation), so each is checked when it is registered: absolute, no
+//! fragment, no user information, no `*`, and `https` — or `http` to a loopback host only
+//! (RFC 8252 §7.3; a development page on this machine). These are public clients (RFC 6749
+//! §2.1): they hold no secret, so PKCE with `S256` is what binds a code to the client that
+//! asked for it.
+
+use serde::Deserialize;
+use url::Url;
+
+/// The scopes the provider grants, as OpenID Connect Core §5.4 names them.
+pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// One registered client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Its `client_id`.
+    pub id: String,
+    /// What the consent and error pages call it.
+    pub name: String,
+    /// Where authorization responses may go, exactly.
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser afterwards, exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// A first-party client (the application's own pages) signs people in without asking
+    /// them to consent; others ask.
+    pub first_party: bool,
+}
+
+/// A client's registration as written in the configuration (JSON for the flag and the
+/// variable, a `[[clients]]` table in the file).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    client_id: String,
+    #[serde(default)]
+    client_name: Option<String>,
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    first_party: bool,
+}
+
+/// The keys of a client's registration.
+pub const CLIENT_FIELDS: [&str; 6] = [
+    "client_id",
+    "client_name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "scopes",
+    "first_party",
+];
+
+impl Client {
+    /// A registration given as JSON, checked; the error says what is wrong and how to write
+    /// it.
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let entry: Entry = serde_json::from_str(json).map_err(|e| {
+            format!(
+                "{e}: write {{\"client_id\": \"app\", \"redirect_uris\": [\"https://app.example/callback\"]}} \
+                 (its keys are {})",
+                CLIENT_FIELDS.join(", ")
+            )
+        })?;
+        let id = entry.client_id;
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(format!(
+                "client_id {id:?} must be 1 to 64 letters, digits, `-`, `_` or `.`"
+            ));
+        }
+        if entry.redirect_uris.is_empty() {
+            return Err(format!(
+                "client {id:?} has no redirect_uris: register at least one"
+            ));
+        }
+        for uri in entry
+            .redirect_uris
+            .iter()
+            .chain(&entry.post_logout_redirect_uris)
+        {
+            check_redirect_uri(uri).map_err(|why| format!("client {id:?}: {uri:?} {why}"))?;
+        }
+        let scopes = entry
+            .scopes
+            .unwrap_or_else(|| SCOPES.iter().map(|s| (*s).to_owned()).collect());
+        if let Some(scope) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+            return Err(format!(
+                "client {id:?}: the scope {scope:?} is not one the provider grants ({})",
+                SCOPES.join(", ")
+            ));
+        }
+        Ok(Self {
+            name: entry.client_name.unwrap_or_else(|| id.clone()),
+            id,
+            redirect_uris: entry.redirect_uris,
+            post_logout_redirect_uris: entry.post_logout_redirect_uris,
+            scopes,
+            first_party: entry.first_party,
+        })
+    }
+
+    /// Whether `uri` is one of its redirect URIs, character for character.
+    pub fn redirects_to(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    }
+}
+
+/// Why `uri` cannot be registered, if it cannot.
+fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
+    if uri.contains('*') {
+        return Err("has a wildcard: register every redirect URI in full");
+    }
+    let url = Url::parse(uri).map_err(|_| "is not an absolute URL")?;
+    if url.fragment().is_some() {
+        return Err("has a fragment (#), which a redirect URI must not have");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("has user information (user@), which a redirect URI must not have");
+    }
+    let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+        || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err("is http to another host than this machine: use https"),
+        _ => Err("must be an https URL (or http to a loopback host)"),
+    }
+}
+
+/// The registered clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Clients(Vec<Client>);
+
+impl Clients {
+    /// `clients`, or the `client_id` registered twice.
+    pub fn new(clients: Vec<Client>) -> Result<Self, String> {
+        for (i, client) in clients.iter().enumerate() {
+            if clients[..i].iter().any(|c| c.id == client.id) {
+                return Err(format!("the client_id {:?} is registered twice", client.id));
+            }
+        }
+        Ok(Self(clients))
+    }
+
+    /// The client `id` names.
+    pub fn get(&self, id: &str) -> Option<&Client> {
+        self.0.iter().find(|c| c.id == id)
+    }
+
+    /// Every client.
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.0.iter()
+    }
+
+    /// Whether none is registered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(redirect: &str) -> Result<Client, String> {
+        Client::from_json(&format!(
+            r#"{{"client_id": "app", "redirect_uris": [{redirect:?}]}}"#
+        ))
+    }
+
+    #[test]
+    fn redirect_uris_are_registered_only_when_exact_matching_is_safe() {
+        assert!(client("https://app.example/callback").is_ok());
+        assert!(client("http://127.0.0.1:8080/cb").is_ok());
+        assert!(client("http://localhost/cb").is_ok());
+        assert!(client("http://[::1]:9/cb").is_ok());
+        for (uri, why) in [
+            ("https://*.example/cb", "wildcard"),
+            ("https://app.example/cb#x", "fragment"),
+            ("https://u:p@app.example/cb", "user information"),
+            ("http://app.example/cb", "use https"),
+            ("javascript:alert(1)", "must be an https URL"),
+            ("/callback", "not an absolute URL"),
+        ] {
+            let error = client(uri).unwrap_err();
+            assert!(error.contains(why), "{uri}: {error}");
+        }
+        let app = client("https://app.example/cb").unwrap();
+        assert!(app.redirects_to("https://app.example/cb"));
+        assert!(
+            !app.redirects_to("https://app.example/cb/"),
+            "no prefix matching"
+        );
+        assert!(!app.redirects_to("https://app.example/cb?x=1"));
+        assert!(
+            !app.redirects_to("HTTPS://app.example/cb"),
+            "no normalisation"
+        );
+        assert_eq!(app.scopes, SCOPES, "every scope by default");
+        assert!(!app.first_party);
+    }
+
+    #[test]
+    fn registrations_are_refused_for_the_right_reason() {
+        let error = |json: &str| Client::from_json(json).unwrap_err();
+        assert!(
+            error(r#"{"client_id": "a", "redirect_uri": []}"#)
+                .contains("unknown field `redirect_uri`")
+        );
+        assert!(
+            error(r#"{"client_id": "a b", "redirect_uris": ["https://a.example/"]}"#)
+                .contains("must be 1 to 64")
+        );
+        assert!(
+            error(r#"{"client_id": "a", "redirect_uris": []}"#).contains("has no redirect_uris")
+        );
+        assert!(error(r#"{"client_id": "a", "redirect_uris": ["https://a.example/"], "scopes": ["admin"]}"#).contains("not one the provider grants"));
+        let a = Client::from_json(r#"{"client_id": "a", "redirect_uris": ["https://a.example/"]}"#)
+            .unwrap();
+        assert!(
+            Clients::new(vec![a.clone(), a])
+                .unwrap_err()
+                .contains("registered twice")
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Authorization codes: `jwtc_` and 256 random bits, single use, at most 60 seconds, kept in
+//! the store only as their hash with what they grant, bound to the client, the redirect URI,
+//! the PKCE challenge and the nonce (RFC 6749 §4.1.2, §10.5; RFC 7636). Any instance on the
+//! store redeems a code, once.
+
+use jwtkit_core::UnixTime;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Redeemed, Store, StoreError};
+
+/// How long a code may be redeemed, in seconds (RFC 6749 §4.1.2 recommends at most 10
+/// minutes; a browser redirect takes a second).
+pub(crate) const CODE_LIFETIME_SECONDS: f64 = 60.0;
+/// The prefix of every code.
+const CODE_PREFIX: &str = "jwtc_";
+
+/// What a code grants, and what its redemption must match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CodeGrant {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the request.
+    pub redirect_uri: String,
+    /// The PKCE challenge (S256).
+    pub code_challenge: String,
+    /// The request's nonce, for the ID token.
+    pub nonce: Option<String>,
+    /// The scopes granted.
+    pub scope: Vec<String>,
+    /// Who signed in.
+    pub sub: String,
+    /// When they signed in.
+    pub auth_time: i64,
+    /// The provider's session ID of that sign-in.
+    pub login_sid: String,
+}
+
+/// A new code for `grant`.
+pub(crate) async fn issue(
+    store: &dyn Store,
+    grant: &CodeGrant,
+    now: UnixTime,
+) -> Result<String, StoreError> {
+    let code = format!(
+        "{CODE_PREFIX}{}",
+        super::random_text(32).map_err(|e| StoreError::new(format!("{e:?}")))?
+    );
+    let document = serde_json::to_string(grant).map_err(StoreError::new)?;
+    store
+        .put_code(
+            crate::sessions::hash(&code),
+            document,
+            now,
+            CODE_LIFETIME_SECONDS,
+        )
+        .await?;
+    Ok(code)
+}
+
+/// What a redemption found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Redemption {
+    /// The code's first redemption.
+    Fresh(CodeGrant),
+    /// A replay: the session the first redemption started, which must end.
+    Replayed(Option<String>),
+    /// No such code, or it expired.
+    Unknown,
+}
+
+/// Redeems `code` at `now`.
+pub(crate) async fn redeem(
+    store: &dyn Store,
+    code: &str,
+    now: UnixTime,
+) -> Result<Redemption, StoreError> {
+    if !code.starts_with(CODE_PREFIX) {
+        return Ok(Redemption::Unknown);
+    }
+    Ok(
+        match store.redeem_code(crate::sessions::hash(code), now).await? {
+            Redeemed::Fresh(document) => serde_json::from_str(&document)
+                .map(Redemption::Fresh)
+                .map_err(|e| StoreError::new(format!("a stored code is malformed: {e}")))?,
+            Redeemed::Replayed { sid } => Redemption::Replayed(sid),
+            Redeemed::Unknown => Redemption::Unknown,
+        },
+    )
+}
+
+/// Records that `code` started the session `sid`.
+pub(crate) async fn issued(store: &dyn Store, code: &str, sid: &str) -> Result<(), StoreError> {
+    store
+        .code_issued(crate::sessions::hash(code), sid.to_owned())
+        .await
+}

@@ -1,0 +1,152 @@
+//! The token endpoint's `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID
+//! Connect Core §3.1.3): a public client redeems a code once, with the redirect URI and the
+//! PKCE verifier of its request, for an access token and an ID token. A code presented a
+//! second time was stolen or replayed: the tokens its first redemption issued are revoked
+//! (RFC 6749 §4.1.2).
+
+use jwtkit_core::UnixTime;
+
+use super::Provider;
+use super::codes::{self, Redemption};
+use super::id_token::IdToken;
+use super::pkce;
+use crate::issuer::IssuedToken;
+use crate::sessions::{SessionError, Sessions};
+use crate::store::{Store, StoreError};
+
+/// A code's redemption, as the form gives it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeExchange<'a> {
+    /// The client (`client_id`): a registered public client.
+    pub client_id: &'a str,
+    /// `code`.
+    pub code: &'a str,
+    /// `redirect_uri`, as the authorization request gave it.
+    pub redirect_uri: &'a str,
+    /// `code_verifier`.
+    pub code_verifier: &'a str,
+}
+
+/// What a redemption issues.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchanged {
+    /// The access token.
+    pub access: IssuedToken,
+    /// The ID token (when `openid` was granted).
+    pub id_token: Option<String>,
+    /// The scopes granted.
+    pub scope: Vec<String>,
+}
+
+/// Why a redemption is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ExchangeError {
+    /// No such public client (`invalid_client`).
+    UnknownClient,
+    /// Unknown, expired or redeemed code (`invalid_grant`).
+    CodeInvalid,
+    /// Redeemed before: what it issued is revoked now (`invalid_grant`).
+    CodeReplayed,
+    /// Issued to another client (`invalid_grant`).
+    WrongClient,
+    /// Not the redirect URI of the request (`invalid_grant`).
+    RedirectUriMismatch,
+    /// The verifier does not match the challenge (`invalid_grant`).
+    VerifierInvalid,
+    /// The session could not start, or the store failed.
+    Session(SessionError),
+    /// The ID token could not be signed.
+    Signing(String),
+}
+
+impl From<StoreError> for ExchangeError {
+    fn from(error: StoreError) -> Self {
+        Self::Session(SessionError::Store(error))
+    }
+}
+
+impl Provider {
+    /// Redeems `request` at `now`: the code once, for its client, with its redirect URI and
+    /// verifier; a session for the person, an access token and an ID token.
+    pub(crate) async fn exchange(
+        &self,
+        store: &dyn Store,
+        sessions: &Sessions,
+        request: CodeExchange<'_>,
+        now: UnixTime,
+    ) -> Result<Exchanged, ExchangeError> {
+        let client = self
+            .clients
+            .get(request.client_id)
+            .ok_or(ExchangeError::UnknownClient)?;
+        let grant = match codes::redeem(store, request.code, now).await? {
+            Redemption::Fresh(grant) => grant,
+            Redemption::Unknown => return Err(ExchangeError::CodeInvalid),
+            Redemption::Replayed(sid) => {
+                if let Some(sid) = sid {
+                    tracing::warn!(target: "jwtkit::provider", %sid, "an authorization code presented again: its session ended");
+                    sessions
+                        .end(&sid, now)
+                        .await
+                        .map_err(ExchangeError::Session)?;
+                }
+                return Err(ExchangeError::CodeReplayed);
+            }
+        };
+        // The code is used up whatever follows: a wrong verifier does not get a second try.
+        if grant.client_id != client.id {
+            return Err(ExchangeError::WrongClient);
+        }
+        if grant.redirect_uri != request.redirect_uri {
+            return Err(ExchangeError::RedirectUriMismatch);
+        }
+        if !pkce::verifies(request.code_verifier, &grant.code_challenge) {
+            return Err(ExchangeError::VerifierInvalid);
+        }
+        let (sid, access) = sessions
+            .start_person(&grant.sub, &client.id, &grant.scope, now)
+            .await
+            .map_err(ExchangeError::Session)?;
+        codes::issued(store, request.code, &sid).await?;
+        let id_token = if grant.scope.iter().any(|s| s == "openid") {
+            let token = IdToken {
+                iss: &self.issuer,
+                sub: &grant.sub,
+                aud: &client.id,
+                auth_time: grant.auth_time,
+                nonce: grant.nonce.as_deref(),
+                sid: &grant.login_sid,
+                access_token: &access.token,
+            };
+            let lifetime = i64::try_from(self.id_token_lifetime.as_secs()).unwrap_or(i64::MAX);
+            Some(
+                token
+                    .sign(&self.id_signer, now, lifetime)
+                    .map_err(|e| ExchangeError::Signing(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        Ok(Exchanged {
+            access,
+            id_token,
+            scope: grant.scope,
+        })
+    }
+}
+
+impl Exchanged {
+    /// The RFC 6749 §5.1 answer, with the ID token.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let mut answer = serde_json::json!({
+            "access_token": self.access.token,
+            "token_type": "Bearer",
+            "expires_in": self.access.expires_in,
+            "scope": self.scope.join(" "),
+        });
+        if let Some(id_token) = &self.id_token {
+            answer["id_token"] = id_token.as_str().into();
+        }
+        answer
+    }
+}

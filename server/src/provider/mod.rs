@@ -1,0 +1,156 @@
+//! The OpenID provider: people sign in to registered clients with the authorization code
+//! flow and PKCE (OAuth 2.1, RFC 9700, OpenID Connect Core). No HTTP here: the warp routes
+//! (`routes::provider`) read requests into these calls and write their answers back.
+//!
+//! - [`request`]: the authorization request, and where a refusal may go;
+//! - [`login`]: checking a password within the failure limits, and the sign-in at the
+//!   provider that a cookie names;
+//! - [`codes`]: single-use authorization codes in the store;
+//! - [`exchange`]: the token endpoint's `authorization_code` grant;
+//! - [`id_token`]: ID tokens; `pkce`: the S256 check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit_core::{Signer, UnixTime};
+use serde_json::{Map, Value, json};
+
+pub(crate) mod codes;
+pub(crate) mod exchange;
+pub(crate) mod id_token;
+pub(crate) mod login;
+mod pkce;
+pub(crate) mod request;
+
+use crate::clients::Clients;
+use crate::store::{Store, StoreError};
+use crate::users::{DirectoryError, UserClaims, UserDirectory};
+use codes::CodeGrant;
+use login::Login;
+use request::{Authorization, Redirected};
+
+/// `n` random bytes from the OS CSPRNG as base64url.
+pub(crate) fn random_text(n: usize) -> Result<String, StoreError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::new(format!("no randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The provider of one server.
+pub(crate) struct Provider {
+    /// The registered clients.
+    pub clients: Clients,
+    /// The issuer (`iss`).
+    pub issuer: String,
+    /// Where people's accounts are.
+    pub directory: Arc<dyn UserDirectory>,
+    /// Signs ID tokens (`typ: JWT`).
+    pub id_signer: Signer,
+    /// How long an ID token is valid.
+    pub id_token_lifetime: Duration,
+    /// How long a sign-in at the provider lasts.
+    pub login_lifetime: Duration,
+}
+
+/// What answers an authorization request that may be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Redirect to the client with this code.
+    Code(String),
+    /// Ask the person to sign in.
+    SignIn,
+    /// Ask the person to consent to the client.
+    Consent,
+    /// Redirect to the client with this refusal.
+    Refuse(Redirected),
+}
+
+impl Provider {
+    /// What answers `request` at `now`, for the person signed in as `login` (if anyone),
+    /// who has just consented to its client or not.
+    pub(crate) async fn next(
+        &self,
+        store: &dyn Store,
+        request: &Authorization,
+        login: Option<&Login>,
+        consented: bool,
+        now: UnixTime,
+    ) -> Result<Next, StoreError> {
+        let fresh_enough = |login: &&Login| {
+            request
+                .max_age
+                .is_none_or(|age| now.as_secs().saturating_sub(login.auth_time) <= age as i64)
+        };
+        let login = login.filter(|_| !request.prompt.login).filter(fresh_enough);
+        let Some(login) = login else {
+            return Ok(if request.prompt.none {
+                Next::Refuse(request.refuse("login_required", "the person is not signed in"))
+            } else {
+                Next::SignIn
+            });
+        };
+        let asks_consent = !request.client.first_party || request.prompt.consent;
+        if asks_consent && !consented {
+            return Ok(if request.prompt.none {
+                Next::Refuse(request.refuse(
+                    "consent_required",
+                    "the person has not consented to this client",
+                ))
+            } else {
+                Next::Consent
+            });
+        }
+        let grant = CodeGrant {
+            client_id: request.client.id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: request.code_challenge.clone(),
+            nonce: request.nonce.clone(),
+            scope: request.scope.clone(),
+            sub: login.sub.clone(),
+            auth_time: login.auth_time,
+            login_sid: login.sid.clone(),
+        };
+        codes::issue(store, &grant, now).await.map(Next::Code)
+    }
+
+    /// The claims `/oauth2/userinfo` answers for `sub` with `scope` granted (OpenID Connect
+    /// Core §5.3, §5.4); `None` when the subject is no longer a person who can sign in.
+    pub(crate) async fn userinfo(
+        &self,
+        sub: &str,
+        scope: &[&str],
+    ) -> Result<Option<Value>, DirectoryError> {
+        let Some(claims) = self.directory.claims(sub.to_owned()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(userinfo_claims(&claims, scope)))
+    }
+}
+
+/// The claims of `claims` that `scope` grants: `sub` always, `profile`'s `name` and
+/// `preferred_username`, `email`'s `email` and `email_verified`.
+pub(crate) fn userinfo_claims(claims: &UserClaims, scope: &[&str]) -> Value {
+    let mut answer = Map::new();
+    answer.insert("sub".to_owned(), claims.sub.clone().into());
+    if scope.contains(&"profile") {
+        answer.insert(
+            "preferred_username".to_owned(),
+            claims.preferred_username.clone().into(),
+        );
+        if let Some(name) = &claims.name {
+            answer.insert("name".to_owned(), name.clone().into());
+        }
+    }
+    if scope.contains(&"email")
+        && let Some(email) = &claims.email
+    {
+        answer.insert("email".to_owned(), email.clone().into());
+        answer.insert(
+            "email_verified".to_owned(),
+            json!(claims.email_verified.unwrap_or(false)),
+        );
+    }
+    Value::Object(answer)
+}

@@ -1,0 +1,125 @@
+//! The OpenID provider's codes and sign-ins in SQL.
+
+use jwtkit_core::UnixTime;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::SqliteStore;
+use crate::store::provider::{ProviderRecords, REMEMBER_REDEEMED_SECONDS, Redeemed};
+use crate::store::{StoreFuture, TokenHash};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS codes (
+    hash BLOB PRIMARY KEY,
+    grant_document TEXT NOT NULL,
+    expires REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    sid TEXT
+);
+CREATE TABLE IF NOT EXISTS logins (
+    hash BLOB PRIMARY KEY,
+    record TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+";
+
+/// Forgets codes past their replay memory and sign-ins past their lifetime.
+pub(super) fn prune(tx: &rusqlite::Transaction<'_>, now: f64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM codes WHERE expires <= ?1 - ?2",
+        params![now, REMEMBER_REDEEMED_SECONDS],
+    )?;
+    tx.execute("DELETE FROM logins WHERE expires <= ?1", params![now])?;
+    Ok(())
+}
+
+impl ProviderRecords for SqliteStore {
+    fn put_code(
+        &self,
+        code: TokenHash,
+        grant: String,
+        now: UnixTime,
+        lifetime_seconds: f64,
+    ) -> StoreFuture<'_, ()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO codes (hash, grant_document, expires) VALUES (?1, ?2, ?3)",
+                params![&code[..], grant, now.as_secs_f64() + lifetime_seconds],
+            )
+            .map(drop)
+        })
+    }
+
+    fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(String, f64, bool, Option<String>)> = tx
+                .query_row(
+                    "SELECT grant_document, expires, used, sid FROM codes WHERE hash = ?1",
+                    params![&code[..]],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let redeemed = match found {
+                None => Redeemed::Unknown,
+                Some((_, _, true, sid)) => Redeemed::Replayed { sid },
+                Some((grant, expires, false, _)) => {
+                    tx.execute(
+                        "UPDATE codes SET used = 1 WHERE hash = ?1",
+                        params![&code[..]],
+                    )?;
+                    if expires <= now.as_secs_f64() {
+                        Redeemed::Unknown
+                    } else {
+                        Redeemed::Fresh(grant)
+                    }
+                }
+            };
+            tx.commit()?;
+            Ok(redeemed)
+        })
+    }
+
+    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()> {
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE codes SET sid = ?2 WHERE hash = ?1",
+                params![&code[..], sid],
+            )
+            .map(drop)
+        })
+    }
+
+    fn put_login(
+        &self,
+        login: TokenHash,
+        record: String,
+        now: UnixTime,
+        lifetime_seconds: f64,
+    ) -> StoreFuture<'_, ()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO logins (hash, record, expires) VALUES (?1, ?2, ?3)",
+                params![&login[..], record, now.as_secs_f64() + lifetime_seconds],
+            )
+            .map(drop)
+        })
+    }
+
+    fn login(&self, login: TokenHash, now: UnixTime) -> StoreFuture<'_, Option<String>> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT record FROM logins WHERE hash = ?1 AND expires > ?2",
+                params![&login[..], now.as_secs_f64()],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool> {
+        self.run(move |conn| {
+            let ended = conn.execute("DELETE FROM logins WHERE hash = ?1", params![&login[..]])?;
+            Ok(ended == 1)
+        })
+    }
+}

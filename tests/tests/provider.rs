@@ -1,0 +1,738 @@
+//! The OpenID provider on a live server: the authorization code flow with PKCE through the
+//! real sign-in page (its CSRF cookie, the sign-in cookie, the redirect with `code`, `state`
+//! and `iss`), the code's exchange for an access token and an ID token, userinfo by scope,
+//! sign-in at the provider for a second request, consent for a third-party client, and every
+//! refusal with its reason: at the authorization endpoint (the provider's own page, never a
+//! redirect, while the client or its redirect URI is in doubt), at sign-in, and at the token
+//! endpoint (a replayed code revoking what it issued).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit_core::{Validation, Verifier};
+use jwtkit_e2e::http::Response;
+use jwtkit_e2e::server::TestServer;
+use jwtkit_server::config::{DEMO_CLIENT_ID, ServeArgs, table};
+use serde_json::Value;
+use sha2::{Digest as _, Sha512};
+
+/// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const THIRD_PARTY: &str = r#"{"client_id": "partner", "client_name": "Partner App", "redirect_uris": ["https://partner.example/cb"], "scopes": ["openid", "email"]}"#;
+
+fn enc(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(n, v)| format!("{n}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A browser: the cookies it holds for the provider.
+#[derive(Default)]
+struct Browser {
+    csrf: Option<String>,
+    login: Option<String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        [
+            ("__Host-jwtkit-csrf", &self.csrf),
+            ("__Host-jwtkit-login", &self.login),
+        ]
+        .iter()
+        .filter_map(|(n, v)| v.as_ref().map(|v| format!("{n}={v}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+    }
+
+    fn keep(&mut self, response: &Response) {
+        if let Some(set) = response.header("set-cookie") {
+            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            match name {
+                "__Host-jwtkit-csrf" => self.csrf = Some(value.to_owned()),
+                "__Host-jwtkit-login" => self.login = Some(value.to_owned()),
+                other => panic!("an unexpected cookie {other}"),
+            }
+        }
+    }
+
+    async fn get(&mut self, server: &TestServer, query: &str) -> Response {
+        let cookies = self.cookie_header();
+        let mut headers = vec![];
+        if !cookies.is_empty() {
+            headers.push(("cookie", cookies.as_str()));
+        }
+        let response = server
+            .get(&format!("/oauth2/authorize?{query}"), &headers)
+            .await;
+        self.keep(&response);
+        response
+    }
+
+    async fn post(&mut self, server: &TestServer, body: &str) -> Response {
+        let cookies = self.cookie_header();
+        let response = server
+            .request(&format!(
+                "POST /oauth2/authorize HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nCookie: {cookies}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ))
+            .await;
+        self.keep(&response);
+        response
+    }
+}
+
+/// The demo page's authorization request, with `extra` parameters.
+fn request(server: &TestServer, extra: &[(&str, &str)]) -> String {
+    let redirect = format!("{}/", server.config.public_url);
+    let mut pairs = vec![
+        ("client_id", DEMO_CLIENT_ID),
+        ("redirect_uri", redirect.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid profile email"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    for (name, value) in extra {
+        pairs.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            pairs.push((name, value));
+        }
+    }
+    query(&pairs)
+}
+
+fn password(server: &TestServer) -> String {
+    server.config.dev.as_ref().unwrap().user.1.clone()
+}
+
+/// The hidden `csrf` field of a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[at..at + 43].to_owned()
+}
+
+/// The query of a redirect's `Location`, as pairs.
+fn location(response: &Response) -> Vec<(String, String)> {
+    assert_eq!(response.status, 303, "{}", response.body);
+    let location = response.header("location").unwrap();
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs()
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Signs in through the page: the code of the redirect.
+async fn sign_in(server: &TestServer, browser: &mut Browser, query: &str) -> String {
+    let page = browser.get(server, query).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = format!(
+        "{query}&csrf={}&username=demo&password={}",
+        csrf_field(&page.body),
+        enc(&password(server))
+    );
+    let redirect = browser.post(server, &body).await;
+    let pairs = location(&redirect);
+    param(&pairs, "code").expect("a code").to_owned()
+}
+
+async fn exchange(server: &TestServer, code: &str, verifier: &str, client_id: &str) -> Response {
+    let body = query(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("code", code),
+        ("redirect_uri", &format!("{}/", server.config.public_url)),
+        ("code_verifier", verifier),
+    ]);
+    server
+        .request(&format!(
+            "POST /oauth2/token HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+        .await
+}
+
+async fn userinfo(server: &TestServer, access: &str) -> Response {
+    server
+        .get(
+            "/oauth2/userinfo",
+            &[("authorization", &format!("Bearer {access}"))],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_code_flow_and_pkce() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    let query = request(&server, &[]);
+
+    // The sign-in page: no script, styles by hash, forms to this server and the client.
+    let page = browser.get(&server, &query).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!("form-action 'self' {}", server.config.public_url)),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(
+        page.body.contains("<label for=\"username\">")
+            && page.body.contains("autocomplete=\"current-password\"")
+    );
+    assert!(!page.body.contains("<script"), "works without JavaScript");
+    let set = page.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("Secure") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+
+    let body = format!(
+        "{query}&csrf={}&username=DEMO&password={}",
+        csrf_field(&page.body),
+        enc(&password(&server))
+    );
+    let redirect = browser.post(&server, &body).await;
+    let set = redirect.header("set-cookie").unwrap();
+    assert!(
+        set.starts_with("__Host-jwtkit-login=jwtl_")
+            && set.contains("HttpOnly; Secure; SameSite=Lax"),
+        "{set}"
+    );
+    let pairs = location(&redirect);
+    assert!(
+        redirect
+            .header("location")
+            .unwrap()
+            .starts_with(&format!("{}/?", server.config.public_url))
+    );
+    assert_eq!(param(&pairs, "state"), Some("st-1"));
+    assert_eq!(
+        param(&pairs, "iss"),
+        Some(server.config.issuer.as_str()),
+        "RFC 9207"
+    );
+    let code = param(&pairs, "code").unwrap().to_owned();
+    assert!(code.starts_with("jwtc_"));
+
+    let tokens = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.header("cache-control"), Some("no-store"));
+    let tokens = tokens.json();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "openid profile email");
+    let access = tokens["access_token"].as_str().unwrap();
+
+    // The ID token: signed by the issuer's key, for the client, with the request's nonce.
+    let policy = Validation::builder()
+        .expect_issuer(&server.config.issuer)
+        .expect_audience(DEMO_CLIENT_ID)
+        .expect_type("JWT")
+        .require_claim("sub")
+        .build()
+        .unwrap();
+    let id = Verifier::new(server.config.keys.clone(), policy)
+        .verify(tokens["id_token"].as_str().unwrap(), server.clock.time())
+        .unwrap();
+    let claims = id.claims();
+    assert_eq!(claims.get("nonce").and_then(Value::as_str), Some("n-1"));
+    assert!(claims.get("auth_time").and_then(Value::as_i64).is_some());
+    assert!(claims.get("sid").and_then(Value::as_str).is_some());
+    let digest = Sha512::digest(access.as_bytes());
+    assert_eq!(
+        claims.get("at_hash").and_then(Value::as_str),
+        Some(URL_SAFE_NO_PAD.encode(&digest[..32]).as_str()),
+        "at_hash: the left half of SHA-512 for EdDSA"
+    );
+    let sub = claims.sub().unwrap().to_owned();
+    assert!(sub.starts_with("u_"));
+
+    // The access token works at the API and at userinfo, which answers by scope.
+    let secret = server
+        .get(
+            "/api/v3/secret",
+            &[("authorization", &format!("Bearer {access}"))],
+        )
+        .await;
+    assert_eq!(secret.status, 200, "{}", secret.body);
+    let info = userinfo(&server, access).await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(
+        info.json(),
+        serde_json::json!({"sub": sub, "preferred_username": "demo", "name": "Demo User", "email": "demo@example.org", "email_verified": true})
+    );
+
+    // The sign-in at the provider: a second request gets a code without the form.
+    let again = browser
+        .get(
+            &server,
+            &request(&server, &[("scope", "openid"), ("state", "st-2")]),
+        )
+        .await;
+    let pairs = location(&again);
+    assert_eq!(param(&pairs, "state"), Some("st-2"));
+    let tokens = exchange(
+        &server,
+        param(&pairs, "code").unwrap(),
+        VERIFIER,
+        DEMO_CLIENT_ID,
+    )
+    .await
+    .json();
+    let info = userinfo(&server, tokens["access_token"].as_str().unwrap())
+        .await
+        .json();
+    assert_eq!(
+        info,
+        serde_json::json!({"sub": sub}),
+        "openid alone: the subject alone"
+    );
+
+    // prompt=login asks again; max_age=0 too (the sign-in is older than no seconds).
+    server.clock.advance(5);
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        let page = browser.get(&server, &request(&server, &[extra])).await;
+        assert_eq!(page.status, 200, "{extra:?}: the form again");
+        assert!(page.body.contains("Sign in"));
+    }
+    // prompt=none with the sign-in: a code, no page.
+    let silent = browser
+        .get(&server, &request(&server, &[("prompt", "none")]))
+        .await;
+    assert!(param(&location(&silent), "code").is_some());
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_refuses_for_the_right_reason() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    let public = server.config.public_url.clone();
+
+    // Until the client and its redirect URI are known to match: the provider's own page.
+    for (extra, code) in [
+        (vec![("client_id", "")], "ERR_AUTHORIZE_CLIENT_ID_MISSING"),
+        (
+            vec![("client_id", "nobody")],
+            "ERR_AUTHORIZE_UNKNOWN_CLIENT",
+        ),
+        (
+            vec![("redirect_uri", "")],
+            "ERR_AUTHORIZE_REDIRECT_URI_MISSING",
+        ),
+        (
+            vec![("redirect_uri", "https://evil.example/")],
+            "ERR_AUTHORIZE_REDIRECT_URI_NOT_REGISTERED",
+        ),
+        (
+            vec![("redirect_uri", &format!("{public}/cb"))],
+            "ERR_AUTHORIZE_REDIRECT_URI_NOT_REGISTERED",
+        ),
+        (
+            vec![("redirect_uri", public.as_str())],
+            "ERR_AUTHORIZE_REDIRECT_URI_NOT_REGISTERED",
+        ),
+        (
+            vec![("redirect_uri", &format!("{public}/?x=1"))],
+            "ERR_AUTHORIZE_REDIRECT_URI_NOT_REGISTERED",
+        ),
+    ] {
+        let response = browser.get(&server, &request(&server, &extra)).await;
+        assert_eq!(response.status, 400, "{extra:?}");
+        assert!(
+            response.header("location").is_none(),
+            "{extra:?}: never a redirect"
+        );
+        assert!(response.body.contains(code), "{extra:?}: {}", response.body);
+    }
+    let twice = format!(
+        "{}&redirect_uri={}",
+        request(&server, &[]),
+        enc("https://evil.example/")
+    );
+    let response = browser.get(&server, &twice).await;
+    assert_eq!(response.status, 400);
+    assert!(response.body.contains("ERR_AUTHORIZE_PARAMETER_REPEATED"));
+
+    // After: redirected to the client with error, state and iss.
+    for (extra, error, words) in [
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+            "only response_type=code",
+        ),
+        (
+            vec![("response_type", "")],
+            "invalid_request",
+            "response_type is missing",
+        ),
+        (
+            vec![("code_challenge", "")],
+            "invalid_request",
+            "PKCE is required",
+        ),
+        (
+            vec![("code_challenge_method", "plain")],
+            "invalid_request",
+            "plain is not accepted",
+        ),
+        (
+            vec![("code_challenge_method", "")],
+            "invalid_request",
+            "must be S256",
+        ),
+        (
+            vec![("code_challenge", "too-short")],
+            "invalid_request",
+            "43-character",
+        ),
+        (
+            vec![("scope", "openid admin")],
+            "invalid_scope",
+            "\"admin\"",
+        ),
+        (vec![("scope", "")], "invalid_scope", "scope is missing"),
+        (
+            vec![("prompt", "none login")],
+            "invalid_request",
+            "prompt=none cannot be combined",
+        ),
+        (
+            vec![("prompt", "select_account")],
+            "invalid_request",
+            "not supported",
+        ),
+        (vec![("max_age", "-1")], "invalid_request", "max_age"),
+        (
+            vec![("response_mode", "fragment")],
+            "invalid_request",
+            "response_mode",
+        ),
+        (
+            vec![("request", "eyJ...")],
+            "request_not_supported",
+            "request objects",
+        ),
+        (vec![("prompt", "none")], "login_required", "not signed in"),
+    ] {
+        let response = browser.get(&server, &request(&server, &extra)).await;
+        let pairs = location(&response);
+        assert_eq!(param(&pairs, "error"), Some(error), "{extra:?}");
+        assert!(
+            param(&pairs, "error_description").unwrap().contains(words),
+            "{extra:?}: {pairs:?}"
+        );
+        assert_eq!(param(&pairs, "state"), Some("st-1"), "{extra:?}");
+        assert_eq!(param(&pairs, "iss"), Some(server.config.issuer.as_str()));
+        assert!(param(&pairs, "code").is_none());
+    }
+}
+
+#[tokio::test]
+async fn sign_in_answers_a_wrong_password_and_an_unknown_user_alike_and_needs_the_csrf_field() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    let query = request(&server, &[]);
+    let page = browser.get(&server, &query).await;
+    let csrf = csrf_field(&page.body);
+
+    let attempt = |username: &str, password: &str| {
+        format!("{query}&csrf={csrf}&username={username}&password={password}")
+    };
+    let wrong = browser
+        .post(&server, &attempt("demo", "wrong-password"))
+        .await;
+    let unknown = browser
+        .post(&server, &attempt("nobody", "wrong-password"))
+        .await;
+    assert_eq!((wrong.status, unknown.status), (200, 200));
+    assert!(
+        wrong
+            .body
+            .contains("role=\"alert\">The username or password is not right.")
+    );
+    assert_eq!(
+        wrong.body.replace("value=\"demo\"", "value=\"nobody\""),
+        unknown.body,
+        "the same page"
+    );
+    assert!(
+        wrong.header("set-cookie").is_none() && browser.login.is_none(),
+        "no sign-in"
+    );
+
+    // Without the CSRF field, or with another value: refused, nothing signed in.
+    for body in [
+        format!("{query}&username=demo&password={}", enc(&password(&server))),
+        format!(
+            "{query}&csrf={}&username=demo&password={}",
+            "A".repeat(43),
+            enc(&password(&server))
+        ),
+    ] {
+        let refused = browser.post(&server, &body).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.body.contains("ERR_CSRF_CHECK_FAILED"));
+        assert!(browser.login.is_none());
+    }
+    // A browser without the cookie (a post from another site) is refused too.
+    let mut other = Browser::default();
+    let refused = other
+        .post(&server, &attempt("demo", &enc(&password(&server))))
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account_in_windows() {
+    let args = ServeArgs::default()
+        .with(&table::AUTH_FAILURE_LIMIT, "2")
+        .with(&table::AUTH_FAILURE_WINDOW, "60s");
+    let server = TestServer::start(args).await;
+    let mut browser = Browser::default();
+    let query = request(&server, &[]);
+    let csrf = csrf_field(&browser.get(&server, &query).await.body);
+    let attempt = |password: &str| {
+        format!(
+            "{query}&csrf={csrf}&username=demo&password={}",
+            enc(password)
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            browser
+                .post(&server, &attempt("wrong-password"))
+                .await
+                .status,
+            200
+        );
+    }
+    let blocked = browser.post(&server, &attempt("wrong-password")).await;
+    assert_eq!(blocked.status, 429);
+    assert!(blocked.header("retry-after").is_some());
+    // Over the limit, the right password is refused the same way, until the window ends.
+    let right = browser.post(&server, &attempt(&password(&server))).await;
+    assert_eq!(right.status, 429);
+    server.clock.advance(61);
+    let right = browser.post(&server, &attempt(&password(&server))).await;
+    assert!(
+        param(&location(&right), "code").is_some(),
+        "a window, not a lock"
+    );
+}
+
+#[tokio::test]
+async fn the_token_endpoint_redeems_a_code_once_for_its_client_and_verifier() {
+    let partner: &str = THIRD_PARTY;
+    let server = TestServer::start(ServeArgs::default().with(&table::CLIENTS, partner)).await;
+    let mut browser = Browser::default();
+
+    // A wrong verifier uses the code up.
+    let code = sign_in(&server, &mut browser, &request(&server, &[])).await;
+    let wrong = exchange(&server, &code, &VERIFIER.replace('d', "e"), DEMO_CLIENT_ID).await;
+    assert_eq!(
+        (wrong.status, wrong.json()["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(wrong.code(), "ERR_CODE_VERIFIER_INVALID");
+    let after = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID).await;
+    assert_eq!(after.code(), "ERR_AUTHORIZATION_CODE_REPLAYED");
+
+    // Another client's code, another redirect URI, an unknown client.
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    assert_eq!(
+        exchange(&server, &code, VERIFIER, "partner").await.code(),
+        "ERR_AUTHORIZATION_CODE_WRONG_CLIENT"
+    );
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    let body = query(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", DEMO_CLIENT_ID),
+        ("code", &code),
+        (
+            "redirect_uri",
+            &format!("{}/other", server.config.public_url),
+        ),
+        ("code_verifier", VERIFIER),
+    ]);
+    let response = server.request(&format!("POST /oauth2/token HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len())).await;
+    assert_eq!(response.code(), "ERR_REDIRECT_URI_MISMATCH");
+    assert_eq!(
+        exchange(&server, "jwtc_unknown", VERIFIER, DEMO_CLIENT_ID)
+            .await
+            .code(),
+        "ERR_AUTHORIZATION_CODE_INVALID"
+    );
+    assert_eq!(
+        exchange(&server, "x", VERIFIER, "nobody").await.code(),
+        "ERR_PUBLIC_CLIENT_UNKNOWN"
+    );
+
+    // A code expires after 60 seconds.
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    server.clock.advance(61);
+    assert_eq!(
+        exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+            .await
+            .code(),
+        "ERR_AUTHORIZATION_CODE_INVALID"
+    );
+
+    // A replayed code revokes the tokens its first redemption issued.
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    let first = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&server, &access).await.status, 200);
+    let replay = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID).await;
+    assert_eq!(
+        (replay.status, replay.code().as_str()),
+        (400, "ERR_AUTHORIZATION_CODE_REPLAYED")
+    );
+    let refused = userinfo(&server, &access).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (401, "ERR_JWT_REVOKED")
+    );
+}
+
+#[tokio::test]
+async fn a_third_party_client_asks_for_consent() {
+    let server = TestServer::start(ServeArgs::default().with(&table::CLIENTS, THIRD_PARTY)).await;
+    let mut browser = Browser::default();
+    // Signed in at the provider first, through the demo page.
+    sign_in(&server, &mut browser, &request(&server, &[])).await;
+
+    let partner = query(&[
+        ("client_id", "partner"),
+        ("redirect_uri", "https://partner.example/cb"),
+        ("response_type", "code"),
+        ("scope", "openid email"),
+        ("state", "p"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    let none = browser
+        .get(&server, &format!("{partner}&prompt=none"))
+        .await;
+    assert_eq!(param(&location(&none), "error"), Some("consent_required"));
+    let consent = browser.get(&server, &partner).await;
+    assert_eq!(consent.status, 200);
+    assert!(
+        consent.body.contains("Allow Partner App?")
+            && consent.body.contains("see your e-mail address"),
+        "{}",
+        consent.body
+    );
+    assert!(
+        consent
+            .header("content-security-policy")
+            .unwrap()
+            .contains("form-action 'self' https://partner.example")
+    );
+    let csrf = csrf_field(&consent.body);
+    let denied = browser
+        .post(&server, &format!("{partner}&csrf={csrf}&consent=deny"))
+        .await;
+    let pairs = location(&denied);
+    assert_eq!(param(&pairs, "error"), Some("access_denied"));
+    assert!(
+        denied
+            .header("location")
+            .unwrap()
+            .starts_with("https://partner.example/cb?")
+    );
+    let allowed = browser
+        .post(&server, &format!("{partner}&csrf={csrf}&consent=allow"))
+        .await;
+    assert!(param(&location(&allowed), "code").is_some());
+    // Consent is a form like sign-in: without the CSRF field it is refused.
+    assert_eq!(
+        browser
+            .post(&server, &format!("{partner}&consent=allow"))
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn discovery_describes_the_provider() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let metadata = server
+        .get("/.well-known/openid-configuration", &[])
+        .await
+        .json();
+    let url = |path: &str| format!("{}{path}", server.config.public_url);
+    assert_eq!(metadata["authorization_endpoint"], url("/oauth2/authorize"));
+    assert_eq!(metadata["userinfo_endpoint"], url("/oauth2/userinfo"));
+    assert_eq!(
+        metadata["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        metadata["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        metadata["authorization_response_iss_parameter_supported"],
+        true
+    );
+    assert_eq!(
+        metadata["subject_types_supported"],
+        serde_json::json!(["public"])
+    );
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"],
+        serde_json::json!(["EdDSA"])
+    );
+    for scope in ["openid", "profile", "email"] {
+        assert!(
+            metadata["scopes_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s == scope)
+        );
+    }
+    assert!(
+        metadata["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "none")
+    );
+    assert!(
+        metadata["grant_types_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g == "authorization_code")
+    );
+}
