@@ -1,6 +1,7 @@
 // Starts the real `jwtkit serve --json` on 127.0.0.1 port 0, with its store in a fresh
 // temporary directory, and reads its one JSON line:
-// {"url", "metrics", "demo_page", "development": {"api_keys": [{"name", "key", "roles"}]}}.
+// {"url", "metrics", "demo_page", "development": {"api_keys": [{"name", "key", "roles"}],
+// "user": {"username", "password"}, "client": {"client_id", "redirect_uri"}}}.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export async function startServer({ bin, webDir, args = [] }) {
     demoPage: started.demo_page,
     devKey: key('dev'),
     adminKey: key('dev-admin'),
+    // The development setup's person and the demo page's client: {user, client}.
+    development: started.development,
     logs,
     requestsTo: (route) => logs.filter((line) => line.includes(`path="${route}"`)).length,
     responses: (route, status) => logs.filter((line) => line.includes(`path="${route}"`) && line.includes(` status=${status} `)).length,

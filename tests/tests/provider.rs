@@ -692,6 +692,7 @@ async fn discovery_describes_the_provider() {
     let url = |path: &str| format!("{}{path}", server.config.public_url);
     assert_eq!(metadata["authorization_endpoint"], url("/oauth2/authorize"));
     assert_eq!(metadata["userinfo_endpoint"], url("/oauth2/userinfo"));
+    assert_eq!(metadata["end_session_endpoint"], url("/oauth2/logout"));
     assert_eq!(
         metadata["response_types_supported"],
         serde_json::json!(["code"])
@@ -735,4 +736,161 @@ async fn discovery_describes_the_provider() {
             .iter()
             .any(|g| g == "authorization_code")
     );
+}
+
+async fn logout(server: &TestServer, browser: &mut Browser, query: &str) -> Response {
+    let cookies = browser.cookie_header();
+    let response = server
+        .get(
+            &format!("/oauth2/logout?{query}"),
+            &[("cookie", cookies.as_str())],
+        )
+        .await;
+    if let Some(set) = response.header("set-cookie") {
+        if set.starts_with("__Host-jwtkit-login=;") {
+            browser.login = None;
+        } else {
+            browser.keep(&response);
+        }
+    }
+    response
+}
+
+#[tokio::test]
+async fn logout_ends_the_sign_in_and_the_sessions_it_started() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    let page = format!("{}/", server.config.public_url);
+    let code = sign_in(&server, &mut browser, &request(&server, &[])).await;
+    let tokens = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&server, &access).await.status, 200);
+
+    // Refused on the provider's own page, never redirected: an unregistered URI, a hint
+    // that is no ID token of this provider, a client that is not the hint's.
+    for (query, code) in [
+        (
+            query(&[
+                ("id_token_hint", &id_token),
+                ("post_logout_redirect_uri", "https://evil.example/"),
+            ]),
+            "ERR_LOGOUT_REDIRECT_URI_NOT_REGISTERED",
+        ),
+        (
+            query(&[
+                ("id_token_hint", &access),
+                ("post_logout_redirect_uri", &page),
+            ]),
+            "ERR_LOGOUT_ID_TOKEN_HINT_INVALID",
+        ),
+        (
+            query(&[("id_token_hint", "x.y.z")]),
+            "ERR_LOGOUT_ID_TOKEN_HINT_INVALID",
+        ),
+        (
+            query(&[("id_token_hint", &id_token), ("client_id", "other")]),
+            "ERR_LOGOUT_CLIENT_MISMATCH",
+        ),
+        (
+            query(&[("post_logout_redirect_uri", &page)]),
+            "ERR_LOGOUT_REDIRECT_WITHOUT_CLIENT",
+        ),
+    ] {
+        let refused = logout(&server, &mut browser, &query).await;
+        assert_eq!(refused.status, 400, "{query}");
+        assert!(refused.header("location").is_none());
+        assert!(refused.body.contains(code), "{query}: {}", refused.body);
+    }
+    assert!(browser.login.is_some(), "still signed in");
+
+    // The hint names this browser's sign-in: signed out at once, sent back with state.
+    server.clock.advance(600); // an expired ID token is still a hint
+    let query = query(&[
+        ("id_token_hint", &id_token),
+        ("post_logout_redirect_uri", &page),
+        ("state", "bye"),
+    ]);
+    let out = logout(&server, &mut browser, &query).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(
+        out.header("location"),
+        Some(format!("{page}?state=bye").as_str())
+    );
+    assert!(browser.login.is_none(), "the cookie is cleared");
+    // Its sessions ended: the access token is refused (were it still within its life).
+    server.clock.advance(-600);
+    let refused = userinfo(&server, &access).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (401, "ERR_JWT_REVOKED")
+    );
+    // And the sign-in is over: prompt=none answers login_required.
+    let mut same_cookie = Browser {
+        csrf: browser.csrf.clone(),
+        login: None,
+    };
+    let none = same_cookie
+        .get(&server, &request(&server, &[("prompt", "none")]))
+        .await;
+    assert_eq!(param(&location(&none), "error"), Some("login_required"));
+}
+
+#[tokio::test]
+async fn logout_without_a_hint_asks_the_person_to_confirm() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    sign_in(&server, &mut browser, &request(&server, &[])).await;
+    let stolen_login = browser.login.clone();
+
+    let confirm = logout(
+        &server,
+        &mut browser,
+        &query(&[("client_id", DEMO_CLIENT_ID)]),
+    )
+    .await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.body.contains("Sign out?") && confirm.body.contains("<strong>demo</strong>"),
+        "{}",
+        confirm.body
+    );
+    assert!(browser.login.is_some(), "not signed out by a mere link");
+    let csrf = csrf_field(&confirm.body);
+    let post = |body: String, browser: &Browser| {
+        let cookies = browser.cookie_header();
+        let server = &server;
+        async move {
+            server
+                .request(&format!(
+                    "POST /oauth2/logout HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nCookie: {cookies}\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                ))
+                .await
+        }
+    };
+    let forged = post(format!("client_id={DEMO_CLIENT_ID}&logout=yes"), &browser).await;
+    assert_eq!(forged.status, 403, "no CSRF field");
+    let out = post(
+        format!("client_id={DEMO_CLIENT_ID}&csrf={csrf}&logout=yes"),
+        &browser,
+    )
+    .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert!(out.body.contains("You are signed out"));
+    assert!(
+        out.header("set-cookie")
+            .unwrap()
+            .starts_with("__Host-jwtkit-login=;")
+    );
+    // The old cookie names no sign-in any more.
+    let old = Browser {
+        csrf: browser.csrf.clone(),
+        login: stolen_login,
+    };
+    let mut old = old;
+    let page = old.get(&server, &request(&server, &[])).await;
+    assert_eq!(page.status, 200, "the sign-in form again");
 }

@@ -38,6 +38,8 @@ pub(crate) struct Endpoints {
     pub authorization: &'static str,
     /// OpenID Connect userinfo.
     pub userinfo: &'static str,
+    /// RP-initiated logout.
+    pub end_session: &'static str,
 }
 
 /// The metadata document of a server configured by `config`.
@@ -66,6 +68,7 @@ pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
         "introspection_endpoint": url(endpoints.introspection),
         "authorization_endpoint": url(endpoints.authorization),
         "userinfo_endpoint": url(endpoints.userinfo),
+        "end_session_endpoint": url(endpoints.end_session),
         "grant_types_supported": GRANT_TYPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

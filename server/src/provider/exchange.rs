@@ -104,7 +104,7 @@ impl Provider {
             return Err(ExchangeError::VerifierInvalid);
         }
         let (sid, access) = sessions
-            .start_person(&grant.sub, &client.id, &grant.scope, now)
+            .start_person(&grant.sub, &client.id, &grant.scope, &grant.login_sid, now)
             .await
             .map_err(ExchangeError::Session)?;
         codes::issued(store, request.code, &sid).await?;

@@ -147,3 +147,11 @@ pub(crate) async fn current(
     let record = store.login(crate::sessions::hash(value), now).await?;
     Ok(record.and_then(|r| serde_json::from_str(&r).ok()))
 }
+
+/// Ends the sign-in the cookie `value` names; `false` when there was none.
+pub(crate) async fn end(store: &dyn Store, value: &str) -> Result<bool, StoreError> {
+    if !value.starts_with(LOGIN_PREFIX) {
+        return Ok(false);
+    }
+    store.end_login(crate::sessions::hash(value)).await
+}

@@ -7,6 +7,7 @@
 //!   provider that a cookie names;
 //! - [`codes`]: single-use authorization codes in the store;
 //! - [`exchange`]: the token endpoint's `authorization_code` grant;
+//! - [`logout`]: RP-initiated logout;
 //! - [`id_token`]: ID tokens; `pkce`: the S256 check.
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub(crate) mod codes;
 pub(crate) mod exchange;
 pub(crate) mod id_token;
 pub(crate) mod login;
+pub(crate) mod logout;
 mod pkce;
 pub(crate) mod request;
 
@@ -52,6 +54,8 @@ pub(crate) struct Provider {
     pub id_token_lifetime: Duration,
     /// How long a sign-in at the provider lasts.
     pub login_lifetime: Duration,
+    /// Checks `id_token_hint`s: the issuer's keys, its ID tokens' issuer and type.
+    pub id_verifier: jwtkit_core::Verifier,
 }
 
 /// What answers an authorization request that may be answered.

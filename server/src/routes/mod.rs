@@ -73,6 +73,8 @@ pub fn app(
         .unify()
         .or(provider::userinfo(state.clone()))
         .unify()
+        .or(provider::logout(state.clone()))
+        .unify()
         .or(meta::jwks(state.clone()))
         .unify()
         .or(discovery::metadata(state.clone()))

@@ -75,6 +75,16 @@ impl AppState {
             id_token_lifetime: config.token_ttl,
             // A sign-in at the provider lasts as long as a session may.
             login_lifetime: config.refresh_absolute_ttl,
+            id_verifier: Verifier::new(
+                config.keys.clone(),
+                // The audience is a client: checked against the registered ones after.
+                jwtkit_core::Validation::builder()
+                    .expect_issuer(&config.issuer)
+                    .ignore_audience()
+                    .expect_type("JWT")
+                    .require_claim("sub")
+                    .build()?,
+            ),
         };
         Ok(Self {
             auth: Authenticator::with_revocations(
@@ -254,6 +264,7 @@ fn metadata(config: &Config) -> serde_json::Value {
             introspection: table::INTROSPECT.path,
             authorization: table::AUTHORIZE.path,
             userinfo: table::USERINFO.path,
+            end_session: table::END_SESSION.path,
         },
     )
 }

@@ -61,6 +61,12 @@ pub const USERINFO: Route = Route {
     path: "/oauth2/userinfo",
     summary: "OpenID Connect userinfo: the claims of an access token's person, by its scope",
 };
+/// `GET/POST /oauth2/logout`.
+pub const END_SESSION: Route = Route {
+    methods: &[Method::GET, Method::POST],
+    path: "/oauth2/logout",
+    summary: "OpenID Connect RP-initiated logout: ends the sign-in at the provider and its sessions",
+};
 /// `POST /oauth2/introspect`.
 pub const INTROSPECT: Route = Route {
     methods: &[Method::POST],
@@ -132,6 +138,7 @@ pub const ROUTES: &[Route] = &[
     TOKEN,
     AUTHORIZE,
     USERINFO,
+    END_SESSION,
     INTROSPECT,
     HOME,
     SECRET,

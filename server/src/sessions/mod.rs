@@ -139,38 +139,48 @@ impl Sessions {
         endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
-        let (info, refresh) = self.open(sub, sub, roles, endpoint, now).await?;
+        let (info, refresh) = self.open(None, sub, sub, roles, endpoint, now).await?;
         self.grant(&info, roles, refresh, now)
     }
 
     /// Starts the session of a person, `sub`, signed in at the client `client_id` with
-    /// `scope` granted (the authorization code grant): its ID, and its first access token.
-    /// The session is what ends the person's tokens (a replayed code, a new password, a
-    /// disabled account); it holds no refresh token a client was given.
+    /// `scope` granted (the authorization code grant), from the sign-in at the provider
+    /// `login_sid`: its ID (`{login_sid}.{random}`, so that logging out of that sign-in finds
+    /// it), and its first access token. The session is what ends the person's tokens (a
+    /// replayed code, a logout, a new password, a disabled account); it holds no refresh
+    /// token a client was given.
     pub(crate) async fn start_person(
         &self,
         sub: &str,
         client_id: &str,
         scope: &[String],
+        login_sid: &str,
         now: UnixTime,
     ) -> Result<(String, IssuedToken), SessionError> {
-        let (info, _) = self.open(sub, client_id, &[], Endpoint::Token, now).await?;
+        let sid = format!("{login_sid}.{}", random_text(16)?);
+        let (info, _) = self
+            .open(Some(sid), sub, client_id, &[], Endpoint::Token, now)
+            .await?;
         let access = self
             .issuer
             .issue_for_person(sub, client_id, scope, &info.sid, now)?;
         Ok((info.sid, access))
     }
 
-    /// A new session in the store, and its first refresh token.
+    /// A new session in the store (`sid`, or a random ID), and its first refresh token.
     async fn open(
         &self,
+        sid: Option<String>,
         sub: &str,
         client_id: &str,
         roles: &[String],
         endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<(SessionInfo, String), SessionError> {
-        let sid = random_text(16)?;
+        let sid = match sid {
+            Some(sid) => sid,
+            None => random_text(16)?,
+        };
         let refresh = new_refresh_token()?;
         let revoke_until = self.revoke_until(now);
         let session = NewSession {

@@ -1,6 +1,6 @@
 //! The OpenID provider over HTTP: `GET/POST /oauth2/authorize` (the request, the sign-in
 //! and consent forms that post back to it, the redirect with the code) and `GET/POST
-//! /oauth2/userinfo`. The decisions are the domain's ([`crate::provider`]); here requests
+//! /oauth2/userinfo`, and `GET/POST /oauth2/logout` ([`logout`]). The decisions are the domain's ([`crate::provider`]); here requests
 //! become calls, and answers become pages, redirects and cookies.
 //!
 //! Two cookies, both `__Host-` (this origin only, `Secure`, `Path=/`) and `HttpOnly`:
@@ -19,7 +19,10 @@ use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+mod logout;
 mod pages;
+
+pub(super) use logout::logout;
 
 use super::protected::authenticated;
 use super::session::cookie;
@@ -122,12 +125,7 @@ impl Handler<'_> {
         let submitted =
             posted && (field(input, "username").is_some() || field(input, "consent").is_some());
         if submitted && !self.csrf_matches(input) {
-            return pages::error(
-                StatusCode::FORBIDDEN,
-                "This form has expired",
-                "The form was not sent from this sign-in page, or it has expired. Go back to the application and sign in again.",
-                "ERR_CSRF_CHECK_FAILED",
-            );
+            return csrf_refused();
         }
         if posted && let Some(username) = field(input, "username") {
             let password = Password::new(field(input, "password").unwrap_or_default().to_owned());
@@ -146,14 +144,8 @@ impl Handler<'_> {
         self.next(&request, login.as_ref(), false, None, now).await
     }
 
-    /// Whether the form's `csrf` field is the cookie's value.
     fn csrf_matches(&self, input: &[(String, String)]) -> bool {
-        match (cookie(self.headers, CSRF_COOKIE), field(input, "csrf")) {
-            (Some(cookie), Some(field)) if !cookie.is_empty() => {
-                bool::from(cookie.as_bytes().ct_eq(field.as_bytes()))
-            }
-            _ => false,
-        }
+        csrf_matches(self.headers, input)
     }
 
     async fn sign_in(
@@ -253,14 +245,8 @@ impl Handler<'_> {
         response
     }
 
-    /// The CSRF token of this browser: the cookie's, or a new one (set on `response`).
     fn csrf(&self) -> (String, Option<HeaderValue>) {
-        if let Some(token) = cookie(self.headers, CSRF_COOKIE).filter(|t| t.len() == 43) {
-            return (token, None);
-        }
-        let token = random_text(32).unwrap_or_default();
-        let set = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax");
-        (token, HeaderValue::from_str(&set).ok())
+        csrf_token(self.headers)
     }
 
     fn login_page(&self, request: &Authorization, username: &str, error: Option<&str>) -> Response {
@@ -333,6 +319,37 @@ impl Handler<'_> {
             ],
         )
     }
+}
+
+/// Whether the form's `csrf` field is the CSRF cookie's value (compared in constant time).
+fn csrf_matches(headers: &HeaderMap, input: &[(String, String)]) -> bool {
+    match (cookie(headers, CSRF_COOKIE), field(input, "csrf")) {
+        (Some(cookie), Some(field)) if !cookie.is_empty() => {
+            bool::from(cookie.as_bytes().ct_eq(field.as_bytes()))
+        }
+        _ => false,
+    }
+}
+
+/// The CSRF token of this browser: the cookie's, or a new one with the `Set-Cookie` value
+/// that gives it.
+fn csrf_token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Some(token) = cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 43) {
+        return (token, None);
+    }
+    let token = random_text(32).unwrap_or_default();
+    let set = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax");
+    (token, HeaderValue::from_str(&set).ok())
+}
+
+/// The refusal of a form posted without its CSRF token.
+fn csrf_refused() -> Response {
+    pages::error(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form was not sent from this provider's page, or it has expired. Go back to the application and try again.",
+        "ERR_CSRF_CHECK_FAILED",
+    )
 }
 
 /// The origin of `uri` (what CSP's `form-action` names), or nothing.

@@ -62,6 +62,61 @@ pub(super) struct ErrorPage<'a> {
     pub code: &'a str,
 }
 
+/// The logout confirmation.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub(super) struct LogoutPage<'a> {
+    pub provider: &'a str,
+    pub css: &'a str,
+    pub username: &'a str,
+    pub client_name: Option<&'a str>,
+    pub action: &'a str,
+    pub params: &'a [(&'static str, String)],
+    pub csrf: &'a str,
+}
+
+/// A notice (signed out).
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub(super) struct NoticePage<'a> {
+    pub provider: &'a str,
+    pub css: &'a str,
+    pub heading: &'a str,
+    pub message: &'a str,
+}
+
+/// The logout confirmation form.
+pub(super) fn logout(
+    username: &str,
+    client_name: Option<&str>,
+    action: &str,
+    params: &[(&'static str, String)],
+    csrf: &str,
+    form_target: &str,
+) -> Response {
+    let page = LogoutPage {
+        provider: PROVIDER,
+        css: CSS,
+        username,
+        client_name,
+        action,
+        params,
+        csrf,
+    };
+    html(StatusCode::OK, page.render(), form_target)
+}
+
+/// A notice page.
+pub(super) fn notice(heading: &str, message: &str) -> Response {
+    let page = NoticePage {
+        provider: PROVIDER,
+        css: CSS,
+        heading,
+        message,
+    };
+    html(StatusCode::OK, page.render(), "")
+}
+
 /// The sign-in form for `client_name`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn login(

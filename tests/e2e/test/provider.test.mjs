@@ -1,0 +1,124 @@
+// A standard OpenID Connect relying party (oauth4webapi) signs a person in through the real
+// `jwtkit serve` provider: discovery, PKCE, the authorization request, the real sign-in page
+// (its CSRF field and cookies, as a browser sends them), the redirect validated with the
+// RFC 9207 `iss` parameter, the code exchanged for an ID token the library validates
+// (issuer, audience, expiry, nonce) and whose signature is checked here with WebCrypto
+// against the JWK Set, and userinfo for the same subject.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oauth from 'oauth4webapi';
+import { startServer } from '../server.mjs';
+
+const bin = process.env.JWTKIT_BIN;
+const insecure = { [oauth.allowInsecureRequests]: true };
+
+/** A browser's cookie jar for one origin. */
+class Jar {
+  cookies = new Map();
+  keep(response) {
+    for (const set of response.headers.getSetCookie()) {
+      const [pair] = set.split(';');
+      const at = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+  }
+  header() {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+}
+
+/** The text an HTML attribute value stands for. */
+function unescapeHtml(text) {
+  const named = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, ref) => {
+    if (ref[0] !== '#') return named[ref.toLowerCase()] ?? whole;
+    return String.fromCodePoint(ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
+  });
+}
+
+async function verifySignature(jwksUri, token) {
+  const [header, payload, signature] = token.split('.');
+  const { kid, alg } = JSON.parse(Buffer.from(header, 'base64url'));
+  assert.equal(alg, 'EdDSA');
+  const { keys } = await (await fetch(jwksUri)).json();
+  const jwk = keys.find((k) => k.kid === kid);
+  assert.ok(jwk, 'the ID token names a key of the JWK Set');
+  const key = await crypto.subtle.importKey('jwk', jwk, { name: 'Ed25519' }, false, ['verify']);
+  return crypto.subtle.verify('Ed25519', key, Buffer.from(signature, 'base64url'), new TextEncoder().encode(`${header}.${payload}`));
+}
+
+test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => {
+  assert.ok(bin, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  const server = await startServer({ bin });
+  t.after(() => server.stop());
+  const { user, client: registered } = server.development;
+
+  const issuer = new URL(server.url);
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }));
+  assert.equal(as.authorization_response_iss_parameter_supported, true);
+  const client = { client_id: registered.client_id, id_token_signed_response_alg: 'EdDSA' };
+  const redirectUri = registered.redirect_uri;
+
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const nonce = oauth.generateRandomNonce();
+  const authorize = new URL(as.authorization_endpoint);
+  for (const [name, value] of Object.entries({
+    client_id: client.client_id,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  })) {
+    authorize.searchParams.set(name, value);
+  }
+
+  // The browser's part: the page, then the form posted with the cookie it set.
+  const jar = new Jar();
+  const page = await fetch(authorize, { redirect: 'manual' });
+  assert.equal(page.status, 200);
+  jar.keep(page);
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(name, unescapeHtml(value));
+  }
+  form.set('username', user.username);
+  form.set('password', user.password);
+  const posted = await fetch(as.authorization_endpoint, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
+    body: form,
+  });
+  assert.equal(posted.status, 303, await posted.text());
+  const callback = new URL(posted.headers.get('location'));
+  assert.equal(callback.origin + callback.pathname, redirectUri);
+
+  // The relying party's part.
+  const params = oauth.validateAuthResponse(as, client, callback, state);
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, insecure);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+  const claims = oauth.getValidatedIdTokenClaims(tokens);
+  assert.equal(claims.iss, server.url);
+  assert.equal(claims.aud, client.client_id);
+  assert.ok(claims.sub.startsWith('u_'));
+  assert.equal(typeof claims.auth_time, 'number');
+  assert.ok(await verifySignature(as.jwks_uri, tokens.id_token), 'the ID token is signed by a key of the JWK Set');
+
+  const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, tokens.access_token, insecure));
+  assert.equal(info.preferred_username, user.username);
+  assert.equal(info.email_verified, true);
+
+  // A code is redeemed once: the library sees invalid_grant.
+  const again = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, insecure);
+  await assert.rejects(
+    oauth.processAuthorizationCodeResponse(as, client, again, { expectedNonce: nonce }),
+    (error) => error.error === 'invalid_grant',
+  );
+  // A state another request made is refused by the library before any exchange.
+  assert.throws(() => oauth.validateAuthResponse(as, client, callback, oauth.generateRandomState()));
+});
