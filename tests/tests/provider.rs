@@ -894,3 +894,97 @@ async fn logout_without_a_hint_asks_the_person_to_confirm() {
     let page = old.get(&server, &request(&server, &[])).await;
     assert_eq!(page.status, 200, "the sign-in form again");
 }
+
+async fn refresh(server: &TestServer, refresh_token: &str, client_id: &str) -> Response {
+    let body = query(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", refresh_token),
+    ]);
+    server
+        .request(&format!(
+            "POST /oauth2/token HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn a_persons_refresh_token_rotates_with_reuse_detection_for_its_client_only() {
+    let server = TestServer::start(ServeArgs::default().with(&table::CLIENTS, THIRD_PARTY)).await;
+    let mut browser = Browser::default();
+    let code = sign_in(&server, &mut browser, &request(&server, &[])).await;
+    let tokens = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("jwtr_"));
+
+    // Rotated: a new access token (the person's, the scope), a new refresh token.
+    let refreshed = refresh(&server, &first, DEMO_CLIENT_ID).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(refreshed.header("cache-control"), Some("no-store"));
+    let refreshed = refreshed.json();
+    let second = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(refreshed["scope"], "openid profile email");
+    let access = refreshed["access_token"].as_str().unwrap().to_owned();
+    let info = userinfo(&server, &access).await.json();
+    assert_eq!(info["preferred_username"], "demo");
+
+    // Not at the cookie endpoint, not by another client, not with an API key's credentials.
+    let elsewhere = server
+        .post_json(
+            "/api/v3/auth/refresh",
+            &format!(r#"{{"refresh_token":"{second}"}}"#),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 401, "{}", elsewhere.body);
+    // That ended the session (a refresh token where it does not belong was stolen).
+    assert_eq!(
+        refresh(&server, &second, DEMO_CLIENT_ID).await.code(),
+        "ERR_REFRESH_TOKEN_REVOKED"
+    );
+
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    let tokens = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let token = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let other = refresh(&server, &token, "partner").await;
+    assert_eq!(
+        (other.status, other.code().as_str()),
+        (400, "ERR_REFRESH_TOKEN_WRONG_CLIENT")
+    );
+    let unknown = refresh(&server, &token, "nobody").await;
+    assert_eq!(
+        unknown.status, 401,
+        "no public client: the confidential path, which needs credentials"
+    );
+
+    // Reuse: the rotated-away token again ends the whole session, its access tokens too.
+    let code = browser.get(&server, &request(&server, &[])).await;
+    let code = param(&location(&code), "code").unwrap().to_owned();
+    let tokens = exchange(&server, &code, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let old = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let new = refresh(&server, &old, DEMO_CLIENT_ID).await.json();
+    let access = new["access_token"].as_str().unwrap().to_owned();
+    server.clock.advance(11); // past the grace window
+    let reused = refresh(&server, &old, DEMO_CLIENT_ID).await;
+    assert_eq!(reused.code(), "ERR_REFRESH_TOKEN_REUSED");
+    assert_eq!(userinfo(&server, &access).await.code(), "ERR_JWT_REVOKED");
+    let current = refresh(
+        &server,
+        new["refresh_token"].as_str().unwrap(),
+        DEMO_CLIENT_ID,
+    )
+    .await;
+    assert_eq!(
+        current.code(),
+        "ERR_REFRESH_TOKEN_REVOKED",
+        "the whole session ended"
+    );
+}

@@ -2,7 +2,8 @@
 //! Connect Core §3.1.3): a public client redeems a code once, with the redirect URI and the
 //! PKCE verifier of its request, for an access token and an ID token. A code presented a
 //! second time was stolen or replayed: the tokens its first redemption issued are revoked
-//! (RFC 6749 §4.1.2).
+//! (RFC 6749 §4.1.2). The person's session then refreshes at the same endpoint with the
+//! client's `client_id` ([`Provider::refresh`]), rotating with reuse detection.
 
 use jwtkit_core::UnixTime;
 
@@ -27,15 +28,17 @@ pub(crate) struct CodeExchange<'a> {
     pub code_verifier: &'a str,
 }
 
-/// What a redemption issues.
+/// What a redemption or a refresh issues.
 #[derive(Debug, Clone)]
 pub(crate) struct Exchanged {
     /// The access token.
     pub access: IssuedToken,
-    /// The ID token (when `openid` was granted).
+    /// The ID token (when `openid` was granted, at the code's redemption).
     pub id_token: Option<String>,
     /// The scopes granted.
     pub scope: Vec<String>,
+    /// The refresh token (rotated at each refresh).
+    pub refresh: String,
 }
 
 /// Why a redemption is refused.
@@ -103,10 +106,11 @@ impl Provider {
         if !pkce::verifies(request.code_verifier, &grant.code_challenge) {
             return Err(ExchangeError::VerifierInvalid);
         }
-        let (sid, access) = sessions
+        let (sid, issued) = sessions
             .start_person(&grant.sub, &client.id, &grant.scope, &grant.login_sid, now)
             .await
             .map_err(ExchangeError::Session)?;
+        let access = issued.access;
         codes::issued(store, request.code, &sid).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
             let token = IdToken {
@@ -131,6 +135,43 @@ impl Provider {
             access,
             id_token,
             scope: grant.scope,
+            refresh: issued.refresh,
+        })
+    }
+
+    /// Rotates a person's refresh token presented by the public client `client_id` (see
+    /// [`Sessions::refresh_person`]); a person who can no longer sign in ends the session.
+    pub(crate) async fn refresh(
+        &self,
+        sessions: &Sessions,
+        client_id: &str,
+        refresh_token: &str,
+        scope: Option<&[String]>,
+        now: UnixTime,
+    ) -> Result<Exchanged, ExchangeError> {
+        if self.clients.get(client_id).is_none() {
+            return Err(ExchangeError::UnknownClient);
+        }
+        let (info, grant) = sessions
+            .refresh_person(refresh_token, client_id, scope, now)
+            .await
+            .map_err(ExchangeError::Session)?;
+        let person = self.directory.claims(info.sub.clone()).await.map_err(|e| {
+            ExchangeError::Session(SessionError::Store(StoreError::new(e.to_string())))
+        })?;
+        if person.is_none() {
+            tracing::info!(target: "jwtkit::provider", sid = %info.sid, "the session's person can no longer sign in: session ended");
+            sessions
+                .end(&info.sid, now)
+                .await
+                .map_err(ExchangeError::Session)?;
+            return Err(ExchangeError::Session(SessionError::Revoked));
+        }
+        Ok(Exchanged {
+            access: grant.access,
+            id_token: None,
+            scope: grant.roles,
+            refresh: grant.refresh,
         })
     }
 }
@@ -143,6 +184,7 @@ impl Exchanged {
             "token_type": "Bearer",
             "expires_in": self.access.expires_in,
             "scope": self.scope.join(" "),
+            "refresh_token": self.refresh,
         });
         if let Some(id_token) = &self.id_token {
             answer["id_token"] = id_token.as_str().into();

@@ -22,6 +22,7 @@ use crate::filters::body::{Form, body};
 use crate::oauth::grant::{self, GrantError, TokenRequest};
 use crate::oauth::{GRANT_TYPES, introspection, scope};
 use crate::provider::exchange::{CodeExchange, ExchangeError};
+use crate::sessions::SessionError;
 
 /// What an OAuth endpoint's handler takes: the state, the peer, the headers and the body.
 fn request(
@@ -105,8 +106,16 @@ async fn grant(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let form = Form::read(mime, body)?;
-    if form.get("grant_type") == Some("authorization_code") {
-        return code_grant(state, headers, &form).await;
+    // Without credentials, naming a registered public client: a person's session.
+    let public = form.get("client_secret").is_none()
+        && !headers.contains_key(AUTHORIZATION)
+        && form
+            .get("client_id")
+            .is_some_and(|id| state.provider.clients.get(id).is_some());
+    match form.get("grant_type") {
+        Some("authorization_code") => return code_grant(state, headers, &form).await,
+        Some("refresh_token") if public => return public_refresh(state, &form).await,
+        _ => {}
     }
     let client = client::authenticate(state, remote, headers, &form)
         .await?
@@ -139,6 +148,46 @@ async fn grant(
     Ok(issued.to_json())
 }
 
+/// The `refresh_token` grant of a public client: `client_id` and no secret.
+async fn public_refresh(state: &AppState, form: &Form) -> Result<Value, ApiError> {
+    let client_id = form.required("client_id")?;
+    let refresh_token = form.required("refresh_token")?;
+    let scope = scope::parse(form.get("scope")).map_err(|_| Problem::InvalidScope)?;
+    let now = state.now_or_error()?;
+    let refreshed = state
+        .provider
+        .refresh(
+            &state.sessions,
+            client_id,
+            refresh_token,
+            scope.as_deref(),
+            now,
+        )
+        .await
+        .map_err(|error| exchange_error(state, error))?;
+    state.metrics.rotation();
+    tracing::info!(target: "jwtkit::auth", client_id, grant_type = "refresh_token", "token issued");
+    Ok(refreshed.to_json())
+}
+
+/// An exchange's or a public refresh's refusal, as the token endpoint answers it.
+fn exchange_error(state: &AppState, error: ExchangeError) -> ApiError {
+    match error {
+        ExchangeError::UnknownClient => Problem::PublicClientUnknown.into(),
+        ExchangeError::CodeInvalid => Problem::AuthorizationCodeInvalid.into(),
+        ExchangeError::CodeReplayed => Problem::AuthorizationCodeReplayed.into(),
+        ExchangeError::WrongClient => Problem::AuthorizationCodeWrongClient.into(),
+        ExchangeError::RedirectUriMismatch => Problem::RedirectUriMismatch.into(),
+        ExchangeError::VerifierInvalid => Problem::CodeVerifierInvalid.into(),
+        ExchangeError::Session(SessionError::ScopeExceeded) => Problem::InvalidScope.into(),
+        ExchangeError::Session(error) => session_error(state, error),
+        ExchangeError::Signing(reason) => {
+            tracing::error!(target: "jwtkit::provider", %reason, "an ID token could not be signed");
+            Problem::Internal.into()
+        }
+    }
+}
+
 /// The `authorization_code` grant of a public client: `client_id` and no secret.
 async fn code_grant(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Value, ApiError> {
     if form.get("client_secret").is_some() || headers.contains_key(AUTHORIZATION) {
@@ -155,19 +204,7 @@ async fn code_grant(state: &AppState, headers: &HeaderMap, form: &Form) -> Resul
         .provider
         .exchange(state.store.as_ref(), &state.sessions, request, now)
         .await
-        .map_err(|error| match error {
-            ExchangeError::UnknownClient => Problem::PublicClientUnknown.into(),
-            ExchangeError::CodeInvalid => Problem::AuthorizationCodeInvalid.into(),
-            ExchangeError::CodeReplayed => Problem::AuthorizationCodeReplayed.into(),
-            ExchangeError::WrongClient => Problem::AuthorizationCodeWrongClient.into(),
-            ExchangeError::RedirectUriMismatch => Problem::RedirectUriMismatch.into(),
-            ExchangeError::VerifierInvalid => Problem::CodeVerifierInvalid.into(),
-            ExchangeError::Session(error) => session_error(state, error),
-            ExchangeError::Signing(reason) => {
-                tracing::error!(target: "jwtkit::provider", %reason, "an ID token could not be signed");
-                Problem::Internal.into()
-            }
-        })?;
+        .map_err(|error| exchange_error(state, error))?;
     tracing::info!(target: "jwtkit::auth", client_id = request.client_id, grant_type = "authorization_code", "token issued");
     Ok(exchanged.to_json())
 }

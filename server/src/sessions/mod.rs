@@ -143,12 +143,11 @@ impl Sessions {
         self.grant(&info, roles, refresh, now)
     }
 
-    /// Starts the session of a person, `sub`, signed in at the client `client_id` with
-    /// `scope` granted (the authorization code grant), from the sign-in at the provider
-    /// `login_sid`: its ID (`{login_sid}.{random}`, so that logging out of that sign-in finds
-    /// it), and its first access token. The session is what ends the person's tokens (a
-    /// replayed code, a logout, a new password, a disabled account); it holds no refresh
-    /// token a client was given.
+    /// Starts the session of a person, `sub`, signed in at the public client `client_id`
+    /// with `scope` granted (the authorization code grant), from the sign-in at the provider
+    /// `login_sid`: its ID is `{login_sid}.{random}` (so that logging out of that sign-in finds
+    /// it), its roles are the scope, and its refresh token refreshes at the token endpoint
+    /// with the client's `client_id` ([`Sessions::refresh_person`]).
     pub(crate) async fn start_person(
         &self,
         sub: &str,
@@ -156,15 +155,57 @@ impl Sessions {
         scope: &[String],
         login_sid: &str,
         now: UnixTime,
-    ) -> Result<(String, IssuedToken), SessionError> {
+    ) -> Result<(String, Grant), SessionError> {
         let sid = format!("{login_sid}.{}", random_text(16)?);
-        let (info, _) = self
-            .open(Some(sid), sub, client_id, &[], Endpoint::Token, now)
+        let (info, refresh) = self
+            .open(Some(sid), sub, client_id, scope, Endpoint::Authorize, now)
             .await?;
-        let access = self
-            .issuer
-            .issue_for_person(sub, client_id, scope, &info.sid, now)?;
-        Ok((info.sid, access))
+        let grant = self.person_grant(&info, scope, refresh, now)?;
+        Ok((info.sid, grant))
+    }
+
+    /// Rotates a person's refresh token presented by the public client `client_id` at the
+    /// token endpoint, the access token limited to `scope`; returns the session too (whose
+    /// person the caller may still refuse). A refresh token presented by another client, or
+    /// one that is not a person's, was stolen: the session ends.
+    pub(crate) async fn refresh_person(
+        &self,
+        presented: &str,
+        client_id: &str,
+        scope: Option<&[String]>,
+        now: UnixTime,
+    ) -> Result<(SessionInfo, Grant), SessionError> {
+        let (info, refresh) = self.rotate(presented, now).await?;
+        if info.endpoint != Endpoint::Authorize || info.client_id != client_id {
+            return Err(self
+                .end_stolen(&info, now, "a refresh token presented by another client")
+                .await);
+        }
+        let scope = match scope {
+            None => info.roles.clone(),
+            Some(scope) if scope.iter().all(|s| info.roles.contains(s)) => scope.to_vec(),
+            Some(_) => return Err(SessionError::ScopeExceeded),
+        };
+        let grant = self.person_grant(&info, &scope, refresh, now)?;
+        Ok((info, grant))
+    }
+
+    fn person_grant(
+        &self,
+        info: &SessionInfo,
+        scope: &[String],
+        refresh: String,
+        now: UnixTime,
+    ) -> Result<Grant, SessionError> {
+        let access =
+            self.issuer
+                .issue_for_person(&info.sub, &info.client_id, scope, &info.sid, now)?;
+        Ok(Grant {
+            access,
+            roles: scope.to_vec(),
+            refresh,
+            refresh_expires_in: seconds_left(info, now),
+        })
     }
 
     /// A new session in the store (`sid`, or a random ID), and its first refresh token.
@@ -271,7 +312,7 @@ impl Sessions {
         scope: Option<&[String]>,
     ) -> Result<Grant, SessionError> {
         let (info, refresh) = self.rotate(presented, now).await?;
-        if client != info.client_id {
+        if client != info.client_id || info.endpoint == Endpoint::Authorize {
             return Err(self
                 .end_stolen(&info, now, "a refresh token presented by another client")
                 .await);
@@ -403,15 +444,19 @@ impl Sessions {
         let access = self
             .issuer
             .issue_for_session(&info.sub, roles, &info.sid, now)?;
-        let left = info.refresh_expiry().as_secs_f64() - now.as_secs_f64();
         Ok(Grant {
             access,
             roles: roles.to_vec(),
             refresh,
-            // Whole seconds, never more than there are.
-            refresh_expires_in: left.max(0.0).floor() as u64,
+            refresh_expires_in: seconds_left(info, now),
         })
     }
+}
+
+/// The whole seconds left of the session's current refresh token, never more than there are.
+fn seconds_left(info: &SessionInfo, now: UnixTime) -> u64 {
+    let left = info.refresh_expiry().as_secs_f64() - now.as_secs_f64();
+    left.max(0.0).floor() as u64
 }
 
 #[cfg(test)]

@@ -71,6 +71,11 @@ pub enum Endpoint {
     /// The token endpoint, for a confidential client: the refresh token refreshes only
     /// there, with that client's authentication (RFC 6749 §6).
     Token,
+    /// The authorization code grant: a person signed in at a public client. The refresh
+    /// token refreshes only at the token endpoint, presented with that client's
+    /// `client_id`; a public client holds no secret, so rotation and reuse detection are
+    /// what protect it (RFC 9700 §4.14.2).
+    Authorize,
 }
 
 impl Endpoint {
@@ -79,6 +84,7 @@ impl Endpoint {
         match self {
             Self::Auth => "auth",
             Self::Token => "token",
+            Self::Authorize => "authorize",
         }
     }
 
@@ -87,6 +93,7 @@ impl Endpoint {
     pub fn from_name(name: Option<&str>) -> Self {
         match name {
             Some("token") => Self::Token,
+            Some("authorize") => Self::Authorize,
             _ => Self::Auth,
         }
     }

@@ -3,7 +3,7 @@
 // (its CSRF field and cookies, as a browser sends them), the redirect validated with the
 // RFC 9207 `iss` parameter, the code exchanged for an ID token the library validates
 // (issuer, audience, expiry, nonce) and whose signature is checked here with WebCrypto
-// against the JWK Set, and userinfo for the same subject.
+// against the JWK Set, userinfo for the same subject, and the refresh token's rotation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
@@ -112,6 +112,16 @@ test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => 
   const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, tokens.access_token, insecure));
   assert.equal(info.preferred_username, user.username);
   assert.equal(info.email_verified, true);
+
+  // The person's refresh token rotates (a public client: no secret, its client_id).
+  assert.ok(tokens.refresh_token.startsWith('jwtr_'));
+  const refreshed = await oauth.processRefreshTokenResponse(
+    as,
+    client,
+    await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token, insecure),
+  );
+  assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+  assert.equal(refreshed.scope, 'openid profile email');
 
   // A code is redeemed once: the library sees invalid_grant.
   const again = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, insecure);
