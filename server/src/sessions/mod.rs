@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use jwtkit_core::UnixTime;
 
+mod person;
 mod refresh_token;
 
 pub(crate) use refresh_token::{hash, is_refresh_token};
@@ -143,73 +144,8 @@ impl Sessions {
         self.grant(&info, roles, refresh, now)
     }
 
-    /// Starts the session of a person, `sub`, signed in at the public client `client_id`
-    /// with `scope` granted (the authorization code grant), from the sign-in at the provider
-    /// `login_sid`: its ID is `{login_sid}.{random}` (so that logging out of that sign-in finds
-    /// it), its roles are the scope, and its refresh token refreshes at the token endpoint
-    /// with the client's `client_id` ([`Sessions::refresh_person`]).
-    pub(crate) async fn start_person(
-        &self,
-        sub: &str,
-        client_id: &str,
-        scope: &[String],
-        login_sid: &str,
-        now: UnixTime,
-    ) -> Result<(String, Grant), SessionError> {
-        let sid = format!("{login_sid}.{}", random_text(16)?);
-        let (info, refresh) = self
-            .open(Some(sid), sub, client_id, scope, Endpoint::Authorize, now)
-            .await?;
-        let grant = self.person_grant(&info, scope, refresh, now)?;
-        Ok((info.sid, grant))
-    }
-
-    /// Rotates a person's refresh token presented by the public client `client_id` at the
-    /// token endpoint, the access token limited to `scope`; returns the session too (whose
-    /// person the caller may still refuse). A refresh token presented by another client, or
-    /// one that is not a person's, was stolen: the session ends.
-    pub(crate) async fn refresh_person(
-        &self,
-        presented: &str,
-        client_id: &str,
-        scope: Option<&[String]>,
-        now: UnixTime,
-    ) -> Result<(SessionInfo, Grant), SessionError> {
-        let (info, refresh) = self.rotate(presented, now).await?;
-        if info.endpoint != Endpoint::Authorize || info.client_id != client_id {
-            return Err(self
-                .end_stolen(&info, now, "a refresh token presented by another client")
-                .await);
-        }
-        let scope = match scope {
-            None => info.roles.clone(),
-            Some(scope) if scope.iter().all(|s| info.roles.contains(s)) => scope.to_vec(),
-            Some(_) => return Err(SessionError::ScopeExceeded),
-        };
-        let grant = self.person_grant(&info, &scope, refresh, now)?;
-        Ok((info, grant))
-    }
-
-    fn person_grant(
-        &self,
-        info: &SessionInfo,
-        scope: &[String],
-        refresh: String,
-        now: UnixTime,
-    ) -> Result<Grant, SessionError> {
-        let access =
-            self.issuer
-                .issue_for_person(&info.sub, &info.client_id, scope, &info.sid, now)?;
-        Ok(Grant {
-            access,
-            roles: scope.to_vec(),
-            refresh,
-            refresh_expires_in: seconds_left(info, now),
-        })
-    }
-
     /// A new session in the store (`sid`, or a random ID), and its first refresh token.
-    async fn open(
+    pub(super) async fn open(
         &self,
         sid: Option<String>,
         sub: &str,
@@ -327,7 +263,12 @@ impl Sessions {
     }
 
     /// Ends the session of a refresh token presented where it does not belong.
-    async fn end_stolen(&self, info: &SessionInfo, now: UnixTime, why: &str) -> SessionError {
+    pub(super) async fn end_stolen(
+        &self,
+        info: &SessionInfo,
+        now: UnixTime,
+        why: &str,
+    ) -> SessionError {
         tracing::warn!(target: "jwtkit::sessions", sid = %info.sid, "{why}: session ended");
         match self.end(&info.sid, now).await {
             Ok(_) => SessionError::WrongClient,
@@ -361,7 +302,7 @@ impl Sessions {
     }
 
     /// The rotation itself: the session and its current refresh token.
-    async fn rotate(
+    pub(super) async fn rotate(
         &self,
         presented: &str,
         now: UnixTime,
@@ -454,112 +395,10 @@ impl Sessions {
 }
 
 /// The whole seconds left of the session's current refresh token, never more than there are.
-fn seconds_left(info: &SessionInfo, now: UnixTime) -> u64 {
+pub(super) fn seconds_left(info: &SessionInfo, now: UnixTime) -> u64 {
     let left = info.refresh_expiry().as_secs_f64() - now.as_secs_f64();
     left.max(0.0).floor() as u64
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::apikeys::ApiKey;
-    use crate::store::sqlite::SqliteStore;
-
-    /// Sessions on an SQLite file of their own, for the clients `svc` (roles user, admin)
-    /// and `other`.
-    fn sessions(dir: &std::path::Path) -> Sessions {
-        let store = Arc::new(SqliteStore::open(&dir.join("store.sqlite3")).unwrap());
-        let key = jwtkit_core::Key::generate(jwtkit_core::Algorithm::EdDSA).unwrap();
-        let issuer = TokenIssuer::new(
-            jwtkit_core::Signer::new(key),
-            "https://auth.example",
-            "api",
-            Duration::from_secs(180),
-        );
-        let client = |name: &str, roles: &[&str]| {
-            ApiKey::from_plaintext(
-                name,
-                &format!("jwtk_{name}"),
-                roles.iter().map(|r| (*r).to_owned()).collect(),
-            )
-            .unwrap()
-        };
-        let clients = ApiKeys::new(vec![
-            client("svc", &["user", "admin"]),
-            client("other", &[]),
-        ])
-        .unwrap();
-        let rules = SessionRules {
-            idle: Duration::from_secs(3600),
-            absolute: Duration::from_secs(86_400),
-            grace: Duration::from_secs(10),
-            access_lifetime: Duration::from_secs(180),
-            leeway: Duration::ZERO,
-            max_per_subject: 10,
-        };
-        Sessions::new(store, issuer, Arc::new(Revocations::new()), rules, clients)
-    }
-
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("jwtkit-sessions-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    fn t(secs: i64) -> UnixTime {
-        UnixTime::from_secs(secs).unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_confidential_clients_refresh_token_refreshes_only_at_the_token_endpoint() {
-        let dir = scratch("confidential");
-        let sessions = sessions(&dir);
-        let roles = ["user".to_owned()];
-        let grant = sessions
-            .start("svc", &roles, Endpoint::Token, t(1000))
-            .await
-            .unwrap();
-        // With the client's authentication, at the token endpoint: rotated.
-        let next = sessions
-            .refresh_for(&grant.refresh, t(1001), "svc", None)
-            .await
-            .unwrap();
-        // Presented without it (at /api/v3/auth/refresh): refused, and the session ends.
-        assert_eq!(
-            sessions.refresh(&next.refresh, t(1002)).await.unwrap_err(),
-            SessionError::WrongClient
-        );
-        assert_eq!(
-            sessions
-                .refresh_for(&next.refresh, t(1003), "svc", None)
-                .await
-                .unwrap_err(),
-            SessionError::Revoked,
-            "ended"
-        );
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[tokio::test]
-    async fn a_refresh_token_presented_by_another_client_ends_its_session() {
-        let dir = scratch("other-client");
-        let sessions = sessions(&dir);
-        let grant = sessions
-            .start("svc", &["user".to_owned()], Endpoint::Auth, t(1000))
-            .await
-            .unwrap();
-        assert_eq!(
-            sessions
-                .refresh_for(&grant.refresh, t(1001), "other", None)
-                .await
-                .unwrap_err(),
-            SessionError::WrongClient
-        );
-        assert_eq!(
-            sessions.refresh(&grant.refresh, t(1100)).await.unwrap_err(),
-            SessionError::Revoked
-        );
-        std::fs::remove_dir_all(dir).ok();
-    }
-}
+mod tests;

@@ -6,17 +6,15 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use warp::http::header::{HeaderValue, SET_COOKIE};
-use warp::http::{HeaderMap, Method, StatusCode};
+use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::{
-    LOGIN_COOKIE, csrf_matches, csrf_refused, csrf_token, field, origin, pages, redirect,
-    unavailable,
+    LOGIN_COOKIE, csrf_matches, csrf_refused, csrf_token, field, origin, pages, parameters,
+    redirect, unavailable,
 };
-use crate::filters::body::{body, form_pairs};
 use crate::provider::login;
 use crate::provider::logout::Logout;
 use crate::routes::session::cookie;
@@ -38,25 +36,13 @@ pub(in crate::routes) fn logout(
     END_SESSION
         .filter()
         .and(warp::any().map(move || state.clone()))
-        .and(warp::method())
-        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(parameters())
         .and(warp::header::headers_cloned())
-        .and(body())
         .then(
             |state: Arc<AppState>,
-             method: Method,
-             query: String,
-             headers: HeaderMap,
-             mime: Option<String>,
-             body: Bytes| async move {
-                let posted = method == Method::POST;
-                let input = if posted {
-                    (mime.as_deref() == Some("application/x-www-form-urlencoded"))
-                        .then(|| form_pairs(&body))
-                        .flatten()
-                } else {
-                    form_pairs(query.as_bytes())
-                };
+             posted: bool,
+             input: Option<Vec<(String, String)>>,
+             headers: HeaderMap| async move {
                 let Some(input) = input else {
                     return pages::error(
                         StatusCode::BAD_REQUEST,
