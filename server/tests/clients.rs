@@ -1,6 +1,7 @@
 //! Standard OAuth 2.0 clients against a real `jwtkit serve`: the Rust `oauth2` crate, and
 //! Python's Authlib (`tests/clients/authlib_client.py`, run with the interpreter that
-//! `cargo xtask test` prepares). The Node.js one (oauth4webapi) is in `tests/e2e`.
+//! `cargo xtask test` prepares), also as an OpenID relying party signing a person in
+//! (`tests/clients/authlib_oidc.py`). The Node.js one (oauth4webapi) is in `tests/e2e`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -165,5 +166,35 @@ fn pythons_authlib() {
         "{}{}",
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn pythons_authlib_signs_a_person_in() {
+    let dir = Scratch::new("authlib-oidc");
+    let server = start(&dir);
+    let url = server.started["url"].as_str().unwrap().to_owned();
+    let development = &server.started["development"];
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/clients/authlib_oidc.py");
+    let run = std::process::Command::new(python())
+        .arg(script)
+        .args([
+            url.as_str(),
+            development["client"]["client_id"].as_str().unwrap(),
+            development["client"]["redirect_uri"].as_str().unwrap(),
+            development["user"]["username"].as_str().unwrap(),
+            development["user"]["password"].as_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "authlib oidc: ok"
     );
 }
