@@ -198,3 +198,167 @@ fn pythons_authlib_signs_a_person_in() {
         "authlib oidc: ok"
     );
 }
+
+/// The text an HTML attribute value stands for (numeric and the basic named references).
+fn unescape_html(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find(';') else {
+            break;
+        };
+        let reference = &rest[at + 1..at + end];
+        let decoded = match reference {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => reference
+                .strip_prefix("#x")
+                .or_else(|| reference.strip_prefix("#X"))
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| reference.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[at..=at + end]),
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The browser's part of a sign-in: the page at `authorize_url`, then its form posted with
+/// the cookie it set and the person's credentials; the `Location` it is sent to.
+async fn browser_signs_in(authorize_url: &str, username: &str, password: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let mut form: Vec<(String, String)> = html
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once("\" value=\"").unwrap();
+            let value = rest.split_once('"').unwrap().0;
+            (name.to_owned(), unescape_html(value))
+        })
+        .collect();
+    form.push(("username".into(), username.into()));
+    form.push(("password".into(), password.into()));
+    let action = authorize_url.split('?').next().unwrap();
+    let posted = browser
+        .post(action)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&form)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303, "{}", posted.text().await.unwrap());
+    posted.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rust_openidconnect_crate_signs_a_person_in() {
+    use openidconnect::core::{
+        CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+        CoreUserInfoClaims,
+    };
+    use openidconnect::{
+        AccessTokenHash, AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce,
+        OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse as _,
+    };
+
+    let dir = Scratch::new("openidconnect-crate");
+    let server = start(&dir);
+    let url = server.started["url"].as_str().unwrap().to_owned();
+    let development = &server.started["development"];
+    let text = |value: &serde_json::Value| value.as_str().unwrap().to_owned();
+
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(url.clone()).unwrap(), &send)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(text(&development["client"]["client_id"])),
+        None,
+    )
+    .set_redirect_uri(RedirectUrl::new(text(&development["client"]["redirect_uri"])).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let callback = browser_signs_in(
+        authorize_url.as_str(),
+        &text(&development["user"]["username"]),
+        &text(&development["user"]["password"]),
+    )
+    .await;
+    let callback = url::Url::parse(&callback).unwrap();
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    };
+    assert_eq!(&param("state"), state.secret());
+    assert_eq!(param("iss"), url, "RFC 9207");
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(param("code")))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&send)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = client
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EdDsa]);
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("a valid ID token");
+    let expected = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash");
+
+    let info: CoreUserInfoClaims = client
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&send)
+        .await
+        .unwrap();
+    assert_eq!(info.preferred_username().map(|u| u.as_str()), Some("demo"));
+    assert!(tokens.refresh_token().is_some());
+}
