@@ -4,6 +4,7 @@
 // page shares one session: one tab refreshes, the others take its token.
 import init, { decodeUnverified, TokenSession } from './pkg/jwtkit.js';
 import { human, Inspector } from './inspector.js';
+import { setUpPersonSignIn } from './person.js';
 
 const $ = (id) => document.getElementById(id);
 const AUTH = '/api/v3/auth';
@@ -334,6 +335,7 @@ $('continuous').addEventListener('change', (e) => {
   if (continuous) callContinuously();
 });
 await resume();
+await setUpPersonSignIn((token) => inspector.show(token));
 setInterval(tick, 250);
 inspector.render();
 showState();

@@ -110,3 +110,41 @@ test('a person signs in, consents to a third party, and signs out, in Chromium',
   assert.deepEqual(scripts.filter((url) => url.startsWith(`${server.url}/oauth2/`)), [], 'the provider pages load no script');
   assert.equal(partnerCalls.filter((url) => url.startsWith('/partner/callback?')).length, 2, 'two callbacks: the code, then login_required');
 });
+
+test('the demo page signs a person in, calls userinfo, refreshes and signs out', async (t) => {
+  const { user } = server.development;
+  assert.equal(server.demoPage, `${server.url}/`, 'the binary carries the demo page');
+  const context = await browser.newContext({ viewport: { width: 1100, height: 1300 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(server.url)) errors.push(`external request: ${r.url()}`);
+  });
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.click('#person-sign-in');
+  await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForFunction(() => document.getElementById('person-status').textContent.startsWith('Signed in as demo'));
+  assert.equal(new URL(page.url()).search, '', 'the code left the address bar');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'nothing left in web storage');
+  assert.match(await page.locator('#person-result-body').innerText(), /"nonce"/);
+
+  await page.click('#person-userinfo');
+  await page.waitForFunction(() => document.getElementById('person-result-title').textContent === 'GET /oauth2/userinfo → 200');
+  assert.match(await page.locator('#person-result-body').innerText(), /"email": "demo@example.org"/);
+  await page.click('#person-refresh');
+  await page.waitForFunction(() => document.getElementById('person-result-title').textContent.startsWith('Refreshed'));
+  await page.screenshot({ path: path.join(SHOTS, 'demo-person-signed-in.png'), fullPage: true });
+
+  await page.click('#person-sign-out');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForFunction(() => document.getElementById('person-status').textContent === 'Signed out at the provider.');
+  assert.equal(new URL(page.url()).search, '');
+  assert.deepEqual(errors, []);
+});
