@@ -4,6 +4,23 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 
+/// A response: its status, headers (names in lower case) and body.
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: String,
+}
+
+impl Answer {
+    /// The first header `name` (lower case).
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// One keep-alive connection.
 pub(super) struct Client {
     reader: BufReader<TcpStream>,
@@ -30,12 +47,26 @@ impl Client {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Result<(u16, String), String> {
+        let mime = (!body.is_empty()).then_some("application/json");
+        let answer = self.exchange(method, path, headers, mime, body)?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// `method path` with these extra headers and a body of `mime`; the whole answer.
+    pub(super) fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        mime: Option<&str>,
+        body: &str,
+    ) -> Result<Answer, String> {
         let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n");
         for (name, value) in headers {
             raw.push_str(&format!("{name}: {value}\r\n"));
         }
-        if !body.is_empty() {
-            raw.push_str("Content-Type: application/json\r\n");
+        if let Some(mime) = mime {
+            raw.push_str(&format!("Content-Type: {mime}\r\n"));
         }
         raw.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
         self.writer
@@ -50,6 +81,7 @@ impl Client {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("not an HTTP response: {status_line:?}"))?;
         let mut length = 0;
+        let mut answer_headers = Vec::new();
         loop {
             let mut line = String::new();
             self.reader
@@ -59,17 +91,22 @@ impl Client {
             if line.is_empty() {
                 break;
             }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().map_err(|_| "bad Content-Length")?;
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().map_err(|_| "bad Content-Length")?;
+                }
+                answer_headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
             }
         }
         let mut body = vec![0; length];
         self.reader
             .read_exact(&mut body)
             .map_err(|e| e.to_string())?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok(Answer {
+            status,
+            headers: answer_headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
     }
 
     /// POST a JSON body; the status and the body as JSON.

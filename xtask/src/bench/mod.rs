@@ -5,12 +5,15 @@
 //! - many clients: pools of distinct live tokens larger than the verified-token cache and
 //!   within it, with the cache and without, for HS256, ES256 and RS256 server keys;
 //! - refreshes per second on the SQLite store and on Redis (chained, `sessions`);
-//! - how long a logout at one instance takes to be enforced at another on one Redis.
+//! - how long a logout at one instance takes to be enforced at another on one Redis;
+//! - sign-ins per second at the OpenID provider, and the protected endpoint's throughput
+//!   under a flood of sign-ins (`signin`).
 
 mod http;
 mod pools;
 mod server;
 mod sessions;
+mod signin;
 
 use crate::cmd::{Cmd, step};
 use crate::tools::{build_jwtkit, ensure_apt, workspace_root};
@@ -82,10 +85,14 @@ pub(crate) fn bench_http() -> Result<(), String> {
             entry,
             "--store",
             store,
+            "--client",
+            signin::CLIENT,
         ]
         .map(str::to_owned)
         .to_vec()
     };
+    step("the benchmark's person (jwtkit users add)");
+    add_user(&jwtkit, &sqlite)?;
 
     step("jwtkit serve on core 0 (HS256, SQLite store, loopback)");
     let server = Server::start(&jwtkit, "0", &args(&hs256, &sqlite))?;
@@ -107,6 +114,18 @@ pub(crate) fn bench_http() -> Result<(), String> {
     drop(uncached);
     step("refreshes per second, SQLite store");
     let sqlite_refresh = sessions::refresh_rate(&server.addr, api_key)?;
+    step(&format!(
+        "sign-ins per second ({} clients), then /api/v3/secret alone and under a flood of {} signing-in clients",
+        signin::CLIENTS,
+        signin::FLOOD
+    ));
+    let sign_ins = signin::sign_in_rate(&server.addr)?;
+    let (token, _) = http::login(&server.addr, api_key)?;
+    let secret_url = format!("http://{}/api/v3/secret", server.addr);
+    let alone = wrk(&secret_url, Bearer::Token(&token))?;
+    let (flood, flooded) = signin::sign_ins(&server.addr, signin::FLOOD, || {
+        wrk(&secret_url, Bearer::Token(&token))
+    })?;
     drop(server);
 
     step("two jwtkit instances (cores 0 and 1) on one Redis");
@@ -157,7 +176,47 @@ pub(crate) fn bench_http() -> Result<(), String> {
         times[times.len() - 1],
         times.len()
     );
+    println!(
+        "\nsign-ins (argon2id, 19 MiB, t=2, server on one core): {:.1}/s, p50 {:.2?}, p99 {:.2?}, {} errors",
+        sign_ins.per_second, sign_ins.p50, sign_ins.p99, sign_ins.errors
+    );
+    println!(
+        "/api/v3/secret alone: {:.0} req/s (p99 {}); under {} signing-in clients: {:.0} req/s (p99 {}), {:.2} of alone, while {:.1} sign-ins/s (p99 {:.2?}, {} errors)",
+        alone.requests_per_second,
+        alone.p99,
+        signin::FLOOD,
+        flooded.requests_per_second,
+        flooded.p99,
+        flooded.requests_per_second / alone.requests_per_second,
+        flood.per_second,
+        flood.p99,
+        flood.errors
+    );
     Ok(())
+}
+
+/// The benchmark's person, added to the store with `jwtkit users add` (the password on
+/// standard input, as an operator gives it).
+fn add_user(jwtkit: &std::path::Path, store: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(jwtkit)
+        .args(["users", "add", signin::USERNAME, "--store", store])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("jwtkit users add: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("no standard input")?
+        .write_all(format!("{}\n", signin::PASSWORD).as_bytes())
+        .map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("jwtkit users add exited with {status}"))
+    }
 }
 
 /// The public endpoint, the same with the protected route's header, and the protected one,
