@@ -14,7 +14,7 @@ const REGISTERED = {
   iat: 'Issued at',
   jti: 'Token ID: unique per token',
   sid: 'Session: the sign-in the token belongs to',
-  client_id: 'Client: the API key that obtained it (RFC 9068)',
+  client_id: 'Client: the client that obtained it, an API key or an OpenID client (RFC 9068)',
   roles: 'Roles granted to the bearer',
 };
 const TIMES = new Set(['exp', 'nbf', 'iat']);

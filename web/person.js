@@ -74,7 +74,9 @@ async function callback(params) {
   const claims = claimsOf(tokens.id_token);
   if (claims.nonce !== pending.nonce) throw new Error('the ID token answers another sign-in (nonce)');
   showToken(tokens.id_token);
-  render(claims);
+  // Who it is, in words: the ID token names the subject; userinfo says more.
+  const response = await fetch('/oauth2/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  render(response.ok ? await response.json() : claims);
   show('ID token claims', claims);
 }
 
