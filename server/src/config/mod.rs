@@ -537,3 +537,61 @@ mod tests {
         assert_eq!(named.issuer, "jwtkit");
     }
 }
+
+#[cfg(test)]
+mod client_tests {
+    use super::table::{CLIENTS, CONFIG};
+    use super::*;
+
+    #[test]
+    fn clients_come_from_flags_and_from_config_file_tables() {
+        let json = r#"{"client_id": "app", "redirect_uris": ["https://app.example/cb"]}"#;
+        let config = ServeArgs::default().with(&CLIENTS, json).resolve().unwrap();
+        let app = config.clients.get("app").unwrap();
+        assert_eq!(app.redirect_uris, ["https://app.example/cb"]);
+        assert!(
+            config.clients.get(DEMO_CLIENT_ID).is_some(),
+            "the development setup adds the demo page's client beside it"
+        );
+
+        let dir = std::env::temp_dir().join(format!("jwtkit-clients-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("jwtkit.toml");
+        std::fs::write(
+            &path,
+            "[[clients]]\nclient_id = \"app\"\nredirect_uris = [\"https://app.example/cb\"]\nfirst_party = true\n",
+        )
+        .unwrap();
+        let config = ServeArgs::default()
+            .with(&CONFIG, path.display().to_string())
+            .resolve()
+            .unwrap();
+        assert!(config.clients.get("app").unwrap().first_party);
+
+        std::fs::write(
+            &path,
+            "[[clients]]\nclient_id = \"app\"\nredirect_uri = [\"https://app.example/cb\"]\n",
+        )
+        .unwrap();
+        let error = ServeArgs::default()
+            .with(&CONFIG, path.display().to_string())
+            .resolve()
+            .unwrap_err();
+        assert_eq!(error.setting.name, "clients");
+        assert!(
+            error.problem.contains("unknown field `redirect_uri`")
+                && error.problem.contains("line 1"),
+            "{error:?}"
+        );
+        std::fs::write(&path, "clients = 1\n").unwrap();
+        let error = ServeArgs::default()
+            .with(&CONFIG, path.display().to_string())
+            .resolve()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("takes [[clients]] tables"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -34,11 +34,11 @@ const REVOKED: usize = 1000;
 const LARGE_POOL: usize = 20_000;
 const SMALL_POOL: usize = 1_000;
 
-struct Figures {
-    requests_per_second: f64,
-    p50: String,
-    p99: String,
-    errors: String,
+pub(super) struct Figures {
+    pub(super) requests_per_second: f64,
+    pub(super) p50: String,
+    pub(super) p99: String,
+    pub(super) errors: String,
 }
 
 /// What a load sends in `Authorization`.
@@ -87,6 +87,9 @@ pub(crate) fn bench_http() -> Result<(), String> {
             store,
             "--client",
             signin::CLIENT,
+            // One issuer for every instance (a shared store requires it).
+            "--issuer",
+            "https://bench.jwtkit.example",
         ]
         .map(str::to_owned)
         .to_vec()
@@ -127,6 +130,7 @@ pub(crate) fn bench_http() -> Result<(), String> {
         wrk(&secret_url, Bearer::Token(&token))
     })?;
     drop(server);
+    signin::report(&sign_ins, &alone, &flood, &flooded);
 
     step("two jwtkit instances (cores 0 and 1) on one Redis");
     let redis = Redis::start(&dir.join("redis"))?;
@@ -175,22 +179,6 @@ pub(crate) fn bench_http() -> Result<(), String> {
         times[times.len() / 2],
         times[times.len() - 1],
         times.len()
-    );
-    println!(
-        "\nsign-ins (argon2id, 19 MiB, t=2, server on one core): {:.1}/s, p50 {:.2?}, p99 {:.2?}, {} errors",
-        sign_ins.per_second, sign_ins.p50, sign_ins.p99, sign_ins.errors
-    );
-    println!(
-        "/api/v3/secret alone: {:.0} req/s (p99 {}); under {} signing-in clients: {:.0} req/s (p99 {}), {:.2} of alone, while {:.1} sign-ins/s (p99 {:.2?}, {} errors)",
-        alone.requests_per_second,
-        alone.p99,
-        signin::FLOOD,
-        flooded.requests_per_second,
-        flooded.p99,
-        flooded.requests_per_second / alone.requests_per_second,
-        flood.per_second,
-        flood.p99,
-        flood.errors
     );
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::Figures;
 use super::http::Client;
 
 /// The benchmark's person and the public client it signs in to.
@@ -120,4 +121,28 @@ pub(super) fn sign_in_rate(addr: &str) -> Result<SignInFigures, String> {
         Ok(())
     })?;
     Ok(figures)
+}
+
+/// Prints the sign-in figures: alone, and the protected endpoint alone and under the flood.
+pub(super) fn report(
+    alone: &SignInFigures,
+    secret: &Figures,
+    flood: &SignInFigures,
+    flooded: &Figures,
+) {
+    println!(
+        "\nsign-ins (argon2id, 19 MiB, t=2; server on one core): {:.1}/s, p50 {:.2?}, p99 {:.2?}, {} errors",
+        alone.per_second, alone.p50, alone.p99, alone.errors
+    );
+    println!(
+        "/api/v3/secret alone: {:.0} req/s (p99 {}); under {FLOOD} signing-in clients: {:.0} req/s (p99 {}), {:.2} of alone, while {:.1} sign-ins/s (p99 {:.2?}, {} errors)\n",
+        secret.requests_per_second,
+        secret.p99,
+        flooded.requests_per_second,
+        flooded.p99,
+        flooded.requests_per_second / secret.requests_per_second,
+        flood.per_second,
+        flood.p99,
+        flood.errors
+    );
 }
