@@ -54,19 +54,8 @@ impl ApiKey {
                  or semicolons (entries in JWTKIT_API_KEYS are separated by `;`)"
             ));
         }
-        let encoded = hash.strip_prefix(HASH_PREFIX).ok_or_else(|| {
-            format!("the hash of API key {name:?} must start with {HASH_PREFIX:?}")
-        })?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| format!("the hash of API key {name:?} is not 32 bytes of base64url"))?;
-        if bytes[..] == Sha256::digest(b"")[..] {
-            return Err(format!(
-                "the hash of API key {name:?} is the hash of an empty key"
-            ));
-        }
+        let bytes =
+            decode_hash(hash).map_err(|why| format!("the hash of API key {name:?} {why}"))?;
         Ok(Self {
             name: name.to_owned(),
             hash: bytes,
@@ -103,7 +92,7 @@ impl ApiKey {
 
     /// The configuration text of this entry: `NAME:sha256:DIGEST[:ROLE,ROLE...]`.
     pub fn entry(&self) -> String {
-        let hash = format!("{HASH_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.hash));
+        let hash = encode_hash(&self.hash);
         if self.roles.is_empty() {
             format!("{}:{hash}", self.name)
         } else {
@@ -184,10 +173,34 @@ impl ApiKeys {
 
 /// The stored form of an API key: `sha256:<base64url of SHA-256>`.
 pub fn hash_api_key(key: &str) -> String {
-    format!(
-        "{HASH_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(Sha256::digest(key.as_bytes()))
-    )
+    encode_hash(&Sha256::digest(key.as_bytes()).into())
+}
+
+/// The digest of a stored hash (`sha256:<base64url>`), or why it is not one.
+pub fn decode_hash(hash: &str) -> Result<[u8; 32], String> {
+    let encoded = hash
+        .strip_prefix(HASH_PREFIX)
+        .ok_or_else(|| format!("must start with {HASH_PREFIX:?}"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| "is not 32 bytes of base64url".to_owned())?;
+    if bytes[..] == Sha256::digest(b"")[..] {
+        return Err("is the hash of an empty secret".to_owned());
+    }
+    Ok(bytes)
+}
+
+/// The stored form of a digest: `sha256:<base64url>`.
+pub fn encode_hash(digest: &[u8; 32]) -> String {
+    format!("{HASH_PREFIX}{}", URL_SAFE_NO_PAD.encode(digest))
+}
+
+/// Whether `presented` hashes to `digest`, compared in constant time.
+pub fn hash_matches(digest: &[u8; 32], presented: &str) -> bool {
+    let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+    digest.ct_eq(&presented).into()
 }
 
 /// A fresh API key: `jwtk_` and 256 bits from the OS CSPRNG, base64url.
@@ -200,6 +213,12 @@ pub fn generate_api_key() -> Result<String, getrandom::Error> {
 /// begin with `-`).
 pub fn generate_secret() -> Result<String, getrandom::Error> {
     random_text("jwts_")
+}
+
+/// A fresh `client_secret` for a confidential OpenID client: `jwtcs_` and 256 bits from the
+/// OS CSPRNG, base64url (stored only as its SHA-256 hash, as API keys are).
+pub fn generate_client_secret() -> Result<String, getrandom::Error> {
+    random_text("jwtcs_")
 }
 
 /// `prefix` and 256 bits from the OS CSPRNG, base64url.

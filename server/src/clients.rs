@@ -4,18 +4,29 @@
 //! Redirect URIs are compared as exact strings (RFC 9700 §4.1.3: no wildcards, no prefix
 //! matching, no normalisation), so each is checked when it is registered: absolute, no
 //! fragment, no user information, no `*`, and `https` — or `http` to a loopback host only
-//! (RFC 8252 §7.3; a development page on this machine). These are public clients (RFC 6749
-//! §2.1): they hold no secret, so PKCE with `S256` is what binds a code to the client that
-//! asked for it.
+//! (RFC 8252 §7.3; a development page on this machine).
+//!
+//! A public client (RFC 6749 §2.1: a page in the browser, an app on a device) holds no
+//! secret, so PKCE with `S256` is what binds a code to the client that asked for it. A
+//! confidential client (a server-side application) also authenticates at the token endpoint
+//! with its `client_secret`, which jwtkit keeps only as a SHA-256 hash (a 256-bit random
+//! secret, like an API key: a fast hash is enough).
+//!
+//! Clients are registered in the configuration or in the store (`jwtkit clients add`); both
+//! are written in the same JSON.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
+
+use sha2::{Digest, Sha256};
+
+use crate::apikeys;
 
 /// The scopes the provider grants, as OpenID Connect Core §5.4 names them.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];
 
 /// One registered client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Client {
     /// Its `client_id`.
     pub id: String,
@@ -30,15 +41,28 @@ pub struct Client {
     /// A first-party client (the application's own pages) signs people in without asking
     /// them to consent; others ask.
     pub first_party: bool,
+    /// The SHA-256 digest of a confidential client's `client_secret`; `None` for a public
+    /// client.
+    pub(crate) secret_hash: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("confidential", &self.is_confidential())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A client's registration as written in the configuration (JSON for the flag and the
 /// variable, a `[[clients]]` table in the file).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct Entry {
     client_id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     client_name: Option<String>,
     redirect_uris: Vec<String>,
     #[serde(default)]
@@ -47,16 +71,19 @@ struct Entry {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     first_party: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_secret_hash: Option<String>,
 }
 
 /// The keys of a client's registration.
-pub const CLIENT_FIELDS: [&str; 6] = [
+pub const CLIENT_FIELDS: [&str; 7] = [
     "client_id",
     "client_name",
     "redirect_uris",
     "post_logout_redirect_uris",
     "scopes",
     "first_party",
+    "client_secret_hash",
 ];
 
 impl Client {
@@ -102,6 +129,15 @@ impl Client {
                 SCOPES.join(", ")
             ));
         }
+        let secret_hash = match &entry.client_secret_hash {
+            Some(hash) => Some(apikeys::decode_hash(hash).map_err(|why| {
+                format!(
+                    "client {id:?}: client_secret_hash {why} (`jwtkit clients add --confidential` \
+                     makes a secret and stores its hash)"
+                )
+            })?),
+            None => None,
+        };
         Ok(Self {
             name: entry.client_name.unwrap_or_else(|| id.clone()),
             id,
@@ -109,7 +145,43 @@ impl Client {
             post_logout_redirect_uris: entry.post_logout_redirect_uris,
             scopes,
             first_party: entry.first_party,
+            secret_hash,
         })
+    }
+
+    /// The registration as JSON, what [`Client::from_json`] reads back (a confidential
+    /// client's secret as its hash only).
+    pub fn to_json(&self) -> String {
+        let entry = Entry {
+            client_id: self.id.clone(),
+            client_name: (self.name != self.id).then(|| self.name.clone()),
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            scopes: Some(self.scopes.clone()),
+            first_party: self.first_party,
+            client_secret_hash: self.secret_hash.as_ref().map(apikeys::encode_hash),
+        };
+        serde_json::to_string(&entry).unwrap_or_default()
+    }
+
+    /// The same client, made confidential with the `client_secret` `secret`.
+    #[must_use]
+    pub fn with_secret(mut self, secret: &str) -> Self {
+        self.secret_hash = Some(Sha256::digest(secret.as_bytes()).into());
+        self
+    }
+
+    /// Whether it authenticates with a `client_secret` (a confidential client).
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+
+    /// Whether `presented` is its `client_secret` (compared by hash, in constant time);
+    /// never for a public client.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        self.secret_hash
+            .as_ref()
+            .is_some_and(|hash| apikeys::hash_matches(hash, presented))
     }
 
     /// Whether `uri` is one of its redirect URIs, character for character.
@@ -214,6 +286,32 @@ mod tests {
         );
         assert_eq!(app.scopes, SCOPES, "every scope by default");
         assert!(!app.first_party);
+        assert!(!app.is_confidential() && !app.secret_matches(""));
+    }
+
+    #[test]
+    fn a_confidential_client_keeps_only_its_secrets_hash() {
+        let secret = apikeys::generate_client_secret().unwrap();
+        let app = client("https://app.example/cb")
+            .unwrap()
+            .with_secret(&secret);
+        assert!(app.is_confidential());
+        assert!(app.secret_matches(&secret));
+        assert!(!app.secret_matches(&secret[..secret.len() - 1]));
+        let json = app.to_json();
+        assert!(!json.contains(&secret) && json.contains("\"client_secret_hash\":\"sha256:"));
+        assert!(!format!("{app:?}").contains("sha256"));
+        let again = Client::from_json(&json).unwrap();
+        assert_eq!(again, app, "the registration reads back as written");
+        assert!(again.secret_matches(&secret));
+        let error = Client::from_json(
+            r#"{"client_id": "a", "redirect_uris": ["https://a.example/"], "client_secret_hash": "hunter2"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("client_secret_hash must start with"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -66,6 +66,8 @@ enum Command {
     Sessions(cli::SessionsArgs),
     /// Add, list, change, disable or remove the people who sign in.
     Users(cli::UsersArgs),
+    /// Register, list or remove OpenID clients in the store.
+    Clients(cli::ClientsArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::exit("verify", cli::verify(&args)),
         Command::Sessions(args) => cli::exit("sessions", cli::sessions(&args)),
         Command::Users(args) => cli::exit("users", cli::users(&args)),
+        Command::Clients(args) => cli::exit("clients", cli::clients(&args)),
     }
 }
 

@@ -199,6 +199,55 @@ fn pythons_authlib_signs_a_person_in() {
     );
 }
 
+/// A confidential client registered with `jwtkit clients add --confidential` in the store a
+/// server uses: Authlib signs a person in with the secret (`client_secret_basic`).
+#[test]
+fn pythons_authlib_as_a_confidential_client_of_the_store() {
+    let dir = Scratch::new("authlib-confidential");
+    let store = format!("sqlite:{}", dir.path().join("jwtkit.sqlite3").display());
+    let registration = r#"{"client_id": "backend", "redirect_uris": ["https://backend.example/cb"], "first_party": true}"#;
+    let add = support::jwtkit(
+        &[
+            "clients",
+            "add",
+            "--confidential",
+            "--json",
+            registration,
+            "--store",
+            &store,
+        ],
+        None,
+    );
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let made: serde_json::Value = serde_json::from_str(&add.stdout).unwrap();
+    let server = start(&dir);
+    let url = server.started["url"].as_str().unwrap().to_owned();
+    let user = &server.started["development"]["user"];
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/clients/authlib_oidc.py");
+    let run = std::process::Command::new(python())
+        .arg(script)
+        .args([
+            url.as_str(),
+            "backend",
+            "https://backend.example/cb",
+            user["username"].as_str().unwrap(),
+            user["password"].as_str().unwrap(),
+            made["client_secret"].as_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "authlib oidc: ok"
+    );
+}
+
 /// The text an HTML attribute value stands for (numeric and the basic named references).
 fn unescape_html(text: &str) -> String {
     let mut out = String::new();

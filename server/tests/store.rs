@@ -360,6 +360,43 @@ async fn conformance(store: Arc<dyn Store>) {
     );
 
     store.prune(t(NOW + 10)).await.unwrap();
+
+    // Registered clients: added once, found, listed by client_id, removed once.
+    assert!(store.clients().await.unwrap().is_empty());
+    assert!(
+        store
+            .add_client("web".into(), "{\"w\":1}".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_client("app".into(), "{\"a\":1}".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_client("web".into(), "{\"w\":2}".into())
+            .await
+            .unwrap(),
+        "a client_id is registered once"
+    );
+    assert_eq!(
+        store.client("web".into()).await.unwrap().as_deref(),
+        Some("{\"w\":1}"),
+        "the first registration stands"
+    );
+    assert_eq!(store.client("nobody".into()).await.unwrap(), None);
+    assert_eq!(store.clients().await.unwrap(), ["{\"a\":1}", "{\"w\":1}"]);
+    assert!(store.remove_client("web".into()).await.unwrap());
+    assert!(!store.remove_client("web".into()).await.unwrap());
+    assert_eq!(store.client("web".into()).await.unwrap(), None);
+    store.prune(t(NOW + 10_000)).await.unwrap();
+    assert!(
+        store.client("app".into()).await.unwrap().is_some(),
+        "a registration does not expire"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 """A standard Python OpenID Connect relying party (Authlib) signs a person in through a
 running `jwtkit serve`.
 
-Usage: authlib_oidc.py URL CLIENT_ID REDIRECT_URI USERNAME PASSWORD
-Discovery; an authorization request with PKCE (S256), state and nonce; the provider's sign-in
+Usage: authlib_oidc.py URL CLIENT_ID REDIRECT_URI USERNAME PASSWORD [CLIENT_SECRET]
+With CLIENT_SECRET, a confidential client (client_secret_basic), else a public one. Discovery; an authorization request with PKCE (S256), state and nonce; the provider's sign-in
 page as a browser sends it (its CSRF cookie and field); the callback's state and RFC 9207
 `iss`; the code exchanged; the ID token validated by Authlib against the JWK Set (signature,
 iss, aud, exp, iat, nonce, at_hash); userinfo; the refresh token's rotation. Exits non-zero
@@ -37,17 +37,27 @@ class HiddenFields(HTMLParser):
             self.fields[attributes["name"]] = attributes.get("value") or ""
 
 
-def main(url: str, client_id: str, redirect_uri: str, username: str, password: str) -> None:
+def main(
+    url: str,
+    client_id: str,
+    redirect_uri: str,
+    username: str,
+    password: str,
+    client_secret: str | None = None,
+) -> None:
     metadata = requests.get(f"{url}/.well-known/openid-configuration", timeout=10).json()
     assert metadata["issuer"] == url, metadata
     assert "S256" in metadata["code_challenge_methods_supported"], metadata
 
+    auth_method = "client_secret_basic" if client_secret else "none"
+    assert auth_method in metadata["token_endpoint_auth_methods_supported"], metadata
     client = OAuth2Session(
         client_id,
+        client_secret,
         redirect_uri=redirect_uri,
         scope="openid profile email",
         code_challenge_method="S256",
-        token_endpoint_auth_method="none",
+        token_endpoint_auth_method=auth_method,
     )
     verifier = generate_token(64)
     nonce = generate_token(20)
@@ -104,4 +114,4 @@ def main(url: str, client_id: str, redirect_uri: str, username: str, password: s
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:6])
+    main(*sys.argv[1:7])

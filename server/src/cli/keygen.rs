@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use jwtkit_core::{Algorithm, Key};
 
 use super::{Failure, input};
-use jwtkit_server::apikeys::{ApiKey, generate_api_key, generate_secret, hash_api_key};
+use jwtkit_server::apikeys::{
+    ApiKey, generate_api_key, generate_client_secret, generate_secret, hash_api_key,
+};
 
 /// Make a signing key (a private JWK), or an API key with its hashed config entry.
 #[derive(Debug, clap::Args)]
@@ -14,14 +16,15 @@ Examples:
   jwtkit keygen --alg EdDSA > key.json         # a private JWK; the kid is its RFC 7638 thumbprint
   jwtkit keygen --alg HS256 --kid 2026-11
   jwtkit keygen --api-key billing --role user  # prints the key once, and the entry to configure
-  jwtkit serve --secret \"$(jwtkit keygen --secret)\"  # an HS256 secret as text, for --secret")]
+  jwtkit serve --secret \"$(jwtkit keygen --secret)\"  # an HS256 secret as text, for --secret
+  jwtkit keygen --client-secret                 # a confidential OpenID client's secret and hash")]
 pub(crate) struct KeygenArgs {
     /// Algorithm of the key: HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256.
     #[arg(
         long,
         value_name = "ALG",
-        conflicts_with_all = ["api_key", "secret"],
-        required_unless_present_any = ["api_key", "secret"]
+        conflicts_with_all = ["api_key", "secret", "client_secret"],
+        required_unless_present_any = ["api_key", "secret", "client_secret"]
     )]
     alg: Option<String>,
     /// Key ID [default: the key's RFC 7638 thumbprint].
@@ -31,6 +34,10 @@ pub(crate) struct KeygenArgs {
     /// base64url, text used as it is written (a key file from --alg HS256 is for --keys).
     #[arg(long, conflicts_with = "api_key")]
     secret: bool,
+    /// Print a `client_secret` for a confidential OpenID client instead (`jwtcs_` and 32
+    /// random bytes), and the `client_secret_hash` its registration holds.
+    #[arg(long, conflicts_with_all = ["api_key", "secret"])]
+    client_secret: bool,
     /// Make an API key with this name instead (the `sub` of the tokens it obtains).
     #[arg(long = "api-key", value_name = "NAME")]
     api_key: Option<String>,
@@ -38,7 +45,8 @@ pub(crate) struct KeygenArgs {
     #[arg(long = "role", value_name = "ROLE", requires = "api_key")]
     roles: Vec<String>,
     /// With --api-key: print {"name", "key", "hash", "roles", "entry"} as one JSON line
-    /// instead of the instructions (a signing key is always printed as a JWK).
+    /// instead of the instructions; with --client-secret, {"client_secret",
+    /// "client_secret_hash"} (a signing key is always printed as a JWK).
     #[arg(long)]
     json: bool,
 }
@@ -55,6 +63,19 @@ pub(crate) struct JwksArgs {
 pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
     if let Some(name) = &args.api_key {
         return api_key(name, &args.roles, args.json);
+    }
+    if args.client_secret {
+        let secret =
+            generate_client_secret().map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+        let hash = hash_api_key(&secret);
+        if args.json {
+            let out = serde_json::json!({"client_secret": secret, "client_secret_hash": hash});
+            println!("{out}");
+        } else {
+            println!("client_secret (give it to the client; it is shown only now):\n  {secret}\n");
+            println!("Its registration holds the hash only:\n  \"client_secret_hash\": \"{hash}\"");
+        }
+        return Ok(());
     }
     if args.secret {
         let secret =

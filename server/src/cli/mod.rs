@@ -1,8 +1,9 @@
 //! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions,
-//! users.
+//! users, clients.
 //!
 //! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
 
+mod clients;
 mod input;
 mod keygen;
 mod on_store;
@@ -11,6 +12,7 @@ mod sessions;
 mod token;
 mod users;
 
+pub(crate) use clients::{ClientsArgs, clients};
 pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
 pub(crate) use sessions::{SessionsArgs, sessions};
 pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};

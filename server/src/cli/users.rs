@@ -91,7 +91,7 @@ pub(crate) fn users(args: &UsersArgs) -> Result<(), Failure> {
                 email_verified,
             } => {
                 let password = read_password("Password for the new user")?;
-                let store = open_or_create(&location).await?;
+                let store = on_store::open_or_create(&location, "users").await?;
                 let user = NewUser {
                     username: username.clone(),
                     password,
@@ -166,21 +166,6 @@ async fn open_existing(location: &StoreLocation) -> Result<std::sync::Arc<dyn St
     store::open_existing(location)
         .await
         .map_err(on_store::failure)
-}
-
-/// The store, created when it is a SQLite file that does not exist yet (said on standard
-/// error, so that a typo'd path shows).
-async fn open_or_create(location: &StoreLocation) -> Result<std::sync::Arc<dyn Store>, Failure> {
-    if let StoreLocation::Sqlite(path) = location
-        && !path.exists()
-    {
-        eprintln!(
-            "jwtkit users: creating a new store at {} (`jwtkit serve --store sqlite:{}` uses it)",
-            path.display(),
-            path.display()
-        );
-    }
-    store::open(location).await.map_err(on_store::failure)
 }
 
 /// The most standard input read for a password.

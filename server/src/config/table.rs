@@ -145,7 +145,7 @@ settings! {
         env: "JWTKIT_CLIENTS",
         value_name: "JSON",
         list: Some(';'),
-        help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"client_name\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file); public clients, PKCE S256 required",
+        help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"client_name\", \"client_secret_hash\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file; more with `jwtkit clients add`); PKCE S256 required, and a confidential client's secret (its sha256: hash from `jwtkit keygen --client-secret`)",
     },
     /// `cors_origins`.
     CORS_ORIGINS {
@@ -200,7 +200,7 @@ settings! {
         value_name: "URL",
         default: Some("sqlite:jwtkit.sqlite3"),
         secret: true,
-        help: "where sessions, revocations, the /auth failure counters and the people who sign in (`jwtkit users`) live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
+        help: "where sessions, revocations, the /auth failure counters, the people who sign in (`jwtkit users`) and the clients registered with `jwtkit clients` live: `sqlite:FILE` (one instance, survives restarts) or `redis://HOST:PORT[/DB]` (shared by several instances)",
     },
     /// `refresh_idle_ttl`.
     REFRESH_IDLE_TTL {
@@ -353,7 +353,7 @@ pub fn toml_reference() -> String {
             );
         } else if setting.name == CLIENTS.name {
             text.push_str(
-                "#[[clients]]\n#client_id = \"app\"\n#redirect_uris = [\"https://app.example/callback\"]   # exact: no wildcard, no prefix\n#post_logout_redirect_uris = [\"https://app.example/\"]\n#scopes = [\"openid\", \"profile\", \"email\"]\n#first_party = false   # true: no consent screen\n",
+                "#[[clients]]\n#client_id = \"app\"\n#redirect_uris = [\"https://app.example/callback\"]   # exact: no wildcard, no prefix\n#post_logout_redirect_uris = [\"https://app.example/\"]\n#scopes = [\"openid\", \"profile\", \"email\"]\n#first_party = false   # true: no consent screen\n#client_secret_hash = \"sha256:...\"   # a confidential client: `jwtkit keygen --client-secret`\n",
             );
         } else if setting.list.is_some() {
             text.push_str(&format!("#{} = [{value:?}]\n", setting.name));

@@ -152,10 +152,10 @@ problems! {
         /// What was missing or wrong.
         fault: CsrfFault,
     } => 403, "forbidden", "ERR_CSRF_CHECK_FAILED", None, "{fault}",
-    /// No public client has the `client_id` of an `authorization_code` grant, or the grant
-    /// carried a secret (RFC 6749 §5.2).
-    PublicClientUnknown => 400, "invalid_client", "ERR_PUBLIC_CLIENT_UNKNOWN", None,
-        "no registered public client has this client_id (a public client sends client_id and no secret)",
+    /// No OpenID client is registered with the `client_id` of an `authorization_code` or a
+    /// person's `refresh_token` grant (RFC 6749 §5.2).
+    ClientUnknown => 400, "invalid_client", "ERR_CLIENT_UNKNOWN", None,
+        "no OpenID client is registered with this client_id (register it in the configuration or with `jwtkit clients add`)",
     /// The authorization code is unknown, expired or already redeemed (RFC 6749 §5.2).
     AuthorizationCodeInvalid => 400, "invalid_grant", "ERR_AUTHORIZATION_CODE_INVALID", None,
         "the authorization code is unknown or expired; start the authorization again",

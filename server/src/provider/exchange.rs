@@ -1,9 +1,11 @@
 //! The token endpoint's `authorization_code` grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID
-//! Connect Core §3.1.3): a public client redeems a code once, with the redirect URI and the
+//! Connect Core §3.1.3): a client redeems a code once, with the redirect URI and the
 //! PKCE verifier of its request, for an access token and an ID token. A code presented a
 //! second time was stolen or replayed: the tokens its first redemption issued are revoked
-//! (RFC 6749 §4.1.2). The person's session then refreshes at the same endpoint with the
-//! client's `client_id` ([`Provider::refresh`]), rotating with reuse detection.
+//! (RFC 6749 §4.1.2). The person's session then refreshes at the same endpoint as the same
+//! client ([`Provider::refresh`]), rotating with reuse detection. Which client asks — a
+//! public one naming its `client_id`, a confidential one authenticated by its secret — the
+//! token endpoint has established before these calls.
 
 use jwtkit_core::UnixTime;
 
@@ -11,6 +13,7 @@ use super::Provider;
 use super::codes::{self, Redemption};
 use super::id_token::IdToken;
 use super::pkce;
+use crate::clients::Client;
 use crate::issuer::IssuedToken;
 use crate::sessions::{SessionError, Sessions};
 use crate::store::{Store, StoreError};
@@ -18,8 +21,6 @@ use crate::store::{Store, StoreError};
 /// A code's redemption, as the form gives it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CodeExchange<'a> {
-    /// The client (`client_id`): a registered public client.
-    pub client_id: &'a str,
     /// `code`.
     pub code: &'a str,
     /// `redirect_uri`, as the authorization request gave it.
@@ -44,8 +45,6 @@ pub(crate) struct Exchanged {
 /// Why a redemption is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ExchangeError {
-    /// No such public client (`invalid_client`).
-    UnknownClient,
     /// Unknown, expired or redeemed code (`invalid_grant`).
     CodeInvalid,
     /// Redeemed before: what it issued is revoked now (`invalid_grant`).
@@ -69,19 +68,16 @@ impl From<StoreError> for ExchangeError {
 }
 
 impl Provider {
-    /// Redeems `request` at `now`: the code once, for its client, with its redirect URI and
-    /// verifier; a session for the person, an access token and an ID token.
+    /// Redeems `request` of `client` at `now`: the code once, for its client, with its
+    /// redirect URI and verifier; a session for the person, an access token and an ID token.
     pub(crate) async fn exchange(
         &self,
         store: &dyn Store,
         sessions: &Sessions,
+        client: &Client,
         request: CodeExchange<'_>,
         now: UnixTime,
     ) -> Result<Exchanged, ExchangeError> {
-        let client = self
-            .clients
-            .get(request.client_id)
-            .ok_or(ExchangeError::UnknownClient)?;
         let grant = match codes::redeem(store, request.code, now).await? {
             Redemption::Fresh(grant) => grant,
             Redemption::Unknown => return Err(ExchangeError::CodeInvalid),
@@ -139,21 +135,18 @@ impl Provider {
         })
     }
 
-    /// Rotates a person's refresh token presented by the public client `client_id` (see
+    /// Rotates a person's refresh token presented by `client` (see
     /// [`Sessions::refresh_person`]); a person who can no longer sign in ends the session.
     pub(crate) async fn refresh(
         &self,
         sessions: &Sessions,
-        client_id: &str,
+        client: &Client,
         refresh_token: &str,
         scope: Option<&[String]>,
         now: UnixTime,
     ) -> Result<Exchanged, ExchangeError> {
-        if self.clients.get(client_id).is_none() {
-            return Err(ExchangeError::UnknownClient);
-        }
         let (info, grant) = sessions
-            .refresh_person(refresh_token, client_id, scope, now)
+            .refresh_person(refresh_token, &client.id, scope, now)
             .await
             .map_err(ExchangeError::Session)?;
         let person = self.directory.claims(info.sub.clone()).await.map_err(|e| {

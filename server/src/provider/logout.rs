@@ -14,7 +14,7 @@ use super::Provider;
 use super::login::Login;
 use crate::clients::Client;
 use crate::sessions::{SessionError, Sessions};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// A logout request that may be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,53 +78,26 @@ impl LogoutRefusal {
 
 impl Provider {
     /// Checks a logout request's `params` against the registered clients, the hint against
-    /// `verifier` (the provider's own keys and issuer).
-    pub(crate) fn check_logout(
+    /// `verifier` (the provider's own keys and issuer); the outer error when the store
+    /// cannot say which clients are registered.
+    pub(crate) async fn check_logout(
         &self,
+        store: &dyn Store,
         params: &[(String, String)],
         verifier: &Verifier,
-    ) -> Result<Logout, LogoutRefusal> {
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(n, v)| n == name && !v.is_empty())
-                .map(|(_, v)| v.clone())
+    ) -> Result<Result<Logout, LogoutRefusal>, StoreError> {
+        let named = match Named::read(params, verifier) {
+            Ok(named) => named,
+            Err(refusal) => return Ok(Err(refusal)),
         };
-        let hint = match get("id_token_hint") {
-            None => None,
-            Some(token) => Some(hint(&token, verifier).ok_or(LogoutRefusal::HintInvalid)?),
-        };
-        let client_id = match (get("client_id"), &hint) {
-            (Some(id), Some((_, _, aud))) if &id != aud => {
-                return Err(LogoutRefusal::ClientMismatch);
-            }
-            (Some(id), _) => Some(id),
-            (None, Some((_, _, aud))) => Some(aud.clone()),
-            (None, None) => None,
-        };
-        let client = match client_id {
-            Some(id) => Some(
-                self.clients
-                    .get(&id)
-                    .cloned()
-                    .ok_or(LogoutRefusal::UnknownClient)?,
-            ),
+        let client = match &named.client_id {
+            Some(id) => match self.client(store, id).await? {
+                Some(client) => Some(client),
+                None => return Ok(Err(LogoutRefusal::UnknownClient)),
+            },
             None => None,
         };
-        let redirect_uri = match (get("post_logout_redirect_uri"), &client) {
-            (None, _) => None,
-            (Some(_), None) => return Err(LogoutRefusal::RedirectWithoutClient),
-            (Some(uri), Some(client)) if client.post_logout_redirect_uris.contains(&uri) => {
-                Some(uri)
-            }
-            (Some(_), Some(_)) => return Err(LogoutRefusal::RedirectNotRegistered),
-        };
-        Ok(Logout {
-            redirect_uri,
-            state: get("state"),
-            hint: hint.map(|(sub, sid, _)| (sub, sid)),
-            client,
-        })
+        Ok(named.with_client(client))
     }
 
     /// Ends the sign-in `login` (named by `cookie`) and every session its codes started;
@@ -170,4 +143,59 @@ fn hint(token: &str, verifier: &Verifier) -> Option<(String, String, String)> {
     let claims = verified.claims();
     let text = |name: &str| claims.get(name).and_then(|v| v.as_str()).map(str::to_owned);
     Some((claims.sub()?.to_owned(), text("sid")?, text("aud")?))
+}
+
+/// What a logout request names, before its client is looked up.
+struct Named {
+    hint: Option<(String, String, String)>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+impl Named {
+    fn read(params: &[(String, String)], verifier: &Verifier) -> Result<Self, LogoutRefusal> {
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, v)| n == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        let hint = match get("id_token_hint") {
+            None => None,
+            Some(token) => Some(hint(&token, verifier).ok_or(LogoutRefusal::HintInvalid)?),
+        };
+        let client_id = match (get("client_id"), &hint) {
+            (Some(id), Some((_, _, aud))) if &id != aud => {
+                return Err(LogoutRefusal::ClientMismatch);
+            }
+            (Some(id), _) => Some(id),
+            (None, Some((_, _, aud))) => Some(aud.clone()),
+            (None, None) => None,
+        };
+        Ok(Self {
+            hint,
+            client_id,
+            redirect_uri: get("post_logout_redirect_uri"),
+            state: get("state"),
+        })
+    }
+
+    /// The request, with `client` the registered client it names.
+    fn with_client(self, client: Option<Client>) -> Result<Logout, LogoutRefusal> {
+        let redirect_uri = match (self.redirect_uri, &client) {
+            (None, _) => None,
+            (Some(_), None) => return Err(LogoutRefusal::RedirectWithoutClient),
+            (Some(uri), Some(client)) if client.post_logout_redirect_uris.contains(&uri) => {
+                Some(uri)
+            }
+            (Some(_), Some(_)) => return Err(LogoutRefusal::RedirectNotRegistered),
+        };
+        Ok(Logout {
+            redirect_uri,
+            state: self.state,
+            hint: self.hint.map(|(sub, sid, _)| (sub, sid)),
+            client,
+        })
+    }
 }

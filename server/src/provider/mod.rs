@@ -26,7 +26,7 @@ pub(crate) mod logout;
 mod pkce;
 pub(crate) mod request;
 
-use crate::clients::Clients;
+use crate::clients::{Client, Clients};
 use crate::store::{Store, StoreError};
 use crate::users::{DirectoryError, UserClaims, UserDirectory};
 use codes::CodeGrant;
@@ -42,8 +42,8 @@ pub(crate) fn random_text(n: usize) -> Result<String, StoreError> {
 
 /// The provider of one server.
 pub(crate) struct Provider {
-    /// The registered clients.
-    pub clients: Clients,
+    /// The clients the configuration registers (others are in the store).
+    pub configured_clients: Clients,
     /// The issuer (`iss`).
     pub issuer: String,
     /// Where people's accounts are.
@@ -72,6 +72,26 @@ pub(crate) enum Next {
 }
 
 impl Provider {
+    /// The client `client_id` names: the configuration's, or else one registered in the
+    /// store (`jwtkit clients add`), read afresh so that a removal counts at once everywhere.
+    pub(crate) async fn client(
+        &self,
+        store: &dyn Store,
+        client_id: &str,
+    ) -> Result<Option<Client>, StoreError> {
+        if let Some(client) = self.configured_clients.get(client_id) {
+            return Ok(Some(client.clone()));
+        }
+        let Some(registration) = store.client(client_id.to_owned()).await? else {
+            return Ok(None);
+        };
+        Client::from_json(&registration).map(Some).map_err(|e| {
+            StoreError::new(format!(
+                "the store's registration of the client {client_id:?} cannot be read: {e}"
+            ))
+        })
+    }
+
     /// What answers `request` at `now`, for the person signed in as `login` (if anyone),
     /// who has just consented to its client or not.
     pub(crate) async fn next(

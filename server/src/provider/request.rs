@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::clients::{Client, Clients};
+use crate::clients::Client;
 
 /// The parameters the request names (those it ignores included, so none is taken twice).
 const PARAMETERS: [&str; 16] = [
@@ -128,10 +128,20 @@ pub(crate) struct Redirected {
     pub state: Option<String>,
 }
 
-/// Checks the request `params` against the registered `clients`.
+/// The `client_id` a request's `params` name (its first, when they name several: [`check`]
+/// refuses those), to look the client up by.
+pub(crate) fn client_id(params: &[(String, String)]) -> Option<&str> {
+    params
+        .iter()
+        .find(|(n, v)| n == "client_id" && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// Checks the request `params` against `client`, the registered client its `client_id`
+/// names (`None` when none is registered).
 pub(crate) fn check(
     params: &[(String, String)],
-    clients: &Clients,
+    client: Option<&Client>,
 ) -> Result<Authorization, Refusal> {
     let count = |name: &str| params.iter().filter(|(n, _)| n == name).count();
     let get = |name: &str| {
@@ -144,8 +154,9 @@ pub(crate) fn check(
         return Err(Refusal::Page(PageError::Repeated));
     }
     let client_id = get("client_id").ok_or(Refusal::Page(PageError::ClientIdMissing))?;
-    let client = clients
-        .get(&client_id)
+    let client = client
+        .filter(|client| client.id == client_id)
+        .cloned()
         .ok_or(Refusal::Page(PageError::UnknownClient))?;
     let redirect_uri = get("redirect_uri").ok_or(Refusal::Page(PageError::RedirectUriMissing))?;
     if !client.redirects_to(&redirect_uri) {

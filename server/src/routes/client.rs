@@ -10,11 +10,13 @@ use base64::engine::general_purpose::STANDARD;
 use warp::http::HeaderMap;
 use warp::http::header::AUTHORIZATION;
 
-use super::state::AppState;
+use super::state::{AppState, session_error};
 use crate::apikeys::ApiKey;
+use crate::clients::Client;
 use crate::error::{ApiError, Problem};
 use crate::filters::body::{Form, percent_decode};
 use crate::oauth::Credentials;
+use crate::sessions::SessionError;
 
 /// The authenticated client of a request, `None` when it presents no credentials at all.
 pub(super) async fn authenticate<'s>(
@@ -38,9 +40,52 @@ pub(super) async fn authenticate<'s>(
         .map(Some)
 }
 
+/// The OpenID client of a token request (an `authorization_code` grant, a person's
+/// `refresh_token` grant): a public client names its `client_id` and sends no secret; a
+/// confidential one authenticates with its `client_secret` (`client_secret_basic` or
+/// `client_secret_post`). A secret that cannot match — a public client's, an unknown
+/// client's, a wrong one — or a confidential client without one fails as any client
+/// authentication does, against the same per-address limit.
+pub(super) async fn authenticate_openid(
+    state: &AppState,
+    remote: Option<SocketAddr>,
+    headers: &HeaderMap,
+    form: &Form,
+    credentials: Option<Credentials>,
+) -> Result<Client, ApiError> {
+    let client_id = match &credentials {
+        Some(credentials) => credentials.id.as_str(),
+        None => form.required("client_id")?,
+    };
+    let client = state
+        .provider
+        .client(state.store.as_ref(), client_id)
+        .await
+        .map_err(|error| session_error(state, SessionError::Store(error)))?;
+    match (client, &credentials) {
+        (Some(client), None) if !client.is_confidential() => Ok(client),
+        (None, None) => Err(Problem::ClientUnknown.into()),
+        (client, credentials) => {
+            let now = state.now_or_error()?;
+            let attempt = state.limiter.key(remote, headers);
+            let found = client.filter(|client| {
+                credentials
+                    .as_ref()
+                    .is_some_and(|presented| client.secret_matches(&presented.secret))
+            });
+            if found.is_none() {
+                tracing::info!(target: "jwtkit::auth", client = %attempt, client_id, "client authentication failed");
+            }
+            state
+                .limited(&attempt, now, found, Problem::ClientAuthenticationFailed)
+                .await
+        }
+    }
+}
+
 /// The credentials of `Authorization: Basic` or of the body's `client_id` and
 /// `client_secret`; a request using both methods is refused.
-fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Credentials>, ApiError> {
+pub(super) fn presented(headers: &HeaderMap, form: &Form) -> Result<Option<Credentials>, ApiError> {
     let basic = basic(headers)?;
     let secret = form.get("client_secret");
     match (basic, secret) {

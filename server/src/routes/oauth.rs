@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::Value;
 use warp::http::HeaderMap;
-use warp::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue, PRAGMA};
+use warp::http::header::{CACHE_CONTROL, HeaderValue, PRAGMA};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
@@ -17,6 +17,7 @@ use super::client;
 use super::state::{AppState, session_error};
 use super::table::{INTROSPECT, Route, TOKEN};
 use crate::apikeys::ApiKey;
+use crate::clients::Client;
 use crate::error::{ApiError, Problem};
 use crate::filters::body::{Form, body};
 use crate::oauth::grant::{self, GrantError, TokenRequest};
@@ -106,16 +107,22 @@ async fn grant(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let form = Form::read(mime, body)?;
-    // Without credentials, naming a registered public client: a person's session.
-    let public = form.get("client_secret").is_none()
-        && !headers.contains_key(AUTHORIZATION)
-        && form
-            .get("client_id")
-            .is_some_and(|id| state.provider.clients.get(id).is_some());
-    match form.get("grant_type") {
-        Some("authorization_code") => return code_grant(state, headers, &form).await,
-        Some("refresh_token") if public => return public_refresh(state, &form).await,
-        _ => {}
+    // A code, or a refresh token without an API key's credentials: a person's session at
+    // an OpenID client.
+    if let Some(grant_type @ ("authorization_code" | "refresh_token")) = form.get("grant_type") {
+        let credentials = client::presented(headers, &form)?;
+        let api_key = credentials
+            .as_ref()
+            .is_some_and(|presented| state.api_keys.named(&presented.id).is_some());
+        if grant_type == "authorization_code" || !api_key {
+            let client =
+                client::authenticate_openid(state, remote, headers, &form, credentials).await?;
+            return if grant_type == "authorization_code" {
+                code_grant(state, &client, &form).await
+            } else {
+                person_refresh(state, &client, &form).await
+            };
+        }
     }
     let client = client::authenticate(state, remote, headers, &form)
         .await?
@@ -148,9 +155,8 @@ async fn grant(
     Ok(issued.to_json())
 }
 
-/// The `refresh_token` grant of a public client: `client_id` and no secret.
-async fn public_refresh(state: &AppState, form: &Form) -> Result<Value, ApiError> {
-    let client_id = form.required("client_id")?;
+/// The `refresh_token` grant of a person's session at `client`.
+async fn person_refresh(state: &AppState, client: &Client, form: &Form) -> Result<Value, ApiError> {
     let refresh_token = form.required("refresh_token")?;
     let scope = scope::parse(form.get("scope")).map_err(|_| Problem::InvalidScope)?;
     let now = state.now_or_error()?;
@@ -158,7 +164,7 @@ async fn public_refresh(state: &AppState, form: &Form) -> Result<Value, ApiError
         .provider
         .refresh(
             &state.sessions,
-            client_id,
+            client,
             refresh_token,
             scope.as_deref(),
             now,
@@ -166,14 +172,13 @@ async fn public_refresh(state: &AppState, form: &Form) -> Result<Value, ApiError
         .await
         .map_err(|error| exchange_error(state, error))?;
     state.metrics.rotation();
-    tracing::info!(target: "jwtkit::auth", client_id, grant_type = "refresh_token", "token issued");
+    tracing::info!(target: "jwtkit::auth", client_id = client.id, grant_type = "refresh_token", "token issued");
     Ok(refreshed.to_json())
 }
 
 /// An exchange's or a public refresh's refusal, as the token endpoint answers it.
 fn exchange_error(state: &AppState, error: ExchangeError) -> ApiError {
     match error {
-        ExchangeError::UnknownClient => Problem::PublicClientUnknown.into(),
         ExchangeError::CodeInvalid => Problem::AuthorizationCodeInvalid.into(),
         ExchangeError::CodeReplayed => Problem::AuthorizationCodeReplayed.into(),
         ExchangeError::WrongClient => Problem::AuthorizationCodeWrongClient.into(),
@@ -188,13 +193,9 @@ fn exchange_error(state: &AppState, error: ExchangeError) -> ApiError {
     }
 }
 
-/// The `authorization_code` grant of a public client: `client_id` and no secret.
-async fn code_grant(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Value, ApiError> {
-    if form.get("client_secret").is_some() || headers.contains_key(AUTHORIZATION) {
-        return Err(Problem::PublicClientUnknown.into());
-    }
+/// The `authorization_code` grant of `client`.
+async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, ApiError> {
     let request = CodeExchange {
-        client_id: form.required("client_id")?,
         code: form.required("code")?,
         redirect_uri: form.required("redirect_uri")?,
         code_verifier: form.required("code_verifier")?,
@@ -202,10 +203,10 @@ async fn code_grant(state: &AppState, headers: &HeaderMap, form: &Form) -> Resul
     let now = state.now_or_error()?;
     let exchanged = state
         .provider
-        .exchange(state.store.as_ref(), &state.sessions, request, now)
+        .exchange(state.store.as_ref(), &state.sessions, client, request, now)
         .await
         .map_err(|error| exchange_error(state, error))?;
-    tracing::info!(target: "jwtkit::auth", client_id = request.client_id, grant_type = "authorization_code", "token issued");
+    tracing::info!(target: "jwtkit::auth", client_id = client.id, grant_type = "authorization_code", "token issued");
     Ok(exchanged.to_json())
 }
 

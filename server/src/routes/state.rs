@@ -65,7 +65,7 @@ impl AppState {
         };
         let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
         let provider = Provider {
-            clients: config.clients.clone(),
+            configured_clients: config.clients.clone(),
             issuer: config.issuer.clone(),
             directory: Arc::new(StoreDirectory::new(
                 store.clone(),

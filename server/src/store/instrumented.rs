@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use jwtkit_core::UnixTime;
 
+use super::clients::ClientRecords;
 use super::provider::{ProviderRecords, Redeemed};
 use super::{
     Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, Store, StoreFuture,
@@ -173,5 +174,23 @@ impl ProviderRecords for Instrumented {
 
     fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool> {
         self.measure("end_login", self.inner.end_login(login))
+    }
+}
+
+impl ClientRecords for Instrumented {
+    fn add_client(&self, client_id: String, registration: String) -> StoreFuture<'_, bool> {
+        self.measure("add_client", self.inner.add_client(client_id, registration))
+    }
+
+    fn client(&self, client_id: String) -> StoreFuture<'_, Option<String>> {
+        self.measure("client", self.inner.client(client_id))
+    }
+
+    fn clients(&self) -> StoreFuture<'_, Vec<String>> {
+        self.measure("clients", self.inner.clients())
+    }
+
+    fn remove_client(&self, client_id: String) -> StoreFuture<'_, bool> {
+        self.measure("remove_client", self.inner.remove_client(client_id))
     }
 }

@@ -16,12 +16,14 @@ use jwtkit_core::UnixTime;
 
 use crate::config::StoreLocation;
 
+pub mod clients;
 pub mod instrumented;
 pub mod provider;
 pub mod redis;
 pub mod sqlite;
 pub mod users;
 
+pub use clients::ClientRecords;
 pub use provider::{ProviderRecords, Redeemed};
 pub use users::{UserRecord, UserRecords};
 
@@ -286,7 +288,7 @@ pub async fn open_existing(
 }
 
 /// The state of the server, shared by every instance that uses the same store.
-pub trait Store: UserRecords + ProviderRecords + Send + Sync {
+pub trait Store: UserRecords + ProviderRecords + ClientRecords + Send + Sync {
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
     /// to make room; returns their IDs.

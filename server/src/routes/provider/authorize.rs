@@ -66,7 +66,18 @@ struct Handler<'a> {
 impl Handler<'_> {
     async fn answer(&self, posted: bool, input: &[(String, String)]) -> Response {
         let provider = &self.state.provider;
-        let request = match request::check(input, &provider.clients) {
+        let store = self.state.store.as_ref();
+        let client = match request::client_id(input) {
+            Some(id) => match provider.client(store, id).await {
+                Ok(client) => client,
+                Err(error) => {
+                    tracing::error!(target: "jwtkit::provider", %error, "a client's registration could not be read");
+                    return unavailable("Registered clients cannot be read right now.");
+                }
+            },
+            None => None,
+        };
+        let request = match request::check(input, client.as_ref()) {
             Ok(request) => request,
             Err(Refusal::Page(error)) => return bad_request(error, &error.to_string()),
             Err(Refusal::Redirect(refusal)) => return self.refuse(&refusal),
@@ -74,7 +85,6 @@ impl Handler<'_> {
         let Ok(now) = self.state.now_or_error() else {
             return unavailable("The server's clock cannot be read.");
         };
-        let store = self.state.store.as_ref();
         let login = match cookie(self.headers, LOGIN_COOKIE) {
             Some(value) => match login::current(store, &value, now).await {
                 Ok(login) => login,

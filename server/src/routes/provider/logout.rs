@@ -63,9 +63,16 @@ async fn answer(
     input: &[(String, String)],
 ) -> Response {
     let provider = &state.provider;
-    let request = match provider.check_logout(input, &provider.id_verifier) {
-        Ok(request) => request,
-        Err(refusal) => {
+    let checked = provider
+        .check_logout(state.store.as_ref(), input, &provider.id_verifier)
+        .await;
+    let request = match checked {
+        Ok(Ok(request)) => request,
+        Err(error) => {
+            tracing::error!(target: "jwtkit::provider", %error, "a client's registration could not be read");
+            return unavailable("Registered clients cannot be read right now.");
+        }
+        Ok(Err(refusal)) => {
             return pages::error(
                 StatusCode::BAD_REQUEST,
                 "This sign-out link is not valid",

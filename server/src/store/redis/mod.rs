@@ -35,6 +35,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamReadReply;
 
+mod clients;
 mod listing;
 mod provider;
 mod scripts;

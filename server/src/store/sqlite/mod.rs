@@ -9,6 +9,7 @@ use std::time::Duration;
 use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+mod clients;
 mod provider;
 mod sessions;
 mod users;
@@ -77,6 +78,7 @@ impl SqliteStore {
             .and_then(|()| conn.execute_batch(SCHEMA))
             .and_then(|()| conn.execute_batch(users::SCHEMA))
             .and_then(|()| conn.execute_batch(provider::SCHEMA))
+            .and_then(|()| conn.execute_batch(clients::SCHEMA))
             .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
