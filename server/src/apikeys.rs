@@ -223,9 +223,7 @@ pub fn generate_client_secret() -> Result<String, getrandom::Error> {
 
 /// `prefix` and 256 bits from the OS CSPRNG, base64url.
 fn random_text(prefix: &str) -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(format!("{prefix}{}", crate::random::text(32)?))
 }
 
 #[cfg(test)]

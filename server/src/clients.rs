@@ -171,6 +171,15 @@ impl Client {
         self
     }
 
+    /// What a person's consent is remembered for: its `client_id` and a digest of its whole
+    /// registration, so that a client registered again under the same `client_id` (another
+    /// application, perhaps) or with other redirect URIs or scopes asks again.
+    pub fn consent_key(&self) -> String {
+        let digest = Sha256::digest(self.to_json().as_bytes());
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:{hex}", self.id)
+    }
+
     /// Whether it authenticates with a `client_secret` (a confidential client).
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
@@ -287,6 +296,14 @@ mod tests {
         assert_eq!(app.scopes, SCOPES, "every scope by default");
         assert!(!app.first_party);
         assert!(!app.is_confidential() && !app.secret_matches(""));
+        let other = client("https://app.example/other").unwrap();
+        assert_eq!(app.consent_key(), app.clone().consent_key());
+        assert!(app.consent_key().starts_with("app:"));
+        assert_ne!(
+            app.consent_key(),
+            other.consent_key(),
+            "another registration, another consent"
+        );
     }
 
     #[test]

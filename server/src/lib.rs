@@ -38,6 +38,7 @@ pub mod log_writer;
 pub(crate) mod metrics;
 pub(crate) mod oauth;
 pub(crate) mod provider;
+mod random;
 pub(crate) mod ratelimit;
 pub mod remote;
 pub(crate) mod revocations;

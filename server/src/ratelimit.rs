@@ -8,13 +8,21 @@
 //! parallel guesses learn nothing beyond the limit: over it, a right secret and a wrong one
 //! get the same 429.
 //!
+//! A right API key or client secret (256 random bits: never guessed) from a client whose
+//! failures were within the limit less than [`REMEMBERED_FOR`] ago is let through without
+//! reading the count again ([`AuthLimiter::judge_secret`]): a failure at this instance
+//! forgets the client at once, one counted by another instance is seen within that time. A
+//! password's success always reads the count.
+//!
 //! The client is the peer, or — when the peer is a trusted reverse proxy — the rightmost
 //! address of the one forwarding header the proxies write ([`ForwardedHeader`]) that is not
 //! itself a trusted proxy. Addresses are canonical before every comparison (an IPv4 peer of a
 //! dual-stack listener, `::ffff:a.b.c.d`, is `a.b.c.d`). IPv6 clients are counted by their
 //! /64 (one host usually owns a whole /64).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ipnet::{IpNet, Ipv6Net};
@@ -24,6 +32,12 @@ use warp::http::HeaderMap;
 pub(crate) use crate::config::ForwardedHeader;
 use crate::store::{Attempts, Store, StoreError};
 
+/// How long a client found within the limit is remembered so (see the module's
+/// documentation).
+pub(crate) const REMEMBERED_FOR: Duration = Duration::from_secs(1);
+/// The most clients remembered; beyond, the memory starts again.
+const MAX_REMEMBERED: usize = 10_000;
+
 /// Counts failed authentications per client in a fixed window.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthLimiter {
@@ -31,6 +45,8 @@ pub(crate) struct AuthLimiter {
     window: Duration,
     trusted_proxies: Vec<IpNet>,
     header: ForwardedHeader,
+    /// The clients found within the limit, and when.
+    within_limit: Arc<Mutex<HashMap<String, UnixTime>>>,
 }
 
 /// Whether an authentication may go on.
@@ -67,6 +83,7 @@ impl AuthLimiter {
             window,
             trusted_proxies,
             header,
+            within_limit: Arc::default(),
         }
     }
 
@@ -106,6 +123,45 @@ impl AuthLimiter {
         }
     }
 
+    /// [`AuthLimiter::judge`] for a secret of 256 random bits (an API key, a client
+    /// secret): a right one from a client found within the limit less than
+    /// [`REMEMBERED_FOR`] ago goes through without reading the count.
+    pub(crate) async fn judge_secret<T>(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        now: UnixTime,
+        found: Option<T>,
+    ) -> Result<T, Refusal> {
+        if found.is_some() && self.remembered(key, now) {
+            return found.ok_or(Refusal::Failed);
+        }
+        let judged = self.judge(store, key, now, found).await;
+        if judged.is_ok() {
+            let mut within = self
+                .within_limit
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if within.len() >= MAX_REMEMBERED {
+                within.clear();
+            }
+            within.insert(key.to_owned(), now);
+        }
+        judged
+    }
+
+    /// Whether `key` was found within the limit less than [`REMEMBERED_FOR`] before `now`.
+    fn remembered(&self, key: &str, now: UnixTime) -> bool {
+        let within = self
+            .within_limit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        within.get(key).is_some_and(|at| {
+            let age = now.as_secs_f64() - at.as_secs_f64();
+            (0.0..REMEMBERED_FOR.as_secs_f64()).contains(&age)
+        })
+    }
+
     /// Whether the client `key` names may try at all at `now`: refused as
     /// [`Refusal::Blocked`] while its failures are at the limit, so that a costly check (a
     /// password hash) is not even made.
@@ -133,6 +189,10 @@ impl AuthLimiter {
         key: &str,
         now: UnixTime,
     ) -> Result<Admission, StoreError> {
+        self.within_limit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
         let failures = store
             .count_failure(key.to_owned(), now, self.window.as_secs_f64())
             .await?;
@@ -241,6 +301,51 @@ mod tests {
 
     fn trusted() -> Vec<IpNet> {
         vec!["10.0.0.0/8".parse().unwrap()]
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_right_secret_skips_the_count_for_a_second_unless_a_failure_intervenes() {
+        let dir = std::env::temp_dir().join(format!("jwtkit-limiter-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.join("s.sqlite3")).unwrap();
+        let limiter = AuthLimiter::new(
+            2,
+            Duration::from_secs(60),
+            vec![],
+            ForwardedHeader::XForwardedFor,
+        );
+        let at = |secs: f64| UnixTime::from_secs_f64(1_800_000_000.0 + secs).unwrap();
+        let judge = |now| limiter.judge_secret(&store, "auth:1.2.3.4", now, Some(()));
+        assert_eq!(judge(at(0.0)).await, Ok(()), "read: within the limit");
+        // Another instance counts failures up to the limit.
+        for _ in 0..2 {
+            store
+                .count_failure("auth:1.2.3.4".into(), at(0.1), 60.0)
+                .await
+                .unwrap();
+        }
+        assert_eq!(judge(at(0.5)).await, Ok(()), "remembered: not read again");
+        assert!(
+            matches!(judge(at(1.0)).await, Err(Refusal::Blocked(_))),
+            "a second later, read again: at the limit"
+        );
+        // A failure here forgets at once.
+        let other = "auth:5.6.7.8";
+        assert_eq!(
+            limiter.judge_secret(&store, other, at(2.0), Some(())).await,
+            Ok(())
+        );
+        let failed: Result<(), Refusal> = limiter.judge_secret(&store, other, at(2.1), None).await;
+        assert_eq!(failed, Err(Refusal::Failed));
+        store
+            .count_failure(other.into(), at(2.2), 60.0)
+            .await
+            .unwrap();
+        assert!(matches!(
+            limiter.judge_secret(&store, other, at(2.3), Some(())).await,
+            Err(Refusal::Blocked(_))
+        ));
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -361,6 +361,36 @@ async fn conformance(store: Arc<dyn Store>) {
 
     store.prune(t(NOW + 10)).await.unwrap();
 
+    // Consents: by subject and client, replaced when given again.
+    assert_eq!(
+        store.consent("ann".into(), "app:1".into()).await.unwrap(),
+        None
+    );
+    store
+        .put_consent("ann".into(), "app:1".into(), "openid".into())
+        .await
+        .unwrap();
+    store
+        .put_consent("ann".into(), "app:1".into(), "email openid".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consent("ann".into(), "app:1".into())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("email openid")
+    );
+    assert_eq!(
+        store.consent("bob".into(), "app:1".into()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.consent("ann".into(), "app:2".into()).await.unwrap(),
+        None
+    );
+
     // Registered clients: added once, found, listed by client_id, removed once.
     assert!(store.clients().await.unwrap().is_empty());
     assert!(

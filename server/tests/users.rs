@@ -124,12 +124,21 @@ async fn records_conform(store: &dyn Store) {
         .collect();
     assert_eq!(names, ["ann", "bob"]);
 
+    for sub in ["u_1", "u_2"] {
+        store
+            .put_consent(sub.to_owned(), "app:1".to_owned(), "openid".to_owned())
+            .await
+            .unwrap();
+    }
     assert!(store.remove_user("ann".to_owned()).await.unwrap());
     assert!(
         !store.remove_user("ann".to_owned()).await.unwrap(),
         "removed once"
     );
     assert_eq!(store.user_by_sub("u_1".to_owned()).await.unwrap(), None);
+    let consent = |sub: &str| store.consent(sub.to_owned(), "app:1".to_owned());
+    assert_eq!(consent("u_1").await.unwrap(), None, "the consents go too");
+    assert!(consent("u_2").await.unwrap().is_some(), "only theirs");
     // The username is free again (with a new subject: `accounts` generates one).
     assert!(store.add_user(record("ann", "u_4")).await.unwrap());
 }

@@ -524,6 +524,30 @@ async fn a_third_party_client_asks_for_consent() {
             .status,
         403
     );
+
+    // Remembered: the client's next requests get a code without asking (prompt=none too),
+    // for what was consented to; prompt=consent asks again.
+    let again = browser.get(&server, &partner).await;
+    assert!(param(&location(&again), "code").is_some());
+    let silent = browser
+        .get(&server, &format!("{partner}&prompt=none"))
+        .await;
+    assert!(param(&location(&silent), "code").is_some());
+    let narrower = browser
+        .get(&server, &partner.replace("openid%20email", "openid"))
+        .await;
+    assert!(param(&location(&narrower), "code").is_some());
+    let asked = browser
+        .get(&server, &format!("{partner}&prompt=consent"))
+        .await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("Allow Partner App?"));
+
+    // Another person on the same browser has consented to nothing.
+    let other = TestServer::start(ServeArgs::default().with(&table::CLIENTS, THIRD_PARTY)).await;
+    let mut fresh = Browser::default();
+    sign_in(&other, &mut fresh, &request(&other, &[])).await;
+    assert_eq!(fresh.get(&other, &partner).await.status, 200, "asked");
 }
 
 #[tokio::test]

@@ -41,7 +41,9 @@ commands:
           property); the seeds in core/fuzz/seeds and crashes in core/fuzz/artifacts are
           replayed by `cargo xtask test` (the grown corpus stays in core/fuzz/corpus)
   bench-http  load the release server (core 0) with wrk (core 1) on loopback: /api/v3/home
-          vs /api/v3/secret req/s, p50/p99 latency, peak RSS
+          vs /api/v3/secret req/s, p50/p99 latency, peak RSS, many clients, refreshes,
+          sign-ins, the OpenID provider beside node-oidc-provider (`bench-http openid`:
+          that part alone)
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
@@ -55,7 +57,13 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("fuzz") => fuzz(),
-        Some("bench-http") => bench::bench_http(),
+        Some("bench-http") => match args.get(1).map(String::as_str) {
+            None => bench::bench_http(false),
+            Some("openid") => bench::bench_http(true),
+            Some(other) => Err(format!(
+                "bench-http takes nothing or `openid`, not {other:?}"
+            )),
+        },
         Some("package") => tools::ensure_build_tools().and_then(|()| wasm::build_package()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -235,7 +235,7 @@ pub(crate) fn test_demo() -> Result<(), String> {
 }
 
 /// `npm ci` unless `node_modules` matches the lock file already.
-fn npm_ci(dir: &Path) -> Result<(), String> {
+pub(crate) fn npm_ci(dir: &Path) -> Result<(), String> {
     step(&format!("npm dependencies of {}", dir.display()));
     // A missing file reads as empty, which never matches: `npm ci` then runs (and says why
     // it cannot, for a missing lock file).

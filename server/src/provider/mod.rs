@@ -13,8 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit_core::{Signer, UnixTime};
 use serde_json::{Map, Value, json};
 
@@ -35,9 +33,7 @@ use request::{Authorization, Redirected};
 
 /// `n` random bytes from the OS CSPRNG as base64url.
 pub(crate) fn random_text(n: usize) -> Result<String, StoreError> {
-    let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::new(format!("no randomness: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    crate::random::text(n).map_err(|e| StoreError::new(format!("no randomness: {e}")))
 }
 
 /// The provider of one server.
@@ -116,7 +112,19 @@ impl Provider {
             });
         };
         let asks_consent = !request.client.first_party || request.prompt.consent;
-        if asks_consent && !consented {
+        if asks_consent && consented {
+            // What it consented to before stays consented.
+            let key = request.client.consent_key();
+            let before = store.consent(login.sub.clone(), key.clone()).await?;
+            let mut scopes: Vec<&str> = before.as_deref().unwrap_or_default().split(' ').collect();
+            scopes.extend(request.scope.iter().map(String::as_str));
+            scopes.retain(|s| !s.is_empty());
+            scopes.sort_unstable();
+            scopes.dedup();
+            store
+                .put_consent(login.sub.clone(), key, scopes.join(" "))
+                .await?;
+        } else if asks_consent && !self.remembers_consent(store, request, login).await? {
             return Ok(if request.prompt.none {
                 Next::Refuse(request.refuse(
                     "consent_required",
@@ -137,6 +145,26 @@ impl Provider {
             login_sid: login.sid.clone(),
         };
         codes::issue(store, &grant, now).await.map(Next::Code)
+    }
+
+    /// Whether the person signed in as `login` consented to `request`'s client for every
+    /// scope it asks before (never when it asks with `prompt=consent`).
+    async fn remembers_consent(
+        &self,
+        store: &dyn Store,
+        request: &Authorization,
+        login: &Login,
+    ) -> Result<bool, StoreError> {
+        if request.prompt.consent {
+            return Ok(false);
+        }
+        let remembered = store
+            .consent(login.sub.clone(), request.client.consent_key())
+            .await?;
+        Ok(remembered.is_some_and(|scopes| {
+            let granted: Vec<&str> = scopes.split(' ').collect();
+            request.scope.iter().all(|s| granted.contains(&s.as_str()))
+        }))
     }
 
     /// The claims `/oauth2/userinfo` answers for `sub` with `scope` granted (OpenID Connect

@@ -134,7 +134,8 @@ impl AppState {
     }
 
     /// The outcome of an authentication (an API key or client credentials) of the client
-    /// `attempt` names, judged against the failure limit ([`AuthLimiter::judge`]): `failure`
+    /// `attempt` names, judged against the failure limit ([`AuthLimiter::judge_secret`]: a
+    /// secret of 256 random bits): `failure`
     /// for a wrong secret, 429 with `Retry-After` over the limit, 503 when the store cannot
     /// count.
     pub(super) async fn limited<T>(
@@ -147,7 +148,7 @@ impl AppState {
         use crate::ratelimit::Refusal;
         let judged = self
             .limiter
-            .judge(self.store.as_ref(), attempt, now, found)
+            .judge_secret(self.store.as_ref(), attempt, now, found)
             .await;
         judged.map_err(|refusal| match refusal {
             Refusal::Failed => failure.into(),

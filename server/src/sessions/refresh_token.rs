@@ -11,13 +11,11 @@ use crate::store::TokenHash;
 
 /// `n` random bytes as base64url.
 pub(super) fn random_text(n: usize) -> Result<String, SessionError> {
-    let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).map_err(|_| {
+    crate::random::text(n).map_err(|_| {
         SessionError::Issue(IssueError::Token(
             jwtkit_core::KeyError::RandomnessUnavailable.into(),
         ))
-    })?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    })
 }
 
 pub(super) fn new_refresh_token() -> Result<String, SessionError> {

@@ -175,6 +175,14 @@ impl ProviderRecords for Instrumented {
     fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool> {
         self.measure("end_login", self.inner.end_login(login))
     }
+
+    fn consent(&self, sub: String, client: String) -> StoreFuture<'_, Option<String>> {
+        self.measure("consent", self.inner.consent(sub, client))
+    }
+
+    fn put_consent(&self, sub: String, client: String, scopes: String) -> StoreFuture<'_, ()> {
+        self.measure("put_consent", self.inner.put_consent(sub, client, scopes))
+    }
 }
 
 impl ClientRecords for Instrumented {

@@ -1,7 +1,7 @@
 //! What the OpenID provider keeps in the store: authorization codes (single use, found by
-//! their hash) and people's sign-ins at the provider (the browser session its cookie names,
-//! found by the cookie's hash). Both carry a document of the provider's own; the store judges
-//! only time and single use.
+//! their hash), people's sign-ins at the provider (the browser session its cookie names,
+//! found by the cookie's hash), and the consents people gave to clients. Codes and sign-ins
+//! carry a document of the provider's own; the store judges only time and single use.
 
 use jwtkit_core::UnixTime;
 
@@ -56,4 +56,11 @@ pub trait ProviderRecords: Send + Sync {
 
     /// Ends a sign-in; `false` when there was none.
     fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool>;
+
+    /// The scopes (space-separated) the subject `sub` consented to for `client` (a client's
+    /// registration, as the provider names it), if it did.
+    fn consent(&self, sub: String, client: String) -> StoreFuture<'_, Option<String>>;
+
+    /// Remembers that `sub` consented to `scopes` for `client`, replacing what it had.
+    fn put_consent(&self, sub: String, client: String, scopes: String) -> StoreFuture<'_, ()>;
 }

@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 pub mod accounts;
+mod hashing;
 pub mod password;
 mod username;
 

@@ -6,15 +6,16 @@
 //! defaults. A stored hash carries its own parameters, so hashes made under other ones still
 //! verify.
 //!
-//! Hashing is slow on purpose, so it runs on blocking threads, at most [`PasswordHasher`]'s
-//! `permits` at once (half the cores by default, at least one): a flood of sign-ins queues
-//! there, while token verification keeps the runtime's threads. A queue longer than
-//! `max_waiting` is refused at once ([`HashError::Busy`], answered 503 with `Retry-After`),
-//! so the queue cannot grow without end either.
+//! Hashing is slow on purpose, so it runs on threads of its own ([`super::hashing`]: half the
+//! cores, at a lower priority than the server's), at most [`PasswordHasher`]'s `permits` at
+//! once: a flood of sign-ins queues there, while token verification keeps the runtime's
+//! threads and goes first on a shared core. A queue longer than `max_waiting` is refused at
+//! once ([`HashError::Busy`], answered 503 with `Retry-After`), so the queue cannot grow
+//! without end either.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 pub use argon2::Params;
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
@@ -114,12 +115,6 @@ impl fmt::Display for HashError {
 
 impl std::error::Error for HashError {}
 
-/// argon2's working memory, shared by every hasher of the process: as many buffers as hashes
-/// have ever run at once (each hasher's permits), allocated once and never freed. A 19 MiB
-/// allocation freed after every hash would teach the allocator to keep memory of that size
-/// in every thread's arena, and the process would grow under load.
-static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
-
 /// argon2id hashing, bounded (see the module's documentation).
 pub struct PasswordHasher {
     argon: Argon2<'static>,
@@ -127,10 +122,11 @@ pub struct PasswordHasher {
     waiting: AtomicUsize,
     max_waiting: usize,
     verifications: AtomicU64,
-    /// A hash of a random password under the same parameters, made at the first need: what
-    /// a sign-in as an unknown user is checked against, so that it takes as long as one as
-    /// a known user.
-    dummy: OnceLock<String>,
+    /// What a sign-in as an unknown user is checked against, so that it takes as long as
+    /// one as a known user: a PHC string with the same parameters, whose salt and output
+    /// are fixed bytes (the answer is thrown away; only the work counts). Made with the
+    /// hasher, so no sign-in waits for it.
+    dummy: String,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -164,12 +160,12 @@ impl PasswordHasher {
     /// Hashing with `params`, `permits` at once, at most `max_waiting` queued.
     pub fn with_limits(params: Params, permits: usize, max_waiting: usize) -> Self {
         Self {
-            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             permits: Arc::new(Semaphore::new(permits.max(1))),
             waiting: AtomicUsize::new(0),
             max_waiting,
+            dummy: dummy_hash(&params),
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             verifications: AtomicU64::new(0),
-            dummy: OnceLock::new(),
         }
     }
 
@@ -198,18 +194,7 @@ impl PasswordHasher {
     /// Spends the time a verification takes, for a sign-in that cannot succeed (an unknown
     /// user): its answer must not come sooner than a wrong password's.
     pub async fn verify_nothing(&self, password: &Password) -> Result<(), HashError> {
-        let dummy = match self.dummy.get() {
-            Some(dummy) => dummy.clone(),
-            None => {
-                let mut random = Zeroizing::new(String::new());
-                let mut bytes = [0u8; 24];
-                getrandom::fill(&mut bytes).map_err(|e| HashError::Failed(e.to_string()))?;
-                random.extend(bytes.iter().map(|b| char::from(b'a' + b % 26)));
-                let made = self.hash(&Password::new(random.to_string())).await?;
-                self.dummy.get_or_init(|| made).clone()
-            }
-        };
-        self.verify(password, &dummy).await.map(drop)
+        self.verify(password, &self.dummy).await.map(drop)
     }
 
     /// Runs `work` on a blocking thread once a permit is free, or refuses when too many wait.
@@ -224,26 +209,29 @@ impl PasswordHasher {
         let permit = self.permits.clone().acquire_owned().await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         let permit = permit.map_err(|_| HashError::Busy)?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut memory = MEMORY
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop()
-                .unwrap_or_default();
-            let result = work(&mut memory);
-            MEMORY
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(memory);
-            result
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))?
+        let result = super::hashing::run(work)
+            .await
+            .ok_or_else(|| HashError::Failed("no password hashing thread runs".to_owned()))?;
+        drop(permit);
+        result
     }
 }
 
-/// `memory` with room for `params`' blocks (grown once, to the largest needed).
+/// The PHC string an unknown user's password is checked against under `params`.
+fn dummy_hash(params: &Params) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let output = vec![0x5a; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        STANDARD_NO_PAD.encode(b"jwtkit: no user"),
+        STANDARD_NO_PAD.encode(output)
+    )
+}
+
 fn blocks<'m>(memory: &'m mut Vec<Block>, params: &Params) -> &'m mut [Block] {
     let needed = params.block_count();
     if memory.len() < needed {
@@ -298,4 +286,54 @@ fn verify_with(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> Result
         .hash_password_into_with_memory(password, salt, &mut output, blocks(memory, &params))
         .map_err(failed)?;
     Ok(bool::from(output.as_slice().ct_eq(expected.as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn passwords_are_hashed_below_the_servers_priority() {
+        use rustix::process::getpriority_process;
+        let server = getpriority_process(None).unwrap();
+        let hasher = PasswordHasher::with_limits(Params::new(256, 1, 1, None).unwrap(), 1, 4);
+        let hashing = hasher
+            .bounded(|_| Ok(getpriority_process(None).unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(hashing, (server + super::super::hashing::NICENESS).min(19));
+    }
+
+    #[test]
+    fn an_unknown_users_hash_costs_what_a_real_one_does() {
+        let params = Params::new(256, 3, 1, None).unwrap();
+        let dummy = dummy_hash(&params);
+        let mut memory = Vec::new();
+        let real = hash_with(
+            &Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            b"correct horse",
+            &mut memory,
+        )
+        .unwrap();
+        let (dummy, real) = (
+            PasswordHash::new(&dummy).unwrap(),
+            PasswordHash::new(&real).unwrap(),
+        );
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params, "the same memory, time and lanes");
+        assert_eq!(
+            dummy.hash.map(|h| h.len()),
+            real.hash.map(|h| h.len()),
+            "the same output length"
+        );
+        let dummy = dummy_hash(&params);
+        assert!(!verify_with(b"correct horse", &dummy, &mut memory).unwrap());
+        assert_eq!(
+            dummy_hash(&params),
+            dummy,
+            "made without randomness or hashing"
+        );
+    }
 }

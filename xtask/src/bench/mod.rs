@@ -7,10 +7,13 @@
 //! - refreshes per second on the SQLite store and on Redis (chained, `sessions`);
 //! - how long a logout at one instance takes to be enforced at another on one Redis;
 //! - sign-ins per second at the OpenID provider, and the protected endpoint's throughput
-//!   under a flood of sign-ins (`signin`).
+//!   under a flood of sign-ins (`signin`);
+//! - the OpenID provider's code exchange, refresh, userinfo and introspection side by side
+//!   with node-oidc-provider (`provider`).
 
 mod http;
 mod pools;
+mod provider;
 mod server;
 mod sessions;
 mod signin;
@@ -47,9 +50,12 @@ enum Bearer<'a> {
     None,
     Token(&'a str),
     Pool(&'a Pool),
+    /// A wrk script that writes the whole request.
+    Script(&'a std::path::Path),
 }
 
-pub(crate) fn bench_http() -> Result<(), String> {
+/// Every measurement, or (`openid_only`) the OpenID provider beside node-oidc-provider.
+pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
     ensure_apt(&[("wrk", "wrk"), ("redis-server", "redis-server")])?;
     let jwtkit = build_jwtkit(true, None)?;
     let dir = workspace_root().join("target/bench");
@@ -94,8 +100,11 @@ pub(crate) fn bench_http() -> Result<(), String> {
         .map(str::to_owned)
         .to_vec()
     };
+    if openid_only {
+        return openid_side_by_side(&jwtkit, &dir, &args, api_key);
+    }
     step("the benchmark's person (jwtkit users add)");
-    add_user(&jwtkit, &sqlite)?;
+    add_user(&jwtkit, &sqlite, signin::USERNAME)?;
 
     step("jwtkit serve on core 0 (HS256, SQLite store, loopback)");
     let server = Server::start(&jwtkit, "0", &args(&hs256, &sqlite))?;
@@ -131,6 +140,8 @@ pub(crate) fn bench_http() -> Result<(), String> {
     })?;
     drop(server);
     signin::report(&sign_ins, &alone, &flood, &flooded);
+
+    openid_side_by_side(&jwtkit, &dir, &args, api_key)?;
 
     step("two jwtkit instances (cores 0 and 1) on one Redis");
     let redis = Redis::start(&dir.join("redis"))?;
@@ -183,12 +194,54 @@ pub(crate) fn bench_http() -> Result<(), String> {
     Ok(())
 }
 
-/// The benchmark's person, added to the store with `jwtkit users add` (the password on
+/// jwtkit's OpenID provider and node-oidc-provider, each on core 0 with the same EdDSA key
+/// (its ID tokens' algorithm), the load on core 1.
+fn openid_side_by_side(
+    jwtkit: &std::path::Path,
+    dir: &std::path::Path,
+    args: &dyn Fn(&str, &str) -> Vec<String>,
+    api_key: &str,
+) -> Result<(), String> {
+    step("jwtkit and node-oidc-provider side by side, with one EdDSA key");
+    let e2e = workspace_root().join("tests/e2e");
+    crate::wasm::npm_ci(&e2e)?;
+    let keys = dir.join("eddsa.json");
+    let key_json = Cmd::new(jwtkit)
+        .args(["keygen", "--alg", "EdDSA"])
+        .output()?;
+    std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
+    let store = format!("sqlite:{}", dir.join("provider.sqlite3").display());
+    for n in 0..provider::PEOPLE {
+        add_user(jwtkit, &store, &provider::person(n))?;
+    }
+    let server = Server::start(jwtkit, "0", &args(&keys.display().to_string(), &store))?;
+    let secret = "an introspection secret of the benchmark only";
+    let peer = Server::node(
+        &e2e.join("peers/oidc-provider.mjs"),
+        "0",
+        &[&keys.display().to_string(), provider::REDIRECT, secret],
+    )?;
+    let ours = provider::Provider::discover("jwtkit", &server.addr, ("bench", api_key))?;
+    let theirs =
+        provider::Provider::discover("oidc-provider", &peer.addr, ("introspector", secret))?;
+    // The load generators' threads on core 1, as wrk is.
+    let pid = std::process::id().to_string();
+    Cmd::new("taskset")
+        .args(["-a", "-cp", "1", &pid])
+        .output()?;
+    let measured = provider::side_by_side(dir, &ours, &theirs);
+    Cmd::new("taskset")
+        .args(["-a", "-cp", "0,1", &pid])
+        .output()?;
+    measured
+}
+
+/// A person of the benchmark, added to the store with `jwtkit users add` (the password on
 /// standard input, as an operator gives it).
-fn add_user(jwtkit: &std::path::Path, store: &str) -> Result<(), String> {
+fn add_user(jwtkit: &std::path::Path, store: &str, username: &str) -> Result<(), String> {
     use std::io::Write as _;
     let mut child = std::process::Command::new(jwtkit)
-        .args(["users", "add", signin::USERNAME, "--store", store])
+        .args(["users", "add", username, "--store", store])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -376,6 +429,7 @@ fn wrk(url: &str, bearer: Bearer<'_>) -> Result<Figures, String> {
         Bearer::None => String::new(),
         Bearer::Token(_) => ", one token".to_owned(),
         Bearer::Pool(pool) => format!(", {} tokens in turn", pool.size),
+        Bearer::Script(script) => format!(", {}", script.display()),
     };
     step(&format!(
         "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections{sending})"
@@ -391,6 +445,7 @@ fn wrk(url: &str, bearer: Bearer<'_>) -> Result<Figures, String> {
             command = command.args(["-H", &format!("Authorization: Bearer {token}")]);
         }
         Bearer::Pool(pool) => command = command.arg("-s").arg(&pool.script),
+        Bearer::Script(script) => command = command.arg("-s").arg(script),
     }
     command = command.arg(url);
     if let Bearer::Pool(pool) = bearer {

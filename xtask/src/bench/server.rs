@@ -1,5 +1,5 @@
 //! The processes the benchmarks start, and stop by their PIDs: release `jwtkit serve`
-//! instances pinned to a core, and a `redis-server` of their own.
+//! instances and a Node.js peer pinned to a core, and a `redis-server` of their own.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -18,7 +18,7 @@ pub(super) struct Server {
 impl Server {
     /// `taskset -c CORE jwtkit serve --json --bind 127.0.0.1:0 ARGS`.
     pub(super) fn start(jwtkit: &Path, core: &str, args: &[String]) -> Result<Self, String> {
-        let mut child = Cmd::new("taskset")
+        let child = Cmd::new("taskset")
             .args(["-c", core])
             .arg(jwtkit)
             .args(["serve", "--json", "--bind", "127.0.0.1:0"])
@@ -26,6 +26,21 @@ impl Server {
             .args(args)
             .env("JWTKIT_LOG", "warn")
             .spawn()?;
+        Self::started(child, "jwtkit serve --json")
+    }
+
+    /// `taskset -c CORE node SCRIPT ARGS`, a peer that prints {"url"} as its first line.
+    pub(super) fn node(script: &Path, core: &str, args: &[&str]) -> Result<Self, String> {
+        let child = Cmd::new("taskset")
+            .args(["-c", core, "node"])
+            .arg(script)
+            .args(args)
+            .spawn()?;
+        Self::started(child, "the peer")
+    }
+
+    /// A server whose first line of output is {"url": "http://ADDR"}.
+    fn started(mut child: Child, what: &str) -> Result<Self, String> {
         let started = child
             .stdout
             .take()
@@ -38,11 +53,11 @@ impl Server {
         };
         let started: serde_json::Value = started
             .and_then(|line| serde_json::from_str(&line).ok())
-            .ok_or("jwtkit serve --json printed no JSON line")?;
+            .ok_or_else(|| format!("{what} printed no JSON line"))?;
         let addr = started["url"]
             .as_str()
             .and_then(|url| url.strip_prefix("http://"))
-            .ok_or_else(|| format!("no url from jwtkit serve --json: {started}"))?;
+            .ok_or_else(|| format!("no url from {what}: {started}"))?;
         server.addr = addr.to_owned();
         Ok(server)
     }

@@ -1,7 +1,8 @@
 //! The OpenID provider's codes and sign-ins in Redis, shared by every instance: a code is
 //! redeemed once whichever instance sees it first, and judged by Redis's clock.
 //! `jwtkit:code:{hex sha256}` (hash) lives its lifetime and the replay memory;
-//! `jwtkit:login:{hex sha256}` (string) lives as long as the sign-in.
+//! `jwtkit:login:{hex sha256}` (string) lives as long as the sign-in;
+//! `jwtkit:consents:{sub}` (hash) holds a person's consents by client, as long as they are.
 
 use jwtkit_core::UnixTime;
 use redis::AsyncCommands;
@@ -17,6 +18,11 @@ fn code_key(code: &TokenHash) -> String {
 
 fn login_key(login: &TokenHash) -> String {
     format!("jwtkit:login:{}", hex(login))
+}
+
+/// The consents of the subject `sub`.
+pub(super) fn consents_key(sub: &str) -> String {
+    format!("jwtkit:consents:{sub}")
 }
 
 impl ProviderRecords for RedisStore {
@@ -105,6 +111,20 @@ impl ProviderRecords for RedisStore {
         Box::pin(async move {
             let removed: i64 = conn.del(login_key(&login)).await.map_err(error)?;
             Ok(removed == 1)
+        })
+    }
+
+    fn consent(&self, sub: String, client: String) -> StoreFuture<'_, Option<String>> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move { conn.hget(consents_key(&sub), client).await.map_err(error) })
+    }
+
+    fn put_consent(&self, sub: String, client: String, scopes: String) -> StoreFuture<'_, ()> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            conn.hset::<_, _, _, ()>(consents_key(&sub), client, scopes)
+                .await
+                .map_err(error)
         })
     }
 }

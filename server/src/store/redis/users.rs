@@ -97,6 +97,7 @@ impl UserRecords for RedisStore {
                 .remove_user
                 .key(USERS)
                 .key(SUBJECTS)
+                .key(super::provider::consents_key(&current.sub))
                 .arg(&username)
                 .arg(&current.sub)
                 .invoke_async(&mut conn)

@@ -1,4 +1,4 @@
-//! The OpenID provider's codes and sign-ins in SQL.
+//! The OpenID provider's codes, sign-ins and consents in SQL.
 
 use jwtkit_core::UnixTime;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -19,6 +19,12 @@ CREATE TABLE IF NOT EXISTS logins (
     hash BLOB PRIMARY KEY,
     record TEXT NOT NULL,
     expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consents (
+    sub TEXT NOT NULL,
+    client TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    PRIMARY KEY (sub, client)
 );
 ";
 
@@ -120,6 +126,28 @@ impl ProviderRecords for SqliteStore {
         self.run(move |conn| {
             let ended = conn.execute("DELETE FROM logins WHERE hash = ?1", params![&login[..]])?;
             Ok(ended == 1)
+        })
+    }
+
+    fn consent(&self, sub: String, client: String) -> StoreFuture<'_, Option<String>> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT scopes FROM consents WHERE sub = ?1 AND client = ?2",
+                params![sub, client],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn put_consent(&self, sub: String, client: String, scopes: String) -> StoreFuture<'_, ()> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO consents (sub, client, scopes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sub, client) DO UPDATE SET scopes = excluded.scopes",
+                params![sub, client, scopes],
+            )
+            .map(drop)
         })
     }
 }

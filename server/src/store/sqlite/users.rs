@@ -79,8 +79,14 @@ impl UserRecords for SqliteStore {
 
     fn remove_user(&self, username: String) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let removed =
-                conn.execute("DELETE FROM users WHERE username = ?1", params![username])?;
+            let tx = conn.transaction()?;
+            // The consents the person gave go with them.
+            tx.execute(
+                "DELETE FROM consents WHERE sub = (SELECT sub FROM users WHERE username = ?1)",
+                params![username],
+            )?;
+            let removed = tx.execute("DELETE FROM users WHERE username = ?1", params![username])?;
+            tx.commit()?;
             Ok(removed == 1)
         })
     }
