@@ -9,7 +9,9 @@ use std::sync::Arc;
 use jwtkit_core::UnixTime;
 use jwtkit_server::store::redis::{Clock, RedisStore};
 use jwtkit_server::store::sqlite::SqliteStore;
-use jwtkit_server::store::{Endpoint, NewSession, Revocation, Rotated, Rotation, Store, TokenHash};
+use jwtkit_server::store::{
+    Endpoint, NewSession, Redeemed, Revocation, Rotated, Rotation, Store, TokenHash,
+};
 use support::{RedisServer, Scratch};
 
 const NOW: i64 = 1_800_000_000;
@@ -35,6 +37,7 @@ fn session(sid: &str, sub: &str, refresh: TokenHash) -> NewSession {
         idle_expiry: t(NOW + 3600),
         max_per_subject: 1000,
         revoke_until: t(NOW + 300),
+        code: None,
     }
 }
 
@@ -360,6 +363,37 @@ async fn conformance(store: Arc<dyn Store>) {
     );
 
     store.prune(t(NOW + 10)).await.unwrap();
+
+    // A code redeemed once; the session it starts is recorded with it, and a replay names it.
+    store
+        .put_code(h(90), "{\"grant\":1}".into(), t(NOW), 60.0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_code(h(90), t(NOW + 1)).await.unwrap(),
+        Redeemed::Fresh("{\"grant\":1}".into())
+    );
+    let mut started = session("c1", "cat", h(91));
+    started.code = Some(h(90));
+    store.create_session(started).await.unwrap();
+    assert_eq!(
+        store.redeem_code(h(90), t(NOW + 2)).await.unwrap(),
+        Redeemed::Replayed {
+            sid: Some("c1".into())
+        }
+    );
+    assert_eq!(
+        store.redeem_code(h(92), t(NOW + 2)).await.unwrap(),
+        Redeemed::Unknown
+    );
+    // A session naming a code the store no longer has starts all the same.
+    let mut late = session("c2", "cat", h(93));
+    late.code = Some(h(94));
+    store.create_session(late).await.unwrap();
+    assert_eq!(
+        store.redeem_code(h(94), t(NOW + 2)).await.unwrap(),
+        Redeemed::Unknown
+    );
 
     // Consents: by subject and client, replaced when given again.
     assert_eq!(

@@ -71,6 +71,7 @@ fn session(sid: &str, sub: &str) -> NewSession {
         idle_expiry: t(NOW + 3600),
         max_per_subject: 100,
         revoke_until: t(NOW + 300),
+        code: None,
     }
 }
 

@@ -87,10 +87,3 @@ pub(crate) async fn redeem(
         },
     )
 }
-
-/// Records that `code` started the session `sid`.
-pub(crate) async fn issued(store: &dyn Store, code: &str, sid: &str) -> Result<(), StoreError> {
-    store
-        .code_issued(crate::sessions::hash(code), sid.to_owned())
-        .await
-}

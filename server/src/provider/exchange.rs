@@ -102,12 +102,19 @@ impl Provider {
         if !pkce::verifies(request.code_verifier, &grant.code_challenge) {
             return Err(ExchangeError::VerifierInvalid);
         }
-        let (sid, issued) = sessions
-            .start_person(&grant.sub, &client.id, &grant.scope, &grant.login_sid, now)
+        let code = crate::sessions::hash(request.code);
+        let issued = sessions
+            .start_person(
+                code,
+                &grant.sub,
+                &client.id,
+                &grant.scope,
+                &grant.login_sid,
+                now,
+            )
             .await
             .map_err(ExchangeError::Session)?;
         let access = issued.access;
-        codes::issued(store, request.code, &sid).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
             let token = IdToken {
                 iss: &self.issuer,

@@ -32,7 +32,9 @@ use refresh_token::{new_refresh_token, random_text, seal, unseal};
 use crate::apikeys::ApiKeys;
 use crate::issuer::{IssueError, IssuedToken, TokenIssuer};
 use crate::revocations::Revocations;
-use crate::store::{Endpoint, NewSession, Rotated, Rotation, SessionInfo, Store, StoreError};
+use crate::store::{
+    Endpoint, NewSession, Rotated, Rotation, SessionInfo, Store, StoreError, TokenHash,
+};
 
 /// The prefix of every refresh token (makes leaked ones easy to recognise).
 pub(crate) const REFRESH_PREFIX: &str = "jwtr_";
@@ -140,7 +142,9 @@ impl Sessions {
         endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
-        let (info, refresh) = self.open(None, sub, sub, roles, endpoint, now).await?;
+        let (info, refresh) = self
+            .open(None, None, sub, sub, roles, endpoint, now)
+            .await?;
         self.grant(&info, roles, refresh, now)
     }
 
@@ -148,6 +152,7 @@ impl Sessions {
     pub(super) async fn open(
         &self,
         sid: Option<String>,
+        code: Option<TokenHash>,
         sub: &str,
         client_id: &str,
         roles: &[String],
@@ -172,6 +177,7 @@ impl Sessions {
             idle_expiry: now.saturating_add_secs(self.rules.idle.as_secs_f64()),
             max_per_subject: self.rules.max_per_subject,
             revoke_until,
+            code,
         };
         let info = SessionInfo {
             sid,

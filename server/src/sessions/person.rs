@@ -1,32 +1,41 @@
-//! People's sessions (the authorization code grant): started for a person at a public
-//! client, refreshed at the token endpoint with that client's `client_id`.
+//! People's sessions (the authorization code grant): started for a person at a client,
+//! refreshed at the token endpoint by the same client.
 
 use jwtkit_core::UnixTime;
 
 use super::refresh_token::random_text;
 use super::{Grant, SessionError, Sessions, seconds_left};
-use crate::store::{Endpoint, SessionInfo};
+use crate::store::{Endpoint, SessionInfo, TokenHash};
 
 impl Sessions {
-    /// Starts the session of a person, `sub`, signed in at the public client `client_id`
-    /// with `scope` granted (the authorization code grant), from the sign-in at the provider
-    /// `login_sid`: its ID is `{login_sid}.{random}` (so that logging out of that sign-in finds
-    /// it), its roles are the scope, and its refresh token refreshes at the token endpoint
-    /// with the client's `client_id` ([`Sessions::refresh_person`]).
+    /// Starts the session of a person, `sub`, signed in at the client `client_id` with
+    /// `scope` granted by the authorization code `code` (whose record learns the session, so
+    /// that a replay of the code ends it), from the sign-in at the provider `login_sid`: its
+    /// ID is `{login_sid}.{random}` (so that logging out of that sign-in finds it), its roles
+    /// are the scope, and its refresh token refreshes at the token endpoint as the same
+    /// client ([`Sessions::refresh_person`]).
     pub(crate) async fn start_person(
         &self,
+        code: TokenHash,
         sub: &str,
         client_id: &str,
         scope: &[String],
         login_sid: &str,
         now: UnixTime,
-    ) -> Result<(String, Grant), SessionError> {
+    ) -> Result<Grant, SessionError> {
         let sid = format!("{login_sid}.{}", random_text(16)?);
         let (info, refresh) = self
-            .open(Some(sid), sub, client_id, scope, Endpoint::Authorize, now)
+            .open(
+                Some(sid),
+                Some(code),
+                sub,
+                client_id,
+                scope,
+                Endpoint::Authorize,
+                now,
+            )
             .await?;
-        let grant = self.person_grant(&info, scope, refresh, now)?;
-        Ok((info.sid, grant))
+        self.person_grant(&info, scope, refresh, now)
     }
 
     /// Rotates a person's refresh token presented by the public client `client_id` at the

@@ -151,10 +151,6 @@ impl ProviderRecords for Instrumented {
         self.measure("redeem_code", self.inner.redeem_code(code, now))
     }
 
-    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()> {
-        self.measure("code_issued", self.inner.code_issued(code, sid))
-    }
-
     fn put_login(
         &self,
         login: TokenHash,

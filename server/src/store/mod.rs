@@ -126,6 +126,9 @@ pub struct NewSession {
     pub max_per_subject: u32,
     /// Until when the revocation of a session ended to make room must be remembered.
     pub revoke_until: UnixTime,
+    /// The authorization code (its hash) that starts it: the code's record learns the
+    /// session in the same write, so that a replay of the code ends it.
+    pub code: Option<TokenHash>,
 }
 
 /// A session as the store knows it.

@@ -39,9 +39,6 @@ pub trait ProviderRecords: Send + Sync {
     /// Redeems a code at `now`: once only (see [`Redeemed`]).
     fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed>;
 
-    /// Records the session a redeemed code started (a replay then ends it).
-    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()>;
-
     /// Keeps a sign-in's document for `lifetime_seconds` from `now`.
     fn put_login(
         &self,

@@ -1,6 +1,7 @@
 -- Starts a session, ending the oldest of its subject beyond the cap.
--- KEYS: session, refresh token, subject's sessions. ARGV: sid, sub, roles, created, absolute,
--- idle, client_id, endpoint, max per subject, revoke_until, remember.
+-- KEYS: session, refresh token, subject's sessions[, the authorization code that starts it].
+-- ARGV: sid, sub, roles, created, absolute, idle, client_id, endpoint, max per subject,
+-- revoke_until, remember.
 local now, shift = clock(ARGV[4])
 local absolute, idle = tonumber(ARGV[5]) + shift, tonumber(ARGV[6]) + shift
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', fmt(now))
@@ -17,4 +18,9 @@ redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'generation', '0')
 redis.call('EXPIREAT', KEYS[2], math.ceil(absolute + tonumber(ARGV[11])))
 redis.call('ZADD', KEYS[3], absolute, ARGV[1])
 keep_until(KEYS[3], math.ceil(absolute + tonumber(ARGV[11])))
+-- The code learns its session (a replay ends it), while it is still remembered: HSET would
+-- make a key without an expiry.
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('HSET', KEYS[4], 'sid', ARGV[1])
+end
 return ended

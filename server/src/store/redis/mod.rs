@@ -141,11 +141,16 @@ impl Store for RedisStore {
         let mut conn = self.conn.clone();
         let scripts = self.scripts.clone();
         Box::pin(async move {
-            scripts
+            let mut invocation = scripts
                 .create_session
-                .key(format!("jwtkit:session:{}", s.sid))
+                .key(format!("jwtkit:session:{}", s.sid));
+            invocation
                 .key(refresh_key(&s.refresh))
-                .key(subject_key(&s.sub))
+                .key(subject_key(&s.sub));
+            if let Some(code) = &s.code {
+                invocation.key(provider::code_key(code));
+            }
+            invocation
                 .arg(&s.sid)
                 .arg(&s.sub)
                 .arg(serde_json::Value::from(s.roles.clone()).to_string())

@@ -12,7 +12,7 @@ use super::{RedisStore, error};
 use crate::store::provider::{ProviderRecords, REMEMBER_REDEEMED_SECONDS, Redeemed};
 use crate::store::{StoreError, StoreFuture, TokenHash};
 
-fn code_key(code: &TokenHash) -> String {
+pub(super) fn code_key(code: &TokenHash) -> String {
     format!("jwtkit:code:{}", hex(code))
 }
 
@@ -68,20 +68,6 @@ impl ProviderRecords for RedisStore {
                 [kind] if kind == "unknown" => Ok(Redeemed::Unknown),
                 _ => Err(StoreError::new("a malformed redemption reply")),
             }
-        })
-    }
-
-    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()> {
-        let mut conn = self.conn.clone();
-        Box::pin(async move {
-            // Only a code still remembered: HSET would make a key without an expiry.
-            let exists: bool = conn.exists(code_key(&code)).await.map_err(error)?;
-            if exists {
-                conn.hset::<_, _, _, ()>(code_key(&code), "sid", sid)
-                    .await
-                    .map_err(error)?;
-            }
-            Ok(())
         })
     }
 

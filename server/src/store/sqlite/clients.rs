@@ -16,22 +16,19 @@ CREATE TABLE IF NOT EXISTS clients (
 impl ClientRecords for SqliteStore {
     fn add_client(&self, client_id: String, registration: String) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT OR IGNORE INTO clients (client_id, registration) VALUES (?1, ?2)",
-                params![client_id, registration],
-            )
+            )?
+            .execute(params![client_id, registration])
             .map(|added| added == 1)
         })
     }
 
     fn client(&self, client_id: String) -> StoreFuture<'_, Option<String>> {
         self.run(move |conn| {
-            conn.query_row(
-                "SELECT registration FROM clients WHERE client_id = ?1",
-                params![client_id],
-                |row| row.get(0),
-            )
-            .optional()
+            conn.prepare_cached("SELECT registration FROM clients WHERE client_id = ?1")?
+                .query_row(params![client_id], |row| row.get(0))
+                .optional()
         })
     }
 
@@ -45,11 +42,9 @@ impl ClientRecords for SqliteStore {
 
     fn remove_client(&self, client_id: String) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            conn.execute(
-                "DELETE FROM clients WHERE client_id = ?1",
-                params![client_id],
-            )
-            .map(|removed| removed == 1)
+            conn.prepare_cached("DELETE FROM clients WHERE client_id = ?1")?
+                .execute(params![client_id])
+                .map(|removed| removed == 1)
         })
     }
 }

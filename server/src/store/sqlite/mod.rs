@@ -74,6 +74,9 @@ impl SqliteStore {
     }
 
     fn set_up(conn: Connection, path: &Path) -> Result<Self, StoreError> {
+        // Every statement is parsed once and kept: a request's statements cost their work,
+        // not their parsing.
+        conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(Duration::from_secs(2))
             .and_then(|()| conn.execute_batch(SCHEMA))
             .and_then(|()| conn.execute_batch(users::SCHEMA))
@@ -120,25 +123,29 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
             let roles = serde_json::Value::from(s.roles.clone()).to_string();
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
                    client_id, endpoint)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    s.sid,
-                    s.sub,
-                    roles,
-                    s.now.as_secs_f64(),
-                    s.absolute_expiry.as_secs_f64(),
-                    s.idle_expiry.as_secs_f64(),
-                    s.client_id,
-                    s.endpoint.name(),
-                ],
-            )?;
-            tx.execute(
+            )?
+            .execute(params![
+                s.sid,
+                s.sub,
+                roles,
+                s.now.as_secs_f64(),
+                s.absolute_expiry.as_secs_f64(),
+                s.idle_expiry.as_secs_f64(),
+                s.client_id,
+                s.endpoint.name(),
+            ])?;
+            tx.prepare_cached(
                 "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)",
-                params![&s.refresh[..], s.sid],
-            )?;
+            )?
+            .execute(params![&s.refresh[..], s.sid])?;
+            if let Some(code) = &s.code {
+                tx.prepare_cached("UPDATE codes SET sid = ?2 WHERE hash = ?1")?
+                    .execute(params![&code[..], s.sid])?;
+            }
             tx.commit()?;
             Ok(ended)
         })
@@ -150,12 +157,9 @@ impl Store for SqliteStore {
 
     fn session_of(&self, refresh: TokenHash) -> StoreFuture<'_, Option<String>> {
         self.run(move |conn| {
-            conn.query_row(
-                "SELECT sid FROM refresh_tokens WHERE hash = ?1",
-                params![&refresh[..]],
-                |row| row.get(0),
-            )
-            .optional()
+            conn.prepare_cached("SELECT sid FROM refresh_tokens WHERE hash = ?1")?
+                .query_row(params![&refresh[..]], |row| row.get(0))
+                .optional()
         })
     }
 
@@ -179,7 +183,7 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let sids = {
                 let mut query =
-                    tx.prepare("SELECT sid FROM sessions WHERE sub = ?1 AND ended = 0")?;
+                    tx.prepare_cached("SELECT sid FROM sessions WHERE sub = ?1 AND ended = 0")?;
                 let rows = query.query_map(params![sub], |row| row.get::<_, String>(0))?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             };
@@ -194,10 +198,10 @@ impl Store for SqliteStore {
 
     fn revoke_token(&self, jti: String, until: UnixTime) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO revocations (kind, value, until) VALUES ('token', ?1, ?2)",
-                params![jti, until.as_secs_f64()],
-            )
+            )?
+            .execute(params![jti, until.as_secs_f64()])
             .map(drop)
         })
     }
@@ -256,20 +260,19 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'_, Attempts> {
         self.run(move |conn| {
             let now = now.as_secs_f64();
-            conn.query_row(
+            conn.prepare_cached(
                 "INSERT INTO attempts (key, count, window_end) VALUES (?1, 1, ?2 + ?3)
                  ON CONFLICT (key) DO UPDATE SET
                    count = CASE WHEN window_end <= ?2 THEN 1 ELSE count + 1 END,
                    window_end = CASE WHEN window_end <= ?2 THEN ?2 + ?3 ELSE window_end END
                  RETURNING count, window_end",
-                params![key, now, window_seconds],
-                |row| {
-                    Ok(Attempts {
-                        count: row.get(0)?,
-                        window_end: time(row.get(1)?)?,
-                    })
-                },
-            )
+            )?
+            .query_row(params![key, now, window_seconds], |row| {
+                Ok(Attempts {
+                    count: row.get(0)?,
+                    window_end: time(row.get(1)?)?,
+                })
+            })
         })
     }
 
@@ -299,23 +302,25 @@ impl Store for SqliteStore {
         self.run(move |conn| {
             let now = now.as_secs_f64();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
+            tx.prepare_cached(
                 "DELETE FROM sessions WHERE min(absolute_expiry, idle_expiry) <= ?1 - ?2",
-                params![now, REMEMBER_ENDED],
-            )?;
-            tx.execute("DELETE FROM revocations WHERE until <= ?1", params![now])?;
-            tx.execute("DELETE FROM attempts WHERE window_end <= ?1", params![now])?;
+            )?
+            .execute(params![now, REMEMBER_ENDED])?;
+            tx.prepare_cached("DELETE FROM revocations WHERE until <= ?1")?
+                .execute(params![now])?;
+            tx.prepare_cached("DELETE FROM attempts WHERE window_end <= ?1")?
+                .execute(params![now])?;
             provider::prune(&tx, now)?;
-            tx.execute(
+            tx.prepare_cached(
                 "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
                  ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",
-                params![cap],
-            )?;
+            )?
+            .execute(params![cap])?;
             tx.commit()
         })
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {
-        self.run(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))
+        self.run(|conn| conn.prepare_cached("SELECT 1")?.query_row([], |_| Ok(())))
     }
 }

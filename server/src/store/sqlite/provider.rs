@@ -30,11 +30,10 @@ CREATE TABLE IF NOT EXISTS consents (
 
 /// Forgets codes past their replay memory and sign-ins past their lifetime.
 pub(super) fn prune(tx: &rusqlite::Transaction<'_>, now: f64) -> rusqlite::Result<()> {
-    tx.execute(
-        "DELETE FROM codes WHERE expires <= ?1 - ?2",
-        params![now, REMEMBER_REDEEMED_SECONDS],
-    )?;
-    tx.execute("DELETE FROM logins WHERE expires <= ?1", params![now])?;
+    tx.prepare_cached("DELETE FROM codes WHERE expires <= ?1 - ?2")?
+        .execute(params![now, REMEMBER_REDEEMED_SECONDS])?;
+    tx.prepare_cached("DELETE FROM logins WHERE expires <= ?1")?
+        .execute(params![now])?;
     Ok(())
 }
 
@@ -47,10 +46,14 @@ impl ProviderRecords for SqliteStore {
         lifetime_seconds: f64,
     ) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO codes (hash, grant_document, expires) VALUES (?1, ?2, ?3)",
-                params![&code[..], grant, now.as_secs_f64() + lifetime_seconds],
-            )
+            )?
+            .execute(params![
+                &code[..],
+                grant,
+                now.as_secs_f64() + lifetime_seconds
+            ])
             .map(drop)
         })
     }
@@ -69,10 +72,8 @@ impl ProviderRecords for SqliteStore {
                 None => Redeemed::Unknown,
                 Some((_, _, true, sid)) => Redeemed::Replayed { sid },
                 Some((grant, expires, false, _)) => {
-                    tx.execute(
-                        "UPDATE codes SET used = 1 WHERE hash = ?1",
-                        params![&code[..]],
-                    )?;
+                    tx.prepare_cached("UPDATE codes SET used = 1 WHERE hash = ?1")?
+                        .execute(params![&code[..]])?;
                     if expires <= now.as_secs_f64() {
                         Redeemed::Unknown
                     } else {
@@ -85,16 +86,6 @@ impl ProviderRecords for SqliteStore {
         })
     }
 
-    fn code_issued(&self, code: TokenHash, sid: String) -> StoreFuture<'_, ()> {
-        self.run(move |conn| {
-            conn.execute(
-                "UPDATE codes SET sid = ?2 WHERE hash = ?1",
-                params![&code[..], sid],
-            )
-            .map(drop)
-        })
-    }
-
     fn put_login(
         &self,
         login: TokenHash,
@@ -103,50 +94,48 @@ impl ProviderRecords for SqliteStore {
         lifetime_seconds: f64,
     ) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO logins (hash, record, expires) VALUES (?1, ?2, ?3)",
-                params![&login[..], record, now.as_secs_f64() + lifetime_seconds],
-            )
-            .map(drop)
+            conn.prepare_cached("INSERT INTO logins (hash, record, expires) VALUES (?1, ?2, ?3)")?
+                .execute(params![
+                    &login[..],
+                    record,
+                    now.as_secs_f64() + lifetime_seconds
+                ])
+                .map(drop)
         })
     }
 
     fn login(&self, login: TokenHash, now: UnixTime) -> StoreFuture<'_, Option<String>> {
         self.run(move |conn| {
-            conn.query_row(
-                "SELECT record FROM logins WHERE hash = ?1 AND expires > ?2",
-                params![&login[..], now.as_secs_f64()],
-                |row| row.get(0),
-            )
-            .optional()
+            conn.prepare_cached("SELECT record FROM logins WHERE hash = ?1 AND expires > ?2")?
+                .query_row(params![&login[..], now.as_secs_f64()], |row| row.get(0))
+                .optional()
         })
     }
 
     fn end_login(&self, login: TokenHash) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let ended = conn.execute("DELETE FROM logins WHERE hash = ?1", params![&login[..]])?;
+            let ended = conn
+                .prepare_cached("DELETE FROM logins WHERE hash = ?1")?
+                .execute(params![&login[..]])?;
             Ok(ended == 1)
         })
     }
 
     fn consent(&self, sub: String, client: String) -> StoreFuture<'_, Option<String>> {
         self.run(move |conn| {
-            conn.query_row(
-                "SELECT scopes FROM consents WHERE sub = ?1 AND client = ?2",
-                params![sub, client],
-                |row| row.get(0),
-            )
-            .optional()
+            conn.prepare_cached("SELECT scopes FROM consents WHERE sub = ?1 AND client = ?2")?
+                .query_row(params![sub, client], |row| row.get(0))
+                .optional()
         })
     }
 
     fn put_consent(&self, sub: String, client: String, scopes: String) -> StoreFuture<'_, ()> {
         self.run(move |conn| {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO consents (sub, client, scopes) VALUES (?1, ?2, ?3)
                  ON CONFLICT (sub, client) DO UPDATE SET scopes = excluded.scopes",
-                params![sub, client, scopes],
-            )
+            )?
+            .execute(params![sub, client, scopes])
             .map(drop)
         })
     }

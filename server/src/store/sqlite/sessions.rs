@@ -101,10 +101,9 @@ pub(super) fn end(
     sid: &str,
     until: UnixTime,
 ) -> rusqlite::Result<bool> {
-    let changed = tx.execute(
-        "UPDATE sessions SET ended = 1 WHERE sid = ?1 AND ended = 0",
-        params![sid],
-    )?;
+    let changed = tx
+        .prepare_cached("UPDATE sessions SET ended = 1 WHERE sid = ?1 AND ended = 0")?
+        .execute(params![sid])?;
     let known_ended = changed == 0
         && tx
             .query_row(
@@ -115,10 +114,10 @@ pub(super) fn end(
             .optional()?
             .is_some();
     if !known_ended {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO revocations (kind, value, until) VALUES ('session', ?1, ?2)",
-            params![sid, until.as_secs_f64()],
-        )?;
+        )?
+        .execute(params![sid, until.as_secs_f64()])?;
     }
     Ok(changed > 0)
 }
@@ -133,16 +132,14 @@ pub(super) fn make_room(
 ) -> rusqlite::Result<Vec<String>> {
     // Most subjects are far below the limit: their sessions not ended are counted from the
     // index alone, and none is read.
-    let open: u32 = tx.query_row(
-        "SELECT count(*) FROM sessions WHERE sub = ?1 AND ended = 0",
-        params![sub],
-        |row| row.get(0),
-    )?;
+    let open: u32 = tx
+        .prepare_cached("SELECT count(*) FROM sessions WHERE sub = ?1 AND ended = 0")?
+        .query_row(params![sub], |row| row.get(0))?;
     if open < max {
         return Ok(Vec::new());
     }
     let oldest = {
-        let mut query = tx.prepare(
+        let mut query = tx.prepare_cached(
             "SELECT sid FROM sessions
              WHERE sub = ?1 AND ended = 0 AND min(absolute_expiry, idle_expiry) > ?2
              ORDER BY created DESC, sid DESC LIMIT -1 OFFSET ?3",
@@ -189,22 +186,24 @@ pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Ro
     }
     let idle_expiry = r.now.saturating_add_secs(r.idle_seconds);
     let outcome = if generation == session.generation {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE refresh_tokens SET rotated_at = ?2, successor = ?3 WHERE hash = ?1",
-            params![
-                &r.presented[..],
-                r.now.as_secs_f64(),
-                &r.sealed_successor[..]
-            ],
-        )?;
-        tx.execute(
+        )?
+        .execute(params![
+            &r.presented[..],
+            r.now.as_secs_f64(),
+            &r.sealed_successor[..]
+        ])?;
+        tx.prepare_cached(
             "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, ?3)",
-            params![&r.successor[..], session.sid, generation + 1],
-        )?;
-        tx.execute(
-            "UPDATE sessions SET generation = ?2, idle_expiry = ?3 WHERE sid = ?1",
-            params![session.sid, generation + 1, idle_expiry.as_secs_f64()],
-        )?;
+        )?
+        .execute(params![&r.successor[..], session.sid, generation + 1])?;
+        tx.prepare_cached("UPDATE sessions SET generation = ?2, idle_expiry = ?3 WHERE sid = ?1")?
+            .execute(params![
+                session.sid,
+                generation + 1,
+                idle_expiry.as_secs_f64()
+            ])?;
         session.generation = generation + 1;
         session.idle_expiry = idle_expiry;
         Rotated::Rotated(session)
@@ -214,10 +213,8 @@ pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Ro
         successor.and_then(|s| <[u8; 32]>::try_from(s).ok()),
     ) && r.now.as_secs_f64() - rotated_at < r.grace_seconds
     {
-        tx.execute(
-            "UPDATE sessions SET idle_expiry = ?2 WHERE sid = ?1",
-            params![session.sid, idle_expiry.as_secs_f64()],
-        )?;
+        tx.prepare_cached("UPDATE sessions SET idle_expiry = ?2 WHERE sid = ?1")?
+            .execute(params![session.sid, idle_expiry.as_secs_f64()])?;
         session.idle_expiry = idle_expiry;
         Rotated::Grace(session, successor)
     } else {

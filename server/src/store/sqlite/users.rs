@@ -23,12 +23,9 @@ impl SqliteStore {
         value: String,
     ) -> StoreFuture<'_, Option<UserRecord>> {
         let query = self.run(move |conn| {
-            conn.query_row(
-                &format!("SELECT record FROM users WHERE {column} = ?1"),
-                params![value],
-                |row| row.get::<_, String>(0),
-            )
-            .optional()
+            conn.prepare_cached(&format!("SELECT record FROM users WHERE {column} = ?1"))?
+                .query_row(params![value], |row| row.get::<_, String>(0))
+                .optional()
         });
         Box::pin(async move { query.await?.map(|j| UserRecord::from_json(&j)).transpose() })
     }
@@ -37,11 +34,12 @@ impl SqliteStore {
 impl UserRecords for SqliteStore {
     fn add_user(&self, user: UserRecord) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let added = conn.execute(
-                "INSERT INTO users (username, sub, record) VALUES (?1, ?2, ?3)
+            let added = conn
+                .prepare_cached(
+                    "INSERT INTO users (username, sub, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
-                params![user.username, user.sub, user.to_json()],
-            )?;
+                )?
+                .execute(params![user.username, user.sub, user.to_json()])?;
             Ok(added == 1)
         })
     }
@@ -69,10 +67,9 @@ impl UserRecords for SqliteStore {
                 return Ok(false);
             };
             user.sub = sub;
-            let changed = conn.execute(
-                "UPDATE users SET record = ?2 WHERE username = ?1",
-                params![user.username, user.to_json()],
-            )?;
+            let changed = conn
+                .prepare_cached("UPDATE users SET record = ?2 WHERE username = ?1")?
+                .execute(params![user.username, user.to_json()])?;
             Ok(changed == 1)
         })
     }
@@ -81,11 +78,13 @@ impl UserRecords for SqliteStore {
         self.run(move |conn| {
             let tx = conn.transaction()?;
             // The consents the person gave go with them.
-            tx.execute(
+            tx.prepare_cached(
                 "DELETE FROM consents WHERE sub = (SELECT sub FROM users WHERE username = ?1)",
-                params![username],
-            )?;
-            let removed = tx.execute("DELETE FROM users WHERE username = ?1", params![username])?;
+            )?
+            .execute(params![username])?;
+            let removed = tx
+                .prepare_cached("DELETE FROM users WHERE username = ?1")?
+                .execute(params![username])?;
             tx.commit()?;
             Ok(removed == 1)
         })
