@@ -114,6 +114,18 @@ pub(crate) struct Sessions {
     clients: ApiKeys,
 }
 
+/// What a new session is: its ID, who for which client, where it starts, and its roles.
+pub(super) struct Opening<'a> {
+    /// Its ID, or `None` for a random one.
+    pub(super) sid: Option<String>,
+    /// The authorization code that starts it, if one does (its hash).
+    pub(super) code: Option<TokenHash>,
+    pub(super) sub: &'a str,
+    pub(super) client_id: &'a str,
+    pub(super) roles: &'a [String],
+    pub(super) endpoint: Endpoint,
+}
+
 impl Sessions {
     /// Sessions kept in `store`, access tokens from `issuer`, revocations also applied to
     /// this instance's `revocations` at once, for the `clients` configured now.
@@ -142,23 +154,32 @@ impl Sessions {
         endpoint: Endpoint,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
-        let (info, refresh) = self
-            .open(None, None, sub, sub, roles, endpoint, now)
-            .await?;
+        let opening = Opening {
+            sid: None,
+            code: None,
+            sub,
+            client_id: sub,
+            roles,
+            endpoint,
+        };
+        let (info, refresh) = self.open(opening, now).await?;
         self.grant(&info, roles, refresh, now)
     }
 
-    /// A new session in the store (`sid`, or a random ID), and its first refresh token.
+    /// A new session in the store, and its first refresh token.
     pub(super) async fn open(
         &self,
-        sid: Option<String>,
-        code: Option<TokenHash>,
-        sub: &str,
-        client_id: &str,
-        roles: &[String],
-        endpoint: Endpoint,
+        opening: Opening<'_>,
         now: UnixTime,
     ) -> Result<(SessionInfo, String), SessionError> {
+        let Opening {
+            sid,
+            code,
+            sub,
+            client_id,
+            roles,
+            endpoint,
+        } = opening;
         let sid = match sid {
             Some(sid) => sid,
             None => random_text(16)?,

@@ -4,7 +4,7 @@
 use jwtkit_core::UnixTime;
 
 use super::refresh_token::random_text;
-use super::{Grant, SessionError, Sessions, seconds_left};
+use super::{Grant, Opening, SessionError, Sessions, seconds_left};
 use crate::store::{Endpoint, SessionInfo, TokenHash};
 
 impl Sessions {
@@ -24,22 +24,20 @@ impl Sessions {
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
         let sid = format!("{login_sid}.{}", random_text(16)?);
-        let (info, refresh) = self
-            .open(
-                Some(sid),
-                Some(code),
-                sub,
-                client_id,
-                scope,
-                Endpoint::Authorize,
-                now,
-            )
-            .await?;
+        let opening = Opening {
+            sid: Some(sid),
+            code: Some(code),
+            sub,
+            client_id,
+            roles: scope,
+            endpoint: Endpoint::Authorize,
+        };
+        let (info, refresh) = self.open(opening, now).await?;
         self.person_grant(&info, scope, refresh, now)
     }
 
-    /// Rotates a person's refresh token presented by the public client `client_id` at the
-    /// token endpoint, the access token limited to `scope`; returns the session too (whose
+    /// Rotates a person's refresh token presented by the client `client_id` at the token
+    /// endpoint, the access token limited to `scope`; returns the session too (whose
     /// person the caller may still refuse). A refresh token presented by another client, or
     /// one that is not a person's, was stolen: the session ends.
     pub(crate) async fn refresh_person(
