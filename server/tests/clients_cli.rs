@@ -12,13 +12,7 @@ const APP: &str = r#"{"client_id": "app", "redirect_uris": ["https://app.example
 const BACKEND: &str = r#"{"client_id": "backend", "client_name": "Back Office", "redirect_uris": ["https://backend.example/cb"], "first_party": true}"#;
 
 fn list(store: &str) -> Vec<Value> {
-    let run = jwtkit(&["clients", "list", "--json", "--store", store], None);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str::<Value>(&run.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    support::list_json("clients", store)
 }
 
 fn lifecycle(store: &str) {

@@ -9,13 +9,7 @@ use serde_json::Value;
 use support::{RedisServer, Scratch, jwtkit};
 
 fn list(store: &str) -> Vec<Value> {
-    let run = jwtkit(&["users", "list", "--json", "--store", store], None);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str::<Value>(&run.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    support::list_json("users", store)
 }
 
 fn lifecycle(store: &str) {

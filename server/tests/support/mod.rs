@@ -47,6 +47,17 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// `jwtkit COMMAND list --json --store STORE`: the JSON array it prints.
+pub fn list_json(command: &str, store: &str) -> Vec<serde_json::Value> {
+    let run = jwtkit(&[command, "list", "--json", "--store", store], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str::<serde_json::Value>(&run.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 /// Runs the `jwtkit` binary with `args`, `stdin` (or none) on its standard input.
 pub fn jwtkit(args: &[&str], stdin: Option<&str>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jwtkit"))

@@ -210,18 +210,28 @@ fn openid_side_by_side(
         .args(["keygen", "--alg", "EdDSA"])
         .output()?;
     std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
-    let store = format!("sqlite:{}", dir.join("provider.sqlite3").display());
-    for n in 0..provider::PEOPLE {
-        add_user(jwtkit, &store, &provider::person(n))?;
+    let sqlite = format!("sqlite:{}", dir.join("provider.sqlite3").display());
+    // Redis on the server's core: the server and its store measured on one core, as the
+    // peer and its in-memory state are.
+    let redis = Redis::start_on(&dir.join("provider-redis"), Some("0"))?;
+    for store in [&sqlite, &redis.url] {
+        for n in 0..provider::PEOPLE {
+            add_user(jwtkit, store, &provider::person(n))?;
+        }
     }
-    let server = Server::start(jwtkit, "0", &args(&keys.display().to_string(), &store))?;
+    let keys = keys.display().to_string();
+    let on_sqlite = Server::start(jwtkit, "0", &args(&keys, &sqlite))?;
+    let on_redis = Server::start(jwtkit, "0", &args(&keys, &redis.url))?;
     let secret = "an introspection secret of the benchmark only";
     let peer = Server::node(
         &e2e.join("peers/oidc-provider.mjs"),
         "0",
-        &[&keys.display().to_string(), provider::REDIRECT, secret],
+        &[&keys, provider::REDIRECT, secret],
     )?;
-    let ours = provider::Provider::discover("jwtkit", &server.addr, ("bench", api_key))?;
+    let ours = [
+        provider::Provider::discover("jwtkit, SQLite", &on_sqlite.addr, ("bench", api_key))?,
+        provider::Provider::discover("jwtkit, Redis", &on_redis.addr, ("bench", api_key))?,
+    ];
     let theirs =
         provider::Provider::discover("oidc-provider", &peer.addr, ("introspector", secret))?;
     // The load generators' threads on core 1, as wrk is.

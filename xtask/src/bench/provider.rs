@@ -356,7 +356,12 @@ fn introspection_script(
     provider: &Provider,
     token: &str,
 ) -> Result<std::path::PathBuf, String> {
-    let script = dir.join(format!("introspect-{}.lua", provider.name));
+    let name: String = provider
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let script = dir.join(format!("introspect-{name}.lua"));
     let text = format!(
         "-- jwtkit bench-http: one introspection request, sent again and again.\n\
          wrk.method = \"POST\"\n\
@@ -429,17 +434,43 @@ fn round(dir: &Path, provider: &Provider) -> Result<Round, String> {
     })
 }
 
-/// `ROUNDS` interleaved rounds at `ours` and `peer`; the table of medians and ratios.
-pub(super) fn side_by_side(dir: &Path, ours: &Provider, peer: &Provider) -> Result<(), String> {
-    let mut rounds: Vec<(Round, Round)> = Vec::new();
+/// `ROUNDS` interleaved rounds at each of `ours` and at `peer`; the table of medians, and of
+/// each of ours against the peer.
+pub(super) fn side_by_side(dir: &Path, ours: &[Provider], peer: &Provider) -> Result<(), String> {
+    let mut rounds: Vec<Vec<Round>> = Vec::new();
     for _ in 0..ROUNDS {
-        rounds.push((round(dir, ours)?, round(dir, peer)?));
+        let mut round_of_all = Vec::new();
+        for provider in ours.iter().chain([peer]) {
+            round_of_all.push(round(dir, provider)?);
+        }
+        rounds.push(round_of_all);
     }
-    println!(
-        "\nOpenID provider endpoints, one core each, median of {ROUNDS} rounds\n\
-         endpoint                 {:>12} {:>16}   ratio   errors",
-        ours.name, peer.name
-    );
+    let providers: Vec<&Provider> = ours.iter().chain([peer]).collect();
+    for round_of_all in &rounds {
+        for (provider, round) in providers.iter().zip(round_of_all) {
+            for (what, run) in [
+                ("code exchange", &round.exchange),
+                ("refresh", &round.refresh),
+            ] {
+                if let Some(error) = &run.first_error {
+                    let error: String = error.chars().take(300).collect();
+                    println!("{} {what}: first refusal {error}", provider.name);
+                }
+            }
+        }
+    }
+    println!("\nOpenID provider endpoints, each server on one core, median of {ROUNDS} rounds");
+    let mut header = format!("{:<20}", "endpoint");
+    for provider in &providers {
+        header.push_str(&format!(" {:>15}", provider.name));
+    }
+    for provider in ours {
+        header.push_str(&format!(
+            " {:>15}",
+            format!("{} ×", provider.name.trim_start_matches("jwtkit, "))
+        ));
+    }
+    println!("{header}   errors");
     type Pick = fn(&Round) -> (f64, String);
     let rows: [(&str, Pick); 4] = [
         ("code exchange", |r| {
@@ -458,33 +489,27 @@ pub(super) fn side_by_side(dir: &Path, ours: &Provider, peer: &Provider) -> Resu
             )
         }),
     ];
-    for (a, b) in &rounds {
-        for (provider, round) in [(ours.name, a), (peer.name, b)] {
-            for (what, run) in [
-                ("code exchange", &round.exchange),
-                ("refresh", &round.refresh),
-            ] {
-                if let Some(error) = &run.first_error {
-                    let error: String = error.chars().take(300).collect();
-                    println!("{provider} {what}: first refusal {error}");
-                }
-            }
-        }
-    }
+    let peer_at = providers.len() - 1;
     for (name, pick) in rows {
-        let mut ratios: Vec<f64> = rounds.iter().map(|(a, b)| pick(a).0 / pick(b).0).collect();
-        let mut a: Vec<f64> = rounds.iter().map(|(a, _)| pick(a).0).collect();
-        let mut b: Vec<f64> = rounds.iter().map(|(_, b)| pick(b).0).collect();
+        let mut line = format!("{name:<20}");
+        for at in 0..providers.len() {
+            let mut rates: Vec<f64> = rounds.iter().map(|r| pick(&r[at]).0).collect();
+            line.push_str(&format!(" {:>13.0}/s", median(&mut rates)));
+        }
+        for at in 0..ours.len() {
+            let mut ratios: Vec<f64> = rounds
+                .iter()
+                .map(|r| pick(&r[at]).0 / pick(&r[peer_at]).0)
+                .collect();
+            line.push_str(&format!(" {:>14.2}×", median(&mut ratios)));
+        }
         let errors: Vec<String> = rounds
             .iter()
-            .flat_map(|(a, b)| [pick(a).1, pick(b).1])
+            .flat_map(|r| r.iter().map(|round| pick(round).1))
             .filter(|e| e != "0" && e != "none")
             .collect();
         println!(
-            "{name:<24} {:>10.0}/s {:>14.0}/s   {:>5.2}×  {}",
-            median(&mut a),
-            median(&mut b),
-            median(&mut ratios),
+            "{line}   {}",
             if errors.is_empty() {
                 "none".to_owned()
             } else {

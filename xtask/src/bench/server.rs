@@ -93,12 +93,22 @@ pub(super) struct Redis {
 
 impl Redis {
     pub(super) fn start(dir: &Path) -> Result<Self, String> {
+        Self::start_on(dir, None)
+    }
+
+    /// A `redis-server` pinned to `core` when given (sharing it with a server: the server
+    /// and its store measured on one core).
+    pub(super) fn start_on(dir: &Path, core: Option<&str>) -> Result<Self, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let child = Cmd::new("redis-server")
+        let command = match core {
+            Some(core) => Cmd::new("taskset").args(["-c", core, "redis-server"]),
+            None => Cmd::new("redis-server"),
+        };
+        let child = command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--dir"])
             .arg(dir)
