@@ -5,6 +5,8 @@
 
 mod support;
 
+use jwtkit_core::Clock as _;
+use jwtkit_server::store::{Endpoint, NewSession};
 use serde_json::Value;
 use support::{Jwtkit, RedisServer, Scratch, jwtkit};
 
@@ -100,9 +102,38 @@ fn lifecycle(store: &str) {
     }
     assert_eq!(list(store).len(), 2);
 
+    // A person's session at app (and one at backend) in the store, as an exchange starts.
+    let now = jwtkit_server::SystemClock.now().unwrap();
+    let at = |secs: f64| now.saturating_add_secs(secs);
+    let opened = jwtkit_server::config::store_location(store).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let opened = jwtkit_server::store::open(&opened).await.unwrap();
+        for (sid, client_id) in [("login.a", "app"), ("login.b", "backend")] {
+            let session = NewSession {
+                sid: sid.to_owned(),
+                sub: "u_1".to_owned(),
+                client_id: client_id.to_owned(),
+                endpoint: Endpoint::Authorize,
+                roles: vec!["openid".to_owned()],
+                refresh: [sid.len() as u8 + client_id.len() as u8; 32],
+                now: at(0.0),
+                absolute_expiry: at(3600.0),
+                idle_expiry: at(600.0),
+                max_per_subject: 10,
+                revoke_until: at(300.0),
+                code: None,
+            };
+            opened.create_session(session).await.unwrap();
+        }
+    });
+
     let removed = jwtkit(&["clients", "remove", "app", "--store", store], None);
     assert_eq!(removed.code, 0, "{}", removed.stderr);
-    assert_eq!(removed.stdout.trim(), "client app removed");
+    assert_eq!(
+        removed.stdout.trim(),
+        "client app removed; 1 session(s) ended",
+        "its people's sessions, not another client's"
+    );
     assert_eq!(list(store).len(), 1);
 }
 

@@ -386,6 +386,29 @@ async fn conformance(store: Arc<dyn Store>) {
         store.redeem_code(h(92), t(NOW + 2)).await.unwrap(),
         Redeemed::Unknown
     );
+    // A code replayed between its redemption and its session's start: the session ends as
+    // it starts.
+    store
+        .put_code(h(95), "{\"grant\":2}".into(), t(NOW), 60.0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.redeem_code(h(95), t(NOW + 1)).await.unwrap(),
+        Redeemed::Fresh(_)
+    ));
+    assert_eq!(
+        store.redeem_code(h(95), t(NOW + 1)).await.unwrap(),
+        Redeemed::Replayed { sid: None },
+        "replayed before its session started"
+    );
+    let mut raced = session("c3", "cat", h(96));
+    raced.code = Some(h(95));
+    assert_eq!(store.create_session(raced).await.unwrap(), ["c3"]);
+    assert_eq!(
+        store.rotate(rotation(h(96), h(97), NOW + 2)).await.unwrap(),
+        Rotated::Revoked
+    );
+
     // A session naming a code the store no longer has starts all the same.
     let mut late = session("c2", "cat", h(93));
     late.code = Some(h(94));

@@ -124,6 +124,8 @@ async fn a_confidential_client_authenticates_for_its_codes_and_refresh_tokens() 
     };
     let anonymous = refresh(None, vec![("client_id", "backend".into())]).await;
     assert_eq!(refused(&anonymous), failed);
+    let nobody = refresh(None, vec![]).await;
+    assert_eq!(refused(&nobody), failed, "no client at all");
     let rotated = refresh(
         None,
         vec![

@@ -468,7 +468,13 @@ async fn the_token_endpoint_redeems_a_code_once_for_its_client_and_verifier() {
 
 #[tokio::test]
 async fn a_third_party_client_asks_for_consent() {
-    let server = TestServer::start(ServeArgs::default().with(&table::CLIENTS, THIRD_PARTY)).await;
+    let other_client = r#"{"client_id": "other", "client_name": "Other App", "redirect_uris": ["https://other.example/cb"], "scopes": ["openid", "email"]}"#;
+    let server = TestServer::start(
+        ServeArgs::default()
+            .with(&table::CLIENTS, THIRD_PARTY)
+            .with(&table::CLIENTS, other_client),
+    )
+    .await;
     let mut browser = Browser::default();
     // Signed in at the provider first, through the demo page.
     sign_in(&server, &mut browser, &request(&server, &[])).await;
@@ -482,10 +488,25 @@ async fn a_third_party_client_asks_for_consent() {
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
     ]);
+    // Consent to `openid` alone first: remembered for it, not for the wider `openid email`.
+    let narrow = partner.replace("openid+email", "openid");
+    assert_ne!(narrow, partner);
+    let page = browser.get(&server, &narrow).await;
+    let csrf = csrf_field(&page.body);
+    let allowed = browser
+        .post(&server, &format!("{narrow}&csrf={csrf}&consent=allow"))
+        .await;
+    assert!(param(&location(&allowed), "code").is_some());
+    assert!(param(&location(&browser.get(&server, &narrow).await), "code").is_some());
+
     let none = browser
         .get(&server, &format!("{partner}&prompt=none"))
         .await;
-    assert_eq!(param(&location(&none), "error"), Some("consent_required"));
+    assert_eq!(
+        param(&location(&none), "error"),
+        Some("consent_required"),
+        "openid email is more than was consented to"
+    );
     let consent = browser.get(&server, &partner).await;
     assert_eq!(consent.status, 200);
     assert!(
@@ -533,9 +554,7 @@ async fn a_third_party_client_asks_for_consent() {
         .get(&server, &format!("{partner}&prompt=none"))
         .await;
     assert!(param(&location(&silent), "code").is_some());
-    let narrower = browser
-        .get(&server, &partner.replace("openid%20email", "openid"))
-        .await;
+    let narrower = browser.get(&server, &narrow).await;
     assert!(param(&location(&narrower), "code").is_some());
     let asked = browser
         .get(&server, &format!("{partner}&prompt=consent"))
@@ -543,11 +562,13 @@ async fn a_third_party_client_asks_for_consent() {
     assert_eq!(asked.status, 200);
     assert!(asked.body.contains("Allow Partner App?"));
 
-    // Another person on the same browser has consented to nothing.
-    let other = TestServer::start(ServeArgs::default().with(&table::CLIENTS, THIRD_PARTY)).await;
-    let mut fresh = Browser::default();
-    sign_in(&other, &mut fresh, &request(&other, &[])).await;
-    assert_eq!(fresh.get(&other, &partner).await.status, 200, "asked");
+    // Another client, asking the same scopes of the same person, is asked for.
+    let other = partner
+        .replace("client_id=partner", "client_id=other")
+        .replace("partner.example", "other.example");
+    let asked = browser.get(&server, &other).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("Allow Other App?"));
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use jwtkit_core::suggest::closest;
 use jwtkit_server::apikeys::generate_client_secret;
 use jwtkit_server::clients::Client;
 use jwtkit_server::config::table::STORE;
-use jwtkit_server::store::{self, Store};
+use jwtkit_server::store::{self, Endpoint, MAX_ACCESS_LIFETIME, Store};
 use serde_json::json;
 
 use super::{Failure, on_store};
@@ -24,7 +24,7 @@ Examples:
   jwtkit clients add '{\"client_id\": \"app\", \"redirect_uris\": [\"https://app.example/cb\"]}'
   jwtkit clients add --confidential '{\"client_id\": \"backend\", \"redirect_uris\": [\"https://backend.example/cb\"]}'
   jwtkit clients list
-  jwtkit clients remove app      # its codes and refresh tokens stop working at once")]
+  jwtkit clients remove app      # its codes stop working, its people's sessions end")]
 pub(crate) struct ClientsArgs {
     #[command(subcommand)]
     command: ClientsCommand,
@@ -52,7 +52,7 @@ enum ClientsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a client: its codes and refresh tokens are refused from then on.
+    /// Remove a client: its codes are refused from then on, and its people's sessions end.
     Remove {
         /// Its client_id.
         client_id: String,
@@ -127,7 +127,8 @@ pub(crate) fn clients(args: &ClientsArgs) -> Result<(), Failure> {
                     .await
                     .map_err(on_store::failure)?
                 {
-                    println!("client {client_id} removed");
+                    let ended = end_sessions_of_client(store.as_ref(), client_id).await?;
+                    println!("client {client_id} removed; {ended} session(s) ended");
                     return Ok(());
                 }
                 let clients = registered(store.as_ref()).await?;
@@ -142,6 +143,28 @@ pub(crate) fn clients(args: &ClientsArgs) -> Result<(), Failure> {
             }
         }
     })
+}
+
+/// Ends the people's sessions at `client_id` (their access tokens refused on every
+/// instance): a client registered again under that `client_id` does not inherit them.
+async fn end_sessions_of_client(store: &dyn Store, client_id: &str) -> Result<usize, Failure> {
+    let now = on_store::now()?;
+    let until = now.saturating_add_secs(MAX_ACCESS_LIFETIME.as_secs_f64());
+    let sessions = store.sessions(None, now).await.map_err(on_store::failure)?;
+    let mut ended = 0;
+    for session in sessions
+        .iter()
+        .filter(|s| s.endpoint == Endpoint::Authorize && s.client_id == client_id)
+    {
+        if store
+            .end_session(session.sid.clone(), now, until)
+            .await
+            .map_err(on_store::failure)?
+        {
+            ended += 1;
+        }
+    }
+    Ok(ended)
 }
 
 async fn open_existing(

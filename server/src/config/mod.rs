@@ -544,6 +544,29 @@ mod client_tests {
     use super::*;
 
     #[test]
+    fn a_client_id_cannot_be_an_api_keys_name() {
+        let hash = crate::apikeys::hash_api_key("jwtk_a-key-of-the-test");
+        let error = ServeArgs::default()
+            .with(
+                &CLIENTS,
+                r#"{"client_id": "svc", "redirect_uris": ["https://svc.example/cb"]}"#,
+            )
+            .with(&super::table::API_KEYS, format!("svc:{hash}"))
+            .with(
+                &super::table::SECRET,
+                crate::apikeys::generate_secret().unwrap(),
+            )
+            .resolve()
+            .unwrap_err();
+        assert_eq!(error.setting.name, "clients");
+        assert!(
+            error.problem.contains("also an API key's name"),
+            "{}",
+            error.problem
+        );
+    }
+
+    #[test]
     fn clients_come_from_flags_and_from_config_file_tables() {
         let json = r#"{"client_id": "app", "redirect_uris": ["https://app.example/cb"]}"#;
         let config = ServeArgs::default().with(&CLIENTS, json).resolve().unwrap();

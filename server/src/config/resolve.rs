@@ -185,6 +185,18 @@ impl ServeArgs {
                 "set public_url to the URL clients reach the instances at (the load balancer's), e.g. https://auth.example, or set issuer",
             ));
         }
+        // The token endpoint tells an API key's credentials from an OpenID client's by the
+        // name: one name cannot be both.
+        if let Some(client) = clients
+            .iter()
+            .find(|c| api_keys.iter().any(|key| key.name() == c.id))
+        {
+            return Err(error(
+                &CLIENTS,
+                format!("the client_id {:?} is also an API key's name", client.id),
+                "give the OpenID client another client_id (or the API key another name)",
+            ));
+        }
         Ok(Config {
             bind,
             issuer: issuer.unwrap_or_else(|| public_url.clone()),

@@ -114,7 +114,8 @@ async fn grant(
         let api_key = credentials
             .as_ref()
             .is_some_and(|presented| state.api_keys.named(&presented.id).is_some());
-        if grant_type == "authorization_code" || !api_key {
+        let names_a_client = credentials.is_some() || form.get("client_id").is_some();
+        if grant_type == "authorization_code" || (!api_key && names_a_client) {
             let client =
                 client::authenticate_openid(state, remote, headers, &form, credentials).await?;
             return if grant_type == "authorization_code" {

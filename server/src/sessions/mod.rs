@@ -220,7 +220,7 @@ impl Sessions {
                 target: "jwtkit::sessions",
                 sub,
                 ended = ended.len(),
-                "the subject's oldest sessions ended to make room"
+                "sessions ended as a new one started (the subject's oldest, to make room; or the new one, its code replayed)"
             );
         }
         Ok((info, refresh))

@@ -127,7 +127,9 @@ pub struct NewSession {
     /// Until when the revocation of a session ended to make room must be remembered.
     pub revoke_until: UnixTime,
     /// The authorization code (its hash) that starts it: the code's record learns the
-    /// session in the same write, so that a replay of the code ends it.
+    /// session in the same write, so that a later replay of the code ends it; a code
+    /// replayed already (between its redemption and this write) ends the session as it
+    /// starts, and its ID is among those returned.
     pub code: Option<TokenHash>,
 }
 
@@ -294,7 +296,8 @@ pub async fn open_existing(
 pub trait Store: UserRecords + ProviderRecords + ClientRecords + Send + Sync {
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
-    /// to make room; returns their IDs.
+    /// to make room; returns their IDs (and the new one's, when its code was replayed: see
+    /// [`NewSession::code`]).
     fn create_session(&self, session: NewSession) -> StoreFuture<'_, Vec<String>>;
 
     /// Rotates a refresh token, atomically: consume, detect reuse, issue the successor, all

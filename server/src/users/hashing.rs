@@ -76,7 +76,10 @@ pub(super) async fn run<T: Send + 'static>(
 ) -> Option<T> {
     let (answer, answered) = oneshot::channel();
     let job: Job = Box::new(move |memory| {
-        // The asker may have gone (its request ended): the work is done anyway.
+        // An asker that has gone (its request ended) needs no hash: none is made for it.
+        if answer.is_closed() {
+            return;
+        }
         let _ = answer.send(work(memory));
     });
     pool().send(job).ok()?;

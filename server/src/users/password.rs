@@ -197,7 +197,7 @@ impl PasswordHasher {
         self.verify(password, &self.dummy).await.map(drop)
     }
 
-    /// Runs `work` on a blocking thread once a permit is free, or refuses when too many wait.
+    /// Runs `work` on a hashing thread once a permit is free, or refuses when too many wait.
     async fn bounded<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
@@ -206,14 +206,29 @@ impl PasswordHasher {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(HashError::Busy);
         }
+        // Counted out of the queue however the wait ends: a request whose client went away
+        // while it waited leaves its place.
+        let waiting = Waiting(&self.waiting);
         let permit = self.permits.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        drop(waiting);
         let permit = permit.map_err(|_| HashError::Busy)?;
-        let result = super::hashing::run(work)
-            .await
-            .ok_or_else(|| HashError::Failed("no password hashing thread runs".to_owned()))?;
-        drop(permit);
-        result
+        // The permit goes with the work, and is given back when the work is done (or
+        // skipped, its asker gone): never while a hash is still to run.
+        super::hashing::run(move |memory| {
+            let _permit = permit;
+            work(memory)
+        })
+        .await
+        .ok_or_else(|| HashError::Failed("no password hashing thread runs".to_owned()))?
+    }
+}
+
+/// One place in a hasher's queue, given back when dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -303,6 +318,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(hashing, (server + super::super::hashing::NICENESS).min(19));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_that_leaves_the_queue_gives_its_place_back() {
+        let hasher = Arc::new(PasswordHasher::with_limits(
+            Params::new(64 * 1024, 3, 1, None).unwrap(),
+            1,
+            1,
+        ));
+        let running = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash(&Password::new("first".into())).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // The one place in the queue: taken, then its client goes away.
+        let gone = tokio::time::timeout(
+            std::time::Duration::from_millis(5),
+            hasher.hash(&Password::new("second".into())),
+        )
+        .await;
+        assert!(gone.is_err(), "it waited behind the running hash");
+        running.await.unwrap().unwrap();
+        assert!(
+            hasher.hash(&Password::new("third".into())).await.is_ok(),
+            "the place was given back"
+        );
     }
 
     #[test]

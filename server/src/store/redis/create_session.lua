@@ -18,9 +18,13 @@ redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'generation', '0')
 redis.call('EXPIREAT', KEYS[2], math.ceil(absolute + tonumber(ARGV[11])))
 redis.call('ZADD', KEYS[3], absolute, ARGV[1])
 keep_until(KEYS[3], math.ceil(absolute + tonumber(ARGV[11])))
--- The code learns its session (a replay ends it), while it is still remembered: HSET would
--- make a key without an expiry.
+-- The code learns its session (a later replay ends it), while it is still remembered: HSET
+-- would make a key without an expiry. A code replayed already ends the session at once.
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
   redis.call('HSET', KEYS[4], 'sid', ARGV[1])
+  if redis.call('HGET', KEYS[4], 'replayed') == '1'
+    and revoke(ARGV[1], tonumber(ARGV[10]) + shift) == 1 then
+    table.insert(ended, ARGV[1])
+  end
 end
 return ended

@@ -81,6 +81,7 @@ impl SqliteStore {
             .and_then(|()| conn.execute_batch(SCHEMA))
             .and_then(|()| conn.execute_batch(users::SCHEMA))
             .and_then(|()| conn.execute_batch(provider::SCHEMA))
+            .and_then(|()| provider::migrate(&conn))
             .and_then(|()| conn.execute_batch(clients::SCHEMA))
             .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
@@ -121,7 +122,7 @@ impl Store for SqliteStore {
     fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
+            let mut ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
             let roles = serde_json::Value::from(s.roles.clone()).to_string();
             tx.prepare_cached(
                 "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
@@ -142,9 +143,11 @@ impl Store for SqliteStore {
                 "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)",
             )?
             .execute(params![&s.refresh[..], s.sid])?;
-            if let Some(code) = &s.code {
-                tx.prepare_cached("UPDATE codes SET sid = ?2 WHERE hash = ?1")?
-                    .execute(params![&code[..], s.sid])?;
+            if let Some(code) = &s.code
+                && provider::code_starts(&tx, code, &s.sid)?
+                && end(&tx, &s.sid, s.revoke_until)?
+            {
+                ended.push(s.sid.clone());
             }
             tx.commit()?;
             Ok(ended)

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS codes (
     grant_document TEXT NOT NULL,
     expires REAL NOT NULL,
     used INTEGER NOT NULL DEFAULT 0,
-    sid TEXT
+    sid TEXT,
+    replayed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS logins (
     hash BLOB PRIMARY KEY,
@@ -27,6 +28,35 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (sub, client)
 );
 ";
+
+/// Adds the column a file written by an earlier version lacks.
+pub(super) fn migrate(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let has_replayed: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('codes') WHERE name = 'replayed'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_replayed {
+        conn.execute_batch("ALTER TABLE codes ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0")?;
+    }
+    Ok(())
+}
+
+/// Whether `code` was presented again after its redemption; its record learns the session
+/// `sid` it starts.
+pub(super) fn code_starts(
+    tx: &rusqlite::Transaction<'_>,
+    code: &TokenHash,
+    sid: &str,
+) -> rusqlite::Result<bool> {
+    tx.prepare_cached("UPDATE codes SET sid = ?2 WHERE hash = ?1")?
+        .execute(params![&code[..], sid])?;
+    let replayed: Option<bool> = tx
+        .prepare_cached("SELECT replayed FROM codes WHERE hash = ?1")?
+        .query_row(params![&code[..]], |row| row.get(0))
+        .optional()?;
+    Ok(replayed == Some(true))
+}
 
 /// Forgets codes past their replay memory and sign-ins past their lifetime.
 pub(super) fn prune(tx: &rusqlite::Transaction<'_>, now: f64) -> rusqlite::Result<()> {
@@ -70,7 +100,13 @@ impl ProviderRecords for SqliteStore {
                 .optional()?;
             let redeemed = match found {
                 None => Redeemed::Unknown,
-                Some((_, _, true, sid)) => Redeemed::Replayed { sid },
+                Some((_, _, true, sid)) => {
+                    // The session this code starts, if it has not started yet, ends as it
+                    // starts.
+                    tx.prepare_cached("UPDATE codes SET replayed = 1 WHERE hash = ?1")?
+                        .execute(params![&code[..]])?;
+                    Redeemed::Replayed { sid }
+                }
                 Some((grant, expires, false, _)) => {
                     tx.prepare_cached("UPDATE codes SET used = 1 WHERE hash = ?1")?
                         .execute(params![&code[..]])?;
