@@ -728,6 +728,68 @@ async fn logout_ends_the_sign_in_and_the_sessions_it_started() {
 }
 
 #[tokio::test]
+async fn signing_in_again_replaces_the_sign_in_and_logout_still_ends_its_sessions() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let mut browser = Browser::default();
+    let first = sign_in(&server, &mut browser, &request(&server, &[])).await;
+    let first = exchange(&server, &first, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    let earlier_cookie = browser.login.clone().unwrap();
+
+    // prompt=login: the form again (which, as every form, carries no prompt), and a new
+    // cookie value; the earlier one names nothing.
+    server.clock.advance(5);
+    let form = browser
+        .get(&server, &request(&server, &[("prompt", "login")]))
+        .await;
+    assert_eq!(form.status, 200, "signed in, asked again");
+    let posted = browser
+        .post(
+            &server,
+            &format!(
+                "{}&csrf={}&username=demo&password={}",
+                request(&server, &[]),
+                csrf_field(&form.body),
+                enc(&password(&server))
+            ),
+        )
+        .await;
+    let again = param(&location(&posted), "code").unwrap().to_owned();
+    let again = exchange(&server, &again, VERIFIER, DEMO_CLIENT_ID)
+        .await
+        .json();
+    assert_ne!(
+        browser.login.as_ref(),
+        Some(&earlier_cookie),
+        "a new cookie value"
+    );
+    let mut stale = Browser {
+        csrf: browser.csrf.clone(),
+        login: Some(earlier_cookie),
+    };
+    let none = stale
+        .get(&server, &request(&server, &[("prompt", "none")]))
+        .await;
+    assert_eq!(param(&location(&none), "error"), Some("login_required"));
+
+    // Logout with the newer ID token ends the sessions of both sign-ins (one sign-in, signed
+    // in twice): the first session's access token is refused too.
+    let id_token = again["id_token"].as_str().unwrap();
+    let out = logout(
+        &server,
+        &mut browser,
+        &query(&[("id_token_hint", id_token)]),
+    )
+    .await;
+    assert!(out.status == 200 || out.status == 303, "{}", out.body);
+    for tokens in [&first, &again] {
+        let access = tokens["access_token"].as_str().unwrap();
+        assert_eq!(userinfo(&server, access).await.code(), "ERR_JWT_REVOKED");
+    }
+}
+
+#[tokio::test]
 async fn logout_without_a_hint_asks_the_person_to_confirm() {
     let server = TestServer::start(ServeArgs::default()).await;
     let mut browser = Browser::default();

@@ -109,16 +109,23 @@ pub(crate) async fn sign_in(
 }
 
 /// A new sign-in for `sub` at `now`, kept for `lifetime_seconds`: the cookie's value and
-/// the sign-in.
+/// the sign-in. The browser's sign-in before it (`before`: its cookie's value and record)
+/// ends, the cookie's value changing with every sign-in; the same person keeps its session
+/// ID, so that logging out still ends the sessions the earlier sign-in started.
 pub(crate) async fn start(
     store: &dyn Store,
     sub: &str,
+    before: Option<(&str, &Login)>,
     now: UnixTime,
     lifetime_seconds: f64,
 ) -> Result<(String, Login), SignInError> {
     let cookie = format!("{LOGIN_PREFIX}{}", super::random_text(32)?);
+    let sid = match before {
+        Some((_, earlier)) if earlier.sub == sub => earlier.sid.clone(),
+        _ => super::random_text(16)?,
+    };
     let login = Login {
-        sid: super::random_text(16)?,
+        sid,
         sub: sub.to_owned(),
         auth_time: now.as_secs(),
     };
@@ -132,6 +139,9 @@ pub(crate) async fn start(
             lifetime_seconds,
         )
         .await?;
+    if let Some((earlier, _)) = before {
+        end(store, earlier).await?;
+    }
     Ok((cookie, login))
 }
 

@@ -85,8 +85,9 @@ impl Handler<'_> {
         let Ok(now) = self.state.now_or_error() else {
             return unavailable("The server's clock cannot be read.");
         };
-        let login = match cookie(self.headers, LOGIN_COOKIE) {
-            Some(value) => match login::current(store, &value, now).await {
+        let login_cookie = cookie(self.headers, LOGIN_COOKIE);
+        let login = match &login_cookie {
+            Some(value) => match login::current(store, value, now).await {
                 Ok(login) => login,
                 Err(_) => return unavailable("Sign-ins cannot be read right now."),
             },
@@ -99,7 +100,10 @@ impl Handler<'_> {
         }
         if posted && let Some(username) = field(input, "username") {
             let password = Password::new(field(input, "password").unwrap_or_default().to_owned());
-            return self.sign_in(&request, username, password, now).await;
+            let before = login_cookie.as_deref().zip(login.as_ref());
+            return self
+                .sign_in(&request, username, password, before, now)
+                .await;
         }
         if posted && let Some(consent) = field(input, "consent") {
             if login.is_none() {
@@ -123,6 +127,7 @@ impl Handler<'_> {
         request: &Authorization,
         username: &str,
         password: Password,
+        before: Option<(&str, &Login)>,
         now: UnixTime,
     ) -> Response {
         let state = self.state;
@@ -140,7 +145,9 @@ impl Handler<'_> {
         let message = match signed_in {
             Ok(claims) => {
                 let lifetime = state.provider.login_lifetime.as_secs_f64();
-                return match login::start(state.store.as_ref(), &claims.sub, now, lifetime).await {
+                let started =
+                    login::start(state.store.as_ref(), &claims.sub, before, now, lifetime).await;
+                return match started {
                     Ok((cookie, login)) => {
                         tracing::info!(target: "jwtkit::provider", sub = %claims.sub, client_id = %request.client.id, "signed in");
                         let set = format!(
