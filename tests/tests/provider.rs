@@ -790,6 +790,37 @@ async fn signing_in_again_replaces_the_sign_in_and_logout_still_ends_its_session
 }
 
 #[tokio::test]
+async fn the_sign_in_at_the_provider_lasts_login_ttl() {
+    let server = TestServer::start(ServeArgs::default().with(&table::LOGIN_TTL, "1h")).await;
+    let mut browser = Browser::default();
+    let page = browser.get(&server, &request(&server, &[])).await;
+    let posted = browser
+        .post(
+            &server,
+            &format!(
+                "{}&csrf={}&username=demo&password={}",
+                request(&server, &[]),
+                csrf_field(&page.body),
+                enc(&password(&server))
+            ),
+        )
+        .await;
+    let cookie = posted.header("set-cookie").unwrap();
+    assert!(
+        cookie.starts_with("__Host-jwtkit-login=") && cookie.contains("Max-Age=3600"),
+        "{cookie}"
+    );
+    let silent = request(&server, &[("prompt", "none")]);
+    server.clock.advance(3599);
+    assert!(param(&location(&browser.get(&server, &silent).await), "code").is_some());
+    server.clock.advance(2);
+    assert_eq!(
+        param(&location(&browser.get(&server, &silent).await), "error"),
+        Some("login_required")
+    );
+}
+
+#[tokio::test]
 async fn logout_without_a_hint_asks_the_person_to_confirm() {
     let server = TestServer::start(ServeArgs::default()).await;
     let mut browser = Browser::default();

@@ -78,6 +78,8 @@ pub struct Config {
     pub refresh_absolute_ttl: Duration,
     /// How long a rotation's immediate predecessor is still honoured.
     pub refresh_grace: Duration,
+    /// How long a person's sign-in at the OpenID provider lasts.
+    pub login_ttl: Duration,
     /// The most live sessions of one subject.
     pub max_sessions_per_subject: u32,
     /// Peers whose forwarding header names the client.

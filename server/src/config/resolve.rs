@@ -237,6 +237,7 @@ impl ServeArgs {
                 sources.value(&REFRESH_ABSOLUTE_TTL)?,
             )?,
             refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
+            login_ttl: values::duration(&LOGIN_TTL, sources.value(&LOGIN_TTL)?)?,
             max_sessions_per_subject: values::count(
                 &MAX_SESSIONS_PER_SUBJECT,
                 sources.value(&MAX_SESSIONS_PER_SUBJECT)?,

@@ -147,6 +147,19 @@ settings! {
         list: Some(';'),
         help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"client_name\", \"client_secret_hash\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file; more with `jwtkit clients add`); PKCE S256 required, and a confidential client's secret (its sha256: hash from `jwtkit keygen --client-secret`)",
     },
+    /// `login_ttl`.
+    LOGIN_TTL {
+        name: "login_ttl",
+        flag: "login-ttl",
+        env: "JWTKIT_LOGIN_TTL",
+        value_name: "DURATION",
+        default: Some("12h"),
+        range: Range::Seconds {
+            min: 60,
+            max: 30 * 24 * 3600,
+        },
+        help: "how long a person stays signed in at the OpenID provider (its sign-in cookie): within it, another client or a reload gets its code without the form",
+    },
     /// `cors_origins`.
     CORS_ORIGINS {
         name: "cors_origins",

@@ -74,7 +74,7 @@ impl AppState {
             id_signer: jwtkit_core::Signer::new(config.signing_key.clone()).typ("JWT"),
             id_token_lifetime: config.token_ttl,
             // A sign-in at the provider lasts as long as a session may.
-            login_lifetime: config.refresh_absolute_ttl,
+            login_lifetime: config.login_ttl,
             id_verifier: Verifier::new(
                 config.keys.clone(),
                 // The audience is a client: checked against the registered ones after.
