@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -47,6 +48,9 @@ pub(crate) struct AuthLimiter {
     header: ForwardedHeader,
     /// The clients found within the limit, and when.
     within_limit: Arc<Mutex<HashMap<String, UnixTime>>>,
+    /// Failures judged here so far: a success is remembered only when none came while its
+    /// count was read (a failure forgets its client, and must not be overtaken).
+    failures_judged: Arc<AtomicU64>,
 }
 
 /// Whether an authentication may go on.
@@ -84,6 +88,7 @@ impl AuthLimiter {
             trusted_proxies,
             header,
             within_limit: Arc::default(),
+            failures_judged: Arc::default(),
         }
     }
 
@@ -136,8 +141,9 @@ impl AuthLimiter {
         if found.is_some() && self.remembered(key, now) {
             return found.ok_or(Refusal::Failed);
         }
+        let failures_before = self.failures_judged.load(Ordering::Acquire);
         let judged = self.judge(store, key, now, found).await;
-        if judged.is_ok() {
+        if judged.is_ok() && self.failures_judged.load(Ordering::Acquire) == failures_before {
             let mut within = self
                 .within_limit
                 .lock()
@@ -189,6 +195,7 @@ impl AuthLimiter {
         key: &str,
         now: UnixTime,
     ) -> Result<Admission, StoreError> {
+        self.failures_judged.fetch_add(1, Ordering::AcqRel);
         self.within_limit
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

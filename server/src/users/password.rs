@@ -6,7 +6,7 @@
 //! defaults. A stored hash carries its own parameters, so hashes made under other ones still
 //! verify.
 //!
-//! Hashing is slow on purpose, so it runs on threads of its own ([`super::hashing`]: half the
+//! Hashing is slow on purpose, so it runs on threads of its own (`users::hashing`: half the
 //! cores, at a lower priority than the server's), at most [`PasswordHasher`]'s `permits` at
 //! once: a flood of sign-ins queues there, while token verification keeps the runtime's
 //! threads and goes first on a shared core. A queue longer than `max_waiting` is refused at
