@@ -332,6 +332,14 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_help_names_every_key_of_a_registration() {
+        let help = crate::config::table::CLIENTS.help;
+        for field in CLIENT_FIELDS {
+            assert!(help.contains(&format!("\"{field}\"")), "{field}");
+        }
+    }
+
+    #[test]
     fn registrations_are_refused_for_the_right_reason() {
         let error = |json: &str| Client::from_json(json).unwrap_err();
         assert!(

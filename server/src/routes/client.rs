@@ -25,7 +25,17 @@ pub(super) async fn authenticate<'s>(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Option<&'s ApiKey>, ApiError> {
-    let Some(credentials) = presented(headers, form)? else {
+    authenticate_presented(state, remote, headers, presented(headers, form)?).await
+}
+
+/// [`authenticate`] for credentials already read from the request ([`presented`]).
+pub(super) async fn authenticate_presented<'s>(
+    state: &'s AppState,
+    remote: Option<SocketAddr>,
+    headers: &HeaderMap,
+    credentials: Option<Credentials>,
+) -> Result<Option<&'s ApiKey>, ApiError> {
+    let Some(credentials) = credentials else {
         return Ok(None);
     };
     let now = state.now_or_error()?;

@@ -107,10 +107,10 @@ async fn grant(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let form = Form::read(mime, body)?;
+    let credentials = client::presented(headers, &form)?;
     // A code, or a refresh token without an API key's credentials: a person's session at
     // an OpenID client.
     if let Some(grant_type @ ("authorization_code" | "refresh_token")) = form.get("grant_type") {
-        let credentials = client::presented(headers, &form)?;
         let api_key = credentials
             .as_ref()
             .is_some_and(|presented| state.api_keys.named(&presented.id).is_some());
@@ -125,7 +125,7 @@ async fn grant(
             };
         }
     }
-    let client = client::authenticate(state, remote, headers, &form)
+    let client = client::authenticate_presented(state, remote, headers, credentials)
         .await?
         .ok_or(Problem::ClientAuthenticationFailed)?;
     let grant_type = form.required("grant_type")?;
