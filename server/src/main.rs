@@ -12,7 +12,7 @@ use jwtkit_server::config::{Mode, ResourceConfig, ServeArgs};
 use jwtkit_server::log_writer::LogWriter;
 use jwtkit_server::serve::{
     Listeners, banner, banner_json, resource_authenticator, serve_resource, serve_with_store,
-    shutdown_signal,
+    shutdown_signal, warnings,
 };
 
 /// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
@@ -208,10 +208,11 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
         let config = config.listening_on(addr);
         let metrics = listeners.metrics_addr();
         let shutdown = shutdown_signal();
+        let warnings = warnings(&config, store.as_ref()).await;
         announce(&if json {
-            banner_json(&config, addr, metrics)
+            banner_json(&config, addr, metrics, &warnings)
         } else {
-            banner(&config, addr, metrics)
+            banner(&config, addr, metrics, &warnings)
         });
         match serve_with_store(&config, listeners, Arc::new(SystemClock), store, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,

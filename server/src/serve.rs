@@ -316,17 +316,43 @@ fn has_demo_page(config: &Config) -> bool {
     config.web_dir.is_some() || crate::routes::demo_built_in()
 }
 
-/// What makes this server of no use to anyone, with what to add: keys but no API key (no
-/// client can obtain a token). Shown at start; empty when nothing is missing.
-pub fn warnings(config: &Config) -> Vec<String> {
+/// What makes this server of no use to anyone, with what to add: no API key and no OpenID
+/// client (nobody can obtain a token), clients but no person in the store (nobody can sign
+/// in), or people but no client (nowhere to sign in). Shown at start; empty when nothing is
+/// missing. The store is read for its clients and people; one it cannot answer adds nothing
+/// (serving reports it soon enough).
+pub async fn warnings(config: &Config, store: &dyn Store) -> Vec<String> {
     let mut warnings = Vec::new();
-    if config.api_keys.is_empty() {
+    let clients = !config.clients.is_empty()
+        || store
+            .clients()
+            .await
+            .is_ok_and(|clients| !clients.is_empty());
+    let people = config.dev.is_some() || store.users().await.is_ok_and(|users| !users.is_empty());
+    let on_store = |command: &str| format!("`jwtkit {command} --store {:?}`", config.store);
+    if config.api_keys.is_empty() && !clients {
         warnings.push(format!(
-            "no API key is configured, so no client can obtain a token (every {} and {} \
-             request is refused): add one with --api-key ENTRY (or [[api_keys]] in the config \
-             file); `jwtkit keygen --api-key NAME --role user` prints a key and its entry",
+            "no API key and no OpenID client is configured, so nobody can obtain a token (every \
+             {} and {} request is refused): add an API key with --api-key ENTRY (or \
+             [[api_keys]] in the config file; `jwtkit keygen --api-key NAME --role user` prints a \
+             key and its entry), or let people sign in: a client with {} and a person with {}",
             crate::routes::AUTH.path,
-            crate::routes::TOKEN.path
+            crate::routes::TOKEN.path,
+            on_store("clients add JSON"),
+            on_store("users add NAME"),
+        ));
+    } else if clients && !people {
+        warnings.push(format!(
+            "OpenID clients are registered but there is nobody to sign in as (no person in the \
+             store): add one with {}",
+            on_store("users add NAME"),
+        ));
+    }
+    if people && !clients {
+        warnings.push(format!(
+            "people are in the store but no OpenID client is registered, so nobody can sign in: \
+             add one with --client JSON (or [[clients]] in the config file) or {}",
+            on_store("clients add JSON"),
         ));
     }
     warnings
@@ -341,7 +367,12 @@ fn metrics_url(addr: Option<SocketAddr>) -> Option<String> {
 /// JSON line for scripts: `{"url", "issuer", "store", "metrics", "demo_page", "development":
 /// {"api_keys": [{"name", "key", "roles"}]}, "warnings": [...]}` (`metrics`, `demo_page` and
 /// `development` are `null` when there is none; `warnings` are [`warnings`]).
-pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
+pub fn banner_json(
+    config: &Config,
+    addr: SocketAddr,
+    metrics: Option<SocketAddr>,
+    warnings: &[String],
+) -> String {
     let url = format!("http://{addr}");
     let development = config.dev.as_ref().map(|dev| {
         let keys: Vec<_> = dev
@@ -362,14 +393,19 @@ pub fn banner_json(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr
         "metrics": metrics_url(metrics),
         "demo_page": has_demo_page(config).then(|| format!("{url}/")),
         "development": development,
-        "warnings": warnings(config),
+        "warnings": warnings,
     })
     .to_string()
 }
 
 /// The startup banner: where the server listens and, in the development setup, the
-/// generated API keys with a loud warning.
-pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) -> String {
+/// generated API keys with a loud warning, and the [`warnings`].
+pub fn banner(
+    config: &Config,
+    addr: SocketAddr,
+    metrics: Option<SocketAddr>,
+    warnings: &[String],
+) -> String {
     let mut text = format!(
         "jwtkit listening on http://{addr}\nissuer: {} (metadata: {}{})\n",
         config.issuer,
@@ -383,7 +419,7 @@ pub fn banner(config: &Config, addr: SocketAddr, metrics: Option<SocketAddr>) ->
     if has_demo_page(config) {
         text.push_str(&format!("demo page: http://{addr}/\n"));
     }
-    for warning in warnings(config) {
+    for warning in warnings {
         text.push_str(&format!("\nWARNING: {warning}\n"));
     }
     if let Some(dev) = &config.dev {

@@ -370,16 +370,54 @@ async fn each_fix_line_copied_as_written_resolves_its_error() {
     ])
     .await;
 
-    // Keys but no API key: a warning naming what to add; with it added, none.
+    // Keys but no API key and no client: a warning naming what to add; with it added, none.
     let server = Jwtkit::start(&["--keys", keys, "--store", &store]);
     let warnings = server.started["warnings"].to_string();
     assert!(
-        warnings.contains("no API key is configured")
-            && warnings.contains("jwtkit keygen --api-key NAME"),
+        warnings.contains("no API key and no OpenID client is configured")
+            && warnings.contains("jwtkit keygen --api-key NAME")
+            && warnings.contains(&format!("`jwtkit clients add JSON --store {store}`"))
+            && warnings.contains(&format!("`jwtkit users add NAME --store {store}`")),
         "{warnings}"
     );
     server.stop();
     let server = Jwtkit::start(&["--keys", keys, "--api-key", entry_text, "--store", &store]);
+    assert_eq!(server.started["warnings"], serde_json::json!([]));
+    server.stop();
+
+    // A client but nobody to sign in as; following the fix (the command as the warning
+    // writes it) silences it.
+    let client = r#"{"client_id": "app", "redirect_uris": ["https://app.example/cb"]}"#;
+    let with_client = ["--keys", keys, "--client", client, "--store", &store];
+    let server = Jwtkit::start(&with_client);
+    let warnings = server.started["warnings"].to_string();
+    assert!(
+        warnings.contains("nobody to sign in as")
+            && warnings.contains(&format!("`jwtkit users add NAME --store {store}`")),
+        "{warnings}"
+    );
+    server.stop();
+    let added = support::jwtkit(
+        &["users", "add", "alice", "--store", &store],
+        Some("a-long-passphrase\n"),
+    );
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let server = Jwtkit::start(&with_client);
+    assert_eq!(server.started["warnings"], serde_json::json!([]));
+    server.stop();
+
+    // A person but no client to sign in through; `jwtkit clients add` silences it.
+    let server = Jwtkit::start(&["--keys", keys, "--api-key", entry_text, "--store", &store]);
+    let warnings = server.started["warnings"].to_string();
+    assert!(
+        warnings.contains("no OpenID client is registered, so nobody can sign in")
+            && warnings.contains(&format!("`jwtkit clients add JSON --store {store}`")),
+        "{warnings}"
+    );
+    server.stop();
+    let added = support::jwtkit(&["clients", "add", client, "--store", &store], None);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let server = Jwtkit::start(&["--keys", keys, "--store", &store]);
     assert_eq!(server.started["warnings"], serde_json::json!([]));
     server.stop();
 
