@@ -542,9 +542,9 @@ fn operator_tools_open_a_store_and_never_create_one() {
         assert!(
             run.stderr
                 .contains(&format!("there is no store at {}", typo.display()))
-                && run
-                    .stderr
-                    .contains("only `jwtkit serve` and `jwtkit users add` create one"),
+                && run.stderr.contains(
+                    "only `jwtkit serve`, `jwtkit users add` and `jwtkit clients add` create one"
+                ),
             "{}",
             run.stderr
         );

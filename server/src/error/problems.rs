@@ -179,7 +179,7 @@ problems! {
         "the token's subject is no longer a person who can sign in",
     /// The session store cannot be reached: retry later (`Retry-After`).
     StoreUnavailable => 503, "temporarily_unavailable", "ERR_STORE_UNAVAILABLE", None,
-        "the session store is unavailable; retry later",
+        "the store is unavailable; retry later",
     /// A resource server has not yet fetched the trusted issuer's keys (it was unreachable):
     /// retry later (`Retry-After`).
     JwksUnavailable => 503, "temporarily_unavailable", "ERR_JWKS_UNAVAILABLE", None,

@@ -54,7 +54,7 @@ impl StoreError {
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the session store is unavailable: {}", self.reason)
+        write!(f, "the store is unavailable: {}", self.reason)
     }
 }
 

@@ -51,7 +51,7 @@ impl SqliteStore {
     pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
         if !path.is_file() {
             return Err(StoreError::new(format!(
-                "there is no store at {} (only `jwtkit serve` and `jwtkit users add` create one): check --store",
+                "there is no store at {} (only `jwtkit serve`, `jwtkit users add` and `jwtkit clients add` create one): check --store",
                 path.display()
             )));
         }
