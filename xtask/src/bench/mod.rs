@@ -23,6 +23,9 @@ use crate::tools::{build_jwtkit, ensure_apt, workspace_root};
 use pools::Pool;
 use server::{Redis, Server};
 
+/// The benchmark's API key (not the OpenID client's `client_id`, `bench`: a client_id may
+/// not be an API key's name).
+const API_KEY_NAME: &str = "bench-api";
 /// Seconds of load per endpoint and round.
 const SECONDS: u32 = 5;
 /// Rounds over the three endpoints: interleaved, so that drift on a shared machine hits them
@@ -70,7 +73,7 @@ pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
     std::fs::write(&keys, key_json).map_err(|e| format!("{}: {e}", keys.display()))?;
     let api: serde_json::Value = serde_json::from_str(
         &Cmd::new(&jwtkit)
-            .args(["keygen", "--api-key", "bench", "--json"])
+            .args(["keygen", "--api-key", API_KEY_NAME, "--json"])
             .output()?,
     )
     .map_err(|e| format!("keygen --json: {e}"))?;
@@ -229,8 +232,8 @@ fn openid_side_by_side(
         &[&keys, provider::REDIRECT, secret],
     )?;
     let ours = [
-        provider::Provider::discover("jwtkit, SQLite", &on_sqlite.addr, ("bench", api_key))?,
-        provider::Provider::discover("jwtkit, Redis", &on_redis.addr, ("bench", api_key))?,
+        provider::Provider::discover("jwtkit, SQLite", &on_sqlite.addr, (API_KEY_NAME, api_key))?,
+        provider::Provider::discover("jwtkit, Redis", &on_redis.addr, (API_KEY_NAME, api_key))?,
     ];
     let theirs =
         provider::Provider::discover("oidc-provider", &peer.addr, ("introspector", secret))?;

@@ -1,20 +1,23 @@
 //! The embedded store: SQLite in one file (WAL), so sessions and revocations survive a
-//! restart. Every operation is one transaction (`BEGIN IMMEDIATE` for writes), so several
-//! processes on one machine may share the file; rotation is atomic.
+//! restart. The connection has a thread of its own ([`writer`]) that runs the operations
+//! waiting in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its own, so several
+//! processes on one machine may share the file, every operation is atomic (rotation
+//! included), and under load one commit serves many requests.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use jwtkit_core::UnixTime;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 mod clients;
 mod provider;
 mod sessions;
 mod users;
+mod writer;
 
 use sessions::{SCHEMA, end, make_room, migrate, rotate, session_row, time};
+use writer::Writer;
 
 use super::{
     Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
@@ -31,10 +34,10 @@ const REMEMBER_ENDED: f64 = 3600.0;
 /// grow the table without end).
 pub const MAX_COUNTED_CLIENTS: u32 = 100_000;
 
-/// The SQLite store (one connection, used from blocking tasks).
+/// The SQLite store (one connection, on a thread of its own that commits in groups).
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Writer,
     max_counted_clients: u32,
 }
 
@@ -86,7 +89,7 @@ impl SqliteStore {
             .and_then(|()| migrate(&conn))
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Writer::spawn(conn)?,
             max_counted_clients: MAX_COUNTED_CLIENTS,
         })
     }
@@ -98,30 +101,21 @@ impl SqliteStore {
         self
     }
 
-    /// Runs `f` on the connection in a blocking task.
+    /// Runs `f` on the connection's thread, in the next group of operations (see
+    /// [`writer`]): an operation that writes more than one statement opens a savepoint.
     fn run<T, F>(&self, f: F) -> StoreFuture<'_, T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                // A panic mid-transaction rolls it back: the connection stays consistent.
-                let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-                f(&mut conn)
-            })
-            .await
-            .map_err(StoreError::new)?
-            .map_err(StoreError::new)
-        })
+        Box::pin(self.writer.run(f))
     }
 }
 
 impl Store for SqliteStore {
     fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let mut ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
             let roles = serde_json::Value::from(s.roles.clone()).to_string();
             tx.prepare_cached(
@@ -169,7 +163,7 @@ impl Store for SqliteStore {
     // One machine, one clock: `now` says nothing `until` does not.
     fn end_session(&self, sid: String, _now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let ended = end(&tx, &sid, until)?;
             tx.commit()?;
             Ok(ended)
@@ -183,7 +177,7 @@ impl Store for SqliteStore {
         until: UnixTime,
     ) -> StoreFuture<'_, usize> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let sids = {
                 let mut query =
                     tx.prepare_cached("SELECT sid FROM sessions WHERE sub = ?1 AND ended = 0")?;
@@ -304,7 +298,7 @@ impl Store for SqliteStore {
         let cap = self.max_counted_clients;
         self.run(move |conn| {
             let now = now.as_secs_f64();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             tx.prepare_cached(
                 "DELETE FROM sessions WHERE min(absolute_expiry, idle_expiry) <= ?1 - ?2",
             )?

@@ -1,7 +1,7 @@
 //! The OpenID provider's codes, sign-ins and consents in SQL.
 
 use jwtkit_core::UnixTime;
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::store::provider::{ProviderRecords, REMEMBER_REDEEMED_SECONDS, Redeemed};
@@ -45,7 +45,7 @@ pub(super) fn migrate(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 /// Whether `code` was presented again after its redemption; its record learns the session
 /// `sid` it starts.
 pub(super) fn code_starts(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     code: &TokenHash,
     sid: &str,
 ) -> rusqlite::Result<bool> {
@@ -59,7 +59,7 @@ pub(super) fn code_starts(
 }
 
 /// Forgets codes past their replay memory and sign-ins past their lifetime.
-pub(super) fn prune(tx: &rusqlite::Transaction<'_>, now: f64) -> rusqlite::Result<()> {
+pub(super) fn prune(tx: &rusqlite::Connection, now: f64) -> rusqlite::Result<()> {
     tx.prepare_cached("DELETE FROM codes WHERE expires <= ?1 - ?2")?
         .execute(params![now, REMEMBER_REDEEMED_SECONDS])?;
     tx.prepare_cached("DELETE FROM logins WHERE expires <= ?1")?
@@ -90,7 +90,7 @@ impl ProviderRecords for SqliteStore {
 
     fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed> {
         self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.savepoint()?;
             let found: Option<(String, f64, bool, Option<String>)> = tx
                 .query_row(
                     "SELECT grant_document, expires, used, sid FROM codes WHERE hash = ?1",

@@ -3,7 +3,7 @@
 //! rotating a refresh token).
 
 use jwtkit_core::UnixTime;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::store::{Endpoint, Rotated, Rotation, SessionInfo};
 
@@ -96,11 +96,7 @@ pub(super) fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionIn
 /// Ends `sid` (if live) and records the revocation of its access tokens — also for a
 /// session already forgotten, whose access tokens may still live; not for one known to have
 /// ended before (its revocation is recorded). Whether it was live.
-pub(super) fn end(
-    tx: &rusqlite::Transaction<'_>,
-    sid: &str,
-    until: UnixTime,
-) -> rusqlite::Result<bool> {
+pub(super) fn end(tx: &Connection, sid: &str, until: UnixTime) -> rusqlite::Result<bool> {
     let changed = tx
         .prepare_cached("UPDATE sessions SET ended = 1 WHERE sid = ?1 AND ended = 0")?
         .execute(params![sid])?;
@@ -124,7 +120,7 @@ pub(super) fn end(
 
 /// Ends the oldest live sessions of `sub` until fewer than `max` are left; their IDs.
 pub(super) fn make_room(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     sub: &str,
     max: u32,
     now: UnixTime,
@@ -157,7 +153,7 @@ pub(super) fn make_room(
 }
 
 pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.savepoint()?;
     let found = tx
         .query_row(
             "SELECT t.generation AS token_generation, t.rotated_at, t.successor, s.*

@@ -76,7 +76,7 @@ impl UserRecords for SqliteStore {
 
     fn remove_user(&self, username: String) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.savepoint()?;
             // The consents the person gave go with them.
             tx.prepare_cached(
                 "DELETE FROM consents WHERE sub = (SELECT sub FROM users WHERE username = ?1)",
