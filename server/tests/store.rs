@@ -418,6 +418,73 @@ async fn conformance(store: Arc<dyn Store>) {
         Redeemed::Unknown
     );
 
+    // A code redeemed and its session started in one step: the start sees the code's
+    // document; a replay names the session; a start that refuses uses the code up all the
+    // same and starts nothing.
+    store
+        .put_code(h(100), "{\"grant\":3}".into(), t(NOW), 60.0)
+        .await
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let start = {
+        let seen = seen.clone();
+        let mut started = session("c4", "cat", h(101));
+        started.code = Some(h(100));
+        Box::new(move |document: &str| {
+            *seen.lock().unwrap() = document.to_owned();
+            Some(started)
+        })
+    };
+    let (redeemed, ended) = store
+        .redeem_code_for_session(h(100), t(NOW + 1), start)
+        .await
+        .unwrap();
+    assert_eq!(redeemed, Redeemed::Fresh("{\"grant\":3}".into()));
+    assert_eq!(ended, Some(vec![]));
+    assert_eq!(*seen.lock().unwrap(), "{\"grant\":3}");
+    assert!(matches!(
+        store
+            .rotate(rotation(h(101), h(102), NOW + 2))
+            .await
+            .unwrap(),
+        Rotated::Rotated(_)
+    ));
+    let (replayed, ended) = store
+        .redeem_code_for_session(h(100), t(NOW + 2), Box::new(|_| panic!("not started")))
+        .await
+        .unwrap();
+    assert_eq!(
+        (replayed, ended),
+        (
+            Redeemed::Replayed {
+                sid: Some("c4".into())
+            },
+            None
+        )
+    );
+    store
+        .put_code(h(103), "{\"grant\":4}".into(), t(NOW), 60.0)
+        .await
+        .unwrap();
+    let (redeemed, ended) = store
+        .redeem_code_for_session(h(103), t(NOW + 1), Box::new(|_| None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (redeemed, ended),
+        (Redeemed::Fresh("{\"grant\":4}".into()), None)
+    );
+    assert_eq!(
+        store.redeem_code(h(103), t(NOW + 2)).await.unwrap(),
+        Redeemed::Replayed { sid: None },
+        "refused, and used up"
+    );
+    let (unknown, ended) = store
+        .redeem_code_for_session(h(104), t(NOW + 1), Box::new(|_| panic!("not started")))
+        .await
+        .unwrap();
+    assert_eq!((unknown, ended), (Redeemed::Unknown, None));
+
     // Consents: by subject and client, replaced when given again.
     assert_eq!(
         store.consent("ann".into(), "app:1".into()).await.unwrap(),

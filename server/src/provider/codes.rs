@@ -6,7 +6,7 @@
 use jwtkit_core::UnixTime;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Redeemed, Store, StoreError};
+use crate::store::{Store, StoreError, TokenHash};
 
 /// How long a code may be redeemed, in seconds (RFC 6749 §4.1.2 recommends at most 10
 /// minutes; a browser redirect takes a second).
@@ -57,33 +57,14 @@ pub(crate) async fn issue(
     Ok(code)
 }
 
-/// What a redemption found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Redemption {
-    /// The code's first redemption.
-    Fresh(CodeGrant),
-    /// A replay: the session the first redemption started, which must end.
-    Replayed(Option<String>),
-    /// No such code, or it expired.
-    Unknown,
+/// The hash a code is kept under; `None` for what is no code of this provider's.
+pub(crate) fn hash(code: &str) -> Option<TokenHash> {
+    code.starts_with(CODE_PREFIX)
+        .then(|| crate::sessions::hash(code))
 }
 
-/// Redeems `code` at `now`.
-pub(crate) async fn redeem(
-    store: &dyn Store,
-    code: &str,
-    now: UnixTime,
-) -> Result<Redemption, StoreError> {
-    if !code.starts_with(CODE_PREFIX) {
-        return Ok(Redemption::Unknown);
-    }
-    Ok(
-        match store.redeem_code(crate::sessions::hash(code), now).await? {
-            Redeemed::Fresh(document) => serde_json::from_str(&document)
-                .map(Redemption::Fresh)
-                .map_err(|e| StoreError::new(format!("a stored code is malformed: {e}")))?,
-            Redeemed::Replayed { sid } => Redemption::Replayed(sid),
-            Redeemed::Unknown => Redemption::Unknown,
-        },
-    )
+/// A redeemed code's document.
+pub(crate) fn grant(document: &str) -> Result<CodeGrant, StoreError> {
+    serde_json::from_str(document)
+        .map_err(|e| StoreError::new(format!("a stored code is malformed: {e}")))
 }

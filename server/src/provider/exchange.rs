@@ -10,13 +10,13 @@
 use jwtkit_core::UnixTime;
 
 use super::Provider;
-use super::codes::{self, Redemption};
+use super::codes::{self, CodeGrant};
 use super::id_token::IdToken;
 use super::pkce;
 use crate::clients::Client;
 use crate::issuer::IssuedToken;
 use crate::sessions::{SessionError, Sessions};
-use crate::store::{Store, StoreError};
+use crate::store::{Redeemed, Store, StoreError};
 
 /// A code's redemption, as the form gives it.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +61,30 @@ pub(crate) enum ExchangeError {
     Signing(String),
 }
 
+/// What a redemption must match: the client, the redirect URI and the PKCE challenge of
+/// the code's request.
+#[derive(Debug, Clone)]
+struct Expected {
+    client_id: String,
+    redirect_uri: String,
+    code_verifier: String,
+}
+
+impl Expected {
+    fn check(&self, grant: &CodeGrant) -> Result<(), ExchangeError> {
+        if grant.client_id != self.client_id {
+            return Err(ExchangeError::WrongClient);
+        }
+        if grant.redirect_uri != self.redirect_uri {
+            return Err(ExchangeError::RedirectUriMismatch);
+        }
+        if !pkce::verifies(&self.code_verifier, &grant.code_challenge) {
+            return Err(ExchangeError::VerifierInvalid);
+        }
+        Ok(())
+    }
+}
+
 impl From<StoreError> for ExchangeError {
     fn from(error: StoreError) -> Self {
         Self::Session(SessionError::Store(error))
@@ -70,6 +94,7 @@ impl From<StoreError> for ExchangeError {
 impl Provider {
     /// Redeems `request` of `client` at `now`: the code once, for its client, with its
     /// redirect URI and verifier; a session for the person, an access token and an ID token.
+    /// The store redeems the code and starts the session in one step where it can.
     pub(crate) async fn exchange(
         &self,
         store: &dyn Store,
@@ -78,10 +103,30 @@ impl Provider {
         request: CodeExchange<'_>,
         now: UnixTime,
     ) -> Result<Exchanged, ExchangeError> {
-        let grant = match codes::redeem(store, request.code, now).await? {
-            Redemption::Fresh(grant) => grant,
-            Redemption::Unknown => return Err(ExchangeError::CodeInvalid),
-            Redemption::Replayed(sid) => {
+        let Some(code) = codes::hash(request.code) else {
+            return Err(ExchangeError::CodeInvalid);
+        };
+        let (person, refresh) = sessions
+            .prepare_person(code, &client.id, now)
+            .map_err(ExchangeError::Session)?;
+        let expected = Expected {
+            client_id: client.id.clone(),
+            redirect_uri: request.redirect_uri.to_owned(),
+            code_verifier: request.code_verifier.to_owned(),
+        };
+        let start = {
+            let (person, expected) = (person.clone(), expected.clone());
+            Box::new(move |document: &str| {
+                let grant = codes::grant(document).ok()?;
+                expected.check(&grant).ok()?;
+                Some(person.of(&grant.sub, &grant.scope, &grant.login_sid))
+            })
+        };
+        let (redeemed, ended) = store.redeem_code_for_session(code, now, start).await?;
+        let grant = match redeemed {
+            Redeemed::Fresh(document) => codes::grant(&document)?,
+            Redeemed::Unknown => return Err(ExchangeError::CodeInvalid),
+            Redeemed::Replayed { sid } => {
                 if let Some(sid) = sid {
                     tracing::warn!(target: "jwtkit::provider", %sid, "an authorization code presented again: its session ended");
                     sessions
@@ -92,27 +137,14 @@ impl Provider {
                 return Err(ExchangeError::CodeReplayed);
             }
         };
-        // The code is used up whatever follows: a wrong verifier does not get a second try.
-        if grant.client_id != client.id {
-            return Err(ExchangeError::WrongClient);
-        }
-        if grant.redirect_uri != request.redirect_uri {
-            return Err(ExchangeError::RedirectUriMismatch);
-        }
-        if !pkce::verifies(request.code_verifier, &grant.code_challenge) {
-            return Err(ExchangeError::VerifierInvalid);
-        }
-        let code = crate::sessions::hash(request.code);
+        // The code is used up whatever the checks say: a wrong verifier gets no second try.
+        expected.check(&grant)?;
+        let ended = ended.ok_or_else(|| {
+            StoreError::new("the store redeemed a code without starting its session")
+        })?;
+        let session = person.of(&grant.sub, &grant.scope, &grant.login_sid);
         let issued = sessions
-            .start_person(
-                code,
-                &grant.sub,
-                &client.id,
-                &grant.scope,
-                &grant.login_sid,
-                now,
-            )
-            .await
+            .person_started(&session, ended, refresh, now)
             .map_err(ExchangeError::Session)?;
         let access = issued.access;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {

@@ -172,6 +172,17 @@ impl Sessions {
         opening: Opening<'_>,
         now: UnixTime,
     ) -> Result<(SessionInfo, String), SessionError> {
+        let (session, refresh) = self.new_session(opening, now)?;
+        let ended = self.store.create_session(session.clone()).await?;
+        Ok((self.opened(&session, ended), refresh))
+    }
+
+    /// What the store is asked to keep for `opening`, and its first refresh token.
+    pub(super) fn new_session(
+        &self,
+        opening: Opening<'_>,
+        now: UnixTime,
+    ) -> Result<(NewSession, String), SessionError> {
         let Opening {
             sid,
             code,
@@ -185,9 +196,8 @@ impl Sessions {
             None => random_text(16)?,
         };
         let refresh = new_refresh_token()?;
-        let revoke_until = self.revoke_until(now);
         let session = NewSession {
-            sid: sid.clone(),
+            sid,
             sub: sub.to_owned(),
             client_id: client_id.to_owned(),
             endpoint,
@@ -197,33 +207,37 @@ impl Sessions {
             absolute_expiry: now.saturating_add_secs(self.rules.absolute.as_secs_f64()),
             idle_expiry: now.saturating_add_secs(self.rules.idle.as_secs_f64()),
             max_per_subject: self.rules.max_per_subject,
-            revoke_until,
+            revoke_until: self.revoke_until(now),
             code,
         };
-        let info = SessionInfo {
-            sid,
-            sub: session.sub.clone(),
-            client_id: session.client_id.clone(),
-            endpoint,
-            roles: session.roles.clone(),
-            created: now,
-            absolute_expiry: session.absolute_expiry,
-            idle_expiry: session.idle_expiry,
-            generation: 0,
-        };
-        let ended = self.store.create_session(session).await?;
+        Ok((session, refresh))
+    }
+
+    /// `session`, now kept in the store, which ended the sessions `ended` to make room (or
+    /// the new one, its code replayed): their revocations applied here at once.
+    pub(super) fn opened(&self, session: &NewSession, ended: Vec<String>) -> SessionInfo {
         for sid in &ended {
-            self.revocations.revoke_session(sid, revoke_until);
+            self.revocations.revoke_session(sid, session.revoke_until);
         }
         if !ended.is_empty() {
             tracing::info!(
                 target: "jwtkit::sessions",
-                sub,
+                sub = session.sub,
                 ended = ended.len(),
                 "sessions ended as a new one started (the subject's oldest, to make room; or the new one, its code replayed)"
             );
         }
-        Ok((info, refresh))
+        SessionInfo {
+            sid: session.sid.clone(),
+            sub: session.sub.clone(),
+            client_id: session.client_id.clone(),
+            endpoint: session.endpoint,
+            roles: session.roles.clone(),
+            created: session.now,
+            absolute_expiry: session.absolute_expiry,
+            idle_expiry: session.idle_expiry,
+            generation: 0,
+        }
     }
 
     /// An access token without a session, so without a refresh token (the

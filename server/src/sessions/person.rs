@@ -5,35 +5,63 @@ use jwtkit_core::UnixTime;
 
 use super::refresh_token::random_text;
 use super::{Grant, Opening, SessionError, Sessions, seconds_left};
-use crate::store::{Endpoint, SessionInfo, TokenHash};
+use crate::store::{Endpoint, NewSession, SessionInfo, TokenHash};
+
+/// A person's session before its code is redeemed: everything but who the code names,
+/// chosen ahead (the ID's random part, the first refresh token), so that the store can start
+/// it in the very step that redeems the code (see [`crate::store::SessionStart`]).
+#[derive(Debug, Clone)]
+pub(crate) struct PersonSession {
+    template: NewSession,
+}
+
+impl PersonSession {
+    /// The session of the person `sub`, signed in at the provider as `login_sid`, with
+    /// `scope` granted: its ID is `{login_sid}.{random}` (so that logging out of that sign-in
+    /// finds it), its roles are the scope. The same every time it is asked.
+    pub(crate) fn of(&self, sub: &str, scope: &[String], login_sid: &str) -> NewSession {
+        NewSession {
+            sid: format!("{login_sid}.{}", self.template.sid),
+            sub: sub.to_owned(),
+            roles: scope.to_vec(),
+            ..self.template.clone()
+        }
+    }
+}
 
 impl Sessions {
-    /// Starts the session of a person, `sub`, signed in at the client `client_id` with
-    /// `scope` granted by the authorization code `code` (whose record learns the session, so
-    /// that a replay of the code ends it), from the sign-in at the provider `login_sid`: its
-    /// ID is `{login_sid}.{random}` (so that logging out of that sign-in finds it), its roles
-    /// are the scope, and its refresh token refreshes at the token endpoint as the same
-    /// client ([`Sessions::refresh_person`]).
-    pub(crate) async fn start_person(
+    /// A person's session at the client `client_id`, to be started by the authorization
+    /// code `code` (whose record learns the session, so that a replay of the code ends it),
+    /// and its first refresh token; its refresh token refreshes at the token endpoint as the
+    /// same client ([`Sessions::refresh_person`]).
+    pub(crate) fn prepare_person(
         &self,
         code: TokenHash,
-        sub: &str,
         client_id: &str,
-        scope: &[String],
-        login_sid: &str,
         now: UnixTime,
-    ) -> Result<Grant, SessionError> {
-        let sid = format!("{login_sid}.{}", random_text(16)?);
+    ) -> Result<(PersonSession, String), SessionError> {
         let opening = Opening {
-            sid: Some(sid),
+            sid: Some(random_text(16)?),
             code: Some(code),
-            sub,
+            sub: "",
             client_id,
-            roles: scope,
+            roles: &[],
             endpoint: Endpoint::Authorize,
         };
-        let (info, refresh) = self.open(opening, now).await?;
-        self.person_grant(&info, scope, refresh, now)
+        let (template, refresh) = self.new_session(opening, now)?;
+        Ok((PersonSession { template }, refresh))
+    }
+
+    /// The grant of `session`, started in the store, which ended the sessions `ended`.
+    pub(crate) fn person_started(
+        &self,
+        session: &NewSession,
+        ended: Vec<String>,
+        refresh: String,
+        now: UnixTime,
+    ) -> Result<Grant, SessionError> {
+        let info = self.opened(session, ended);
+        self.person_grant(&info, &session.roles, refresh, now)
     }
 
     /// Rotates a person's refresh token presented by the client `client_id` at the token

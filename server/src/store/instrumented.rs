@@ -8,8 +8,8 @@ use jwtkit_core::UnixTime;
 use super::clients::ClientRecords;
 use super::provider::{ProviderRecords, Redeemed};
 use super::{
-    Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, Store, StoreFuture,
-    TokenHash, UserRecord, UserRecords,
+    Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, SessionStart, Store,
+    StoreFuture, TokenHash, UserRecord, UserRecords,
 };
 use crate::metrics::Metrics;
 
@@ -43,6 +43,18 @@ impl Instrumented {
 impl Store for Instrumented {
     fn create_session(&self, session: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.measure("create_session", self.inner.create_session(session))
+    }
+
+    fn redeem_code_for_session(
+        &self,
+        code: TokenHash,
+        now: UnixTime,
+        start: SessionStart,
+    ) -> StoreFuture<'_, (Redeemed, Option<Vec<String>>)> {
+        self.measure(
+            "redeem_code_for_session",
+            self.inner.redeem_code_for_session(code, now, start),
+        )
     }
 
     fn rotate(&self, rotation: Rotation) -> StoreFuture<'_, Rotated> {

@@ -101,6 +101,10 @@ impl Endpoint {
     }
 }
 
+/// What decides, from a freshly redeemed code's document, the session its redemption starts:
+/// `None` starts none (the code is used up all the same).
+pub type SessionStart = Box<dyn FnOnce(&str) -> Option<NewSession> + Send>;
+
 /// A new session and its first refresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSession {
@@ -299,6 +303,31 @@ pub trait Store: UserRecords + ProviderRecords + ClientRecords + Send + Sync {
     /// to make room; returns their IDs (and the new one's, when its code was replayed: see
     /// [`NewSession::code`]).
     fn create_session(&self, session: NewSession) -> StoreFuture<'_, Vec<String>>;
+
+    /// Redeems a code at `now` (as [`ProviderRecords::redeem_code`]) and, when it is fresh
+    /// and `start` accepts its document, starts the session `start` makes of it (as
+    /// [`Store::create_session`], whose `code` is this one): the sessions that ended, or
+    /// `None` when no session started. A store that can does both in one step; by default,
+    /// one after the other.
+    fn redeem_code_for_session(
+        &self,
+        code: TokenHash,
+        now: UnixTime,
+        start: SessionStart,
+    ) -> StoreFuture<'_, (Redeemed, Option<Vec<String>>)> {
+        Box::pin(async move {
+            let redeemed = self.redeem_code(code, now).await?;
+            let session = match &redeemed {
+                Redeemed::Fresh(document) => start(document),
+                _ => None,
+            };
+            let ended = match session {
+                Some(session) => Some(self.create_session(session).await?),
+                None => None,
+            };
+            Ok((redeemed, ended))
+        })
+    }
 
     /// Rotates a refresh token, atomically: consume, detect reuse, issue the successor, all
     /// or nothing (see [`Rotated`]).

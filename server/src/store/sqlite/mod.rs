@@ -5,23 +5,26 @@
 //! included), and under load one commit serves many requests.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jwtkit_core::UnixTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+mod checkpoint;
 mod clients;
 mod provider;
 mod sessions;
 mod users;
 mod writer;
 
+use checkpoint::Checkpointer;
 use sessions::{SCHEMA, end, make_room, migrate, rotate, session_row, time};
 use writer::Writer;
 
 use super::{
-    Attempts, NewSession, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo, Store,
-    StoreError, StoreFuture, TokenHash,
+    Attempts, NewSession, Redeemed, Revocation, RevocationBatch, Rotated, Rotation, SessionInfo,
+    SessionStart, Store, StoreError, StoreFuture, TokenHash,
 };
 
 /// How long a watcher waits before asking again when nothing was revoked.
@@ -38,6 +41,8 @@ pub const MAX_COUNTED_CLIENTS: u32 = 100_000;
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
+    /// Runs while a clone of the store lives.
+    _checkpointer: Arc<Checkpointer>,
     max_counted_clients: u32,
 }
 
@@ -87,8 +92,12 @@ impl SqliteStore {
             .and_then(|()| provider::migrate(&conn))
             .and_then(|()| conn.execute_batch(clients::SCHEMA))
             .and_then(|()| migrate(&conn))
+            .and_then(|()| {
+                conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
+            })
             .map_err(|e| StoreError::new(format!("{}: {e}", path.display())))?;
         Ok(Self {
+            _checkpointer: Arc::new(Checkpointer::spawn(path)?),
             writer: Writer::spawn(conn)?,
             max_counted_clients: MAX_COUNTED_CLIENTS,
         })
@@ -112,39 +121,66 @@ impl SqliteStore {
     }
 }
 
+/// Inserts `s` with its first refresh token, making room under the per-subject cap; the
+/// sessions that ended (the new one too, when its code was replayed meanwhile).
+fn insert_session(tx: &Connection, s: &NewSession) -> rusqlite::Result<Vec<String>> {
+    let mut ended = make_room(tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
+    let roles = serde_json::Value::from(s.roles.clone()).to_string();
+    tx.prepare_cached(
+        "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
+           client_id, endpoint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        s.sid,
+        s.sub,
+        roles,
+        s.now.as_secs_f64(),
+        s.absolute_expiry.as_secs_f64(),
+        s.idle_expiry.as_secs_f64(),
+        s.client_id,
+        s.endpoint.name(),
+    ])?;
+    tx.prepare_cached("INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)")?
+        .execute(params![&s.refresh[..], s.sid])?;
+    if let Some(code) = &s.code
+        && provider::code_starts(tx, code, &s.sid)?
+        && end(tx, &s.sid, s.revoke_until)?
+    {
+        ended.push(s.sid.clone());
+    }
+    Ok(ended)
+}
+
 impl Store for SqliteStore {
     fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.run(move |conn| {
             let tx = conn.savepoint()?;
-            let mut ended = make_room(&tx, &s.sub, s.max_per_subject, s.now, s.revoke_until)?;
-            let roles = serde_json::Value::from(s.roles.clone()).to_string();
-            tx.prepare_cached(
-                "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
-                   client_id, endpoint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                s.sid,
-                s.sub,
-                roles,
-                s.now.as_secs_f64(),
-                s.absolute_expiry.as_secs_f64(),
-                s.idle_expiry.as_secs_f64(),
-                s.client_id,
-                s.endpoint.name(),
-            ])?;
-            tx.prepare_cached(
-                "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)",
-            )?
-            .execute(params![&s.refresh[..], s.sid])?;
-            if let Some(code) = &s.code
-                && provider::code_starts(&tx, code, &s.sid)?
-                && end(&tx, &s.sid, s.revoke_until)?
-            {
-                ended.push(s.sid.clone());
-            }
+            let ended = insert_session(&tx, &s)?;
             tx.commit()?;
             Ok(ended)
+        })
+    }
+
+    fn redeem_code_for_session(
+        &self,
+        code: TokenHash,
+        now: UnixTime,
+        start: SessionStart,
+    ) -> StoreFuture<'_, (Redeemed, Option<Vec<String>>)> {
+        self.run(move |conn| {
+            let tx = conn.savepoint()?;
+            let redeemed = provider::redeem(&tx, &code, now)?;
+            let session = match &redeemed {
+                Redeemed::Fresh(document) => start(document),
+                _ => None,
+            };
+            let ended = match session {
+                Some(session) => Some(insert_session(&tx, &session)?),
+                None => None,
+            };
+            tx.commit()?;
+            Ok((redeemed, ended))
         })
     }
 

@@ -67,6 +67,38 @@ pub(super) fn prune(tx: &rusqlite::Connection, now: f64) -> rusqlite::Result<()>
     Ok(())
 }
 
+/// Redeems `code` at `now`, inside the caller's transaction: once only (see [`Redeemed`]).
+pub(super) fn redeem(
+    tx: &rusqlite::Connection,
+    code: &TokenHash,
+    now: UnixTime,
+) -> rusqlite::Result<Redeemed> {
+    let found: Option<(String, f64, bool, Option<String>)> = tx
+        .prepare_cached("SELECT grant_document, expires, used, sid FROM codes WHERE hash = ?1")?
+        .query_row(params![&code[..]], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .optional()?;
+    Ok(match found {
+        None => Redeemed::Unknown,
+        Some((_, _, true, sid)) => {
+            // The session this code starts, if it has not started yet, ends as it starts.
+            tx.prepare_cached("UPDATE codes SET replayed = 1 WHERE hash = ?1")?
+                .execute(params![&code[..]])?;
+            Redeemed::Replayed { sid }
+        }
+        Some((grant, expires, false, _)) => {
+            tx.prepare_cached("UPDATE codes SET used = 1 WHERE hash = ?1")?
+                .execute(params![&code[..]])?;
+            if expires <= now.as_secs_f64() {
+                Redeemed::Unknown
+            } else {
+                Redeemed::Fresh(grant)
+            }
+        }
+    })
+}
+
 impl ProviderRecords for SqliteStore {
     fn put_code(
         &self,
@@ -91,32 +123,7 @@ impl ProviderRecords for SqliteStore {
     fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed> {
         self.run(move |conn| {
             let tx = conn.savepoint()?;
-            let found: Option<(String, f64, bool, Option<String>)> = tx
-                .query_row(
-                    "SELECT grant_document, expires, used, sid FROM codes WHERE hash = ?1",
-                    params![&code[..]],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-                )
-                .optional()?;
-            let redeemed = match found {
-                None => Redeemed::Unknown,
-                Some((_, _, true, sid)) => {
-                    // The session this code starts, if it has not started yet, ends as it
-                    // starts.
-                    tx.prepare_cached("UPDATE codes SET replayed = 1 WHERE hash = ?1")?
-                        .execute(params![&code[..]])?;
-                    Redeemed::Replayed { sid }
-                }
-                Some((grant, expires, false, _)) => {
-                    tx.prepare_cached("UPDATE codes SET used = 1 WHERE hash = ?1")?
-                        .execute(params![&code[..]])?;
-                    if expires <= now.as_secs_f64() {
-                        Redeemed::Unknown
-                    } else {
-                        Redeemed::Fresh(grant)
-                    }
-                }
-            };
+            let redeemed = redeem(&tx, &code, now)?;
             tx.commit()?;
             Ok(redeemed)
         })
