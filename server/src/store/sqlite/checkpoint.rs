@@ -11,8 +11,9 @@ use rusqlite::Connection;
 
 use crate::store::StoreError;
 
-/// How often the WAL is checkpointed.
-const INTERVAL: Duration = Duration::from_millis(200);
+/// How often the WAL is checkpointed: a page written many times in that while is copied
+/// once.
+const INTERVAL: Duration = Duration::from_secs(1);
 /// The store's own connection checkpoints past this many WAL pages (32 MiB of 4 KiB pages),
 /// should the checkpointer fall behind.
 pub(super) const BACKSTOP_PAGES: u32 = 8192;

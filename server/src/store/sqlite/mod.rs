@@ -170,17 +170,24 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'_, (Redeemed, Option<Vec<String>>)> {
         self.run(move |conn| {
             let tx = conn.savepoint()?;
-            let redeemed = provider::redeem(&tx, &code, now)?;
-            let session = match &redeemed {
-                Redeemed::Fresh(document) => start(document),
-                _ => None,
-            };
-            let ended = match session {
-                Some(session) => Some(insert_session(&tx, &session)?),
-                None => None,
+            let outcome = match provider::fresh(&tx, &code, now)? {
+                Ok(document) => match start(&document) {
+                    Some(mut session) => {
+                        // Started in the code's own step: no replay can come between.
+                        session.code = None;
+                        let ended = insert_session(&tx, &session)?;
+                        provider::used(&tx, &code, Some(&session.sid))?;
+                        (Redeemed::Fresh(document), Some(ended))
+                    }
+                    None => {
+                        provider::used(&tx, &code, None)?;
+                        (Redeemed::Fresh(document), None)
+                    }
+                },
+                Err(redeemed) => (redeemed, None),
             };
             tx.commit()?;
-            Ok((redeemed, ended))
+            Ok(outcome)
         })
     }
 

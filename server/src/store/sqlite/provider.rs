@@ -73,6 +73,23 @@ pub(super) fn redeem(
     code: &TokenHash,
     now: UnixTime,
 ) -> rusqlite::Result<Redeemed> {
+    Ok(match fresh(tx, code, now)? {
+        Ok(document) => {
+            used(tx, code, None)?;
+            Redeemed::Fresh(document)
+        }
+        Err(redeemed) => redeemed,
+    })
+}
+
+/// The document of `code` when its redemption at `now` is the first within its lifetime,
+/// the code not yet marked as used ([`used`] does that); else what became of the redemption,
+/// recorded (an expired code used up, a replay marked).
+pub(super) fn fresh(
+    tx: &rusqlite::Connection,
+    code: &TokenHash,
+    now: UnixTime,
+) -> rusqlite::Result<Result<String, Redeemed>> {
     let found: Option<(String, f64, bool, Option<String>)> = tx
         .prepare_cached("SELECT grant_document, expires, used, sid FROM codes WHERE hash = ?1")?
         .query_row(params![&code[..]], |row| {
@@ -80,23 +97,30 @@ pub(super) fn redeem(
         })
         .optional()?;
     Ok(match found {
-        None => Redeemed::Unknown,
+        None => Err(Redeemed::Unknown),
         Some((_, _, true, sid)) => {
             // The session this code starts, if it has not started yet, ends as it starts.
             tx.prepare_cached("UPDATE codes SET replayed = 1 WHERE hash = ?1")?
                 .execute(params![&code[..]])?;
-            Redeemed::Replayed { sid }
+            Err(Redeemed::Replayed { sid })
         }
-        Some((grant, expires, false, _)) => {
-            tx.prepare_cached("UPDATE codes SET used = 1 WHERE hash = ?1")?
-                .execute(params![&code[..]])?;
-            if expires <= now.as_secs_f64() {
-                Redeemed::Unknown
-            } else {
-                Redeemed::Fresh(grant)
-            }
+        Some((_, expires, false, _)) if expires <= now.as_secs_f64() => {
+            used(tx, code, None)?;
+            Err(Redeemed::Unknown)
         }
+        Some((document, _, false, _)) => Ok(document),
     })
+}
+
+/// Marks `code` used, by the session `sid` when it started one.
+pub(super) fn used(
+    tx: &rusqlite::Connection,
+    code: &TokenHash,
+    sid: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE codes SET used = 1, sid = ?2 WHERE hash = ?1")?
+        .execute(params![&code[..], sid])
+        .map(drop)
 }
 
 impl ProviderRecords for SqliteStore {

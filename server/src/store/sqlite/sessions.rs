@@ -10,6 +10,7 @@ use crate::store::{Endpoint, Rotated, Rotation, SessionInfo};
 pub(super) const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -32768;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS sessions (
     sid TEXT PRIMARY KEY,
