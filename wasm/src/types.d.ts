@@ -77,6 +77,39 @@ export interface AuthResponseOptions extends SessionOptions {
   now?: Date | number;
 }
 
+/** Options of `TokenSession.signIn(options)`: the OpenID provider, and this client of it. */
+export interface SignInOptions {
+  /** The provider's issuer URL, exactly as its metadata names it, e.g. "https://auth.example". */
+  issuer: string;
+  /** This page's client_id at the provider (a public client: no secret). */
+  clientId: string;
+  /** Where the provider sends the answer: a registered redirect URI that calls handleRedirect. */
+  redirectUri: string;
+  /** Space-separated scopes, including openid. Default "openid". */
+  scope?: string;
+  /** "none" (a silent sign-in: ERR_OIDC_AUTHORIZATION_ERROR with error "login_required" when
+   * the provider has no session), "login" or "consent". */
+  prompt?: string;
+  /** Who is expected to sign in (login_hint). */
+  loginHint?: string;
+  /** The fetch to send discovery with. Default: the global fetch. */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** Options of `TokenSession.handleRedirect(options)`: the session's own, and where the answer is. */
+export interface RedirectOptions extends SessionOptions {
+  /** The address with the provider's answer. Default: the page's (then cleaned of the code). */
+  url?: string;
+}
+
+/** Options of `session.signOut(options)`. */
+export interface SignOutOptions {
+  /** Where the provider sends the browser after logout: a registered post-logout URI. */
+  postLogoutRedirectUri?: string;
+  /** Given back on that redirect. */
+  state?: string;
+}
+
 /** The body of `POST /api/v3/auth` (or of a refresh), or an object with a `token`. */
 export type AuthResponse =
   | { data: { token: string; refresh_token?: string; refresh_token_delivery?: "cookie"; [member: string]: unknown } }

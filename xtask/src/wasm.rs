@@ -37,9 +37,9 @@ pub(crate) fn test_crate() -> Result<(), String> {
 
 /// The size budgets of the package a page downloads, gzip -9 per file as served, enforced by
 /// `cargo xtask test` (sizes are deterministic): the `.wasm`, and its JavaScript (the
-/// wasm-bindgen glue and the session's driver).
+/// wasm-bindgen glue, the session's driver and the sign-in).
 pub(crate) const WASM_GZIP_BUDGET: u64 = 45 * 1024;
-pub(crate) const JS_GZIP_BUDGET: u64 = 16 * 1024;
+pub(crate) const JS_GZIP_BUDGET: u64 = 20 * 1024;
 
 /// Builds the package for every target into `wasm/pkg/<target>`, named `jwtkit`.
 pub(crate) fn build_package() -> Result<(), String> {
@@ -82,6 +82,7 @@ pub(crate) fn build_targets(targets: &[&str]) -> Result<(), String> {
             .arg(wasm_dir())
             .run()?;
         rename_package(&wasm_dir().join(&out_dir).join("package.json"))?;
+        strip_comment_lines(&wasm_dir().join(&out_dir).join("snippets"))?;
         // The declared `MIT OR Apache-2.0` ships with its texts.
         for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
             if !wasm_dir().join(&out_dir).join(license).is_file() {
@@ -90,6 +91,24 @@ pub(crate) fn build_targets(targets: &[&str]) -> Result<(), String> {
         }
     }
     report_size().map(drop)
+}
+
+/// The package's own JavaScript modules (`src/**/*.js`, copied by wasm-bindgen under
+/// `snippets/`) as a page downloads them: without their comment lines, which are for the
+/// repository's readers (a line whose first characters are `//`; the modules hold no
+/// multi-line string that such a line could be part of).
+fn strip_comment_lines(snippets: &Path) -> Result<(), String> {
+    for path in files(snippets, "js")? {
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let kept: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        std::fs::write(&path, kept).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// wasm-pack names the package after the crate (`jwtkit-wasm`); it is published as `jwtkit`.

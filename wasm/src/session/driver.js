@@ -78,6 +78,8 @@ export class Driver {
   #listeners = [];
   #channel = null;
   #inflight = null;
+  /// A session from a sign-in: the provider's metadata, the client, the ID token.
+  #oidc = null;
 
   /// `rules`: the Rust rules of this session's token; `errors`: the package's coded errors;
   /// `protocol`: the server's paths, CSRF header and session-ending codes; `delivery`:
@@ -104,11 +106,18 @@ export class Driver {
       return value;
     };
     this.#allowed = allowedOrigins(o, errors);
-    this.#refreshUrl = text('refreshUrl', protocol.refreshPath);
-    this.#logoutUrl = text('logoutUrl', protocol.logoutPath);
-    // The refresh token and the access token go there: the same rule as for fetch.
-    this.#checkOrigin(this.#refreshUrl);
-    this.#checkOrigin(this.#logoutUrl);
+    this.#oidc = protocol.oidc ?? null;
+    if (this.#oidc) {
+      // The provider's token endpoint, from the metadata of the issuer the page chose: the
+      // refresh token goes there and nowhere else.
+      this.#refreshUrl = protocol.refreshPath;
+    } else {
+      this.#refreshUrl = text('refreshUrl', protocol.refreshPath);
+      this.#logoutUrl = text('logoutUrl', protocol.logoutPath);
+      // The refresh token and the access token go there: the same rule as for fetch.
+      this.#checkOrigin(this.#refreshUrl);
+      this.#checkOrigin(this.#logoutUrl);
+    }
     this.#channelName = text('channelName', DEFAULT_CHANNEL);
     const timeout = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
@@ -127,6 +136,18 @@ export class Driver {
 
   get delivery() {
     return this.#delivery;
+  }
+
+  get oidc() {
+    return this.#oidc;
+  }
+
+  get idToken() {
+    return this.#oidc?.idToken;
+  }
+
+  get idTokenClaims() {
+    return this.#oidc?.claims;
   }
 
   /// A valid access token: refreshed first when due, renewed through onExpired for a
@@ -229,7 +250,13 @@ export class Driver {
     const rules = this.#rules;
     const headers = new Headers();
     const init = { method: 'POST', headers };
-    if (this.#delivery === 'body') {
+    if (this.#delivery === 'oidc') {
+      // RFC 6749 §6, as the public client the sign-in was.
+      init.body = new URLSearchParams({
+        grant_type: 'refresh_token', refresh_token: this.#refreshToken, client_id: this.#oidc.clientId,
+      });
+      headers.set('Accept', 'application/json');
+    } else if (this.#delivery === 'body') {
       init.body = JSON.stringify({ refresh_token: this.#refreshToken });
       headers.set('Content-Type', 'application/json');
     } else {
@@ -245,6 +272,22 @@ export class Driver {
     }
     // Logged out while the answer was on its way: the session stays ended.
     if (rules.ended) throw this.#errors.error('ended');
+    if (response.status !== 200 && this.#oidc) {
+      const body = await response.clone().json().catch(() => null);
+      const detail = typeof body?.error === 'string'
+        ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}`
+        : `the token endpoint answered ${response.status}`;
+      const error = this.#errors.oidc('token', detail);
+      error.status = response.status;
+      if (typeof body?.error === 'string') error.error = body.error;
+      // invalid_grant: the refresh token is used up, revoked or expired (RFC 6749 §5.2).
+      if (body?.error === 'invalid_grant') {
+        this.#end('revoked', true);
+      } else {
+        this.#emit('refreshfailed', { kind: response.status >= 500 ? 'network' : 'refused', error });
+      }
+      throw error;
+    }
     if (response.status !== 200) {
       const error = await this.#refused(response);
       const reason = this.#protocol.endingCodes[error.code];
@@ -256,6 +299,13 @@ export class Driver {
       throw error;
     }
     const body = await response.clone().json().catch(() => null);
+    if (this.#oidc) {
+      rules.takeTokenResponse(body, response.headers.get('date'));
+      // A provider that rotates refresh tokens sends the next one; one that does not, none.
+      if (typeof body.refresh_token === 'string') this.#refreshToken = body.refresh_token;
+      this.#emit('refreshed', { source: 'this-tab' });
+      return;
+    }
     const data = body?.data ?? body;
     rules.take(data?.token, response.headers.get('date'));
     if (this.#delivery === 'body' && typeof data.refresh_token === 'string') {
@@ -332,6 +382,11 @@ export class Driver {
   async logout() {
     const rules = this.#rules;
     if (rules.ended) return;
+    if (this.#oidc) {
+      // A provider's session ends at the provider (signOut); here, the tokens are dropped.
+      this.#end('local', true);
+      return;
+    }
     const headers = new Headers();
     const init = { method: 'POST', headers };
     if (this.#delivery === 'cookie') {

@@ -11,6 +11,7 @@
 mod rules;
 mod server_clock;
 mod session_options;
+mod sign_in;
 mod state;
 
 use std::cell::RefCell;
@@ -48,6 +49,12 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn delivery(this: &Driver) -> String;
 
+    #[wasm_bindgen(method, getter = idToken)]
+    fn id_token(this: &Driver) -> Option<String>;
+
+    #[wasm_bindgen(method, getter = idTokenClaims)]
+    fn id_token_claims(this: &Driver) -> JsValue;
+
     #[wasm_bindgen(method, js_name = accessToken)]
     fn access_token(this: &Driver, session: TokenSession) -> Promise;
 
@@ -83,18 +90,20 @@ pub struct TokenSession {
 }
 
 impl TokenSession {
-    /// A session for `fresh`, refreshing by `delivery` (with `refresh_token` in the body).
+    /// A session for `fresh`, refreshing by `delivery` (with `refresh_token` in the body, or
+    /// at an OpenID provider's token endpoint) as `protocol` says.
     fn start(
         state: State,
         delivery: &str,
         refresh_token: Option<String>,
         options: &JsValue,
+        protocol: &JsValue,
     ) -> Result<Self, JsValue> {
         let state = Rc::new(RefCell::new(state));
         let rules = SessionRules {
             state: state.clone(),
         };
-        let driver = Driver::new(rules, Errors, &protocol(), delivery, refresh_token, options)?;
+        let driver = Driver::new(rules, Errors, protocol, delivery, refresh_token, options)?;
         Ok(Self { state, driver })
     }
 
@@ -146,7 +155,7 @@ impl TokenSession {
         if offset.is_some() {
             state.clock_source = ClockSource::Tab;
         }
-        Self::start(state, delivery, refresh_token, options)
+        Self::start(state, delivery, refresh_token, options, &protocol())
     }
 }
 
@@ -175,7 +184,7 @@ impl TokenSession {
             leeway(&option(&options, "leewaySeconds")?)?,
             margin(&options)?,
         );
-        Self::start(state, "none", None, &options)
+        Self::start(state, "none", None, &options, &protocol())
     }
 
     /// A session from the JSON body of `/api/v3/auth`, received just now. With a
@@ -248,8 +257,9 @@ impl TokenSession {
     }
 
     /// How the session refreshes: `"body"` (a refresh token in memory), `"cookie"` (the
-    /// `HttpOnly` cookie) or `"none"`.
-    #[wasm_bindgen(getter = refreshDelivery, unchecked_return_type = "\"body\" | \"cookie\" | \"none\"")]
+    /// `HttpOnly` cookie), `"oidc"` (a refresh token in memory, at an OpenID provider's token
+    /// endpoint) or `"none"`.
+    #[wasm_bindgen(getter = refreshDelivery, unchecked_return_type = "\"body\" | \"cookie\" | \"oidc\" | \"none\"")]
     pub fn refresh_delivery(&self) -> String {
         self.driver.delivery()
     }

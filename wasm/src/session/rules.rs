@@ -75,6 +75,25 @@ impl Errors {
 }
 
 #[wasm_bindgen]
+impl Errors {
+    /// The sign-in error of `kind` (discovery, issuer, issMissing, state, denied, token,
+    /// signature, idToken), saying `detail`.
+    pub fn oidc(&self, kind: &str, detail: String) -> JsValue {
+        match kind {
+            "discovery" => JsError::OidcDiscoveryFailed { detail },
+            "issuer" => JsError::OidcIssuerMismatch { detail },
+            "issMissing" => JsError::OidcIssMissing { detail },
+            "state" => JsError::OidcStateMismatch { detail },
+            "denied" => JsError::OidcAuthorizationError { detail },
+            "token" => JsError::OidcTokenRequestFailed { detail },
+            "signature" => JsError::IdTokenSignatureInvalid { detail },
+            _ => JsError::IdTokenInvalid { detail },
+        }
+        .into()
+    }
+}
+
+#[wasm_bindgen]
 impl SessionRules {
     /// Throws `ERR_JWT_EXPIRED` or `ERR_SESSION_ENDED` unless the token is good now.
     pub fn check(&self) -> Result<(), JsValue> {
@@ -117,6 +136,18 @@ impl SessionRules {
         let fresh = Fresh::decode(&token)?;
         let date = date.as_deref().and_then(parse_date);
         self.state.borrow_mut().renew(fresh, date, local_now()?);
+        Ok(())
+    }
+
+    /// Takes the access token of a token endpoint's answer (`access_token`, `expires_in`)
+    /// just received, with its `Date` header: a JWT by its `exp`, an opaque one by
+    /// `expires_in`.
+    #[wasm_bindgen(js_name = takeTokenResponse)]
+    pub fn take_token_response(&self, body: JsValue, date: Option<String>) -> Result<(), JsValue> {
+        let date = date.as_deref().and_then(parse_date);
+        let local = local_now()?;
+        let fresh = Fresh::from_token_response(&body, date.unwrap_or(local))?;
+        self.state.borrow_mut().renew(fresh, date, local);
         Ok(())
     }
 

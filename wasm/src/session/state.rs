@@ -36,6 +36,37 @@ impl Fresh {
     }
 }
 
+impl Fresh {
+    /// The access token of a token endpoint's answer received at `issued` (the response's
+    /// `Date`, or the local time): a JWT with `exp` is judged by it; another (an opaque
+    /// token, or a JWT without `exp`) lives `expires_in` seconds from `issued` (RFC 6749
+    /// §5.1).
+    pub(crate) fn from_token_response(body: &JsValue, issued: f64) -> Result<Self, JsValue> {
+        let token = crate::options::get(body, "access_token")?;
+        let Some(text) = token.as_string() else {
+            return Err(invalid("the token response has no access_token"));
+        };
+        if let Ok(fresh) = Self::decode(&token) {
+            return Ok(fresh);
+        }
+        let expires_in = crate::options::get(body, "expires_in")?
+            .as_f64()
+            .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+            .ok_or_else(|| {
+                invalid("the token response has an opaque access_token and no expires_in")
+            })?;
+        let time = |secs: f64| {
+            UnixTime::from_secs_f64(secs).ok_or_else(|| invalid("the time is out of range"))
+        };
+        Ok(Self {
+            token: text,
+            exp: time(issued + expires_in)?,
+            iat: Some(time(issued)?),
+            sid: None,
+        })
+    }
+}
+
 /// The current access token and how it is judged.
 pub(super) struct State {
     pub(super) token: String,

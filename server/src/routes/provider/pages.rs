@@ -213,7 +213,10 @@ fn html(status: StatusCode, body: askama::Result<String>, form_target: &str) -> 
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // The page's address (the authorization request) never leaves the provider, and its
+    // forms post with the provider's own `Origin` (under `no-referrer` they post `Origin:
+    // null`, which a server with `cors_origins` refuses as a foreign origin).
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     response
 }

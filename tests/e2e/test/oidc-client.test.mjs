@@ -1,0 +1,311 @@
+// The package as the OpenID client of a single-page app on its own origin, in headless
+// Chromium: TokenSession.signIn and handleRedirect against the real `jwtkit serve` provider
+// (through its sign-in page) and against node-oidc-provider (an OpenID Certified provider, a
+// real process): the ID token verified with WebCrypto, an API called with the access token,
+// a refresh at the provider's token endpoint, sign-out at its end_session_endpoint. Then each
+// refusal, against a provider of the test's own that answers as an attacker would (and, to
+// show that the refusals are for their reason, also answers rightly once). Nothing is ever
+// left in localStorage, nor in sessionStorage once the answer is back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+import { startServer } from '../server.mjs';
+
+const BIN = process.env.JWTKIT_BIN;
+const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
+const PKG = process.env.JWTKIT_WEB_PKG ?? path.resolve('../../target/web/pkg');
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let browser;
+let app;
+let APP;
+// What the app's callback page passes to handleRedirect: set by each test.
+let appConfig = {};
+
+// The single-page app: its page, its module (which handles the redirect when the address
+// carries an answer, and keeps the outcome for the test), and the package.
+const PAGE = '<!doctype html><meta charset=utf-8><title>App</title><script type=module src=/app.js></script><p>app';
+const MODULE = `
+import init, { TokenSession } from '/pkg/jwtkit.js';
+await init();
+window.TokenSession = TokenSession;
+const config = await (await fetch('/config')).json();
+try {
+  const session = await TokenSession.handleRedirect(config.redirect);
+  window.session = session;
+  window.outcome = session
+    ? { ok: true, claims: session.idTokenClaims, delivery: session.refreshDelivery, token: session.token }
+    : { ok: true, none: true };
+} catch (error) {
+  window.outcome = { ok: false, code: error.code, message: error.message, error: error.error };
+}
+`;
+
+before(async () => {
+  assert.ok(BIN, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  assert.ok(readFileSync(path.join(PKG, 'jwtkit.js')), `the package's web build is at ${PKG} (cargo xtask package)`);
+  app = createServer((request, response) => {
+    const url = new URL(request.url, APP);
+    if (url.pathname === '/app.js') return response.writeHead(200, { 'content-type': 'text/javascript' }).end(MODULE);
+    if (url.pathname === '/config') return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(appConfig));
+    if (url.pathname.startsWith('/pkg/')) {
+      const file = path.join(PKG, path.normalize(url.pathname.slice('/pkg/'.length)).replace(/^(\.\.[/\\])+/, ''));
+      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      try {
+        return response.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+      } catch {
+        return response.writeHead(404).end();
+      }
+    }
+    return response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+  });
+  await new Promise((resolve) => app.listen(0, '127.0.0.1', resolve));
+  APP = `http://127.0.0.1:${app.address().port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => app?.close(resolve));
+});
+
+/// A page of the app, its outcome awaited once the module ran.
+async function appPage(t) {
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  t.after(() => assert.deepEqual(errors, [], 'no uncaught error in the page'));
+  return page;
+}
+
+async function outcome(page) {
+  await page.waitForFunction(() => window.outcome !== undefined, null, { timeout: 15_000 });
+  return page.evaluate(() => window.outcome);
+}
+
+/// Starts the sign-in from the app's home page (leaving it for the provider).
+async function signIn(page, options) {
+  await page.goto(`${APP}/`);
+  await outcome(page);
+  await page.evaluate((o) => { window.TokenSession.signIn(o).catch((e) => { window.signInError = { code: e.code, message: e.message }; }); }, options);
+}
+
+async function storage(page) {
+  return page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
+}
+
+test('a person signs in to a single-page app with jwtkit as the provider', async (t) => {
+  const registration = JSON.stringify({
+    client_id: 'spa', redirect_uris: [`${APP}/callback`], post_logout_redirect_uris: [`${APP}/`], first_party: true,
+  });
+  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
+  t.after(() => server.stop());
+  const { user } = server.development;
+  appConfig = { redirect: { allowedOrigins: [server.url] } };
+  const page = await appPage(t);
+  await signIn(page, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, scope: 'openid profile email' });
+  await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const signedIn = await outcome(page);
+  assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
+  assert.equal(signedIn.claims.iss, server.url);
+  assert.equal(signedIn.claims.aud, 'spa');
+  assert.equal(signedIn.delivery, 'oidc');
+  assert.equal(new URL(page.url()).search, '', 'the code left the address bar');
+  assert.deepEqual(await storage(page), { local: 0, session: 0 }, 'nothing in web storage');
+
+  // The access token calls the provider's API; a refresh rotates at its token endpoint.
+  const called = await page.evaluate(async (url) => {
+    const response = await window.session.fetch(`${url}/oauth2/userinfo`);
+    const before = window.session.token;
+    await window.session.refresh();
+    const again = await window.session.fetch(`${url}/oauth2/userinfo`);
+    return { status: response.status, body: await response.json(), rotated: window.session.token !== before, again: again.status };
+  }, server.url);
+  assert.equal(called.status, 200);
+  assert.equal(called.body.sub, signedIn.claims.sub);
+  assert.equal(called.body.email, 'demo@example.org');
+  assert.deepEqual([called.rotated, called.again], [true, 200]);
+
+  // Sign-out: the session ends here, and at the provider, which comes back to the app.
+  await page.evaluate(() => { window.session.signOut({ postLogoutRedirectUri: `${location.origin}/`, state: 'bye' }); });
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/?state=bye`));
+  // The provider's session is over: a silent sign-in answers login_required.
+  await signIn(page, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, prompt: 'none' });
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const silent = await outcome(page);
+  assert.deepEqual([silent.code, silent.error], ['ERR_OIDC_AUTHORIZATION_ERROR', 'login_required']);
+  assert.deepEqual(await storage(page), { local: 0, session: 0 });
+});
+
+test('a person signs in with node-oidc-provider as the provider', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-oidc-peer-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'EdDSA', kid: 'peer-1', use: 'sig' };
+  writeFileSync(path.join(dir, 'key.json'), JSON.stringify(jwk));
+  const peer = spawn('node', ['peers/oidc-provider.mjs', path.join(dir, 'key.json'), `${APP}/callback`, 'a secret of the test only'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => peer.kill('SIGTERM'));
+  const { url: issuer } = await new Promise((resolve, reject) => {
+    peer.on('exit', (code) => reject(new Error(`the peer exited with ${code}`)));
+    createInterface({ input: peer.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+  });
+  appConfig = { redirect: { allowedOrigins: [issuer] } };
+  const page = await appPage(t);
+  await signIn(page, { issuer, clientId: 'bench', redirectUri: `${APP}/callback`, scope: 'openid profile email', loginHint: 'ada' });
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const signedIn = await outcome(page);
+  assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
+  assert.deepEqual([signedIn.claims.iss, signedIn.claims.sub, signedIn.claims.aud], [issuer, 'ada', 'bench']);
+  assert.equal(signedIn.delivery, 'oidc');
+  assert.deepEqual(await storage(page), { local: 0, session: 0 });
+  const called = await page.evaluate(async (url) => {
+    const response = await window.session.fetch(`${url}/me`);
+    const before = window.session.token;
+    await window.session.refresh();
+    return { status: response.status, body: await response.json(), rotated: window.session.token !== before, left: window.session.secondsLeft() };
+  }, issuer);
+  assert.equal(called.status, 200);
+  assert.equal(called.body.sub, 'ada');
+  assert.equal(called.rotated, true, 'an opaque access token, renewed at the token endpoint');
+  assert.ok(called.left > 500 && called.left <= 600, `expires_in judged on the provider's clock: ${called.left}`);
+  // RP-initiated logout leaves for the provider's end_session_endpoint with the ID token.
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => r.url().startsWith(`${issuer}/session/end`)),
+    page.evaluate(() => { window.signedOut = window.session.signOut({ postLogoutRedirectUri: `${location.origin}/` }); }),
+  ]);
+  const end = new URL(request.url());
+  assert.equal(end.searchParams.get('client_id'), 'bench');
+  assert.equal(end.searchParams.get('id_token_hint').split('.').length, 3);
+});
+
+// A provider of the test's own, answering as `scenario` says: an attacker's, or a right one.
+function hostileProvider() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' };
+  let issuer;
+  const state = { scenario: {}, requests: [], pkce: [] };
+  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const jws = (header, claims, key) => {
+    const input = `${b64(header)}.${b64(claims)}`;
+    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  };
+  const server = createServer((request, response) => {
+    const url = new URL(request.url, issuer);
+    const s = state.scenario;
+    const cors = { 'access-control-allow-origin': APP, 'content-type': 'application/json' };
+    state.requests.push(url.pathname);
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return response.writeHead(200, cors).end(JSON.stringify({
+        issuer: s.metadataIssuer ?? issuer,
+        authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
+        end_session_endpoint: `${issuer}/logout`, authorization_response_iss_parameter_supported: true,
+        response_types_supported: ['code'], code_challenge_methods_supported: ['S256'],
+      }));
+    }
+    if (url.pathname === '/jwks') return response.writeHead(200, cors).end(JSON.stringify({ keys: [jwk] }));
+    if (url.pathname === '/authorize') {
+      state.nonce = url.searchParams.get('nonce');
+      state.challenge = url.searchParams.get('code_challenge');
+      const back = new URL(url.searchParams.get('redirect_uri'));
+      back.searchParams.set('code', 'c0de');
+      back.searchParams.set('state', s.state ?? url.searchParams.get('state'));
+      if (s.iss !== null) back.searchParams.set('iss', s.iss ?? issuer);
+      return response.writeHead(303, { location: back.href }).end();
+    }
+    if (url.pathname === '/token') {
+      let body = '';
+      request.on('data', (chunk) => { body += chunk; });
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        const verifier = form.get('code_verifier') ?? '';
+        state.pkce.push(createHash('sha256').update(verifier).digest('base64url') === state.challenge);
+        const now = Math.floor(Date.now() / 1000);
+        const access = randomBytes(16).toString('hex');
+        const atHash = createHash('sha256').update(access).digest().subarray(0, 16).toString('base64url');
+        const claims = {
+          iss: issuer, sub: 'mallory', aud: 'app', exp: now + 300, iat: now, nonce: state.nonce, at_hash: atHash,
+          ...s.claims,
+        };
+        const idToken = jws({ alg: 'ES256', kid: 'k1', typ: 'JWT' }, claims, s.forged ? other.privateKey : privateKey);
+        response.writeHead(200, cors).end(JSON.stringify({
+          access_token: access, token_type: 'Bearer', expires_in: 300, id_token: idToken, refresh_token: 'r1',
+        }));
+      });
+      return undefined;
+    }
+    return response.writeHead(404, cors).end('{}');
+  });
+  return {
+    state,
+    start: () => new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+      issuer = `http://127.0.0.1:${server.address().port}`;
+      resolve(issuer);
+    })),
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+test('every refusal of a sign-in, by its code; and the same provider answering rightly is accepted', async (t) => {
+  const provider = hostileProvider();
+  const issuer = await provider.start();
+  t.after(() => provider.stop());
+  appConfig = { redirect: {} };
+  const now = Math.floor(Date.now() / 1000);
+  const cases = [
+    ['a right answer', {}, null],
+    ['another sign-in\'s state', { state: 'not-this-one' }, 'ERR_OIDC_STATE_MISMATCH'],
+    ['no iss though announced', { iss: null }, 'ERR_OIDC_ISS_MISSING'],
+    ['another issuer in iss', { iss: 'https://evil.example' }, 'ERR_OIDC_ISSUER_MISMATCH'],
+    ['an ID token of another nonce', { claims: { nonce: 'replayed' } }, 'ERR_ID_TOKEN_INVALID'],
+    ['an ID token for another client', { claims: { aud: 'other-app' } }, 'ERR_ID_TOKEN_INVALID'],
+    ['an ID token of another issuer', { claims: { iss: 'https://evil.example' } }, 'ERR_ID_TOKEN_INVALID'],
+    ['an ID token signed by another key', { forged: true }, 'ERR_ID_TOKEN_SIGNATURE_INVALID'],
+    ['an expired ID token', { claims: { exp: now - 3600, iat: now - 7200 } }, 'ERR_ID_TOKEN_INVALID'],
+    ['an ID token whose at_hash is another token\'s', { claims: { at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' } }, 'ERR_ID_TOKEN_INVALID'],
+    ['another party in azp', { claims: { aud: ['app', 'other'], azp: 'other' } }, 'ERR_ID_TOKEN_INVALID'],
+  ];
+  for (const [name, scenario, code] of cases) {
+    provider.state.scenario = scenario;
+    const page = await appPage(t);
+    await signIn(page, { issuer, clientId: 'app', redirectUri: `${APP}/callback` });
+    await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+    const answer = await outcome(page);
+    if (code === null) {
+      assert.equal(answer.ok, true, `${name}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.claims.sub, 'mallory');
+    } else {
+      assert.equal(answer.code, code, `${name}: ${JSON.stringify(answer)}`);
+    }
+    assert.deepEqual(await storage(page), { local: 0, session: 0 }, `${name}: nothing left in web storage`);
+    assert.equal(new URL(page.url()).search, '', `${name}: the answer left the address bar`);
+  }
+
+  assert.ok(provider.state.pkce.length > 0 && provider.state.pkce.every(Boolean), 'every code was redeemed with its PKCE verifier');
+
+  // Metadata that names another issuer: refused before anything is sent to the provider.
+  provider.state.scenario = { metadataIssuer: 'https://evil.example' };
+  provider.state.requests.length = 0;
+  const page = await appPage(t);
+  await signIn(page, { issuer, clientId: 'app', redirectUri: `${APP}/callback` });
+  await page.waitForFunction(() => window.signInError !== undefined);
+  assert.equal((await page.evaluate(() => window.signInError)).code, 'ERR_OIDC_ISSUER_MISMATCH');
+  assert.deepEqual(provider.state.requests, ['/.well-known/openid-configuration'], 'only the metadata was read');
+  assert.deepEqual(await storage(page), { local: 0, session: 0 });
+});

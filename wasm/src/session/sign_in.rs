@@ -1,0 +1,185 @@
+//! Signing a person in with an OpenID provider — any provider — as a public client: the
+//! authorization code flow with PKCE (`TokenSession.signIn`, `TokenSession.handleRedirect`)
+//! and RP-initiated logout (`session.signOut`). The browser's part — discovery, the one-time
+//! values of the round trip, the redirects, the token request, the ID token's signature
+//! through WebCrypto — is `sign_in.js`; the ID token's registered claims are judged here,
+//! with the strict parser. The session that results refreshes at the provider's token
+//! endpoint with its refresh token in memory.
+
+use js_sys::Promise;
+use jwtkit_core::{UnixTime, check_expiry};
+use wasm_bindgen::prelude::*;
+
+use super::rules::{Errors, parse_date};
+use super::session_options::{margin, option};
+use super::state::{Fresh, State};
+use super::{Driver, TokenSession};
+use crate::clock::local_now;
+use crate::error::{JsError, invalid};
+use crate::options::{get, leeway};
+use crate::types::check_option_names;
+
+#[wasm_bindgen(module = "/src/session/sign_in.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = signIn)]
+    fn begin(options: &JsValue, errors: Errors) -> Promise;
+
+    #[wasm_bindgen(js_name = completeSignIn)]
+    fn complete(options: &JsValue, errors: Errors, rules: IdTokenRules) -> Promise;
+
+    #[wasm_bindgen(js_name = endSession)]
+    fn end_session(driver: &Driver, options: &JsValue, errors: Errors, ended: Promise) -> Promise;
+}
+
+/// The ID token's rules, for the sign-in's JavaScript half (not part of the package's API).
+#[doc(hidden)]
+#[wasm_bindgen(private, skip_typescript)]
+pub struct IdTokenRules;
+
+#[wasm_bindgen]
+impl IdTokenRules {
+    /// `{header, claims}` of a token, strictly decoded (what every jwtkit server refuses
+    /// is refused here too).
+    pub fn decode(&self, token: JsValue) -> Result<JsValue, JsValue> {
+        crate::decode_unverified(token)
+    }
+
+    /// The session of a completed sign-in (`{tokens, date, protocol}`: the token
+    /// endpoint's answer, its `Date`, and how the driver refreshes and signs out), with the
+    /// options of `handleRedirect`.
+    pub fn session(&self, answer: JsValue, options: JsValue) -> Result<TokenSession, JsValue> {
+        let tokens = get(&answer, "tokens")?;
+        let date = get(&answer, "date")?.as_string();
+        let date = date.as_deref().and_then(parse_date);
+        let local = local_now()?;
+        let fresh = Fresh::from_token_response(&tokens, date.unwrap_or(local))?;
+        let state = State::new(
+            fresh,
+            None,
+            date,
+            local,
+            leeway(&option(&options, "leewaySeconds")?)?,
+            margin(&options)?,
+        );
+        let refresh_token = get(&tokens, "refresh_token")?.as_string();
+        let delivery = if refresh_token.is_some() {
+            "oidc"
+        } else {
+            "none"
+        };
+        TokenSession::start(
+            state,
+            delivery,
+            refresh_token,
+            &options,
+            &get(&answer, "protocol")?,
+        )
+    }
+
+    /// The registered claims of a sign-in's ID token (OpenID Connect Core §3.1.3.7): `iss`
+    /// the provider's, `aud` naming `client_id`, `exp` not passed and `iat` not ahead, on
+    /// the provider's clock (its answer's `date`, else the package clock) with `leeway`.
+    #[wasm_bindgen(js_name = checkIdToken)]
+    pub fn check_id_token(
+        &self,
+        token: JsValue,
+        issuer: &str,
+        client_id: &str,
+        date: Option<String>,
+        leeway_seconds: JsValue,
+    ) -> Result<(), JsValue> {
+        let refused = |detail: String| -> JsValue { JsError::IdTokenInvalid { detail }.into() };
+        let decoded = crate::decode(&token)?;
+        let claims = decoded.claims();
+        if claims.iss() != Some(issuer) {
+            return Err(refused("its iss is not the provider's".to_owned()));
+        }
+        if !claims.aud().is_some_and(|aud| aud.contains(client_id)) {
+            return Err(refused("its aud does not name this client".to_owned()));
+        }
+        let leeway = leeway(&leeway_seconds)?;
+        let now = match date.as_deref().and_then(parse_date) {
+            Some(date) => date,
+            None => local_now()?,
+        };
+        let now =
+            UnixTime::from_secs_f64(now).ok_or_else(|| invalid("the time is out of range"))?;
+        let exp = claims
+            .exp()
+            .ok_or_else(|| refused("it has no exp".to_owned()))?;
+        check_expiry(exp, now, leeway).map_err(|e| refused(e.to_string()))?;
+        let iat = claims
+            .iat()
+            .ok_or_else(|| refused("it has no iat".to_owned()))?;
+        if iat.as_secs_f64() > now.as_secs_f64() + f64::from(leeway) {
+            return Err(refused(
+                "its iat is ahead of the provider's clock".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[wasm_bindgen(js_class = TokenSession)]
+impl TokenSession {
+    /// Signs a person in with the OpenID provider `issuer`: discovery (its metadata must
+    /// name exactly that issuer), PKCE S256 with a verifier from the platform's CSPRNG,
+    /// `state` and `nonce` kept in `sessionStorage` for the round trip only, then a
+    /// top-level redirect to the provider. The page is left; `handleRedirect` on
+    /// `redirectUri` completes it.
+    #[wasm_bindgen(js_name = signIn, unchecked_return_type = "Promise<void>")]
+    pub fn sign_in(
+        #[wasm_bindgen(unchecked_param_type = "SignInOptions")] options: JsValue,
+    ) -> Result<Promise, JsValue> {
+        check_option_names(&options, "SignInOptions")?;
+        Ok(begin(&options, Errors))
+    }
+
+    /// Completes a sign-in on the redirect URI: checks `state` and the RFC 9207 `iss`
+    /// (required when the provider announces it), redeems the code, verifies the ID token
+    /// (signature with WebCrypto against the provider's JWK Set; `iss`, `aud`, `azp`,
+    /// `exp`, `iat`, `nonce`, `at_hash`), removes the code from the address bar, and
+    /// returns the session; `null` when the address is no sign-in's answer. Every refusal
+    /// is a coded error (`ERR_OIDC_*`, `ERR_ID_TOKEN_*`).
+    #[wasm_bindgen(js_name = handleRedirect, unchecked_return_type = "Promise<TokenSession | null>")]
+    pub fn handle_redirect(
+        #[wasm_bindgen(unchecked_optional_param_type = "RedirectOptions")] options: JsValue,
+    ) -> Result<Promise, JsValue> {
+        check_option_names(&options, "RedirectOptions")?;
+        Ok(complete(&options, Errors, IdTokenRules))
+    }
+
+    /// The ID token of a session from `handleRedirect` (undefined otherwise).
+    #[wasm_bindgen(getter = idToken)]
+    pub fn id_token(&self) -> Option<String> {
+        self.driver.id_token()
+    }
+
+    /// The claims of that ID token, verified (undefined otherwise).
+    #[wasm_bindgen(getter = idTokenClaims, unchecked_return_type = "JwtClaims | undefined")]
+    pub fn id_token_claims(&self) -> JsValue {
+        self.driver.id_token_claims()
+    }
+
+    /// Ends a session from `handleRedirect` here and in this page, then leaves for the
+    /// provider's `end_session_endpoint` with the ID token as `id_token_hint` (RP-initiated
+    /// logout), which ends the provider's session and returns to `postLogoutRedirectUri`.
+    #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
+    pub fn sign_out(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "SignOutOptions")] options: JsValue,
+    ) -> Result<Promise, JsValue> {
+        check_option_names(&options, "SignOutOptions")?;
+        if self.driver.id_token().is_none() {
+            return Err(invalid(
+                "signOut ends a session from handleRedirect; use logout for others",
+            ));
+        }
+        Ok(end_session(
+            &self.driver,
+            &options,
+            Errors,
+            self.driver.logout(),
+        ))
+    }
+}
