@@ -1,7 +1,8 @@
 // The demo page's cookie session in two tabs of headless Firefox (firefox-esr through
 // geckodriver), against the real jwtkit serve: the same promises as in Chromium — one
 // rotation serves both tabs, no 401, one refresh request per generation, logout in one tab
-// ends the other.
+// ends the other. And a person signing in to the demo page through the package's OpenID client
+// (the ID token's EdDSA signature verified by Firefox's WebCrypto).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../server.mjs';
@@ -79,4 +80,27 @@ test('two Firefox tabs share one cookie session across rotations; logout ends bo
   await firefox.switchTo(b);
   await firefox.waitFor("return document.querySelector('#timeline li.end[data-reason=other-tab]') !== null");
   assert.match(await firefox.js("return document.querySelector('#session').textContent"), /Signed out: logged out in another tab/);
+});
+
+test('a person signs in to the demo page through the package\'s OpenID client in Firefox', async () => {
+  const { user } = server.development;
+  await firefox.tab();
+  await firefox.go(`${server.url}/`);
+  await firefox.waitFor(ready);
+  await firefox.js("document.querySelector('#person-sign-in').click()");
+  await firefox.waitFor("return location.pathname === '/oauth2/authorize' && document.querySelector('#username') !== null");
+  await firefox.js(
+    "document.querySelector('#username').value = arguments[0]; document.querySelector('#password').value = arguments[1]; document.querySelector('form').submit();",
+    user.username, user.password,
+  );
+  await firefox.waitFor(ready);
+  await firefox.waitFor("return document.querySelector('#person-status').textContent.startsWith('Signed in as demo')");
+  assert.equal(await firefox.js('return location.search'), '', 'the code left the address bar');
+  assert.deepEqual(await firefox.js('return [localStorage.length, sessionStorage.length]'), [0, 0], 'nothing in web storage');
+  // The ID token's EdDSA signature was verified by Firefox's WebCrypto: its claims are shown.
+  assert.match(await firefox.js("return document.querySelector('#person-result-body').textContent"), /"nonce"/);
+  await firefox.js("document.querySelector('#person-refresh').click()");
+  await firefox.waitFor("return document.querySelector('#person-result-title').textContent.startsWith('Refreshed')");
+  await firefox.js("document.querySelector('#person-sign-out').click()");
+  await firefox.waitFor("return document.querySelector('#person-status').textContent === 'Signed out at the provider.'");
 });
