@@ -36,46 +36,46 @@ jwtkit_core::error_table! {
         OidcDiscoveryFailed {
             /// What was missing or wrong.
             detail: String,
-        } => "ERR_OIDC_DISCOVERY_FAILED", "the provider's metadata cannot be used: {detail}",
+        } => "ERR_OIDC_DISCOVERY_FAILED", "{detail}",
         /// The metadata, or the answer's `iss` (RFC 9207), names another issuer than the
         /// one asked: a mix-up attack, or a wrong `issuer` option.
         OidcIssuerMismatch {
             /// Which issuer was named, and which was expected.
             detail: String,
-        } => "ERR_OIDC_ISSUER_MISMATCH", "another issuer: {detail}",
+        } => "ERR_OIDC_ISSUER_MISMATCH", "{detail}",
         /// The provider announces the `iss` response parameter and the answer has none.
         OidcIssMissing {
             /// Why it was required.
             detail: String,
-        } => "ERR_OIDC_ISS_MISSING", "the answer has no iss: {detail}",
+        } => "ERR_OIDC_ISS_MISSING", "{detail}",
         /// The answer does not belong to a sign-in this tab started (`state`).
         OidcStateMismatch {
             /// Whether a sign-in was waiting.
             detail: String,
-        } => "ERR_OIDC_STATE_MISMATCH", "the answer is not this tab's sign-in: {detail}",
+        } => "ERR_OIDC_STATE_MISMATCH", "{detail}",
         /// The provider answered the authorization request with an error (its `error` is
         /// the thrown error's `error`, e.g. `login_required` after `prompt: "none"`).
         OidcAuthorizationError {
             /// The provider's `error` and description.
             detail: String,
-        } => "ERR_OIDC_AUTHORIZATION_ERROR", "the provider refused the sign-in: {detail}",
+        } => "ERR_OIDC_AUTHORIZATION_ERROR", "{detail}",
         /// The token endpoint refused the code or the refresh token (its `error` is the
         /// thrown error's `error`), or answered without usable tokens.
         OidcTokenRequestFailed {
             /// The provider's `error` and description, or what was missing.
             detail: String,
-        } => "ERR_OIDC_TOKEN_REQUEST_FAILED", "the token request failed: {detail}",
+        } => "ERR_OIDC_TOKEN_REQUEST_FAILED", "{detail}",
         /// The ID token's signature does not verify with a key of the provider's JWK Set.
         IdTokenSignatureInvalid {
             /// Which key or algorithm was missing, or that none verified.
             detail: String,
-        } => "ERR_ID_TOKEN_SIGNATURE_INVALID", "the ID token is not the provider's: {detail}",
+        } => "ERR_ID_TOKEN_SIGNATURE_INVALID", "{detail}",
         /// The ID token's claims do not belong to this sign-in (OpenID Connect Core
         /// §3.1.3.7): `iss`, `aud`, `azp`, `exp`, `iat`, `nonce` or `at_hash`.
         IdTokenInvalid {
             /// Which claim, and what it holds.
             detail: String,
-        } => "ERR_ID_TOKEN_INVALID", "the ID token is refused: {detail}",
+        } => "ERR_ID_TOKEN_INVALID", "{detail}",
     }
 }
 

@@ -102,6 +102,19 @@ export interface RedirectOptions extends SessionOptions {
   url?: string;
 }
 
+/** Options of `TokenSession.resumeSignIn(options)`: the provider and client of `signIn`, and
+ * the session's own options. */
+export interface ResumeSignInOptions extends RedirectOptions {
+  /** The provider's issuer URL, as given to signIn. */
+  issuer: string;
+  /** This page's client_id at the provider. */
+  clientId: string;
+  /** The redirect URI of the silent sign-in when no tab answers. */
+  redirectUri: string;
+  /** Space-separated scopes of that sign-in, including openid. Default "openid". */
+  scope?: string;
+}
+
 /** Options of `session.signOut(options)`. */
 export interface SignOutOptions {
   /** Where the provider sends the browser after logout: a registered post-logout URI. */

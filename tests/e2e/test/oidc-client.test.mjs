@@ -151,7 +151,8 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
   assert.deepEqual(await storage(page), { local: 0, session: 0 });
 });
 
-test('a person signs in with node-oidc-provider as the provider', async (t) => {
+/// node-oidc-provider as a real process, with this app as its public client `bench`.
+async function startPeer(t) {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-oidc-peer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -161,10 +162,15 @@ test('a person signs in with node-oidc-provider as the provider', async (t) => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => peer.kill('SIGTERM'));
-  const { url: issuer } = await new Promise((resolve, reject) => {
+  const { url } = await new Promise((resolve, reject) => {
     peer.on('exit', (code) => reject(new Error(`the peer exited with ${code}`)));
     createInterface({ input: peer.stdout }).once('line', (line) => resolve(JSON.parse(line)));
   });
+  return url;
+}
+
+test('a person signs in with node-oidc-provider as the provider', async (t) => {
+  const issuer = await startPeer(t);
   appConfig = { redirect: { allowedOrigins: [issuer] } };
   const page = await appPage(t);
   await signIn(page, { issuer, clientId: 'bench', redirectUri: `${APP}/callback`, scope: 'openid profile email', loginHint: 'ada' });
@@ -192,6 +198,70 @@ test('a person signs in with node-oidc-provider as the provider', async (t) => {
   const end = new URL(request.url());
   assert.equal(end.searchParams.get('client_id'), 'bench');
   assert.equal(end.searchParams.get('id_token_hint').split('.').length, 3);
+});
+
+test('tabs share a sign-in\'s session: one rotation at a time, a closing tab takes nothing away, a reload signs in silently', async (t) => {
+  const issuer = await startPeer(t);
+  appConfig = { redirect: { allowedOrigins: [issuer] } };
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const toProvider = [];
+  context.on('request', (r) => { if (r.url().startsWith(issuer)) toProvider.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+  const options = { issuer, clientId: 'bench', redirectUri: `${APP}/callback`, scope: 'openid profile', allowedOrigins: [issuer] };
+  const open = async () => {
+    const page = await context.newPage();
+    await page.goto(`${APP}/`);
+    await outcome(page);
+    return page;
+  };
+  const a = await open();
+  await a.evaluate((o) => {
+    const { issuer, clientId, redirectUri, scope } = o;
+    window.TokenSession.signIn({ issuer, clientId, redirectUri, scope, loginHint: 'ada' });
+  }, options);
+  await a.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  assert.equal((await outcome(a)).ok, true);
+
+  // A second tab takes the first one's session: nothing is sent to the provider.
+  const b = await open();
+  toProvider.length = 0;
+  const resumed = await b.evaluate(async (o) => {
+    window.session = await window.TokenSession.resumeSignIn(o);
+    return { token: window.session.token, claims: window.session.idTokenClaims, delivery: window.session.refreshDelivery };
+  }, options);
+  assert.equal(resumed.token, await a.evaluate(() => window.session.token));
+  assert.deepEqual([resumed.claims.sub, resumed.delivery], ['ada', 'oidc']);
+  assert.deepEqual(toProvider, [], 'taken from the open tab');
+
+  // A rotation in one tab serves the other; then the other rotates with the next refresh
+  // token (a reused one would end the session: invalid_grant).
+  for (const [from, to] of [[a, b], [b, a], [a, b]]) {
+    const token = await from.evaluate(async () => { await window.session.refresh(); return window.session.token; });
+    await to.waitForFunction((t) => window.session.token === t, token);
+  }
+  assert.equal(toProvider.filter((r) => r === 'POST /token').length, 3, 'one refresh request per rotation');
+
+  // The first tab closes; the second goes on rotating.
+  await a.close();
+  await b.evaluate(() => window.session.refresh());
+  assert.equal(await b.evaluate(() => window.session.ended), false);
+
+  // A tab whose page is reloaded with no other tab left: a silent sign-in at the provider.
+  await b.evaluate(() => window.session.close());
+  await b.close();
+  const c = await open();
+  await c.evaluate((o) => { window.TokenSession.resumeSignIn(o); }, options);
+  await c.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const silent = await outcome(c);
+  assert.equal(silent.ok, true, JSON.stringify(silent));
+  assert.equal(silent.claims.sub, 'ada');
+  assert.deepEqual(await storage(c), { local: 0, session: 0 });
+
+  // Sign-out in one tab ends the session in the others.
+  const d = await open();
+  await d.evaluate(async (o) => { window.session = await window.TokenSession.resumeSignIn(o); }, options);
+  await c.evaluate(() => { window.session.signOut({ postLogoutRedirectUri: `${location.origin}/` }); });
+  await d.waitForFunction(() => window.session.ended);
 });
 
 // A provider of the test's own, answering as `scenario` says: an attacker's, or a right one.
@@ -281,8 +351,11 @@ test('every refusal of a sign-in, by its code; and the same provider answering r
     ['an ID token whose at_hash is another token\'s', { claims: { at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' } }, 'ERR_ID_TOKEN_INVALID'],
     ['another party in azp', { claims: { aud: ['app', 'other'], azp: 'other' } }, 'ERR_ID_TOKEN_INVALID'],
   ];
+  // Refused before the code is sent: the answer's own checks.
+  const early = ['ERR_OIDC_STATE_MISMATCH', 'ERR_OIDC_ISS_MISSING', 'ERR_OIDC_ISSUER_MISMATCH'];
   for (const [name, scenario, code] of cases) {
     provider.state.scenario = scenario;
+    provider.state.requests.length = 0;
     const page = await appPage(t);
     await signIn(page, { issuer, clientId: 'app', redirectUri: `${APP}/callback` });
     await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
@@ -292,6 +365,7 @@ test('every refusal of a sign-in, by its code; and the same provider answering r
       assert.equal(answer.claims.sub, 'mallory');
     } else {
       assert.equal(answer.code, code, `${name}: ${JSON.stringify(answer)}`);
+      assert.equal(provider.state.requests.includes('/token'), !early.includes(code), `${name}: the code was sent only past the answer's checks`);
     }
     assert.deepEqual(await storage(page), { local: 0, session: 0 }, `${name}: nothing left in web storage`);
     assert.equal(new URL(page.url()).search, '', `${name}: the answer left the address bar`);

@@ -126,9 +126,11 @@ export class Driver {
     this.#lockTimeoutMs = timeout;
     this.#fetch = fn('fetch');
     this.#onExpired = fn('onExpired');
-    // Only a cookie session is shared: the HttpOnly cookie is the origin's, while a refresh
-    // token in memory belongs to this tab alone.
-    if (delivery === 'cookie' && typeof BroadcastChannel === 'function') {
+    // A cookie session is shared (the HttpOnly cookie is the origin's), and so is a session
+    // from a sign-in (its refresh token travels with each rotation to the tabs of the
+    // session, so that any of them refreshes, once, and a closing tab takes nothing away); a
+    // refresh token in a body belongs to its tab alone.
+    if ((delivery === 'cookie' || this.#oidc) && typeof BroadcastChannel === 'function') {
       this.#channel = new BroadcastChannel(this.#channelName);
       this.#channel.onmessage = (event) => this.#receive(event.data);
     }
@@ -208,9 +210,10 @@ export class Driver {
   /// the others take its token; without the lock (none, or not had in time) on its own.
   async #coordinated() {
     const seen = this.#rules.version;
-    const locks = this.#delivery === 'cookie' ? globalThis.navigator?.locks : undefined;
+    const shared = this.#delivery === 'cookie' || this.#delivery === 'oidc';
+    const locks = shared ? globalThis.navigator?.locks : undefined;
     if (!locks) return this.#unlessDone(seen);
-    const name = this.#channelName;
+    const name = this.#oidc ? `${this.#channelName} ${this.#oidc.key}` : this.#channelName;
     // First without waiting: the lock is free, or another tab is refreshing.
     let ran = false;
     await locks.request(name, { ifAvailable: true }, async (lock) => {
@@ -256,6 +259,7 @@ export class Driver {
         grant_type: 'refresh_token', refresh_token: this.#refreshToken, client_id: this.#oidc.clientId,
       });
       headers.set('Accept', 'application/json');
+      init.redirect = 'error';
     } else if (this.#delivery === 'body') {
       init.body = JSON.stringify({ refresh_token: this.#refreshToken });
       headers.set('Content-Type', 'application/json');
@@ -277,7 +281,7 @@ export class Driver {
       const detail = typeof body?.error === 'string'
         ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}`
         : `the token endpoint answered ${response.status}`;
-      const error = this.#errors.oidc('token', detail);
+      const error = this.#errors.error('token', `the refresh failed: ${detail}`);
       error.status = response.status;
       if (typeof body?.error === 'string') error.error = body.error;
       // invalid_grant: the refresh token is used up, revoked or expired (RFC 6749 §5.2).
@@ -299,10 +303,17 @@ export class Driver {
       throw error;
     }
     const body = await response.clone().json().catch(() => null);
+    if (this.#oidc && (typeof body?.access_token !== 'string' || String(body.token_type).toLowerCase() !== 'bearer')) {
+      const error = this.#errors.error('token', 'the refresh was answered without a Bearer access_token');
+      this.#emit('refreshfailed', { kind: 'refused', error });
+      throw error;
+    }
     if (this.#oidc) {
-      rules.takeTokenResponse(body, response.headers.get('date'));
+      rules.takeTokenResponse(body, response.headers.get('date'), false);
+      this.#oidc.expiresAt = Date.now() / 1000 + (body.expires_in ?? 0);
       // A provider that rotates refresh tokens sends the next one; one that does not, none.
       if (typeof body.refresh_token === 'string') this.#refreshToken = body.refresh_token;
+      this.announce();
       this.#emit('refreshed', { source: 'this-tab' });
       return;
     }
@@ -315,23 +326,58 @@ export class Driver {
     this.#emit('refreshed', { source: 'this-tab' });
   }
 
-  /// Tells the other tabs of this session its new access token.
+  /// The session's name among the tabs: the access token's `sid`, or for a sign-in's
+  /// session the sign-in's own (the ID token's issuer, subject and sid).
+  #key() {
+    return this.#oidc ? this.#oidc.key : this.#rules.sid;
+  }
+
+  /// What a sign-in's session is, for another tab: its tokens as a token response (the
+  /// access token's remaining lifetime as `expires_in`), and its protocol.
+  #current() {
+    const rules = this.#rules;
+    const tokens = {
+      access_token: rules.token, token_type: 'Bearer', expires_in: this.#oidc.expiresAt - Date.now() / 1000,
+      refresh_token: this.#refreshToken, id_token: this.#oidc.idToken,
+    };
+    return { tokens, protocol: this.#protocol, offset: rules.offset };
+  }
+
+  /// Tells the other tabs of this session its new access token (and a sign-in's session its
+  /// refresh token too).
   announce() {
-    this.#channel?.postMessage({ type: 'refreshed', sid: this.#rules.sid, token: this.#rules.token });
+    const key = this.#key();
+    if (this.#oidc) {
+      this.#channel?.postMessage({ type: 'rotated', key, ...this.#current() });
+    } else {
+      this.#channel?.postMessage({ type: 'refreshed', sid: key, token: this.#rules.token });
+    }
   }
 
   /// A message from another tab: its new token for this session, or the session's end.
   #receive(message) {
     const rules = this.#rules;
-    if (typeof message !== 'object' || message === null || rules.ended || !rules.sid) return;
-    if (message.type === 'hello') {
+    const key = this.#key();
+    if (typeof message !== 'object' || message === null || rules.ended || !key) return;
+    if (message.type === 'hello' && !this.#oidc) {
       // A tab opening: the current token serves it too, without another rotation.
-      this.#channel?.postMessage({ type: 'current', sid: rules.sid, token: rules.token, offset: rules.offset });
+      this.#channel?.postMessage({ type: 'current', sid: key, token: rules.token, offset: rules.offset });
       return;
     }
-    if (message.sid !== rules.sid) return;
+    if (message.type === 'hello-signed-in' && this.#oidc && message.issuer === this.#oidc.metadata.issuer
+      && message.clientId === this.#oidc.clientId) {
+      this.#channel?.postMessage({ type: 'current-signed-in', key, ...this.#current() });
+      return;
+    }
+    if (message.sid !== key && message.key !== key) return;
     if (message.type === 'refreshed' && typeof message.token === 'string') {
       if (rules.takeFromTab(message.token)) this.#emit('refreshed', { source: 'other-tab' });
+    } else if (message.type === 'rotated' && this.#oidc) {
+      if (rules.takeTokenResponse(message.tokens, undefined, true)) {
+        this.#oidc.expiresAt = Date.now() / 1000 + message.tokens.expires_in;
+        this.#refreshToken = message.tokens.refresh_token;
+        this.#emit('refreshed', { source: 'other-tab' });
+      }
     } else if (message.type === 'loggedout') {
       this.#end('other-tab', false);
     }
@@ -340,10 +386,10 @@ export class Driver {
   /// Ends the session here (reason: local, other-tab, revoked, reused, expired), telling the
   /// other tabs unless the news came from them.
   #end(reason, tellOthers) {
-    const sid = this.#rules.sid;
+    const key = this.#key();
     if (!this.#rules.end()) return;
     this.#refreshToken = null;
-    if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid });
+    if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid: key, key });
     this.#emit('loggedout', { reason });
   }
 

@@ -48,7 +48,8 @@ pub struct Errors;
 impl Errors {
     /// The error of `kind`: invalid (`detail`: the problem), origin (`detail`: the origin),
     /// ended, unauthorized, fetch (`detail`: the message; `extra`: the cause), server
-    /// (`detail`: the server's code; `extra`: its message).
+    /// (`detail`: the server's code; `extra`: its message), and a sign-in's (`detail`: what
+    /// happened): discovery, issuer, issMissing, state, denied, token, signature, idToken.
     pub fn error(&self, kind: &str, detail: Option<String>, extra: JsValue) -> JsValue {
         let detail = detail.unwrap_or_default();
         match kind {
@@ -60,6 +61,14 @@ impl Errors {
                 set(&error, "cause", &extra);
                 error
             }
+            "discovery" => JsError::OidcDiscoveryFailed { detail }.into(),
+            "issuer" => JsError::OidcIssuerMismatch { detail }.into(),
+            "issMissing" => JsError::OidcIssMissing { detail }.into(),
+            "state" => JsError::OidcStateMismatch { detail }.into(),
+            "denied" => JsError::OidcAuthorizationError { detail }.into(),
+            "token" => JsError::OidcTokenRequestFailed { detail }.into(),
+            "signature" => JsError::IdTokenSignatureInvalid { detail }.into(),
+            "idToken" => JsError::IdTokenInvalid { detail }.into(),
             "server" => {
                 let message = extra
                     .as_string()
@@ -71,25 +80,6 @@ impl Errors {
             }
             .into(),
         }
-    }
-}
-
-#[wasm_bindgen]
-impl Errors {
-    /// The sign-in error of `kind` (discovery, issuer, issMissing, state, denied, token,
-    /// signature, idToken), saying `detail`.
-    pub fn oidc(&self, kind: &str, detail: String) -> JsValue {
-        match kind {
-            "discovery" => JsError::OidcDiscoveryFailed { detail },
-            "issuer" => JsError::OidcIssuerMismatch { detail },
-            "issMissing" => JsError::OidcIssMissing { detail },
-            "state" => JsError::OidcStateMismatch { detail },
-            "denied" => JsError::OidcAuthorizationError { detail },
-            "token" => JsError::OidcTokenRequestFailed { detail },
-            "signature" => JsError::IdTokenSignatureInvalid { detail },
-            _ => JsError::IdTokenInvalid { detail },
-        }
-        .into()
     }
 }
 
@@ -139,16 +129,26 @@ impl SessionRules {
         Ok(())
     }
 
-    /// Takes the access token of a token endpoint's answer (`access_token`, `expires_in`)
-    /// just received, with its `Date` header: a JWT by its `exp`, an opaque one by
-    /// `expires_in`.
+    /// Takes the access token of a token endpoint's answer (`access_token`, `expires_in`): a
+    /// JWT judged by its `exp`, an opaque one by `expires_in` from the answer's `Date` (or
+    /// now). From another tab (`date` undefined, `expires_in` counting from now), only an
+    /// access token that lives longer is taken. Whether it was.
     #[wasm_bindgen(js_name = takeTokenResponse)]
-    pub fn take_token_response(&self, body: JsValue, date: Option<String>) -> Result<(), JsValue> {
+    pub fn take_token_response(
+        &self,
+        body: JsValue,
+        date: Option<String>,
+        from_tab: bool,
+    ) -> Result<bool, JsValue> {
         let date = date.as_deref().and_then(parse_date);
         let local = local_now()?;
-        let fresh = Fresh::from_token_response(&body, date.unwrap_or(local))?;
-        self.state.borrow_mut().renew(fresh, date, local);
-        Ok(())
+        let mut state = self.state.borrow_mut();
+        let fresh = Fresh::from_token_response(&body, date.unwrap_or(local + state.offset))?;
+        if from_tab && (state.ended || fresh.exp <= state.exp) {
+            return Ok(false);
+        }
+        state.renew(fresh, date, local);
+        Ok(true)
     }
 
     /// Takes another tab's token for this session, if it is newer: whether it did.

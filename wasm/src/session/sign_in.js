@@ -28,6 +28,9 @@ const ALGORITHMS = {
 
 const encoder = new TextEncoder();
 
+/// The least leeway an ID token's `exp` and `iat` are judged with.
+const ID_TOKEN_LEEWAY_SECONDS = 60;
+
 const b64url = (bytes) => {
   let text = '';
   for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte);
@@ -67,6 +70,19 @@ async function send(options, errors, input, init) {
   }
 }
 
+/// An absolute https URL (plain http for a loopback address only): where codes, verifiers and
+/// refresh tokens may go (OpenID Connect Discovery 1.0 §3).
+function isEndpoint(value) {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:'
+      || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
 /// The provider's metadata (OpenID Connect Discovery 1.0 §4), whose `issuer` must be the one
 /// given exactly (§4.3: otherwise another provider's endpoints would be believed).
 export async function discover(issuer, options, errors) {
@@ -74,13 +90,16 @@ export async function discover(issuer, options, errors) {
   const response = await send(options, errors, url, { headers: { accept: 'application/json' } });
   const metadata = response.ok ? await response.json().catch(() => null) : null;
   if (typeof metadata !== 'object' || metadata === null) {
-    throw errors.oidc('discovery', `${url} answered ${response.status} without a metadata document`);
+    throw errors.error('discovery', `${url} answered ${response.status} without a metadata document`);
   }
   if (metadata.issuer !== issuer) {
-    throw errors.oidc('issuer', `the metadata at ${url} names the issuer ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)}`);
+    throw errors.error('issuer', `the metadata at ${url} names the issuer ${JSON.stringify(metadata.issuer)}, not ${JSON.stringify(issuer)}`);
   }
   for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
-    if (typeof metadata[name] !== 'string') throw errors.oidc('discovery', `the metadata has no ${name}`);
+    if (!isEndpoint(metadata[name])) throw errors.error('discovery', `the metadata's ${name} is no https URL`);
+  }
+  if (metadata.end_session_endpoint !== undefined && !isEndpoint(metadata.end_session_endpoint)) {
+    throw errors.error('discovery', 'the metadata\'s end_session_endpoint is no https URL');
   }
   return metadata;
 }
@@ -93,7 +112,7 @@ export async function signIn(options, errors) {
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) throw errors.error('invalid', 'scope must be a string that includes openid');
   const metadata = await discover(issuer, options, errors);
   const methods = metadata.code_challenge_methods_supported;
-  if (Array.isArray(methods) && !methods.includes('S256')) throw errors.oidc('discovery', 'the provider does not support PKCE with S256');
+  if (Array.isArray(methods) && !methods.includes('S256')) throw errors.error('discovery', 'the provider does not support PKCE with S256');
   const verifier = random(32);
   const challenge = b64url(await subtle().digest('SHA-256', encoder.encode(verifier)));
   const pending = { issuer, clientId, redirectUri, state: random(16), nonce: random(16), verifier };
@@ -119,7 +138,12 @@ export async function completeSignIn(options, errors, rules) {
   const here = new URL(options?.url ?? globalThis.location.href);
   const params = here.searchParams;
   if (!params.has('code') && !params.has('error')) return null;
-  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
+  let pending = null;
+  try {
+    pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null');
+  } catch {
+    // Not this package's: no sign-in is waiting.
+  }
   sessionStorage.removeItem(PENDING);
   if (options?.url === undefined) {
     const clean = new URL(here);
@@ -127,19 +151,25 @@ export async function completeSignIn(options, errors, rules) {
     globalThis.history?.replaceState(globalThis.history.state, '', clean.href);
   }
   if (!pending || params.get('state') !== pending.state) {
-    throw errors.oidc('state', pending ? 'the answer carries another sign-in\'s state' : 'no sign-in of this tab is waiting for an answer');
+    throw errors.error('state', pending ? 'the answer carries another sign-in\'s state' : 'no sign-in of this tab is waiting for an answer');
+  }
+  // The answer came to the redirect URI this sign-in named (a redirect URI per provider is
+  // how a client tells providers apart: RFC 9700 §4.4.2.2).
+  const expected = new URL(pending.redirectUri);
+  if (here.origin !== expected.origin || here.pathname !== expected.pathname) {
+    throw errors.error('state', `the answer arrived at ${here.origin}${here.pathname}, not at the sign-in's redirect URI`);
   }
   const metadata = await discover(pending.issuer, options, errors);
   // RFC 9207: the answer names its issuer; one that names another is a mix-up attack.
   const iss = params.get('iss');
   if (iss === null && metadata.authorization_response_iss_parameter_supported === true) {
-    throw errors.oidc('issMissing', 'the provider announces the iss parameter, and the answer has none');
+    throw errors.error('issMissing', 'the provider announces the iss parameter, and the answer has none');
   }
   if (iss !== null && iss !== metadata.issuer) {
-    throw errors.oidc('issuer', `the answer comes from ${JSON.stringify(iss)}, not from ${JSON.stringify(metadata.issuer)}`);
+    throw errors.error('issuer', `the answer comes from ${JSON.stringify(iss)}, not from ${JSON.stringify(metadata.issuer)}`);
   }
   if (params.has('error')) {
-    const error = errors.oidc('denied', `${params.get('error')}${params.has('error_description') ? `: ${params.get('error_description')}` : ''}`);
+    const error = errors.error('denied', `the provider refused the sign-in: ${params.get('error')}${params.has('error_description') ? `: ${params.get('error_description')}` : ''}`);
     error.error = params.get('error');
     throw error;
   }
@@ -148,10 +178,15 @@ export async function completeSignIn(options, errors, rules) {
     client_id: pending.clientId, code_verifier: pending.verifier,
   });
   const { tokens, date } = await tokenRequest(metadata.token_endpoint, body, options, errors);
-  if (typeof tokens.id_token !== 'string') throw errors.oidc('token', 'the token response has no id_token');
+  if (typeof tokens.id_token !== 'string') throw errors.error('token', 'the token response has no id_token');
   const claims = await checkIdToken(tokens.id_token, tokens.access_token, pending, metadata, date, options, errors, rules);
   // How the session refreshes (at the token endpoint, as this client) and signs out.
-  const oidc = { metadata, clientId: pending.clientId, idToken: tokens.id_token, claims };
+  // The sign-in's name among the tabs of its session.
+  const key = [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
+  // When the access token expires, by this tab's clock, for the tabs it hands the session to
+  // (a JWT's own exp counts for them; an opaque token's lifetime does not travel otherwise).
+  const expiresAt = Date.now() / 1000 + (tokens.expires_in ?? 0);
+  const oidc = { metadata, clientId: pending.clientId, idToken: tokens.id_token, claims, key, expiresAt };
   const protocol = { refreshPath: metadata.token_endpoint, endingCodes: {}, oidc };
   return rules.session({ tokens, date, protocol }, options);
 }
@@ -159,21 +194,22 @@ export async function completeSignIn(options, errors, rules) {
 /// A request to the token endpoint (a public client: no secret); the answer's tokens and its
 /// `Date`, or ERR_OIDC_TOKEN_REQUEST_FAILED with the provider's `error`.
 export async function tokenRequest(endpoint, body, options, errors) {
+  // A redirect would carry the code, the verifier or the refresh token elsewhere.
   const response = await send(options, errors, endpoint, {
-    method: 'POST', body, headers: { accept: 'application/json' },
+    method: 'POST', body, headers: { accept: 'application/json' }, redirect: 'error',
   });
   const tokens = await response.json().catch(() => null);
   if (!response.ok || typeof tokens?.access_token !== 'string') {
     const detail = typeof tokens?.error === 'string'
       ? `${tokens.error}${typeof tokens.error_description === 'string' ? `: ${tokens.error_description}` : ''}`
       : `the token endpoint answered ${response.status} without tokens`;
-    const error = errors.oidc('token', detail);
+    const error = errors.error('token', `the token request failed: ${detail}`);
     if (typeof tokens?.error === 'string') error.error = tokens.error;
     error.status = response.status;
     throw error;
   }
   if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
-    throw errors.oidc('token', `the token_type is ${JSON.stringify(tokens.token_type)}, not Bearer`);
+    throw errors.error('token', `the token_type is ${JSON.stringify(tokens.token_type)}, not Bearer`);
   }
   return { tokens, date: response.headers.get('date') };
 }
@@ -182,19 +218,22 @@ export async function tokenRequest(endpoint, body, options, errors) {
 /// provider's JWK Set, verified by WebCrypto; its registered claims judged by the Rust rules;
 /// `nonce`, `azp` and `at_hash` here. Its claims.
 async function checkIdToken(idToken, accessToken, pending, metadata, date, options, errors, rules) {
-  const { header, claims } = rules.decode(idToken);
-  const algorithm = ALGORITHMS[header.alg];
-  if (!algorithm) throw errors.oidc('signature', `the ID token's alg ${JSON.stringify(header.alg)} is not one this package verifies`);
-  const response = await send(options, errors, metadata.jwks_uri, { headers: { accept: 'application/json' } });
+  // A minute's leeway at least: the provider's Date is rarely readable across origins, and the
+  // browser's clock is then believed.
+  const leeway = Math.max(options?.leewaySeconds ?? 0, ID_TOKEN_LEEWAY_SECONDS);
+  const { header, claims } = rules.checkIdToken(idToken, metadata.issuer, pending.clientId, date ?? null, leeway);
+  const algorithm = Object.hasOwn(ALGORITHMS, header.alg) ? ALGORITHMS[header.alg] : undefined;
+  if (!algorithm) throw errors.error('signature', `the ID token's alg ${JSON.stringify(header.alg)} is not one this package verifies`);
+  const response = await send(options, errors, metadata.jwks_uri, { headers: { accept: 'application/json' }, redirect: 'error' });
   const set = response.ok ? await response.json().catch(() => null) : null;
-  if (!Array.isArray(set?.keys)) throw errors.oidc('discovery', `${metadata.jwks_uri} answered ${response.status} without a JWK Set`);
+  if (!Array.isArray(set?.keys)) throw errors.error('discovery', `${metadata.jwks_uri} answered ${response.status} without a JWK Set`);
   const candidates = set.keys.filter((jwk) => jwk?.kty === algorithm.kty
     && (algorithm.crv === undefined || jwk.crv === algorithm.crv)
     && (jwk.use === undefined || jwk.use === 'sig')
     && (jwk.alg === undefined || jwk.alg === header.alg)
     && (header.kid === undefined || jwk.kid === header.kid));
   if (candidates.length === 0) {
-    throw errors.oidc('signature', `the provider's JWK Set has no ${header.alg} key${header.kid === undefined ? '' : ` with kid ${JSON.stringify(header.kid)}`}`);
+    throw errors.error('signature', `the provider's JWK Set has no ${header.alg} key${header.kid === undefined ? '' : ` with kid ${JSON.stringify(header.kid)}`}`);
   }
   const [encodedHeader, encodedClaims, signature] = idToken.split('.');
   const signed = encoder.encode(`${encodedHeader}.${encodedClaims}`);
@@ -212,20 +251,54 @@ async function checkIdToken(idToken, accessToken, pending, metadata, date, optio
       // next candidate, else no verified signature.
     }
   }
-  if (!verified) throw errors.oidc('signature', 'the ID token\'s signature does not verify with the provider\'s keys');
-  rules.checkIdToken(idToken, metadata.issuer, pending.clientId, date ?? null, options?.leewaySeconds ?? 0);
-  if (claims.nonce !== pending.nonce) throw errors.oidc('idToken', 'the ID token answers another sign-in (nonce)');
+  if (!verified) throw errors.error('signature', 'the ID token\'s signature does not verify with the provider\'s keys');
+  if (claims.nonce !== pending.nonce) throw errors.error('idToken', 'the ID token answers another sign-in (nonce)');
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if ((claims.azp !== undefined || audiences.length > 1) && claims.azp !== pending.clientId) {
-    throw errors.oidc('idToken', `the ID token's azp is ${JSON.stringify(claims.azp)}, not this client`);
+    throw errors.error('idToken', `the ID token's azp is ${JSON.stringify(claims.azp)}, not this client`);
   }
   if (claims.at_hash !== undefined) {
     const digest = new Uint8Array(await subtle().digest(algorithm.digest, encoder.encode(accessToken)));
     if (claims.at_hash !== b64url(digest.slice(0, digest.length / 2))) {
-      throw errors.oidc('idToken', 'the ID token\'s at_hash does not match the access token');
+      throw errors.error('idToken', 'the ID token\'s at_hash does not match the access token');
     }
   }
   return claims;
+}
+
+/// How long a tab opening waits for another tab of its session to answer.
+const HELLO_WAIT_MS = 150;
+
+/// A new tab or a reload: another open tab's session of this provider and client (its
+/// tokens, its protocol, its clock offset), else a silent sign-in at the provider.
+export async function resumeSignIn(options, errors, rules) {
+  const { issuer, clientId } = required(options, ['issuer', 'clientId', 'redirectUri'], errors);
+  const current = await askTabs(options.channelName ?? 'jwtkit-session', { type: 'hello-signed-in', issuer, clientId });
+  if (current) return rules.session(current, options);
+  const silent = { prompt: 'none' };
+  for (const name of ['issuer', 'clientId', 'redirectUri', 'scope', 'fetch']) {
+    if (options[name] !== undefined) silent[name] = options[name];
+  }
+  await signIn(silent, errors);
+  return null;
+}
+
+async function askTabs(name, hello) {
+  if (typeof BroadcastChannel !== 'function') return null;
+  const channel = new BroadcastChannel(name);
+  try {
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), HELLO_WAIT_MS);
+      channel.onmessage = ({ data }) => {
+        if (data?.type !== 'current-signed-in' || typeof data.tokens?.access_token !== 'string') return;
+        clearTimeout(timer);
+        resolve(data);
+      };
+      channel.postMessage(hello);
+    });
+  } finally {
+    channel.close();
+  }
 }
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): once the session has `ended`
@@ -235,7 +308,7 @@ export async function endSession(driver, options, errors, ended) {
   await ended;
   const { oidc } = driver;
   const endpoint = oidc.metadata.end_session_endpoint;
-  if (typeof endpoint !== 'string') throw errors.oidc('discovery', 'the provider has no end_session_endpoint');
+  if (typeof endpoint !== 'string') throw errors.error('discovery', 'the provider has no end_session_endpoint');
   const url = new URL(endpoint);
   url.searchParams.set('id_token_hint', oidc.idToken);
   url.searchParams.set('client_id', oidc.clientId);

@@ -11,6 +11,7 @@ use jwtkit_core::{UnixTime, check_expiry};
 use wasm_bindgen::prelude::*;
 
 use super::rules::{Errors, parse_date};
+use super::server_clock::ClockSource;
 use super::session_options::{margin, option};
 use super::state::{Fresh, State};
 use super::{Driver, TokenSession};
@@ -27,6 +28,9 @@ extern "C" {
     #[wasm_bindgen(js_name = completeSignIn)]
     fn complete(options: &JsValue, errors: Errors, rules: IdTokenRules) -> Promise;
 
+    #[wasm_bindgen(js_name = resumeSignIn)]
+    fn resume(options: &JsValue, errors: Errors, rules: IdTokenRules) -> Promise;
+
     #[wasm_bindgen(js_name = endSession)]
     fn end_session(driver: &Driver, options: &JsValue, errors: Errors, ended: Promise) -> Promise;
 }
@@ -38,12 +42,6 @@ pub struct IdTokenRules;
 
 #[wasm_bindgen]
 impl IdTokenRules {
-    /// `{header, claims}` of a token, strictly decoded (what every jwtkit server refuses
-    /// is refused here too).
-    pub fn decode(&self, token: JsValue) -> Result<JsValue, JsValue> {
-        crate::decode_unverified(token)
-    }
-
     /// The session of a completed sign-in (`{tokens, date, protocol}`: the token
     /// endpoint's answer, its `Date`, and how the driver refreshes and signs out), with the
     /// options of `handleRedirect`.
@@ -51,16 +49,22 @@ impl IdTokenRules {
         let tokens = get(&answer, "tokens")?;
         let date = get(&answer, "date")?.as_string();
         let date = date.as_deref().and_then(parse_date);
+        // Another tab's session comes with that tab's clock offset.
+        let offset = get(&answer, "offset")?.as_f64();
         let local = local_now()?;
-        let fresh = Fresh::from_token_response(&tokens, date.unwrap_or(local))?;
-        let state = State::new(
+        let issued = date.unwrap_or(local + offset.unwrap_or(0.0));
+        let fresh = Fresh::from_token_response(&tokens, issued)?;
+        let mut state = State::new(
             fresh,
-            None,
+            offset,
             date,
             local,
             leeway(&option(&options, "leewaySeconds")?)?,
             margin(&options)?,
         );
+        if offset.is_some() {
+            state.clock_source = ClockSource::Tab;
+        }
         let refresh_token = get(&tokens, "refresh_token")?.as_string();
         let delivery = if refresh_token.is_some() {
             "oidc"
@@ -76,9 +80,11 @@ impl IdTokenRules {
         )
     }
 
-    /// The registered claims of a sign-in's ID token (OpenID Connect Core §3.1.3.7): `iss`
-    /// the provider's, `aud` naming `client_id`, `exp` not passed and `iat` not ahead, on
-    /// the provider's clock (its answer's `date`, else the package clock) with `leeway`.
+    /// The registered claims of a sign-in's ID token (OpenID Connect Core §3.1.3.7), strictly
+    /// decoded: `iss` the provider's, `aud` naming `client_id`, `exp` not passed and `iat`
+    /// not ahead, on the provider's clock (its answer's `date`, else the package clock) with
+    /// `leeway`. Its `{header, claims}`, for the signature and the checks only the sign-in
+    /// can make.
     #[wasm_bindgen(js_name = checkIdToken)]
     pub fn check_id_token(
         &self,
@@ -87,15 +93,19 @@ impl IdTokenRules {
         client_id: &str,
         date: Option<String>,
         leeway_seconds: JsValue,
-    ) -> Result<(), JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let refused = |detail: String| -> JsValue { JsError::IdTokenInvalid { detail }.into() };
         let decoded = crate::decode(&token)?;
         let claims = decoded.claims();
         if claims.iss() != Some(issuer) {
-            return Err(refused("its iss is not the provider's".to_owned()));
+            return Err(refused(
+                "the ID token's iss is not the provider's".to_owned(),
+            ));
         }
         if !claims.aud().is_some_and(|aud| aud.contains(client_id)) {
-            return Err(refused("its aud does not name this client".to_owned()));
+            return Err(refused(
+                "the ID token's aud does not name this client".to_owned(),
+            ));
         }
         let leeway = leeway(&leeway_seconds)?;
         let now = match date.as_deref().and_then(parse_date) {
@@ -106,17 +116,17 @@ impl IdTokenRules {
             UnixTime::from_secs_f64(now).ok_or_else(|| invalid("the time is out of range"))?;
         let exp = claims
             .exp()
-            .ok_or_else(|| refused("it has no exp".to_owned()))?;
-        check_expiry(exp, now, leeway).map_err(|e| refused(e.to_string()))?;
+            .ok_or_else(|| refused("the ID token has no exp".to_owned()))?;
+        check_expiry(exp, now, leeway).map_err(|e| refused(format!("the ID token: {e}")))?;
         let iat = claims
             .iat()
-            .ok_or_else(|| refused("it has no iat".to_owned()))?;
+            .ok_or_else(|| refused("the ID token has no iat".to_owned()))?;
         if iat.as_secs_f64() > now.as_secs_f64() + f64::from(leeway) {
             return Err(refused(
-                "its iat is ahead of the provider's clock".to_owned(),
+                "the ID token's iat is ahead of the provider's clock".to_owned(),
             ));
         }
-        Ok(())
+        crate::decode_unverified(token)
     }
 }
 
@@ -147,6 +157,20 @@ impl TokenSession {
     ) -> Result<Promise, JsValue> {
         check_option_names(&options, "RedirectOptions")?;
         Ok(complete(&options, Errors, IdTokenRules))
+    }
+
+    /// A new tab or a reload of a page signed in with `issuer` as `clientId`: the session of
+    /// another open tab of it when one answers (nothing is sent to the provider), else a
+    /// silent sign-in (`prompt: "none"`): the page leaves for the provider, whose own
+    /// session answers at once, and `handleRedirect` completes it on the redirect URI (with
+    /// `ERR_OIDC_AUTHORIZATION_ERROR`, `error: "login_required"`, when there is none).
+    /// Resolves to the session, or to `null` as the page leaves.
+    #[wasm_bindgen(js_name = resumeSignIn, unchecked_return_type = "Promise<TokenSession | null>")]
+    pub fn resume_sign_in(
+        #[wasm_bindgen(unchecked_param_type = "ResumeSignInOptions")] options: JsValue,
+    ) -> Result<Promise, JsValue> {
+        check_option_names(&options, "ResumeSignInOptions")?;
+        Ok(resume(&options, Errors, IdTokenRules))
     }
 
     /// The ID token of a session from `handleRedirect` (undefined otherwise).
