@@ -224,6 +224,11 @@ async function checkIdToken(idToken, accessToken, pending, metadata, date, optio
   const { header, claims } = rules.checkIdToken(idToken, metadata.issuer, pending.clientId, date ?? null, leeway);
   const algorithm = Object.hasOwn(ALGORITHMS, header.alg) ? ALGORITHMS[header.alg] : undefined;
   if (!algorithm) throw errors.error('signature', `the ID token's alg ${JSON.stringify(header.alg)} is not one this package verifies`);
+  const announced = metadata.id_token_signing_alg_values_supported;
+  if (Array.isArray(announced) && !announced.includes(header.alg)) {
+    throw errors.error('signature', `the ID token's alg ${header.alg} is not one the provider announces`);
+  }
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw errors.error('idToken', 'the ID token names no subject (sub)');
   const response = await send(options, errors, metadata.jwks_uri, { headers: { accept: 'application/json' }, redirect: 'error' });
   const set = response.ok ? await response.json().catch(() => null) : null;
   if (!Array.isArray(set?.keys)) throw errors.error('discovery', `${metadata.jwks_uri} answered ${response.status} without a JWK Set`);
