@@ -161,3 +161,51 @@ impl State {
         true
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn body(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).unwrap()
+    }
+
+    fn code(error: &JsValue) -> Option<String> {
+        js_sys::Reflect::get(error, &"code".into())
+            .ok()?
+            .as_string()
+    }
+
+    /// A token endpoint's answer: an opaque access token lives `expires_in` seconds from the
+    /// answer; a JWT by its own `exp`, whatever `expires_in` says; an opaque one without
+    /// `expires_in` cannot be judged, and is refused.
+    #[test]
+    fn an_access_token_is_judged_by_its_exp_or_else_by_expires_in() {
+        let opaque = Fresh::from_token_response(
+            &body(r#"{"access_token": "an opaque one", "expires_in": 300}"#),
+            1000.0,
+        )
+        .unwrap();
+        assert_eq!(opaque.exp.as_secs_f64(), 1300.0);
+        assert_eq!(opaque.iat.map(UnixTime::as_secs_f64), Some(1000.0));
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjIwMDAsImlhdCI6MTAwMH0.\
+                   AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        let answer = format!(r#"{{"access_token": "{jwt}", "expires_in": 5}}"#);
+        let fresh = Fresh::from_token_response(&body(&answer), 1000.0).unwrap();
+        assert_eq!(fresh.exp.as_secs_f64(), 2000.0);
+        for refused in [r#"{"access_token": "opaque"}"#, r#"{"expires_in": 300}"#] {
+            let error = Fresh::from_token_response(&body(refused), 1000.0)
+                .err()
+                .unwrap();
+            assert_eq!(
+                code(&error).as_deref(),
+                Some("ERR_INVALID_ARGUMENT"),
+                "{refused}"
+            );
+        }
+    }
+}
