@@ -140,8 +140,12 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
   assert.equal(called.body.email, 'demo@example.org');
   assert.deepEqual([called.rotated, called.again], [true, 200]);
 
-  // Sign-out: the session ends here, and at the provider, which comes back to the app.
+  // Sign-out: the session ends here, its refresh token is revoked, and the provider's own
+  // session ends too, which comes back to the app.
+  const { revocation_endpoint: revocation } = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json();
+  const revoked = page.waitForResponse((r) => r.url() === revocation && r.request().method() === 'POST');
   await page.evaluate(() => { window.session.signOut({ postLogoutRedirectUri: `${location.origin}/`, state: 'bye' }); });
+  assert.equal((await revoked).status(), 200);
   await page.waitForURL((url) => url.href.startsWith(`${APP}/?state=bye`));
   // The provider's session is over: a silent sign-in answers login_required.
   await signIn(page, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, prompt: 'none' });

@@ -429,8 +429,16 @@ export class Driver {
     const rules = this.#rules;
     if (rules.ended) return;
     if (this.#oidc) {
-      // A provider's session ends at the provider (signOut); here, the tokens are dropped.
+      // Here and in the other tabs first; then the refresh token revoked at the provider
+      // (RFC 7009, as the public client), when it has a revocation endpoint (checked with
+      // the metadata): best effort, as the provider's own session ends with signOut.
+      const token = this.#refreshToken;
+      const endpoint = this.#oidc.metadata.revocation_endpoint;
       this.#end('local', true);
+      if (token && typeof endpoint === 'string') {
+        const body = new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: this.#oidc.clientId });
+        await this.#send(endpoint, { method: 'POST', body, redirect: 'error' }).catch(() => {});
+      }
       return;
     }
     const headers = new Headers();

@@ -98,8 +98,8 @@ export async function discover(issuer, options, errors) {
   for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
     if (!isEndpoint(metadata[name])) throw errors.error('discovery', `the metadata's ${name} is no https URL`);
   }
-  if (metadata.end_session_endpoint !== undefined && !isEndpoint(metadata.end_session_endpoint)) {
-    throw errors.error('discovery', 'the metadata\'s end_session_endpoint is no https URL');
+  for (const name of ['end_session_endpoint', 'revocation_endpoint']) {
+    if (metadata[name] !== undefined && !isEndpoint(metadata[name])) throw errors.error('discovery', `the metadata's ${name} is no https URL`);
   }
   return metadata;
 }
