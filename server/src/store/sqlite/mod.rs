@@ -1,5 +1,5 @@
 //! The embedded store: SQLite in one file (WAL), so sessions and revocations survive a
-//! restart. The connection has a thread of its own ([`writer`]) that runs the operations
+//! restart. The connection has a thread of its own (`writer`) that runs the operations
 //! waiting in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its own, so several
 //! processes on one machine may share the file, every operation is atomic (rotation
 //! included), and under load one commit serves many requests.
@@ -111,7 +111,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection's thread, in the next group of operations (see
-    /// [`writer`]): an operation that writes more than one statement opens a savepoint.
+    /// `writer`): an operation that writes more than one statement opens a savepoint.
     fn run<T, F>(&self, f: F) -> StoreFuture<'_, T>
     where
         T: Send + 'static,
