@@ -137,11 +137,15 @@ impl Provider {
                 return Err(ExchangeError::CodeReplayed);
             }
         };
-        // The code is used up whatever the checks say: a wrong verifier gets no second try.
-        expected.check(&grant)?;
-        let ended = ended.ok_or_else(|| {
-            StoreError::new("the store redeemed a code without starting its session")
-        })?;
+        // A session started only past the checks, which ran in the store's step; none
+        // started: the checks say why (the code is used up all the same: a wrong verifier
+        // gets no second try).
+        let Some(ended) = ended else {
+            expected.check(&grant)?;
+            return Err(
+                StoreError::new("the store redeemed a code without starting its session").into(),
+            );
+        };
         let session = person.of(&grant.sub, &grant.scope, &grant.login_sid);
         let issued = sessions
             .person_started(&session, ended, refresh, now)

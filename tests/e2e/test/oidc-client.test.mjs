@@ -377,6 +377,12 @@ test('every refusal of a sign-in, by its code; and the same provider answering r
 
   assert.ok(provider.state.pkce.length > 0 && provider.state.pkce.every(Boolean), 'every code was redeemed with its PKCE verifier');
 
+  // A redirect URI that is no absolute URL (the answer's address is compared with it).
+  const relative = await appPage(t);
+  await signIn(relative, { issuer, clientId: 'app', redirectUri: '/callback' });
+  await relative.waitForFunction(() => window.signInError !== undefined);
+  assert.equal((await relative.evaluate(() => window.signInError)).code, 'ERR_INVALID_ARGUMENT');
+
   // Metadata that names another issuer: refused before anything is sent to the provider.
   provider.state.scenario = { metadataIssuer: 'https://evil.example' };
   provider.state.requests.length = 0;

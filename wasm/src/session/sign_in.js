@@ -108,6 +108,8 @@ export async function discover(issuer, options, errors) {
 /// the provider's authorization endpoint (PKCE S256, state, nonce).
 export async function signIn(options, errors) {
   const { issuer, clientId, redirectUri } = required(options, ['issuer', 'clientId', 'redirectUri'], errors);
+  // Compared with the address the answer arrives at: an absolute URL.
+  if (!URL.canParse(redirectUri)) throw errors.error('invalid', 'redirectUri must be an absolute URL');
   const scope = options.scope ?? 'openid';
   if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) throw errors.error('invalid', 'scope must be a string that includes openid');
   const metadata = await discover(issuer, options, errors);
