@@ -432,7 +432,7 @@ async fn conformance(store: Arc<dyn Store>) {
         started.code = Some(h(100));
         Box::new(move |document: &str| {
             *seen.lock().unwrap() = document.to_owned();
-            Some(started)
+            Some(started.clone())
         })
     };
     let (redeemed, ended) = store

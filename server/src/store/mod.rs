@@ -103,7 +103,7 @@ impl Endpoint {
 
 /// What decides, from a freshly redeemed code's document, the session its redemption starts:
 /// `None` starts none (the code is used up all the same).
-pub type SessionStart = Box<dyn FnOnce(&str) -> Option<NewSession> + Send>;
+pub type SessionStart = Box<dyn Fn(&str) -> Option<NewSession> + Send>;
 
 /// A new session and its first refresh token.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! The embedded store: SQLite in one file (WAL), so sessions and revocations survive a
 //! restart. The connection has a thread of its own (`writer`) that runs the operations
-//! waiting in one `BEGIN IMMEDIATE` transaction, each in a savepoint of its own, so several
-//! processes on one machine may share the file, every operation is atomic (rotation
+//! waiting in one `BEGIN IMMEDIATE` transaction (a group that fails runs again one operation
+//! at a time), so several processes on one machine may share the file, every operation is atomic (rotation
 //! included), and under load one commit serves many requests.
 
 use std::path::Path;
@@ -111,11 +111,11 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection's thread, in the next group of operations (see
-    /// `writer`): an operation that writes more than one statement opens a savepoint.
+    /// `writer`): atomic, and run again alone should its group fail.
     fn run<T, F>(&self, f: F) -> StoreFuture<'_, T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnMut(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         Box::pin(self.writer.run(f))
     }
@@ -155,9 +155,7 @@ fn insert_session(tx: &Connection, s: &NewSession) -> rusqlite::Result<Vec<Strin
 impl Store for SqliteStore {
     fn create_session(&self, s: NewSession) -> StoreFuture<'_, Vec<String>> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
-            let ended = insert_session(&tx, &s)?;
-            tx.commit()?;
+            let ended = insert_session(conn, &s)?;
             Ok(ended)
         })
     }
@@ -169,24 +167,22 @@ impl Store for SqliteStore {
         start: SessionStart,
     ) -> StoreFuture<'_, (Redeemed, Option<Vec<String>>)> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
-            let outcome = match provider::fresh(&tx, &code, now)? {
+            let outcome = match provider::fresh(conn, &code, now)? {
                 Ok(document) => match start(&document) {
                     Some(mut session) => {
                         // Started in the code's own step: no replay can come between.
                         session.code = None;
-                        let ended = insert_session(&tx, &session)?;
-                        provider::used(&tx, &code, Some(&session.sid))?;
+                        let ended = insert_session(conn, &session)?;
+                        provider::used(conn, &code, Some(&session.sid))?;
                         (Redeemed::Fresh(document), Some(ended))
                     }
                     None => {
-                        provider::used(&tx, &code, None)?;
+                        provider::used(conn, &code, None)?;
                         (Redeemed::Fresh(document), None)
                     }
                 },
                 Err(redeemed) => (redeemed, None),
             };
-            tx.commit()?;
             Ok(outcome)
         })
     }
@@ -206,9 +202,7 @@ impl Store for SqliteStore {
     // One machine, one clock: `now` says nothing `until` does not.
     fn end_session(&self, sid: String, _now: UnixTime, until: UnixTime) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
-            let ended = end(&tx, &sid, until)?;
-            tx.commit()?;
+            let ended = end(conn, &sid, until)?;
             Ok(ended)
         })
     }
@@ -220,18 +214,16 @@ impl Store for SqliteStore {
         until: UnixTime,
     ) -> StoreFuture<'_, usize> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
             let sids = {
                 let mut query =
-                    tx.prepare_cached("SELECT sid FROM sessions WHERE sub = ?1 AND ended = 0")?;
+                    conn.prepare_cached("SELECT sid FROM sessions WHERE sub = ?1 AND ended = 0")?;
                 let rows = query.query_map(params![sub], |row| row.get::<_, String>(0))?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()?
             };
             let mut count = 0;
             for sid in sids {
-                count += usize::from(end(&tx, &sid, until)?);
+                count += usize::from(end(conn, &sid, until)?);
             }
-            tx.commit()?;
             Ok(count)
         })
     }
@@ -341,22 +333,21 @@ impl Store for SqliteStore {
         let cap = self.max_counted_clients;
         self.run(move |conn| {
             let now = now.as_secs_f64();
-            let tx = conn.savepoint()?;
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "DELETE FROM sessions WHERE min(absolute_expiry, idle_expiry) <= ?1 - ?2",
             )?
             .execute(params![now, REMEMBER_ENDED])?;
-            tx.prepare_cached("DELETE FROM revocations WHERE until <= ?1")?
+            conn.prepare_cached("DELETE FROM revocations WHERE until <= ?1")?
                 .execute(params![now])?;
-            tx.prepare_cached("DELETE FROM attempts WHERE window_end <= ?1")?
+            conn.prepare_cached("DELETE FROM attempts WHERE window_end <= ?1")?
                 .execute(params![now])?;
-            provider::prune(&tx, now)?;
-            tx.prepare_cached(
+            provider::prune(conn, now)?;
+            conn.prepare_cached(
                 "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
                  ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",
             )?
             .execute(params![cap])?;
-            tx.commit()
+            Ok(())
         })
     }
 

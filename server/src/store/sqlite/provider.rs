@@ -146,9 +146,7 @@ impl ProviderRecords for SqliteStore {
 
     fn redeem_code(&self, code: TokenHash, now: UnixTime) -> StoreFuture<'_, Redeemed> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
-            let redeemed = redeem(&tx, &code, now)?;
-            tx.commit()?;
+            let redeemed = redeem(conn, &code, now)?;
             Ok(redeemed)
         })
     }

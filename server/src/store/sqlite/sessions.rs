@@ -153,9 +153,8 @@ pub(super) fn make_room(
     Ok(oldest)
 }
 
-pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
-    let tx = conn.savepoint()?;
-    let found = tx
+pub(super) fn rotate(conn: &Connection, r: &Rotation) -> rusqlite::Result<Rotated> {
+    let found = conn
         .query_row(
             "SELECT t.generation AS token_generation, t.rotated_at, t.successor, s.*
              FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid WHERE t.hash = ?1",
@@ -183,7 +182,7 @@ pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Ro
     }
     let idle_expiry = r.now.saturating_add_secs(r.idle_seconds);
     let outcome = if generation == session.generation {
-        tx.prepare_cached(
+        conn.prepare_cached(
             "UPDATE refresh_tokens SET rotated_at = ?2, successor = ?3 WHERE hash = ?1",
         )?
         .execute(params![
@@ -191,16 +190,18 @@ pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Ro
             r.now.as_secs_f64(),
             &r.sealed_successor[..]
         ])?;
-        tx.prepare_cached(
+        conn.prepare_cached(
             "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![&r.successor[..], session.sid, generation + 1])?;
-        tx.prepare_cached("UPDATE sessions SET generation = ?2, idle_expiry = ?3 WHERE sid = ?1")?
-            .execute(params![
-                session.sid,
-                generation + 1,
-                idle_expiry.as_secs_f64()
-            ])?;
+        conn.prepare_cached(
+            "UPDATE sessions SET generation = ?2, idle_expiry = ?3 WHERE sid = ?1",
+        )?
+        .execute(params![
+            session.sid,
+            generation + 1,
+            idle_expiry.as_secs_f64()
+        ])?;
         session.generation = generation + 1;
         session.idle_expiry = idle_expiry;
         Rotated::Rotated(session)
@@ -210,14 +211,13 @@ pub(super) fn rotate(conn: &mut Connection, r: &Rotation) -> rusqlite::Result<Ro
         successor.and_then(|s| <[u8; 32]>::try_from(s).ok()),
     ) && r.now.as_secs_f64() - rotated_at < r.grace_seconds
     {
-        tx.prepare_cached("UPDATE sessions SET idle_expiry = ?2 WHERE sid = ?1")?
+        conn.prepare_cached("UPDATE sessions SET idle_expiry = ?2 WHERE sid = ?1")?
             .execute(params![session.sid, idle_expiry.as_secs_f64()])?;
         session.idle_expiry = idle_expiry;
         Rotated::Grace(session, successor)
     } else {
-        end(&tx, &session.sid, r.revoke_until)?;
+        end(conn, &session.sid, r.revoke_until)?;
         Rotated::Reused { sid: session.sid }
     };
-    tx.commit()?;
     Ok(outcome)
 }

@@ -55,7 +55,7 @@ impl UserRecords for SqliteStore {
     fn replace_user(&self, user: UserRecord) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
             // The subject is the row's, whatever the record says: it is never reassigned.
-            let mut user = user;
+            let mut user = user.clone();
             let Some(sub) = conn
                 .query_row(
                     "SELECT sub FROM users WHERE username = ?1",
@@ -76,16 +76,14 @@ impl UserRecords for SqliteStore {
 
     fn remove_user(&self, username: String) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            let tx = conn.savepoint()?;
             // The consents the person gave go with them.
-            tx.prepare_cached(
+            conn.prepare_cached(
                 "DELETE FROM consents WHERE sub = (SELECT sub FROM users WHERE username = ?1)",
             )?
             .execute(params![username])?;
-            let removed = tx
+            let removed = conn
                 .prepare_cached("DELETE FROM users WHERE username = ?1")?
                 .execute(params![username])?;
-            tx.commit()?;
             Ok(removed == 1)
         })
     }

@@ -1,25 +1,68 @@
 //! The connection's own thread, committing in groups: every operation waiting when the
-//! thread is free runs in one `BEGIN IMMEDIATE` transaction, each inside a savepoint of its
-//! own (an operation that fails rolls back alone), and each learns its result only once the
-//! group has committed. Under load, one commit — one pass of the WAL's page writes and one
-//! wake-up of the thread — serves many requests; alone, an operation is its own group.
+//! thread is free runs in one `BEGIN IMMEDIATE` transaction, and each learns its result only
+//! once the group has committed. Under load, one commit — one pass of the WAL's page writes
+//! and one wake-up of the thread — serves many requests; alone, an operation is its own group.
+//!
+//! An operation is atomic without a savepoint of its own (a savepoint copies every page it
+//! touches into a sub-journal): should one fail or panic, the whole group rolls back and each
+//! of its operations runs again alone, in a transaction of its own — the failing one then
+//! fails alone, and the others commit. Operations are therefore closures that can run more
+//! than once (`FnMut`), with no effect outside the connection.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
+use tokio::sync::oneshot;
 
 use crate::store::StoreError;
 
 /// The most operations in one transaction: a group's latency stays that of a few.
 const MAX_GROUP: usize = 64;
 
-/// What an operation leaves to do once its group's fate is known: send its result, or the
-/// group's failure.
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// An operation on the connection, inside the group's transaction; given no connection
-/// (the group has no transaction to run in), it does not run.
-type Job = Box<dyn FnOnce(Option<&mut Connection>) -> Finish + Send>;
+/// An operation waiting for its group: it runs (perhaps again, after a rollback), then
+/// learns its group's fate.
+trait Operation: Send {
+    /// Runs inside the caller's transaction, keeping its result; whether it succeeded.
+    fn run(&mut self, conn: &mut Connection) -> bool;
+    /// Answers with the kept result, or `failure` (the transaction's own).
+    fn finish(self: Box<Self>, failure: Option<StoreError>);
+}
+
+struct Pending<F, T> {
+    f: F,
+    result: Option<Result<T, StoreError>>,
+    answer: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<F, T> Operation for Pending<F, T>
+where
+    F: FnMut(&mut Connection) -> rusqlite::Result<T> + Send,
+    T: Send,
+{
+    fn run(&mut self, conn: &mut Connection) -> bool {
+        let result = match catch_unwind(AssertUnwindSafe(|| (self.f)(conn))) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(StoreError::new(error)),
+            Err(_) => Err(StoreError::new("a store operation panicked")),
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, failure: Option<StoreError>) {
+        let result = match (failure, self.result) {
+            (Some(error), _) => Err(error),
+            (None, Some(result)) => result,
+            (None, None) => Err(StoreError::new("the operation did not run")),
+        };
+        // The caller may have gone (a client hanging up): nobody left to tell.
+        let _ = self.answer.send(result);
+    }
+}
+
+type Job = Box<dyn Operation>;
 
 /// The sending end of the connection's thread.
 #[derive(Clone)]
@@ -37,32 +80,22 @@ impl Writer {
         Ok(Self(send))
     }
 
-    /// Queues `f` for the next group at once; its result once the group has committed.
+    /// Queues `f` for the next group at once; its result once the group has committed. `f`
+    /// may run more than once (see the module's documentation); only its last run counts.
     pub(super) fn run<T, F>(
         &self,
         f: F,
     ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnMut(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            // A panic unwinds through the operation's savepoint, which rolls it back.
-            let outcome = conn.map(|conn| catch_unwind(AssertUnwindSafe(|| f(conn))));
-            Box::new(move |committed| {
-                let result = match (outcome, committed) {
-                    (Some(Ok(Ok(value))), Ok(())) => Ok(value),
-                    (Some(Ok(Err(error))), _) => Err(StoreError::new(error)),
-                    (Some(Err(_)), _) => Err(StoreError::new("a store operation panicked")),
-                    (_, Err(error)) => Err(error),
-                    (None, Ok(())) => Err(StoreError::new("the operation did not run")),
-                };
-                // The caller may have gone (a client hanging up): nobody left to tell.
-                let _ = answer.send(result);
-            })
-        });
-        let sent = self.0.send(job);
+        let (answer, answered) = oneshot::channel();
+        let sent = self.0.send(Box::new(Pending {
+            f,
+            result: None,
+            answer,
+        }));
         async move {
             let stopped = || StoreError::new("the store's thread has stopped");
             sent.map_err(|_| stopped())?;
@@ -85,42 +118,58 @@ fn serve(mut conn: Connection, receive: &mpsc::Receiver<Job>) {
     }
 }
 
-fn run_group(conn: &mut Connection, group: Vec<Job>) {
+fn run_group(conn: &mut Connection, mut group: Vec<Job>) {
+    if group.len() == 1 {
+        return group.into_iter().for_each(|job| run_alone(conn, job));
+    }
     if let Err(error) = begin(conn) {
         // No transaction to run in (another process holds the lock past the busy
         // timeout): the group fails without running.
-        for job in group {
-            job(None)(Err(error.clone()));
+        return group
+            .into_iter()
+            .for_each(|job| job.finish(Some(error.clone())));
+    }
+    let all_ran = group.iter_mut().all(|job| job.run(conn));
+    if all_ran && conn.execute_batch("COMMIT").is_ok() {
+        return group.into_iter().for_each(|job| job.finish(None));
+    }
+    // One failed (or the commit did): nothing of the group stays, and each runs again on
+    // its own, so that only what fails by itself fails.
+    rollback(conn);
+    for job in group {
+        run_alone(conn, job);
+    }
+}
+
+/// `job` in a transaction of its own.
+fn run_alone(conn: &mut Connection, mut job: Job) {
+    if let Err(error) = begin(conn) {
+        return job.finish(Some(error));
+    }
+    if !job.run(conn) {
+        rollback(conn);
+        return job.finish(None);
+    }
+    match conn.execute_batch("COMMIT").map_err(StoreError::new) {
+        Ok(()) => job.finish(None),
+        Err(error) => {
+            rollback(conn);
+            job.finish(Some(error));
         }
-        return;
-    }
-    let mut waiting: Vec<Finish> = Vec::with_capacity(group.len());
-    let mut group = group.into_iter();
-    while let Some(job) = group.next() {
-        waiting.push(job(Some(conn)));
-        if conn.is_autocommit() {
-            // An error that ends a transaction (SQLITE_FULL, an I/O error) rolled back
-            // the whole group so far: those waiting learn it, and the rest begin anew.
-            let error = StoreError::new("the store's transaction was rolled back");
-            for finish in waiting.drain(..) {
-                finish(Err(error.clone()));
-            }
-            return run_group(conn, group.collect());
-        }
-    }
-    let committed = conn.execute_batch("COMMIT").map_err(StoreError::new);
-    if committed.is_err() && !conn.is_autocommit() {
-        // Best effort: the error is what the operations learn either way.
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    for finish in waiting {
-        finish(committed.clone());
     }
 }
 
 fn begin(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(StoreError::new)
+}
+
+/// Best effort, when a transaction is still open: what failed is what the operations learn
+/// either way (an error that ends a transaction, such as `SQLITE_FULL`, has rolled it back).
+fn rollback(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +203,7 @@ mod tests {
     }
 
     /// Operations queued while the thread is busy run as one group; one that fails or
-    /// panics inside its savepoint rolls back alone, and the others commit.
+    /// panics, having written, rolls back alone, and the others commit (each once).
     #[tokio::test]
     async fn a_group_commits_each_operation_but_the_failing_ones() {
         let writer = writer();
@@ -167,14 +216,11 @@ mod tests {
         // Queued behind the blocker: one group.
         let good = writer.run(|conn| insert(conn, 1));
         let failing = writer.run(|conn| {
-            let savepoint = conn.savepoint()?;
-            savepoint.execute("INSERT INTO t (n) VALUES (2)", [])?;
-            savepoint.execute("INSERT INTO t (n) VALUES (1)", [])?; // a duplicate key
-            savepoint.commit()
+            conn.execute("INSERT INTO t (n) VALUES (2)", [])?;
+            conn.execute("INSERT INTO t (n) VALUES (1)", []).map(drop) // a duplicate key
         });
         let panicking = writer.run(|conn| -> rusqlite::Result<()> {
-            let savepoint = conn.savepoint()?;
-            savepoint.execute("INSERT INTO t (n) VALUES (3)", [])?;
+            conn.execute("INSERT INTO t (n) VALUES (3)", [])?;
             panic!("an operation's bug");
         });
         let last = writer.run(|conn| insert(conn, 4));
