@@ -9,6 +9,11 @@ pub const LOGOUT_PATH: &str = "/api/v3/auth/logout";
 /// The `HttpOnly` cookie that carries a browser's refresh token: `__Host-` makes browsers
 /// accept it only over a secure connection, for this host and path `/`.
 pub const REFRESH_COOKIE: &str = "__Host-jwtkit-refresh";
+/// The start of the `HttpOnly` cookie that carries the refresh token of a person's session at
+/// an OpenID client, asked for with `refresh_token_delivery=cookie` at the token endpoint; the
+/// client's ID follows (`__Host-jwtkit-refresh.{client_id}`), so that two clients on one site
+/// keep their own.
+pub const CLIENT_REFRESH_COOKIE_PREFIX: &str = "__Host-jwtkit-refresh.";
 /// The header a page sends, with the value `1`, on requests that rely on the cookie: a
 /// custom header needs a CORS preflight cross-origin, which only allowed origins pass.
 pub const CSRF_HEADER: &str = "x-jwtkit-csrf";

@@ -13,8 +13,10 @@ use tokio::net::TcpStream;
 pub struct Response {
     /// The status code.
     pub status: u16,
-    /// The headers, by lower-case name.
+    /// The headers, by lower-case name (the last of a repeated one).
     pub headers: BTreeMap<String, String>,
+    /// Every `Set-Cookie`, in order.
+    pub set_cookies: Vec<String>,
     /// The body.
     pub body: String,
 }
@@ -58,9 +60,14 @@ fn parse(bytes: &[u8]) -> Response {
         .parse()
         .unwrap();
     let mut headers = BTreeMap::new();
+    let mut set_cookies = Vec::new();
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            let name = name.trim().to_ascii_lowercase();
+            if name == "set-cookie" {
+                set_cookies.push(value.trim().to_owned());
+            }
+            headers.insert(name, value.trim().to_owned());
         }
     }
     let body = if headers
@@ -74,6 +81,7 @@ fn parse(bytes: &[u8]) -> Response {
     Response {
         status,
         headers,
+        set_cookies,
         body,
     }
 }

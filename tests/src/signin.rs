@@ -3,6 +3,7 @@
 //! the token endpoint's exchange.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use jwtkit_core::protocol::CLIENT_REFRESH_COOKIE_PREFIX;
 use jwtkit_server::config::DEMO_CLIENT_ID;
 
 use crate::http::Response;
@@ -46,12 +47,14 @@ impl Browser {
     }
 
     pub fn keep(&mut self, response: &Response) {
-        if let Some(set) = response.header("set-cookie") {
+        for set in &response.set_cookies {
             let (pair, _) = set.split_once(';').unwrap_or((set, ""));
             let (name, value) = pair.split_once('=').unwrap();
             match name {
                 "__Host-jwtkit-csrf" => self.csrf = Some(value.to_owned()),
-                "__Host-jwtkit-login" => self.login = Some(value.to_owned()),
+                "__Host-jwtkit-login" => self.login = (!value.is_empty()).then(|| value.to_owned()),
+                // A client's refresh-token cookie is its page's, not the provider's pages'.
+                client if client.starts_with(CLIENT_REFRESH_COOKIE_PREFIX) => {}
                 other => panic!("an unexpected cookie {other}"),
             }
         }

@@ -257,3 +257,14 @@ fn the_readmes_remote_issuer_example_is_the_compiled_one() {
     assert!(!example.is_empty());
     assert_eq!(example, doctest, "README.md and server/src/remote/mod.rs");
 }
+
+/// The browser package's sign-in sends jwtkit's CSRF header on a request that relies on the
+/// provider's refresh-token cookie; its JavaScript names it as the protocol declares it.
+#[test]
+fn the_sign_ins_csrf_header_is_the_protocols() {
+    let declared = format!(
+        "const CSRF_HEADER = '{}';",
+        jwtkit_core::protocol::CSRF_HEADER
+    );
+    assert!(read("wasm/src/session/sign_in.js").contains(&declared));
+}

@@ -92,6 +92,11 @@ export interface SignInOptions {
   prompt?: string;
   /** Who is expected to sign in (login_hint). */
   loginHint?: string;
+  /** Where the refresh token lives: "cookie", the provider's HttpOnly cookie, out of every
+   * script's reach (jwtkit's provider on the page's site: refresh_token_delivery); "body", this
+   * page's memory; "auto" (default), the cookie when the provider offers it at the page's own
+   * origin. */
+  refreshTokenDelivery?: "auto" | "cookie" | "body";
   /** The fetch to send discovery with. Default: the global fetch. */
   fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
@@ -113,6 +118,8 @@ export interface ResumeSignInOptions extends RedirectOptions {
   redirectUri: string;
   /** Space-separated scopes of that sign-in, including openid. Default "openid". */
   scope?: string;
+  /** As given to signIn: with the provider's cookie, a reload refreshes from it (no page left). */
+  refreshTokenDelivery?: "auto" | "cookie" | "body";
 }
 
 /** Options of `session.signOut(options)`. */

@@ -13,6 +13,12 @@ use crate::apikeys::ApiKey;
 use crate::issuer::IssuedToken;
 use crate::sessions::{SessionError, Sessions};
 
+/// jwtkit's token-request parameter by which a browser client asks for a person's refresh
+/// token in an `HttpOnly` cookie instead of the JSON body, and the values it may take (the
+/// metadata's `refresh_token_delivery_values_supported`).
+pub(crate) const REFRESH_TOKEN_DELIVERY: &str = "refresh_token_delivery";
+pub(crate) const REFRESH_TOKEN_DELIVERIES: [&str; 2] = ["body", "cookie"];
+
 /// The grant types the token endpoint takes, as the metadata names them.
 pub(crate) const GRANT_TYPES: [&str; 3] =
     ["authorization_code", "client_credentials", "refresh_token"];

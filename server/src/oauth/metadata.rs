@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CLIENT_AUTH_METHODS, GRANT_TYPES};
+use super::{CLIENT_AUTH_METHODS, GRANT_TYPES, REFRESH_TOKEN_DELIVERIES};
 use crate::clients::SCOPES;
 use crate::config::Config;
 
@@ -85,5 +85,7 @@ pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         // The algorithms of the access tokens (RFC 9068), whose keys `jwks_uri` holds.
         "access_token_signing_alg_values_supported": algorithms,
+        // jwtkit's: a person's refresh token may ride an `HttpOnly` cookie (same-site pages).
+        "refresh_token_delivery_values_supported": REFRESH_TOKEN_DELIVERIES,
     })
 }

@@ -12,4 +12,4 @@ pub(crate) mod metadata;
 pub(crate) mod scope;
 
 pub(crate) use client::{CLIENT_AUTH_METHODS, Credentials};
-pub(crate) use grant::GRANT_TYPES;
+pub(crate) use grant::{GRANT_TYPES, REFRESH_TOKEN_DELIVERIES, REFRESH_TOKEN_DELIVERY};

@@ -40,6 +40,8 @@ pub(crate) struct Exchanged {
     pub scope: Vec<String>,
     /// The refresh token (rotated at each refresh).
     pub refresh: String,
+    /// Seconds the refresh token can still be used.
+    pub refresh_expires_in: u64,
 }
 
 /// Why a redemption is refused.
@@ -175,6 +177,7 @@ impl Provider {
             id_token,
             scope: grant.scope,
             refresh: issued.refresh,
+            refresh_expires_in: issued.refresh_expires_in,
         })
     }
 
@@ -208,6 +211,7 @@ impl Provider {
             id_token: None,
             scope: grant.roles,
             refresh: grant.refresh,
+            refresh_expires_in: grant.refresh_expires_in,
         })
     }
 }

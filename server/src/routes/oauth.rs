@@ -14,16 +14,36 @@ use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
 use super::client;
+use super::session::{cookie, csrf_defence, set_refresh_cookie};
 use super::state::{AppState, session_error};
 use super::table::{INTROSPECT, Route, TOKEN};
 use crate::apikeys::ApiKey;
 use crate::clients::Client;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, BodyFault, Problem};
 use crate::filters::body::{Form, body};
 use crate::oauth::grant::{self, GrantError, TokenRequest};
-use crate::oauth::{GRANT_TYPES, introspection, scope};
-use crate::provider::exchange::{CodeExchange, ExchangeError};
+use crate::oauth::{GRANT_TYPES, REFRESH_TOKEN_DELIVERY, introspection, scope};
+use crate::provider::exchange::{CodeExchange, ExchangeError, Exchanged};
 use crate::sessions::SessionError;
+use jwtkit_core::protocol::CLIENT_REFRESH_COOKIE_PREFIX;
+
+/// What the token endpoint answers: the JSON, and a person's refresh token for its cookie.
+struct Answer {
+    json: Value,
+    /// The client's cookie: (client ID, refresh token, seconds it lives).
+    cookie: Option<(String, String, u64)>,
+}
+
+impl From<Value> for Answer {
+    fn from(json: Value) -> Self {
+        Self { json, cookie: None }
+    }
+}
+
+/// The refresh-token cookie of the OpenID client `client_id`.
+pub(super) fn client_cookie(client_id: &str) -> String {
+    format!("{CLIENT_REFRESH_COOKIE_PREFIX}{client_id}")
+}
 
 /// What an OAuth endpoint's handler takes: the state, the peer, the headers and the body.
 fn request(
@@ -53,7 +73,13 @@ pub(super) fn token(
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     request(TOKEN, state).then(
         |state: Arc<AppState>, remote, headers, mime: Option<String>, body: Bytes| async move {
-            answer(grant(&state, remote, &headers, mime.as_deref(), &body).await)
+            let granted = grant(&state, remote, &headers, mime.as_deref(), &body).await;
+            let cookie = granted.as_ref().ok().and_then(|a| a.cookie.clone());
+            let mut response = answer(granted.map(|a| a.json));
+            if let Some((client_id, token, max_age)) = cookie {
+                set_refresh_cookie(&mut response, &client_cookie(&client_id), &token, max_age);
+            }
+            response
         },
     )
 }
@@ -105,7 +131,7 @@ async fn grant(
     headers: &HeaderMap,
     mime: Option<&str>,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let form = Form::read(mime, body)?;
     let credentials = client::presented(headers, &form)?;
     // A code, or a refresh token without an API key's credentials: a person's session at
@@ -119,9 +145,14 @@ async fn grant(
             let client =
                 client::authenticate_openid(state, remote, headers, &form, credentials).await?;
             return if grant_type == "authorization_code" {
-                code_grant(state, &client, &form).await
+                let delivery = delivery(&form)?;
+                Ok(delivered(
+                    code_grant(state, &client, &form).await?,
+                    &client,
+                    delivery,
+                ))
             } else {
-                person_refresh(state, &client, &form).await
+                person_refresh(state, headers, &client, &form).await
             };
         }
     }
@@ -153,12 +184,63 @@ async fn grant(
         state.metrics.rotation();
     }
     tracing::info!(target: "jwtkit::auth", sub = client.name(), grant_type, "token issued");
-    Ok(issued.to_json())
+    Ok(issued.to_json().into())
 }
 
-/// The `refresh_token` grant of a person's session at `client`.
-async fn person_refresh(state: &AppState, client: &Client, form: &Form) -> Result<Value, ApiError> {
-    let refresh_token = form.required("refresh_token")?;
+/// Whether a person's refresh token goes in the cookie (`true`) or the body.
+fn delivery(form: &Form) -> Result<bool, ApiError> {
+    match form.get(REFRESH_TOKEN_DELIVERY) {
+        None | Some("body") => Ok(false),
+        Some("cookie") => Ok(true),
+        Some(_) => Err(Problem::InvalidRequestBody {
+            fault: BodyFault::NotOneOf(REFRESH_TOKEN_DELIVERY, "body or cookie"),
+        }
+        .into()),
+    }
+}
+
+/// The answer of a person's grant at `client`, its refresh token in the body or (`cookie`)
+/// in the client's cookie, named in the body's `refresh_token_delivery` instead.
+fn delivered(exchanged: Exchanged, client: &Client, cookie: bool) -> Answer {
+    let mut json = exchanged.to_json();
+    if !cookie {
+        return json.into();
+    }
+    if let Some(object) = json.as_object_mut() {
+        object.remove("refresh_token");
+        object.insert(REFRESH_TOKEN_DELIVERY.to_owned(), "cookie".into());
+    }
+    Answer {
+        json,
+        cookie: Some((
+            client.id.clone(),
+            exchanged.refresh,
+            exchanged.refresh_expires_in,
+        )),
+    }
+}
+
+/// The `refresh_token` grant of a person's session at `client`: the token from the form
+/// (answered as `refresh_token_delivery` asks), else from the client's cookie after the CSRF
+/// defence (answered in the cookie again).
+async fn person_refresh(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    form: &Form,
+) -> Result<Answer, ApiError> {
+    let from_cookie;
+    let (refresh_token, in_cookie) = match form.get("refresh_token") {
+        Some(token) => (token, delivery(form)?),
+        None => {
+            from_cookie =
+                cookie(headers, &client_cookie(&client.id)).ok_or(Problem::InvalidRequestBody {
+                    fault: BodyFault::ParameterMissing("refresh_token"),
+                })?;
+            csrf_defence(state, headers)?;
+            (from_cookie.as_str(), true)
+        }
+    };
     let scope = scope::parse(form.get("scope")).map_err(|_| Problem::InvalidScope)?;
     let now = state.now_or_error()?;
     let refreshed = state
@@ -174,7 +256,7 @@ async fn person_refresh(state: &AppState, client: &Client, form: &Form) -> Resul
         .map_err(|error| exchange_error(state, error))?;
     state.metrics.rotation();
     tracing::info!(target: "jwtkit::auth", client_id = client.id, grant_type = "refresh_token", "token issued");
-    Ok(refreshed.to_json())
+    Ok(delivered(refreshed, client, in_cookie))
 }
 
 /// An exchange's or a public refresh's refusal, as the token endpoint answers it.
@@ -195,7 +277,7 @@ fn exchange_error(state: &AppState, error: ExchangeError) -> ApiError {
 }
 
 /// The `authorization_code` grant of `client`.
-async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Value, ApiError> {
+async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Exchanged, ApiError> {
     let request = CodeExchange {
         code: form.required("code")?,
         redirect_uri: form.required("redirect_uri")?,
@@ -208,7 +290,7 @@ async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Va
         .await
         .map_err(|error| exchange_error(state, error))?;
     tracing::info!(target: "jwtkit::auth", client_id = client.id, grant_type = "authorization_code", "token issued");
-    Ok(exchanged.to_json())
+    Ok(exchanged)
 }
 
 async fn introspection(

@@ -226,17 +226,25 @@ fn presented_refresh_token(
     }
     let cookie =
         cookie(headers, REFRESH_COOKIE).ok_or_else(|| reject(Problem::RefreshTokenMissing))?;
+    csrf_defence(state, headers).map_err(reject)?;
+    Ok((cookie, Delivery::Cookie))
+}
+
+/// The CSRF defence of a request that relies on a refresh-token cookie: the custom header
+/// (cross-origin, only a preflight an allowed origin passes lets it through), and an `Origin`
+/// that is this server's own or an allowed one.
+pub(super) fn csrf_defence(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
     if headers.get(CSRF_HEADER).map(HeaderValue::as_bytes) != Some(b"1") {
-        return Err(reject(Problem::CsrfCheckFailed {
+        return Err(Problem::CsrfCheckFailed {
             fault: CsrfFault::HeaderMissing,
-        }));
+        });
     }
     if !origin_allowed(headers, &state.cors_origins) {
-        return Err(reject(Problem::CsrfCheckFailed {
+        return Err(Problem::CsrfCheckFailed {
             fault: CsrfFault::OriginNotAllowed,
-        }));
+        });
     }
-    Ok((cookie, Delivery::Cookie))
+    Ok(())
 }
 
 /// Whether `Origin` is present and is this server's own (its authority is the `Host`) or one
@@ -305,9 +313,14 @@ fn no_store(response: &mut Response) {
 
 /// Sets (or with `max_age` 0 clears) the refresh-token cookie.
 fn set_cookie(response: &mut Response, value: &str, max_age: u64) {
-    let cookie = format!(
-        "{REFRESH_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
-    );
+    set_refresh_cookie(response, REFRESH_COOKIE, value, max_age);
+}
+
+/// Sets (or with `max_age` 0 clears) the refresh-token cookie `name`: `HttpOnly`, for this
+/// host only, sent by same-site requests only.
+pub(super) fn set_refresh_cookie(response: &mut Response, name: &str, value: &str, max_age: u64) {
+    let cookie =
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict");
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(SET_COOKIE, cookie);
     }

@@ -155,6 +155,76 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
   assert.deepEqual(await storage(page), { local: 0, session: 0 });
 });
 
+test('with jwtkit as the provider on the same site, the refresh token rides its HttpOnly cookie: a reload refreshes from it', async (t) => {
+  const registration = JSON.stringify({
+    client_id: 'spa', redirect_uris: [`${APP}/callback`], post_logout_redirect_uris: [`${APP}/`], first_party: true,
+  });
+  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
+  t.after(() => server.stop());
+  const { user } = server.development;
+  appConfig = { redirect: { allowedOrigins: [server.url] } };
+  const page = await appPage(t);
+  // The app and the provider are on one site (127.0.0.1), two origins: the cookie is asked for.
+  const options = { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, refreshTokenDelivery: 'cookie' };
+  const tokenAnswers = [];
+  page.on('response', async (r) => {
+    if (r.url() === `${server.url}/oauth2/token` && r.request().method() === 'POST') tokenAnswers.push(await r.json().catch(() => null));
+  });
+  const authorizations = [];
+  page.on('request', (r) => { if (r.url().startsWith(`${server.url}/oauth2/authorize`)) authorizations.push(r.url()); });
+  await signIn(page, options);
+  await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const signedIn = await outcome(page);
+  assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
+  assert.equal(tokenAnswers.length, 1);
+  assert.equal(tokenAnswers[0].refresh_token, undefined, 'no refresh token reaches the page');
+  assert.equal(tokenAnswers[0].refresh_token_delivery, 'cookie');
+  const cookieOf = async () => (await page.context().cookies(server.url)).find((c) => c.name === '__Host-jwtkit-refresh.spa');
+  const first = await cookieOf();
+  assert.deepEqual([first?.httpOnly, first?.secure, first?.sameSite], [true, true, 'Strict']);
+
+  // A refresh rotates in the cookie.
+  const rotated = await page.evaluate(async () => {
+    const before = window.session.token;
+    await window.session.refresh();
+    return window.session.token !== before;
+  });
+  assert.equal(rotated, true);
+  assert.notEqual((await cookieOf()).value, first.value);
+  assert.equal(tokenAnswers.at(-1).refresh_token, undefined);
+
+  // A reload: the session comes back from the cookie, without leaving the page.
+  const signIns = authorizations.length;
+  await page.goto(`${APP}/`);
+  await outcome(page);
+  const resumed = await page.evaluate(async (o) => {
+    window.session = await window.TokenSession.resumeSignIn({ ...o, allowedOrigins: [o.issuer] });
+    const response = await window.session.fetch(`${o.issuer}/oauth2/userinfo`);
+    return { status: response.status, href: location.href };
+  }, options);
+  assert.deepEqual(resumed, { status: 200, href: `${APP}/` });
+  assert.equal(authorizations.length, signIns, 'no request to the authorization endpoint');
+  assert.deepEqual(await storage(page), { local: 0, session: 0 }, 'nothing in web storage');
+
+  // Sign-out (no ID token after a reload: the provider asks), and the cookie is gone.
+  await page.evaluate(() => { window.session.signOut({ postLogoutRedirectUri: `${location.origin}/` }); });
+  await page.waitForURL((url) => url.pathname === '/oauth2/logout');
+  await page.getByRole('button', { name: /sign out/i }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/`));
+  assert.equal(await cookieOf(), undefined, 'the refresh cookie is cleared');
+  await page.goto(`${APP}/`);
+  await outcome(page);
+  // No cookie, no tab: a silent sign-in, which the ended provider session refuses.
+  await page.evaluate((o) => { window.TokenSession.resumeSignIn(o); }, options);
+  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
+  const silent = await outcome(page);
+  assert.deepEqual([silent.code, silent.error], ['ERR_OIDC_AUTHORIZATION_ERROR', 'login_required']);
+});
+
 /// node-oidc-provider as a real process, with this app as its public client `bench`.
 async function startPeer(t) {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-oidc-peer-'));

@@ -89,7 +89,8 @@ export class Driver {
     this.#rules = rules;
     this.#errors = errors;
     this.#protocol = protocol;
-    this.#delivery = delivery;
+    // A sign-in's session whose refresh token rides the provider's cookie refreshes too.
+    this.#delivery = protocol.oidc?.cookie ? 'oidc' : delivery;
     this.#refreshToken = refreshToken ?? null;
     const o = options ?? {};
     const invalid = (problem) => errors.error('invalid', problem);
@@ -254,10 +255,17 @@ export class Driver {
     const headers = new Headers();
     const init = { method: 'POST', headers };
     if (this.#delivery === 'oidc') {
-      // RFC 6749 §6, as the public client the sign-in was.
-      init.body = new URLSearchParams({
-        grant_type: 'refresh_token', refresh_token: this.#refreshToken, client_id: this.#oidc.clientId,
-      });
+      // RFC 6749 §6, as the public client the sign-in was; the refresh token from memory, or
+      // the provider's HttpOnly cookie (jwtkit's refresh_token_delivery).
+      const form = { grant_type: 'refresh_token', client_id: this.#oidc.clientId };
+      if (this.#oidc.cookie) {
+        form.refresh_token_delivery = 'cookie';
+        init.credentials = 'include';
+        headers.set(this.#protocol.csrfHeader, '1');
+      } else {
+        form.refresh_token = this.#refreshToken;
+      }
+      init.body = new URLSearchParams(form);
       headers.set('Accept', 'application/json');
       init.redirect = 'error';
     } else if (this.#delivery === 'body') {

@@ -10,6 +10,9 @@
 
 /// The sessionStorage key of the round trip's one-time values.
 const PENDING = 'jwtkit-oidc-sign-in';
+/// jwtkit's CSRF header (`jwtkit_core::protocol::CSRF_HEADER`, checked by a test), on a
+/// request that relies on the provider's refresh-token cookie.
+const CSRF_HEADER = 'x-jwtkit-csrf';
 
 /// WebCrypto's parameters for each JWS algorithm a browser verifies (EdDSA where it has
 /// Ed25519), and the digest of `at_hash` (OpenID Connect Core §3.1.3.6: the hash of the
@@ -104,6 +107,20 @@ export async function discover(issuer, options, errors) {
   return metadata;
 }
 
+/// Whether a person's refresh token rides the provider's HttpOnly cookie instead of this
+/// page's memory: when asked (refreshTokenDelivery "cookie"), or by default ("auto") when the
+/// provider offers it (jwtkit's refresh_token_delivery_values_supported) at this page's origin.
+function rideCookie(options, metadata, errors) {
+  const asked = options.refreshTokenDelivery ?? 'auto';
+  if (!['auto', 'cookie', 'body'].includes(asked)) throw errors.error('invalid', 'refreshTokenDelivery must be "auto", "cookie" or "body"');
+  const offered = metadata.refresh_token_delivery_values_supported?.includes?.('cookie') === true;
+  if (asked === 'cookie' && !offered) throw errors.error('discovery', 'the provider offers no refresh_token_delivery=cookie');
+  return asked === 'cookie' || (asked === 'auto' && offered && new URL(metadata.token_endpoint).origin === globalThis.location?.origin);
+}
+
+/// A cookie session's name among the tabs: one per provider and client in a browser.
+const cookieKey = (issuer, clientId) => `${issuer} ${clientId} cookie`;
+
 /// Starts a sign-in: the one-time values into sessionStorage, then the top-level redirect to
 /// the provider's authorization endpoint (PKCE S256, state, nonce).
 export async function signIn(options, errors) {
@@ -117,7 +134,9 @@ export async function signIn(options, errors) {
   if (Array.isArray(methods) && !methods.includes('S256')) throw errors.error('discovery', 'the provider does not support PKCE with S256');
   const verifier = random(32);
   const challenge = b64url(await subtle().digest('SHA-256', encoder.encode(verifier)));
-  const pending = { issuer, clientId, redirectUri, state: random(16), nonce: random(16), verifier };
+  const pending = {
+    issuer, clientId, redirectUri, state: random(16), nonce: random(16), verifier, cookie: rideCookie(options, metadata, errors),
+  };
   const url = new URL(metadata.authorization_endpoint);
   const params = {
     client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope,
@@ -179,27 +198,35 @@ export async function completeSignIn(options, errors, rules) {
     grant_type: 'authorization_code', code: params.get('code'), redirect_uri: pending.redirectUri,
     client_id: pending.clientId, code_verifier: pending.verifier,
   });
-  const { tokens, date } = await tokenRequest(metadata.token_endpoint, body, options, errors);
+  if (pending.cookie) body.set('refresh_token_delivery', 'cookie');
+  const { tokens, date } = await tokenRequest(metadata.token_endpoint, body, options, errors, pending.cookie);
   if (typeof tokens.id_token !== 'string') throw errors.error('token', 'the token response has no id_token');
   const claims = await checkIdToken(tokens.id_token, tokens.access_token, pending, metadata, date, options, errors, rules);
-  // How the session refreshes (at the token endpoint, as this client) and signs out.
   // The sign-in's name among the tabs of its session.
-  const key = [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
+  const key = pending.cookie ? cookieKey(metadata.issuer, pending.clientId) : [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
+  return oidcSession(rules, options, { tokens, date }, metadata, pending.clientId, pending.cookie, key, tokens.id_token, claims);
+}
+
+/// The session of a sign-in's tokens: it refreshes at the token endpoint as this client (the
+/// refresh token in memory, or in the provider's cookie) and signs out at the provider.
+function oidcSession(rules, options, answer, metadata, clientId, cookie, key, idToken, claims) {
   // When the access token expires, by this tab's clock, for the tabs it hands the session to
   // (a JWT's own exp counts for them; an opaque token's lifetime does not travel otherwise).
-  const expiresAt = Date.now() / 1000 + (tokens.expires_in ?? 0);
-  const oidc = { metadata, clientId: pending.clientId, idToken: tokens.id_token, claims, key, expiresAt };
-  const protocol = { refreshPath: metadata.token_endpoint, endingCodes: {}, oidc };
-  return rules.session({ tokens, date, protocol }, options);
+  const expiresAt = Date.now() / 1000 + (answer.tokens.expires_in ?? 0);
+  const oidc = { metadata, clientId, idToken, claims, key, expiresAt, cookie };
+  const protocol = { refreshPath: metadata.token_endpoint, endingCodes: {}, csrfHeader: CSRF_HEADER, oidc };
+  return rules.session({ ...answer, protocol }, options);
 }
 
 /// A request to the token endpoint (a public client: no secret); the answer's tokens and its
 /// `Date`, or ERR_OIDC_TOKEN_REQUEST_FAILED with the provider's `error`.
-export async function tokenRequest(endpoint, body, options, errors) {
+export async function tokenRequest(endpoint, body, options, errors, cookie) {
   // A redirect would carry the code, the verifier or the refresh token elsewhere.
-  const response = await send(options, errors, endpoint, {
-    method: 'POST', body, headers: { accept: 'application/json' }, redirect: 'error',
-  });
+  const init = { method: 'POST', body, headers: { accept: 'application/json' }, redirect: 'error' };
+  // The provider's refresh-token cookie is set, or sent, on a request with credentials; a
+  // request relying on it carries the CSRF header.
+  if (cookie) Object.assign(init, { credentials: 'include', headers: { accept: 'application/json', [CSRF_HEADER]: '1' } });
+  const response = await send(options, errors, endpoint, init);
   const tokens = await response.json().catch(() => null);
   if (!response.ok || typeof tokens?.access_token !== 'string') {
     const detail = typeof tokens?.error === 'string'
@@ -282,8 +309,19 @@ export async function resumeSignIn(options, errors, rules) {
   const { issuer, clientId } = required(options, ['issuer', 'clientId', 'redirectUri'], errors);
   const current = await askTabs(options.channelName ?? 'jwtkit-session', { type: 'hello-signed-in', issuer, clientId });
   if (current) return rules.session(current, options);
+  // The provider's cookie, when the session rides one: a refresh, and no page left.
+  const metadata = await discover(issuer, options, errors);
+  if (rideCookie(options, metadata, errors)) {
+    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token_delivery: 'cookie' });
+    const answer = await tokenRequest(metadata.token_endpoint, body, options, errors, true).catch((error) => {
+      // No cookie, or its session has ended: a sign-in, silent if the provider can.
+      if (error.status === 400 || error.status === 401) return null;
+      throw error;
+    });
+    if (answer) return oidcSession(rules, options, answer, metadata, clientId, true, cookieKey(metadata.issuer, clientId));
+  }
   const silent = { prompt: 'none' };
-  for (const name of ['issuer', 'clientId', 'redirectUri', 'scope', 'fetch']) {
+  for (const name of ['issuer', 'clientId', 'redirectUri', 'scope', 'refreshTokenDelivery', 'fetch']) {
     if (options[name] !== undefined) silent[name] = options[name];
   }
   await signIn(silent, errors);
@@ -308,16 +346,18 @@ async function askTabs(name, hello) {
   }
 }
 
-/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): once the session has `ended`
-/// here, the top-level redirect to the provider's end_session_endpoint with the ID token as
-/// the hint.
-export async function endSession(driver, options, errors, ended) {
-  await ended;
+/// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): a sign-in's session ended
+/// here and in the other tabs, then the top-level redirect to the provider's
+/// end_session_endpoint with the ID token (when the session has one) as the hint.
+export async function endSession(driver, options, errors) {
   const { oidc } = driver;
+  if (!oidc) throw errors.error('invalid', 'signOut ends a session from a sign-in; use logout for others');
+  await driver.logout();
   const endpoint = oidc.metadata.end_session_endpoint;
   if (typeof endpoint !== 'string') throw errors.error('discovery', 'the provider has no end_session_endpoint');
   const url = new URL(endpoint);
-  url.searchParams.set('id_token_hint', oidc.idToken);
+  // A session resumed from the provider's cookie has no ID token: the provider asks.
+  if (oidc.idToken) url.searchParams.set('id_token_hint', oidc.idToken);
   url.searchParams.set('client_id', oidc.clientId);
   const o = options ?? {};
   if (o.postLogoutRedirectUri !== undefined) {

@@ -32,7 +32,7 @@ extern "C" {
     fn resume(options: &JsValue, errors: Errors, rules: IdTokenRules) -> Promise;
 
     #[wasm_bindgen(js_name = endSession)]
-    fn end_session(driver: &Driver, options: &JsValue, errors: Errors, ended: Promise) -> Promise;
+    fn end_session(driver: &Driver, options: &JsValue, errors: Errors) -> Promise;
 }
 
 /// The ID token's rules, for the sign-in's JavaScript half (not part of the package's API).
@@ -173,7 +173,8 @@ impl TokenSession {
         Ok(resume(&options, Errors, IdTokenRules))
     }
 
-    /// The ID token of a session from `handleRedirect` (undefined otherwise).
+    /// The ID token of a session from `handleRedirect` or another tab's (undefined
+    /// otherwise, and after a reload that resumed from the provider's cookie).
     #[wasm_bindgen(getter = idToken)]
     pub fn id_token(&self) -> Option<String> {
         self.driver.id_token()
@@ -185,25 +186,17 @@ impl TokenSession {
         self.driver.id_token_claims()
     }
 
-    /// Ends a session from `handleRedirect` here and in this page, then leaves for the
-    /// provider's `end_session_endpoint` with the ID token as `id_token_hint` (RP-initiated
-    /// logout), which ends the provider's session and returns to `postLogoutRedirectUri`.
+    /// Ends a sign-in's session here and in every tab, then leaves for the provider's
+    /// `end_session_endpoint` (RP-initiated logout) with the ID token as `id_token_hint` —
+    /// a session resumed from the provider's cookie has none, and the provider asks the
+    /// person — which ends the provider's session and returns to `postLogoutRedirectUri`.
+    /// A session of no sign-in is refused (use `logout`).
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
     pub fn sign_out(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "SignOutOptions")] options: JsValue,
     ) -> Result<Promise, JsValue> {
         check_option_names(&options, "SignOutOptions")?;
-        if self.driver.id_token().is_none() {
-            return Err(invalid(
-                "signOut ends a session from handleRedirect; use logout for others",
-            ));
-        }
-        Ok(end_session(
-            &self.driver,
-            &options,
-            Errors,
-            self.driver.logout(),
-        ))
+        Ok(end_session(&self.driver, &options, Errors))
     }
 }

@@ -17,7 +17,8 @@ use super::{
 };
 use crate::provider::login;
 use crate::provider::logout::Logout;
-use crate::routes::session::cookie;
+use crate::routes::oauth::client_cookie;
+use crate::routes::session::{cookie, set_refresh_cookie};
 use crate::routes::state::AppState;
 use crate::routes::table::END_SESSION;
 
@@ -112,7 +113,12 @@ async fn answer(
             tracing::info!(target: "jwtkit::provider", sub = %login.sub, sessions = ended, "signed out");
             let clear =
                 format!("{LOGIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
-            finish(&request, HeaderValue::from_str(&clear).ok())
+            let mut response = finish(&request, HeaderValue::from_str(&clear).ok());
+            // The client's refresh-token cookie goes too (its session has ended already).
+            if let Some(client) = &request.client {
+                set_refresh_cookie(&mut response, &client_cookie(&client.id), "", 0);
+            }
+            response
         }
         Err(_) => unavailable("Signing out is not possible right now."),
     }
