@@ -44,6 +44,8 @@ export async function startFirefox() {
     tab: () => call('GET', session('/window')),
     newTab: async () => (await call('POST', session('/window/new'), { type: 'tab' })).handle,
     switchTo: (handle) => call('POST', session('/window'), { handle }),
+    /// Closes the current tab (then switch to another).
+    close: () => call('DELETE', session('/window')),
     /// Polls `script` in the current tab until it returns something truthy.
     waitFor: async (script, timeoutMs = 30_000, ...args) => {
       const until = Date.now() + timeoutMs;

@@ -38,6 +38,8 @@ const provider = new Provider(url, {
       client_id: 'bench',
       token_endpoint_auth_method: 'none',
       redirect_uris: [redirectUri],
+      // Back to the app's home page after RP-initiated logout.
+      post_logout_redirect_uris: [new URL('/', redirectUri).href],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       id_token_signed_response_alg: alg,

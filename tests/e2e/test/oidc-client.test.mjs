@@ -9,14 +9,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server.mjs';
+import { startApp, startPeer } from '../oidc-app.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,54 +24,17 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm
 let browser;
 let app;
 let APP;
-// What the app's callback page passes to handleRedirect: set by each test.
-let appConfig = {};
-
-// The single-page app: its page, its module (which handles the redirect when the address
-// carries an answer, and keeps the outcome for the test), and the package.
-const PAGE = '<!doctype html><meta charset=utf-8><title>App</title><script type=module src=/app.js></script><p>app';
-const MODULE = `
-import init, { TokenSession } from '/pkg/jwtkit.js';
-await init();
-window.TokenSession = TokenSession;
-const config = await (await fetch('/config')).json();
-try {
-  const session = await TokenSession.handleRedirect(config.redirect);
-  window.session = session;
-  window.outcome = session
-    ? { ok: true, claims: session.idTokenClaims, delivery: session.refreshDelivery, token: session.token }
-    : { ok: true, none: true };
-} catch (error) {
-  window.outcome = { ok: false, code: error.code, message: error.message, error: error.error };
-}
-`;
 
 before(async () => {
   assert.ok(BIN, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
-  assert.ok(readFileSync(path.join(PKG, 'jwtkit.js')), `the package's web build is at ${PKG} (cargo xtask package)`);
-  app = createServer((request, response) => {
-    const url = new URL(request.url, APP);
-    if (url.pathname === '/app.js') return response.writeHead(200, { 'content-type': 'text/javascript' }).end(MODULE);
-    if (url.pathname === '/config') return response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(appConfig));
-    if (url.pathname.startsWith('/pkg/')) {
-      const file = path.join(PKG, path.normalize(url.pathname.slice('/pkg/'.length)).replace(/^(\.\.[/\\])+/, ''));
-      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-      try {
-        return response.writeHead(200, { 'content-type': type }).end(readFileSync(file));
-      } catch {
-        return response.writeHead(404).end();
-      }
-    }
-    return response.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-  });
-  await new Promise((resolve) => app.listen(0, '127.0.0.1', resolve));
-  APP = `http://127.0.0.1:${app.address().port}`;
+  app = await startApp(PKG);
+  APP = app.url;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => app?.close(resolve));
+  await app?.close();
 });
 
 /// A page of the app, its outcome awaited once the module ran.
@@ -111,7 +71,7 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
   const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
   t.after(() => server.stop());
   const { user } = server.development;
-  appConfig = { redirect: { allowedOrigins: [server.url] } };
+  app.configure({ redirect: { allowedOrigins: [server.url] } });
   const page = await appPage(t);
   await signIn(page, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, scope: 'openid profile email' });
   await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
@@ -162,7 +122,7 @@ test('with jwtkit as the provider on the same site, the refresh token rides its 
   const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
   t.after(() => server.stop());
   const { user } = server.development;
-  appConfig = { redirect: { allowedOrigins: [server.url] } };
+  app.configure({ redirect: { allowedOrigins: [server.url] } });
   const page = await appPage(t);
   // The app and the provider are on one site (127.0.0.1), two origins: the cookie is asked for.
   const options = { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, refreshTokenDelivery: 'cookie' };
@@ -225,27 +185,9 @@ test('with jwtkit as the provider on the same site, the refresh token rides its 
   assert.deepEqual([silent.code, silent.error], ['ERR_OIDC_AUTHORIZATION_ERROR', 'login_required']);
 });
 
-/// node-oidc-provider as a real process, with this app as its public client `bench`.
-async function startPeer(t) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-oidc-peer-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'EdDSA', kid: 'peer-1', use: 'sig' };
-  writeFileSync(path.join(dir, 'key.json'), JSON.stringify(jwk));
-  const peer = spawn('node', ['peers/oidc-provider.mjs', path.join(dir, 'key.json'), `${APP}/callback`, 'a secret of the test only'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.after(() => peer.kill('SIGTERM'));
-  const { url } = await new Promise((resolve, reject) => {
-    peer.on('exit', (code) => reject(new Error(`the peer exited with ${code}`)));
-    createInterface({ input: peer.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-  });
-  return url;
-}
-
 test('a person signs in with node-oidc-provider as the provider', async (t) => {
-  const issuer = await startPeer(t);
-  appConfig = { redirect: { allowedOrigins: [issuer] } };
+  const issuer = await startPeer(t, APP);
+  app.configure({ redirect: { allowedOrigins: [issuer] } });
   const page = await appPage(t);
   await signIn(page, { issuer, clientId: 'bench', redirectUri: `${APP}/callback`, scope: 'openid profile email', loginHint: 'ada' });
   await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
@@ -275,8 +217,8 @@ test('a person signs in with node-oidc-provider as the provider', async (t) => {
 });
 
 test('tabs share a sign-in\'s session: one rotation at a time, a closing tab takes nothing away, a reload signs in silently', async (t) => {
-  const issuer = await startPeer(t);
-  appConfig = { redirect: { allowedOrigins: [issuer] } };
+  const issuer = await startPeer(t, APP);
+  app.configure({ redirect: { allowedOrigins: [issuer] } });
   const context = await browser.newContext();
   t.after(() => context.close());
   const toProvider = [];
@@ -410,7 +352,7 @@ test('every refusal of a sign-in, by its code; and the same provider answering r
   const provider = hostileProvider();
   const issuer = await provider.start();
   t.after(() => provider.stop());
-  appConfig = { redirect: {} };
+  app.configure({ redirect: {} });
   const now = Math.floor(Date.now() / 1000);
   const cases = [
     ['a right answer', {}, null],
