@@ -1,6 +1,8 @@
 // The package as the OpenID client of a single-page app in headless Firefox (firefox-esr
-// through geckodriver), against node-oidc-provider (an OpenID Certified provider, a real
-// process): the sign-in (the ID token's EdDSA signature verified by Firefox's WebCrypto), an
+// through geckodriver). Against jwtkit's provider: two tabs on a short lifetime calling its
+// API all along, counted at the server (no 401, one refresh per rotation, no reuse), the
+// refresh token in the provider's HttpOnly cookie, a reload resuming from it. Against
+// node-oidc-provider (an OpenID Certified provider, a real process): the sign-in (the ID token's EdDSA signature verified by Firefox's WebCrypto), an
 // API call with the access token, rotations shared by two tabs (no reuse: the provider would
 // end the grant), a closing tab taking nothing away, a reload with no tab left signing in
 // silently, and sign-out ending every tab and the provider's session. Nothing in web storage.
@@ -8,9 +10,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startApp, startPeer } from '../oidc-app.mjs';
+import { startServer } from '../server.mjs';
 import { startFirefox } from '../webdriver.mjs';
 
+const BIN = process.env.JWTKIT_BIN;
 const PKG = process.env.JWTKIT_WEB_PKG ?? path.resolve('../../target/web/pkg');
+const TTL = 4;
+const ROTATIONS = 4;
 
 let app;
 let firefox;
@@ -114,4 +120,83 @@ test('a person signs in with node-oidc-provider in Firefox; two tabs share the s
   const after = await firefox.js('return window.outcome');
   assert.deepEqual([after.code, after.error], ['ERR_OIDC_AUTHORIZATION_ERROR', 'login_required']);
   assert.deepEqual(await firefox.js(storage), [0, 0]);
+});
+
+/// Calls `url` every 150 ms until `window.halt`, counting statuses and the tokens sent.
+const CALL_ALL_ALONG = `window.calls = { statuses: {}, tokens: [] };
+  (async (url) => {
+    while (!window.halt) {
+      const token = await window.session.getAccessToken();
+      if (!window.calls.tokens.includes(token)) window.calls.tokens.push(token);
+      const response = await window.session.fetch(url);
+      window.calls.statuses[response.status] = (window.calls.statuses[response.status] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    window.calls.done = true;
+  })(arguments[0]);`;
+
+test('two Firefox tabs of a sign-in at jwtkit rotate on a short lifetime through its cookie: no 401, one refresh per rotation, no reuse', async (t) => {
+  assert.ok(BIN, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  const registration = JSON.stringify({ client_id: 'spa', redirect_uris: [`${app.url}/callback`], first_party: true });
+  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', app.url, '--token-ttl', `${TTL}s`] });
+  t.after(() => server.stop());
+  const { user } = server.development;
+  app.configure({ redirect: { allowedOrigins: [server.url] } });
+  const options = { issuer: server.url, clientId: 'spa', redirectUri: `${app.url}/callback`, refreshTokenDelivery: 'cookie' };
+
+  const a = await firefox.newTab();
+  await firefox.switchTo(a);
+  await home();
+  await firefox.js('window.TokenSession.signIn(arguments[0])', options);
+  await firefox.waitFor("return location.pathname === '/oauth2/authorize' && document.querySelector('#username') !== null");
+  await firefox.js(
+    "document.querySelector('#username').value = arguments[0]; document.querySelector('#password').value = arguments[1]; document.querySelector('form').submit();",
+    user.username, user.password,
+  );
+  await firefox.waitFor("return location.pathname === '/callback' && window.outcome");
+  assert.equal((await firefox.js('return window.outcome')).ok, true);
+
+  const b = await firefox.newTab();
+  await firefox.switchTo(b);
+  await home();
+  const tokenPosts = () => server.logs.filter((line) => line.includes('method=POST path="/oauth2/token"'));
+  const before = tokenPosts().length;
+  await run('window.session = await window.TokenSession.resumeSignIn({ ...args[0], allowedOrigins: [args[0].issuer] });', options);
+  assert.equal(tokenPosts().length, before, 'taken from the open tab');
+
+  for (const tab of [a, b]) {
+    await firefox.switchTo(tab);
+    await firefox.js(CALL_ALL_ALONG, `${server.url}/oauth2/userinfo`);
+  }
+  await firefox.waitFor('return window.calls.tokens.length > arguments[0]', (ROTATIONS + 3) * TTL * 1000, ROTATIONS);
+  const seen = new Set();
+  for (const tab of [a, b]) {
+    await firefox.switchTo(tab);
+    await firefox.js('window.halt = true');
+  }
+  for (const tab of [a, b]) {
+    await firefox.switchTo(tab);
+    const calls = await firefox.waitFor('return window.calls.done && window.calls');
+    assert.deepEqual(Object.keys(calls.statuses), ['200'], `every call answered 200: ${JSON.stringify(calls.statuses)}`);
+    for (const token of calls.tokens) seen.add(token);
+  }
+  const rotations = seen.size - 1;
+  assert.ok(rotations >= ROTATIONS, `${rotations} rotations`);
+  assert.equal(server.responses('/oauth2/userinfo', 401), 0, 'no 401 at the server');
+  // The code's exchange, then one refresh per rotation, none refused.
+  assert.equal(tokenPosts().length, rotations + 1, 'one token request per rotation');
+  assert.ok(tokenPosts().every((line) => line.includes(' status=200 ')), 'none refused');
+  assert.ok(!server.logs.some((line) => line.includes('reused')), 'no reuse detected');
+
+  // A reload with no other tab: the session comes back from the cookie, the page stays.
+  await firefox.switchTo(a);
+  await firefox.close();
+  await firefox.switchTo(b);
+  await firefox.js('window.session.close()');
+  await home();
+  const resumed = await run(`
+    window.session = await window.TokenSession.resumeSignIn({ ...args[0], allowedOrigins: [args[0].issuer] });
+    return { status: (await window.session.fetch(args[0].issuer + '/oauth2/userinfo')).status, href: location.href };`, options);
+  assert.deepEqual(resumed, { status: 200, href: `${app.url}/` });
+  assert.deepEqual(await firefox.js(storage), [0, 0], 'nothing in web storage');
 });
