@@ -26,8 +26,9 @@ pub struct Header {
 
 impl Header {
     /// Reads `json` (UTF-8 without a byte order mark) strictly: first the JSON rules of
-    /// [`crate::json`], then the header rules in a fixed order.
-    pub(crate) fn parse(json: String) -> Result<Self, MalformedError> {
+    /// [`crate::json`], then the header rules in a fixed order. `embedded_jwk` allows a `jwk`
+    /// member (a DPoP proof's); the other key-carrying members are refused all the same.
+    pub(crate) fn parse(json: String, embedded_jwk: bool) -> Result<Self, MalformedError> {
         let mut alg = None;
         let (mut typ, mut cty, mut kid) = (None, None, None);
         let (mut crit, mut b64) = (false, false);
@@ -40,7 +41,9 @@ impl Header {
             "crit" => crit = true,
             "b64" => b64 = true,
             _ => {
-                if let Some(i) = KEY_CARRYING.iter().position(|k| *k == name) {
+                if let Some(i) = KEY_CARRYING.iter().position(|k| *k == name)
+                    && !(embedded_jwk && name == "jwk")
+                {
                     key_carrying[i] = true;
                 }
             }
@@ -164,7 +167,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn header(json: &str) -> Result<Header, &'static str> {
-        Header::parse(json.to_owned()).map_err(|e| e.code())
+        Header::parse(json.to_owned(), false).map_err(|e| e.code())
     }
 
     #[test]

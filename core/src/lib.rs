@@ -50,6 +50,8 @@ pub mod suggest;
 mod time;
 
 #[cfg(feature = "crypto")]
+pub mod dpop;
+#[cfg(feature = "crypto")]
 mod keys;
 #[cfg(feature = "crypto")]
 mod sign;

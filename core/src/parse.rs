@@ -20,12 +20,27 @@ pub const DEFAULT_MAX_BYTES: usize = 8 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
     max_bytes: usize,
+    /// A `jwk` header parameter is allowed: DPoP proofs only, whose key is the header's by
+    /// design (RFC 9449 §4.2); every other token naming its own key is refused.
+    embedded_jwk: bool,
 }
 
 impl ParseOptions {
     /// Limits with the given cap on a token's length in bytes.
     pub fn with_max_bytes(max_bytes: usize) -> Self {
-        Self { max_bytes }
+        Self {
+            max_bytes,
+            embedded_jwk: false,
+        }
+    }
+
+    /// The options of a DPoP proof: the cap, and its `jwk` header parameter allowed.
+    #[cfg(feature = "crypto")]
+    pub(crate) fn for_dpop_proof(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            embedded_jwk: true,
+        }
     }
 
     /// The cap on a token's length in bytes.
@@ -208,10 +223,10 @@ pub(crate) fn parse_jws_remembering<'t>(
     let (header, payload, signature) = (header?, payload?, signature?);
     let parsed = match memory.and_then(|memory| memory.get(header.as_bytes())) {
         Some(known) => SharedHeader::Remembered(known),
-        None => SharedHeader::Read(Header::parse(utf8_string(
-            header.decode(),
-            Segment::Header,
-        )?)?),
+        None => SharedHeader::Read(Header::parse(
+            utf8_string(header.decode(), Segment::Header)?,
+            options.embedded_jwk,
+        )?),
     };
     let header_len = header.as_bytes().len();
     Ok(Jws {
