@@ -10,7 +10,7 @@ use jwtkit_core::UnixTime;
 use jwtkit_server::store::redis::{Clock, RedisStore};
 use jwtkit_server::store::sqlite::SqliteStore;
 use jwtkit_server::store::{
-    Endpoint, NewSession, Redeemed, Revocation, Rotated, Rotation, Store, TokenHash,
+    Endpoint, NewSession, ProofReplays, Redeemed, Revocation, Rotated, Rotation, Store, TokenHash,
 };
 use support::{RedisServer, Scratch};
 
@@ -551,6 +551,69 @@ async fn conformance(store: Arc<dyn Store>) {
         store.client("app".into()).await.unwrap().is_some(),
         "a registration does not expire"
     );
+
+    // DPoP proofs: each accepted once, a replay refused, another proof unaffected.
+    assert!(
+        store
+            .first_use_of_proof(h(200), t(NOW), t(NOW + 65))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .first_use_of_proof(h(200), t(NOW + 1), t(NOW + 66))
+            .await
+            .unwrap(),
+        "a replay"
+    );
+    assert!(
+        store
+            .first_use_of_proof(h(201), t(NOW + 1), t(NOW + 66))
+            .await
+            .unwrap()
+    );
+}
+
+/// A proof past its window is forgotten: on SQLite by the time given, on Redis by its key's
+/// lifetime (a second here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_proof_is_forgotten_after_its_window() {
+    let dir = Scratch::new("proofs-sqlite");
+    let sqlite = SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap();
+    assert!(
+        sqlite
+            .first_use_of_proof(h(7), t(NOW), t(NOW + 65))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sqlite
+            .first_use_of_proof(h(7), t(NOW + 64), t(NOW + 129))
+            .await
+            .unwrap()
+    );
+    assert!(
+        sqlite
+            .first_use_of_proof(h(7), t(NOW + 65), t(NOW + 130))
+            .await
+            .unwrap()
+    );
+    sqlite.prune(t(NOW + 200)).await.unwrap();
+    assert!(
+        sqlite
+            .first_use_of_proof(h(7), t(NOW + 200), t(NOW + 265))
+            .await
+            .unwrap()
+    );
+
+    let redis = RedisServer::start("proofs");
+    let store = RedisStore::open(&redis.url()).unwrap();
+    let now = UnixTime::from_secs_f64(1_800_000_000.0).unwrap();
+    let until = UnixTime::from_secs_f64(1_800_000_001.0).unwrap();
+    assert!(store.first_use_of_proof(h(7), now, until).await.unwrap());
+    assert!(!store.first_use_of_proof(h(7), now, until).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    assert!(store.first_use_of_proof(h(7), now, until).await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -645,6 +708,10 @@ async fn some_of_everything(store: &dyn Store) {
         .count_failure("auth:1.2.3.4".into(), t(NOW), 60.0)
         .await
         .unwrap();
+    store
+        .first_use_of_proof(h(9), t(NOW), t(NOW + 65))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -668,6 +735,7 @@ async fn every_redis_key_expires() {
         kinds.into_iter().collect::<Vec<_>>(),
         [
             "attempt",
+            "dpop",
             "refresh",
             "revocations",
             "session",
@@ -702,17 +770,23 @@ async fn sqlite_prune_forgets_everything_that_expired() {
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap()
     };
-    const TABLES: [&str; 4] = ["sessions", "refresh_tokens", "revocations", "attempts"];
+    const TABLES: [&str; 5] = [
+        "sessions",
+        "refresh_tokens",
+        "revocations",
+        "attempts",
+        "dpop_proofs",
+    ];
     store.prune(t(NOW + 30)).await.unwrap();
-    assert_eq!(TABLES.map(rows), [2, 3, 2, 1], "nothing expired yet");
-    // The counter's window (60 s) and the revocations (until NOW + 300) are over; the
-    // sessions are remembered an hour past their end (idle: NOW + 10 + 3600).
+    assert_eq!(TABLES.map(rows), [2, 3, 2, 1, 1], "nothing expired yet");
+    // The counter's window (60 s), the proof's (65 s) and the revocations (until NOW + 300)
+    // are over; the sessions are remembered an hour past their end (idle: NOW + 10 + 3600).
     store.prune(t(NOW + 301)).await.unwrap();
-    assert_eq!(TABLES.map(rows), [2, 3, 0, 0]);
+    assert_eq!(TABLES.map(rows), [2, 3, 0, 0, 0]);
     store.prune(t(NOW + 10 + 3600 + 3600)).await.unwrap();
     assert_eq!(
         TABLES.map(rows),
-        [0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
         "refresh tokens go with their session"
     );
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use jwtkit_core::UnixTime;
 
 use super::clients::ClientRecords;
+use super::proofs::ProofReplays;
 use super::provider::{ProviderRecords, Redeemed};
 use super::{
     Attempts, NewSession, RevocationBatch, Rotated, Rotation, SessionInfo, SessionStart, Store,
@@ -142,6 +143,20 @@ impl UserRecords for Instrumented {
 
     fn users(&self) -> StoreFuture<'_, Vec<UserRecord>> {
         self.measure("users", self.inner.users())
+    }
+}
+
+impl ProofReplays for Instrumented {
+    fn first_use_of_proof(
+        &self,
+        proof: TokenHash,
+        now: UnixTime,
+        until: UnixTime,
+    ) -> StoreFuture<'_, bool> {
+        self.measure(
+            "first_use_of_proof",
+            self.inner.first_use_of_proof(proof, now, until),
+        )
     }
 }
 

@@ -18,12 +18,14 @@ use crate::config::StoreLocation;
 
 pub mod clients;
 pub mod instrumented;
+pub mod proofs;
 pub mod provider;
 pub mod redis;
 pub mod sqlite;
 pub mod users;
 
 pub use clients::ClientRecords;
+pub use proofs::ProofReplays;
 pub use provider::{ProviderRecords, Redeemed};
 pub use users::{UserRecord, UserRecords};
 
@@ -297,7 +299,9 @@ pub async fn open_existing(
 }
 
 /// The state of the server, shared by every instance that uses the same store.
-pub trait Store: UserRecords + ProviderRecords + ClientRecords + Send + Sync {
+pub trait Store:
+    UserRecords + ProviderRecords + ClientRecords + ProofReplays + Send + Sync
+{
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)
     /// to make room; returns their IDs (and the new one's, when its code was replayed: see

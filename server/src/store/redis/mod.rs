@@ -15,6 +15,7 @@
 //!   only ever pushed forward (`EXPIREAT … GT`);
 //! - `jwtkit:revocations`: the revocation stream, trimmed to the longest access-token life;
 //! - `jwtkit:attempt:{client}`: a failed-attempt counter (hash), for its window;
+//! - `jwtkit:dpop:{hex sha256}`: a DPoP proof seen (see `proofs`), for its window;
 //! - `jwtkit:users` and `jwtkit:user-subjects`: the built-in user directory's accounts
 //!   (see `users`), which never expire;
 //! - `jwtkit:code:{hex sha256}` and `jwtkit:login:{hex sha256}`: the OpenID provider's
@@ -37,6 +38,7 @@ use redis::streams::StreamReadReply;
 
 mod clients;
 mod listing;
+mod proofs;
 mod provider;
 mod scripts;
 mod users;

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 mod checkpoint;
 mod clients;
+mod proofs;
 mod provider;
 mod sessions;
 mod users;
@@ -91,6 +92,7 @@ impl SqliteStore {
             .and_then(|()| conn.execute_batch(provider::SCHEMA))
             .and_then(|()| provider::migrate(&conn))
             .and_then(|()| conn.execute_batch(clients::SCHEMA))
+            .and_then(|()| conn.execute_batch(proofs::SCHEMA))
             .and_then(|()| migrate(&conn))
             .and_then(|()| {
                 conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
@@ -342,6 +344,7 @@ impl Store for SqliteStore {
             conn.prepare_cached("DELETE FROM attempts WHERE window_end <= ?1")?
                 .execute(params![now])?;
             provider::prune(conn, now)?;
+            proofs::prune(conn, now)?;
             conn.prepare_cached(
                 "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
                  ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",
