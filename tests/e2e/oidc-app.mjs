@@ -77,3 +77,20 @@ export async function startPeer(t, appUrl) {
   });
   return url;
 }
+
+/// Calls `url` with the page's `window.session` every 150 ms until `window.halt`, counting
+/// the statuses and the access tokens sent in `window.calls` (runs in the page: pass it to
+/// page.evaluate, or as `(${callAllAlong})(arguments[0])` to WebDriver).
+export function callAllAlong(url) {
+  window.calls = { statuses: {}, tokens: [] };
+  (async () => {
+    while (!window.halt) {
+      const token = await window.session.getAccessToken();
+      if (!window.calls.tokens.includes(token)) window.calls.tokens.push(token);
+      const response = await window.session.fetch(url);
+      window.calls.statuses[response.status] = (window.calls.statuses[response.status] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    window.calls.done = true;
+  })();
+}

@@ -60,6 +60,21 @@ async fn refresh_with(server: &TestServer, client_id: &str, headers: &[(&str, &s
         .await
 }
 
+/// A refresh of the demo client by `cookie`, as a page of this server sends it (the CSRF
+/// header, its own origin).
+async fn refresh_by_cookie(server: &TestServer, cookie: &str) -> Response {
+    refresh_with(
+        server,
+        DEMO_CLIENT_ID,
+        &[
+            ("Cookie", cookie),
+            ("x-jwtkit-csrf", "1"),
+            ("Origin", "http://t"),
+        ],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn the_refresh_token_rides_the_clients_cookie_and_rotates_there() {
     let server = TestServer::start(ServeArgs::default().with(&table::CLIENTS, PARTNER)).await;
@@ -101,16 +116,7 @@ async fn the_refresh_token_rides_the_clients_cookie_and_rotates_there() {
     assert_eq!(foreign.code(), "ERR_CSRF_CHECK_FAILED");
     assert!(foreign.body.contains("origin"), "{}", foreign.body);
 
-    let rotated = refresh_with(
-        &server,
-        DEMO_CLIENT_ID,
-        &[
-            ("Cookie", &cookie),
-            ("x-jwtkit-csrf", "1"),
-            ("Origin", "http://t"),
-        ],
-    )
-    .await;
+    let rotated = refresh_by_cookie(&server, &cookie).await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     let body = rotated.json();
     assert!(body.get("refresh_token").is_none(), "{body}");
@@ -122,16 +128,7 @@ async fn the_refresh_token_rides_the_clients_cookie_and_rotates_there() {
 
     // Another client's cookie is not this client's: without its own, the parameter is missing.
     let partner_cookie = format!("{CLIENT_REFRESH_COOKIE_PREFIX}partner={second}");
-    let missing = refresh_with(
-        &server,
-        DEMO_CLIENT_ID,
-        &[
-            ("Cookie", &partner_cookie),
-            ("x-jwtkit-csrf", "1"),
-            ("Origin", "http://t"),
-        ],
-    )
-    .await;
+    let missing = refresh_by_cookie(&server, &partner_cookie).await;
     assert_eq!(
         (missing.status, missing.code().as_str()),
         (400, "ERR_INVALID_REQUEST_BODY")
@@ -140,16 +137,7 @@ async fn the_refresh_token_rides_the_clients_cookie_and_rotates_there() {
 
     // The rotated-away cookie again, past the grace window: reuse ends the session.
     server.clock.advance(11);
-    let reused = refresh_with(
-        &server,
-        DEMO_CLIENT_ID,
-        &[
-            ("Cookie", &cookie),
-            ("x-jwtkit-csrf", "1"),
-            ("Origin", "http://t"),
-        ],
-    )
-    .await;
+    let reused = refresh_by_cookie(&server, &cookie).await;
     assert_eq!(reused.code(), "ERR_REFRESH_TOKEN_REUSED");
     assert_eq!(userinfo(&server, &access).await.code(), "ERR_JWT_REVOKED");
 }

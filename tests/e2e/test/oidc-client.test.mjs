@@ -64,22 +64,33 @@ async function storage(page) {
   return page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
 }
 
-test('a person signs in to a single-page app with jwtkit as the provider', async (t) => {
+/// jwtkit serve as the provider, with the app registered as its first-party client `spa`.
+async function startProvider(t) {
   const registration = JSON.stringify({
     client_id: 'spa', redirect_uris: [`${APP}/callback`], post_logout_redirect_uris: [`${APP}/`], first_party: true,
   });
   const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
   t.after(() => server.stop());
-  const { user } = server.development;
   app.configure({ redirect: { allowedOrigins: [server.url] } });
-  const page = await appPage(t);
-  await signIn(page, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, scope: 'openid profile email' });
+  return server;
+}
+
+/// The sign-in `options` through jwtkit's sign-in page, as its development person.
+async function signInAtJwtkit(page, server, options) {
+  const { user } = server.development;
+  await signIn(page, options);
   await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
-  const signedIn = await outcome(page);
+  return outcome(page);
+}
+
+test('a person signs in to a single-page app with jwtkit as the provider', async (t) => {
+  const server = await startProvider(t);
+  const page = await appPage(t);
+  const signedIn = await signInAtJwtkit(page, server, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, scope: 'openid profile email' });
   assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
   assert.equal(signedIn.claims.iss, server.url);
   assert.equal(signedIn.claims.aud, 'spa');
@@ -116,13 +127,7 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
 });
 
 test('with jwtkit as the provider on the same site, the refresh token rides its HttpOnly cookie: a reload refreshes from it', async (t) => {
-  const registration = JSON.stringify({
-    client_id: 'spa', redirect_uris: [`${APP}/callback`], post_logout_redirect_uris: [`${APP}/`], first_party: true,
-  });
-  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
-  t.after(() => server.stop());
-  const { user } = server.development;
-  app.configure({ redirect: { allowedOrigins: [server.url] } });
+  const server = await startProvider(t);
   const page = await appPage(t);
   // The app and the provider are on one site (127.0.0.1), two origins: the cookie is asked for.
   const options = { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, refreshTokenDelivery: 'cookie' };
@@ -132,13 +137,7 @@ test('with jwtkit as the provider on the same site, the refresh token rides its 
   });
   const authorizations = [];
   page.on('request', (r) => { if (r.url().startsWith(`${server.url}/oauth2/authorize`)) authorizations.push(r.url()); });
-  await signIn(page, options);
-  await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.href.startsWith(`${APP}/callback`));
-  const signedIn = await outcome(page);
+  const signedIn = await signInAtJwtkit(page, server, options);
   assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
   assert.equal(tokenAnswers.length, 1);
   assert.equal(tokenAnswers[0].refresh_token, undefined, 'no refresh token reaches the page');

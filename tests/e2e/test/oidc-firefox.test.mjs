@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startApp, startPeer } from '../oidc-app.mjs';
+import { callAllAlong, startApp, startPeer } from '../oidc-app.mjs';
 import { startServer } from '../server.mjs';
 import { startFirefox } from '../webdriver.mjs';
 
@@ -122,19 +122,6 @@ test('a person signs in with node-oidc-provider in Firefox; two tabs share the s
   assert.deepEqual(await firefox.js(storage), [0, 0]);
 });
 
-/// Calls `url` every 150 ms until `window.halt`, counting statuses and the tokens sent.
-const CALL_ALL_ALONG = `window.calls = { statuses: {}, tokens: [] };
-  (async (url) => {
-    while (!window.halt) {
-      const token = await window.session.getAccessToken();
-      if (!window.calls.tokens.includes(token)) window.calls.tokens.push(token);
-      const response = await window.session.fetch(url);
-      window.calls.statuses[response.status] = (window.calls.statuses[response.status] ?? 0) + 1;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    window.calls.done = true;
-  })(arguments[0]);`;
-
 test('two Firefox tabs of a sign-in at jwtkit rotate on a short lifetime through its cookie: no 401, one refresh per rotation, no reuse', async (t) => {
   assert.ok(BIN, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
   const registration = JSON.stringify({ client_id: 'spa', redirect_uris: [`${app.url}/callback`], first_party: true });
@@ -166,7 +153,7 @@ test('two Firefox tabs of a sign-in at jwtkit rotate on a short lifetime through
 
   for (const tab of [a, b]) {
     await firefox.switchTo(tab);
-    await firefox.js(CALL_ALL_ALONG, `${server.url}/oauth2/userinfo`);
+    await firefox.js(`(${callAllAlong})(arguments[0]);`, `${server.url}/oauth2/userinfo`);
   }
   await firefox.waitFor('return window.calls.tokens.length > arguments[0]', (ROTATIONS + 3) * TTL * 1000, ROTATIONS);
   const seen = new Set();

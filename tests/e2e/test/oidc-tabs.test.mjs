@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../server.mjs';
-import { startApp } from '../oidc-app.mjs';
+import { callAllAlong, startApp } from '../oidc-app.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,22 +32,6 @@ after(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/// Calls the API at `url` every 150 ms until `window.halt`, counting statuses and the tokens
-/// sent (runs in the page).
-function callAllAlong(url) {
-  window.calls = { statuses: {}, tokens: [] };
-  (async () => {
-    while (!window.halt) {
-      const token = await window.session.getAccessToken();
-      if (!window.calls.tokens.includes(token)) window.calls.tokens.push(token);
-      const response = await window.session.fetch(url);
-      window.calls.statuses[response.status] = (window.calls.statuses[response.status] ?? 0) + 1;
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    }
-    window.calls.done = true;
-  })();
-}
 
 test('two tabs of a sign-in at jwtkit rotate on a short lifetime: no 401, one refresh per rotation, no reuse', async (t) => {
   const registration = JSON.stringify({ client_id: 'spa', redirect_uris: [`${app.url}/callback`], first_party: true });
