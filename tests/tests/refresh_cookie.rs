@@ -28,7 +28,14 @@ async fn exchange_for_cookie(server: &TestServer, browser: &mut Browser) -> Resp
         ("code_verifier", VERIFIER),
         ("refresh_token_delivery", "cookie"),
     ];
-    token(server, &form, None).await
+    // Asked without the CSRF defence (a form of another site), refused before the code is
+    // looked at.
+    let planted = token_with(server, &form, &[]).await;
+    assert_eq!(
+        (planted.status, planted.code().as_str()),
+        (403, "ERR_CSRF_CHECK_FAILED")
+    );
+    token_with(server, &form, &AS_PAGE).await
 }
 
 /// The value of the `Set-Cookie` of `name`, checked to be `HttpOnly`, host-only, same-site.
@@ -45,9 +52,13 @@ fn cookie_set(response: &Response, name: &str) -> String {
     pair[name.len() + 1..].to_owned()
 }
 
-/// A refresh of `client_id` with `headers` (the cookie, the CSRF header, the Origin).
-async fn refresh_with(server: &TestServer, client_id: &str, headers: &[(&str, &str)]) -> Response {
-    let body = query(&[("grant_type", "refresh_token"), ("client_id", client_id)]);
+/// A token request of `pairs` with `headers` (the cookie, the CSRF header, the Origin).
+async fn token_with(
+    server: &TestServer,
+    pairs: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Response {
+    let body = query(pairs);
     let headers: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
@@ -58,6 +69,15 @@ async fn refresh_with(server: &TestServer, client_id: &str, headers: &[(&str, &s
             body.len()
         ))
         .await
+}
+
+/// What a page of this server sends with a request that relies on the cookie.
+const AS_PAGE: [(&str, &str); 2] = [("x-jwtkit-csrf", "1"), ("Origin", "http://t")];
+
+/// A refresh of `client_id` with `headers`.
+async fn refresh_with(server: &TestServer, client_id: &str, headers: &[(&str, &str)]) -> Response {
+    let pairs = [("grant_type", "refresh_token"), ("client_id", client_id)];
+    token_with(server, &pairs, headers).await
 }
 
 /// A refresh of the demo client by `cookie`, as a page of this server sends it (the CSRF
@@ -171,17 +191,15 @@ async fn a_token_from_the_body_may_move_into_the_cookie_and_a_bad_delivery_is_re
     let exchanged = token(&server, &form, None).await.json();
     let in_body = exchanged["refresh_token"].as_str().unwrap().to_owned();
 
-    let moved = token(
-        &server,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEMO_CLIENT_ID),
-            ("refresh_token", &in_body),
-            ("refresh_token_delivery", "cookie"),
-        ],
-        None,
-    )
-    .await;
+    let move_pairs = [
+        ("grant_type", "refresh_token"),
+        ("client_id", DEMO_CLIENT_ID),
+        ("refresh_token", in_body.as_str()),
+        ("refresh_token_delivery", "cookie"),
+    ];
+    let refused = token_with(&server, &move_pairs, &[("Origin", "http://t")]).await;
+    assert_eq!(refused.code(), "ERR_CSRF_CHECK_FAILED");
+    let moved = token_with(&server, &move_pairs, &AS_PAGE).await;
     assert_eq!(moved.status, 200, "{}", moved.body);
     assert!(moved.json().get("refresh_token").is_none());
     assert!(cookie_set(&moved, &demo_cookie()).starts_with("jwtr_"));

@@ -145,7 +145,7 @@ async fn grant(
             let client =
                 client::authenticate_openid(state, remote, headers, &form, credentials).await?;
             return if grant_type == "authorization_code" {
-                let delivery = delivery(&form)?;
+                let delivery = delivery(state, headers, &form)?;
                 Ok(delivered(
                     code_grant(state, &client, &form).await?,
                     &client,
@@ -187,11 +187,16 @@ async fn grant(
     Ok(issued.to_json().into())
 }
 
-/// Whether a person's refresh token goes in the cookie (`true`) or the body.
-fn delivery(form: &Form) -> Result<bool, ApiError> {
+/// Whether a person's refresh token goes in the cookie (`true`) or the body. Asking for the
+/// cookie passes the CSRF defence: a page of another site must not plant a session of its
+/// choosing (its own code, its own refresh token) in the browser's cookie.
+fn delivery(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<bool, ApiError> {
     match form.get(REFRESH_TOKEN_DELIVERY) {
         None | Some("body") => Ok(false),
-        Some("cookie") => Ok(true),
+        Some("cookie") => {
+            csrf_defence(state, headers)?;
+            Ok(true)
+        }
         Some(_) => Err(Problem::InvalidRequestBody {
             fault: BodyFault::NotOneOf(REFRESH_TOKEN_DELIVERY, "body or cookie"),
         }
@@ -231,7 +236,7 @@ async fn person_refresh(
 ) -> Result<Answer, ApiError> {
     let from_cookie;
     let (refresh_token, in_cookie) = match form.get("refresh_token") {
-        Some(token) => (token, delivery(form)?),
+        Some(token) => (token, delivery(state, headers, form)?),
         None => {
             from_cookie =
                 cookie(headers, &client_cookie(&client.id)).ok_or(Problem::InvalidRequestBody {
