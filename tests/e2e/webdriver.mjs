@@ -46,13 +46,20 @@ export async function startFirefox() {
     switchTo: (handle) => call('POST', session('/window'), { handle }),
     /// Closes the current tab (then switch to another).
     close: () => call('DELETE', session('/window')),
-    /// Polls `script` in the current tab until it returns something truthy.
+    /// Polls `script` in the current tab until it returns something truthy. A script that
+    /// throws is polled again (the tab may be between two pages); at the timeout, its last
+    /// error is told.
     waitFor: async (script, timeoutMs = 30_000, ...args) => {
       const until = Date.now() + timeoutMs;
+      let last = null;
       for (;;) {
-        const value = await firefox.js(script, ...args);
-        if (value) return value;
-        if (Date.now() > until) throw new Error(`timed out waiting for: ${script}`);
+        try {
+          const value = await firefox.js(script, ...args);
+          if (value) return value;
+        } catch (error) {
+          last = error;
+        }
+        if (Date.now() > until) throw new Error(`timed out waiting for: ${script}${last ? ` (last: ${last.message})` : ''}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
