@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { startServer } from './server.mjs';
 
 const PAGE = '<!doctype html><meta charset=utf-8><title>App</title><script type=module src=/app.js></script><p>app';
 const MODULE = `
@@ -93,4 +94,17 @@ export function callAllAlong(url) {
     }
     window.calls.done = true;
   })();
+}
+
+/// `jwtkit serve` (the binary `bin`, stopped when `t` ends) as the provider of the app, with
+/// the app as its first-party client `spa` and its origin allowed, access tokens living `ttl`;
+/// the app's callback configured for it.
+export async function startProvider(t, app, bin, ttl) {
+  const registration = JSON.stringify({
+    client_id: 'spa', redirect_uris: [`${app.url}/callback`], post_logout_redirect_uris: [`${app.url}/`], first_party: true,
+  });
+  const server = await startServer({ bin, args: ['--client', registration, '--cors-origin', app.url, '--token-ttl', ttl] });
+  t.after(() => server.stop());
+  app.configure({ redirect: { allowedOrigins: [server.url] } });
+  return server;
 }

@@ -30,8 +30,16 @@ use jwtkit_core::protocol::CLIENT_REFRESH_COOKIE_PREFIX;
 /// What the token endpoint answers: the JSON, and a person's refresh token for its cookie.
 struct Answer {
     json: Value,
-    /// The client's cookie: (client ID, refresh token, seconds it lives).
-    cookie: Option<(String, String, u64)>,
+    cookie: Option<RefreshCookie>,
+}
+
+/// A client's refresh-token cookie to set.
+struct RefreshCookie {
+    /// The cookie's name ([`client_cookie`]).
+    name: String,
+    token: String,
+    /// Seconds it lives: as long as the refresh token.
+    max_age: u64,
 }
 
 impl From<Value> for Answer {
@@ -73,11 +81,14 @@ pub(super) fn token(
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     request(TOKEN, state).then(
         |state: Arc<AppState>, remote, headers, mime: Option<String>, body: Bytes| async move {
-            let granted = grant(&state, remote, &headers, mime.as_deref(), &body).await;
-            let cookie = granted.as_ref().ok().and_then(|a| a.cookie.clone());
-            let mut response = answer(granted.map(|a| a.json));
-            if let Some((client_id, token, max_age)) = cookie {
-                set_refresh_cookie(&mut response, &client_cookie(&client_id), &token, max_age);
+            let (json, cookie) = match grant(&state, remote, &headers, mime.as_deref(), &body).await
+            {
+                Ok(Answer { json, cookie }) => (Ok(json), cookie),
+                Err(error) => (Err(error), None),
+            };
+            let mut response = answer(json);
+            if let Some(cookie) = cookie {
+                set_refresh_cookie(&mut response, &cookie.name, &cookie.token, cookie.max_age);
             }
             response
         },
@@ -217,11 +228,11 @@ fn delivered(exchanged: Exchanged, client: &Client, cookie: bool) -> Answer {
     }
     Answer {
         json,
-        cookie: Some((
-            client.id.clone(),
-            exchanged.refresh,
-            exchanged.refresh_expires_in,
-        )),
+        cookie: Some(RefreshCookie {
+            name: client_cookie(&client.id),
+            token: exchanged.refresh,
+            max_age: exchanged.refresh_expires_in,
+        }),
     }
 }
 

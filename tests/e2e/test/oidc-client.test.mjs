@@ -12,8 +12,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServer } from '../server.mjs';
-import { startApp, startPeer } from '../oidc-app.mjs';
+import { startApp, startPeer, startProvider } from '../oidc-app.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -64,17 +63,6 @@ async function storage(page) {
   return page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
 }
 
-/// jwtkit serve as the provider, with the app registered as its first-party client `spa`.
-async function startProvider(t) {
-  const registration = JSON.stringify({
-    client_id: 'spa', redirect_uris: [`${APP}/callback`], post_logout_redirect_uris: [`${APP}/`], first_party: true,
-  });
-  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', APP, '--token-ttl', '60s'] });
-  t.after(() => server.stop());
-  app.configure({ redirect: { allowedOrigins: [server.url] } });
-  return server;
-}
-
 /// The sign-in `options` through jwtkit's sign-in page, as its development person.
 async function signInAtJwtkit(page, server, options) {
   const { user } = server.development;
@@ -88,7 +76,7 @@ async function signInAtJwtkit(page, server, options) {
 }
 
 test('a person signs in to a single-page app with jwtkit as the provider', async (t) => {
-  const server = await startProvider(t);
+  const server = await startProvider(t, app, BIN, '60s');
   const page = await appPage(t);
   const signedIn = await signInAtJwtkit(page, server, { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, scope: 'openid profile email' });
   assert.equal(signedIn.ok, true, JSON.stringify(signedIn));
@@ -127,7 +115,7 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
 });
 
 test('with jwtkit as the provider on the same site, the refresh token rides its HttpOnly cookie: a reload refreshes from it', async (t) => {
-  const server = await startProvider(t);
+  const server = await startProvider(t, app, BIN, '60s');
   const page = await appPage(t);
   // The app and the provider are on one site (127.0.0.1), two origins: the cookie is asked for.
   const options = { issuer: server.url, clientId: 'spa', redirectUri: `${APP}/callback`, refreshTokenDelivery: 'cookie' };

@@ -9,8 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { callAllAlong, startApp, startPeer } from '../oidc-app.mjs';
-import { startServer } from '../server.mjs';
+import { callAllAlong, startApp, startPeer, startProvider } from '../oidc-app.mjs';
 import { startFirefox } from '../webdriver.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
@@ -124,11 +123,8 @@ test('a person signs in with node-oidc-provider in Firefox; two tabs share the s
 
 test('two Firefox tabs of a sign-in at jwtkit rotate on a short lifetime through its cookie: no 401, one refresh per rotation, no reuse', async (t) => {
   assert.ok(BIN, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
-  const registration = JSON.stringify({ client_id: 'spa', redirect_uris: [`${app.url}/callback`], first_party: true });
-  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', app.url, '--token-ttl', `${TTL}s`] });
-  t.after(() => server.stop());
+  const server = await startProvider(t, app, BIN, `${TTL}s`);
   const { user } = server.development;
-  app.configure({ redirect: { allowedOrigins: [server.url] } });
   const options = { issuer: server.url, clientId: 'spa', redirectUri: `${app.url}/callback`, refreshTokenDelivery: 'cookie' };
 
   const a = await firefox.newTab();

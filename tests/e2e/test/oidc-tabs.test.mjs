@@ -6,8 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServer } from '../server.mjs';
-import { callAllAlong, startApp } from '../oidc-app.mjs';
+import { callAllAlong, startApp, startProvider } from '../oidc-app.mjs';
 
 const BIN = process.env.JWTKIT_BIN;
 const CHROMIUM = process.env.JWTKIT_CHROMIUM ?? '/usr/bin/chromium';
@@ -34,11 +33,8 @@ after(async () => {
 });
 
 test('two tabs of a sign-in at jwtkit rotate on a short lifetime: no 401, one refresh per rotation, no reuse', async (t) => {
-  const registration = JSON.stringify({ client_id: 'spa', redirect_uris: [`${app.url}/callback`], first_party: true });
-  const server = await startServer({ bin: BIN, args: ['--client', registration, '--cors-origin', app.url, '--token-ttl', `${TTL}s`] });
-  t.after(() => server.stop());
+  const server = await startProvider(t, app, BIN, `${TTL}s`);
   const { user } = server.development;
-  app.configure({ redirect: { allowedOrigins: [server.url] } });
   const options = { issuer: server.url, clientId: 'spa', redirectUri: `${app.url}/callback`, refreshTokenDelivery: 'cookie' };
   const context = await browser.newContext();
   t.after(() => context.close());

@@ -113,7 +113,7 @@ export async function discover(issuer, options, errors) {
 function rideCookie(options, metadata, errors) {
   const asked = options.refreshTokenDelivery ?? 'auto';
   if (!['auto', 'cookie', 'body'].includes(asked)) throw errors.error('invalid', 'refreshTokenDelivery must be "auto", "cookie" or "body"');
-  const offered = metadata.refresh_token_delivery_values_supported?.includes?.('cookie') === true;
+  const offered = Array.isArray(metadata.refresh_token_delivery_values_supported) && metadata.refresh_token_delivery_values_supported.includes('cookie');
   if (asked === 'cookie' && !offered) throw errors.error('discovery', 'the provider offers no refresh_token_delivery=cookie');
   return asked === 'cookie' || (asked === 'auto' && offered && new URL(metadata.token_endpoint).origin === globalThis.location?.origin);
 }
