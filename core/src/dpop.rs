@@ -8,10 +8,9 @@
 //! `iat` window lasts), choose nonces, or compare the key with a token's `cnf.jkt` (the caller
 //! has the token; [`VerifiedProof::jkt`] is the thumbprint to compare).
 
-use std::fmt;
-
 use sha2::{Digest, Sha256};
 
+use crate::KeyError;
 use crate::alg::Algorithm;
 use crate::b64;
 use crate::header::media_type_eq;
@@ -91,65 +90,98 @@ pub struct VerifiedProof {
     pub iat: UnixTime,
 }
 
-/// Why a proof is refused. [`ProofError::NonceRequired`] answers `use_dpop_nonce`; every other
-/// `invalid_dpop_proof` (RFC 9449 §7.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProofError {
-    /// Not a compact JWS the strict parser accepts, or larger than [`MAX_PROOF_BYTES`].
-    Malformed(String),
-    /// `typ` is not `dpop+jwt`.
-    Type,
-    /// `alg` is symmetric, unknown, `none`, or not one the server accepts.
-    Algorithm(String),
-    /// No `jwk` in the header, one that is no valid public key of the `alg`, or one with
-    /// private members.
-    Key(String),
-    /// The signature does not verify with the header's key.
-    Signature,
-    /// `htm` is not the request's method.
-    Method,
-    /// `htu` is not the request's URI.
-    Uri,
-    /// `iat` is missing, too old, or too far ahead.
-    IssuedAt(String),
-    /// `jti` is missing or empty.
-    Jti,
-    /// `ath` is missing with an access token, present without one, or not its hash.
-    AccessTokenHash,
-    /// The server asks for a nonce, and the proof has none or another (`use_dpop_nonce`).
-    NonceRequired,
-}
-
-impl fmt::Display for ProofError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed(why) => write!(f, "the DPoP proof is not a valid JWT: {why}"),
-            Self::Type => write!(f, "the DPoP proof's typ is not \"{PROOF_TYPE}\""),
-            Self::Algorithm(why) => write!(f, "the DPoP proof's alg is refused: {why}"),
-            Self::Key(why) => write!(f, "the DPoP proof's jwk is refused: {why}"),
-            Self::Signature => {
-                f.write_str("the DPoP proof's signature does not verify with its jwk")
-            }
-            Self::Method => f.write_str("the DPoP proof's htm is not this request's method"),
-            Self::Uri => f.write_str("the DPoP proof's htu is not this request's URI"),
-            Self::IssuedAt(why) => write!(f, "the DPoP proof's iat is refused: {why}"),
-            Self::Jti => f.write_str("the DPoP proof has no jti"),
-            Self::AccessTokenHash => {
-                f.write_str("the DPoP proof's ath is not the hash of the presented access token")
-            }
-            Self::NonceRequired => {
-                f.write_str("the DPoP proof must carry the server's current nonce")
-            }
-        }
+crate::error_table! {
+    /// Why a proof is refused. [`ProofError::NonceRequired`] answers `use_dpop_nonce`; every
+    /// other `invalid_dpop_proof` (RFC 9449 §7.1).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    #[non_exhaustive]
+    pub enum ProofError {
+        /// Not a compact JWS the strict parser accepts, or larger than [`MAX_PROOF_BYTES`].
+        Malformed {
+            /// What the parser refused.
+            reason: String,
+        } => "ERR_DPOP_PROOF_MALFORMED", "the DPoP proof is not a valid JWT: {reason}",
+        /// `typ` is not `dpop+jwt`.
+        Type => "ERR_DPOP_PROOF_TYPE", "the DPoP proof's typ is not \"dpop+jwt\"",
+        /// `alg` is symmetric, unknown, `none`, or not one the server accepts.
+        Algorithm {
+            /// Why the algorithm is refused.
+            reason: String,
+        } => "ERR_DPOP_PROOF_ALGORITHM", "the DPoP proof's alg is refused: {reason}",
+        /// No `jwk` in the header, one that is no valid public key of the `alg`, or one with
+        /// private members.
+        Key {
+            /// Why the key is refused.
+            reason: String,
+        } => "ERR_DPOP_PROOF_KEY", "the DPoP proof's jwk is refused: {reason}",
+        /// The signature does not verify with the header's key.
+        Signature => "ERR_DPOP_PROOF_SIGNATURE",
+            "the DPoP proof's signature does not verify with its jwk",
+        /// `htm` is not the request's method.
+        Method => "ERR_DPOP_PROOF_HTM", "the DPoP proof's htm is not this request's method",
+        /// `htu` is not the request's URI.
+        Uri => "ERR_DPOP_PROOF_HTU", "the DPoP proof's htu is not this request's URI",
+        /// `iat` is missing, too old, or too far ahead.
+        IssuedAt {
+            /// Why the time is refused.
+            reason: String,
+        } => "ERR_DPOP_PROOF_IAT", "the DPoP proof's iat is refused: {reason}",
+        /// `jti` is missing or empty.
+        Jti => "ERR_DPOP_PROOF_JTI", "the DPoP proof has no jti",
+        /// `ath` is missing with an access token, present without one, or not its hash.
+        AccessTokenHash => "ERR_DPOP_PROOF_ATH",
+            "the DPoP proof's ath is not the hash of the presented access token",
+        /// The server asks for a nonce, and the proof has none or another (`use_dpop_nonce`).
+        NonceRequired => "ERR_DPOP_NONCE_REQUIRED",
+            "the DPoP proof must carry the server's current nonce (its DPoP-Nonce header)",
     }
 }
-
-impl std::error::Error for ProofError {}
 
 /// The `ath` of `access_token`: base64url of its SHA-256 (RFC 9449 §4.2).
 pub fn access_token_hash(access_token: &str) -> String {
     b64::encode(&Sha256::digest(access_token.as_bytes()))
+}
+
+/// A proof of possession of `key` (a key pair's private key) for `request`, made at `iat`
+/// with the unique `jti`: the header carries the public key (`jwk`), the claims `htm`, `htu`,
+/// `iat`, `jti`, and `ath` and `nonce` when the request has them (RFC 9449 §4.2). For clients
+/// that hold their key in Rust — the command line (`jwtkit dpop proof`), tests; a browser
+/// signs with WebCrypto, its key never readable.
+pub fn sign_proof(
+    key: &Key,
+    request: &ProofRequest<'_>,
+    iat: UnixTime,
+    jti: &str,
+) -> Result<String, KeyError> {
+    let symmetric = KeyError::InvalidJwk {
+        reason: "a DPoP proof is signed by a key pair, and this key is symmetric",
+    };
+    let jwk = key.to_public_jwk().ok_or(symmetric)?;
+    let jwk: serde_json::Value =
+        serde_json::from_str(&jwk.to_json()).map_err(|_| KeyError::InvalidJwk {
+            reason: "the public JWK does not read back as JSON",
+        })?;
+    let header =
+        serde_json::json!({"typ": PROOF_TYPE, "alg": key.algorithm().as_str(), "jwk": jwk});
+    let mut claims = serde_json::json!({
+        "htm": request.method,
+        "htu": request.uri,
+        "iat": iat.as_secs(),
+        "jti": jti,
+    });
+    if let Some(token) = request.access_token {
+        claims["ath"] = access_token_hash(token).into();
+    }
+    if let Some(nonce) = request.nonce {
+        claims["nonce"] = nonce.into();
+    }
+    let mut proof = b64::encode(header.to_string().as_bytes());
+    proof.push('.');
+    proof.push_str(&b64::encode(claims.to_string().as_bytes()));
+    let signature = key.sign(proof.as_bytes())?;
+    proof.push('.');
+    proof.push_str(&b64::encode(&signature));
+    Ok(proof)
 }
 
 /// Checks `proof` for `request` at `now` under `policy` (RFC 9449 §4.3, steps 2–11; the
@@ -161,8 +193,9 @@ pub fn verify_proof(
     now: UnixTime,
 ) -> Result<VerifiedProof, ProofError> {
     let options = ParseOptions::for_dpop_proof(MAX_PROOF_BYTES);
-    let jws =
-        parse::parse_jws(proof, &options).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let jws = parse::parse_jws(proof, &options).map_err(|e| ProofError::Malformed {
+        reason: e.to_string(),
+    })?;
     let header = &jws.header;
     if !header
         .typ()
@@ -170,18 +203,20 @@ pub fn verify_proof(
     {
         return Err(ProofError::Type);
     }
-    let alg = header.algorithm().ok_or_else(|| {
-        ProofError::Algorithm(format!(
+    let alg = header.algorithm().ok_or_else(|| ProofError::Algorithm {
+        reason: format!(
             "\"{}\" is not a JWS algorithm jwtkit verifies",
             header.alg()
-        ))
+        ),
     })?;
     if !policy.algorithms.contains(&alg) {
-        return Err(ProofError::Algorithm(if alg.is_symmetric() {
-            format!("{alg} is symmetric; a proof is signed by a key pair")
-        } else {
-            format!("{alg} is not one this server accepts")
-        }));
+        return Err(ProofError::Algorithm {
+            reason: if alg.is_symmetric() {
+                format!("{alg} is symmetric; a proof is signed by a key pair")
+            } else {
+                format!("{alg} is not one this server accepts")
+            },
+        });
     }
     let key = proof_key(header.members().get("jwk"), alg)?;
     // Signatures up to RSA-4096's 512 bytes are decoded on the stack.
@@ -191,8 +226,9 @@ pub fn verify_proof(
         jws.signature.decode_onto(&mut buffer, &mut spill),
     )
     .map_err(|_| ProofError::Signature)?;
-    let claims =
-        parse::parse_claims(jws.payload).map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let claims = parse::parse_claims(jws.payload).map_err(|e| ProofError::Malformed {
+        reason: e.to_string(),
+    })?;
     let jkt = key.thumbprint();
     let text = |name: &str| claims.get(name).and_then(|v| v.as_str());
     if text("htm") != Some(request.method) {
@@ -201,20 +237,19 @@ pub fn verify_proof(
     if !text("htu").is_some_and(|htu| same_uri(htu, request.uri)) {
         return Err(ProofError::Uri);
     }
-    let iat = claims
-        .iat()
-        .ok_or_else(|| ProofError::IssuedAt("missing".to_owned()))?;
+    let iat = claims.iat().ok_or_else(|| ProofError::IssuedAt {
+        reason: "missing".to_owned(),
+    })?;
     let (iat_secs, now_secs) = (iat.as_secs_f64(), now.as_secs_f64());
     if iat_secs > now_secs + f64::from(policy.max_ahead_seconds) {
-        return Err(ProofError::IssuedAt(
-            "it is ahead of the server's clock".to_owned(),
-        ));
+        return Err(ProofError::IssuedAt {
+            reason: "it is ahead of the server's clock".to_owned(),
+        });
     }
     if iat_secs < now_secs - f64::from(policy.max_age_seconds) {
-        return Err(ProofError::IssuedAt(format!(
-            "it is more than {} seconds old",
-            policy.max_age_seconds
-        )));
+        return Err(ProofError::IssuedAt {
+            reason: format!("it is more than {} seconds old", policy.max_age_seconds),
+        });
     }
     let jti = match claims.jti() {
         Some(jti) if !jti.is_empty() => jti.to_owned(),
@@ -235,24 +270,35 @@ pub fn verify_proof(
 
 /// The public key of the header's `jwk` for `alg`; private members refused.
 fn proof_key(jwk: Option<&serde_json::Value>, alg: Algorithm) -> Result<Key, ProofError> {
-    let jwk = jwk.ok_or_else(|| ProofError::Key("the header has no jwk".to_owned()))?;
+    let jwk = jwk.ok_or_else(|| ProofError::Key {
+        reason: "the header has no jwk".to_owned(),
+    })?;
     if !jwk.is_object() {
-        return Err(ProofError::Key("jwk is not an object".to_owned()));
+        return Err(ProofError::Key {
+            reason: "jwk is not an object".to_owned(),
+        });
     }
-    let jwk = Jwk::from_json(&jwk.to_string()).map_err(|e| ProofError::Key(e.to_string()))?;
+    let jwk = Jwk::from_json(&jwk.to_string()).map_err(|e| ProofError::Key {
+        reason: e.to_string(),
+    })?;
     let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.k]
         .iter()
         .any(|member| member.is_some())
         || jwk.oth.is_some();
     if private {
-        return Err(ProofError::Key(
-            "it carries private or secret members (a proof carries the public key only)".to_owned(),
-        ));
+        return Err(ProofError::Key {
+            reason: "it carries private or secret members (a proof carries the public key only)"
+                .to_owned(),
+        });
     }
     if jwk.alg.as_deref().is_some_and(|a| a != alg.as_str()) {
-        return Err(ProofError::Key(format!("its alg is not the proof's {alg}")));
+        return Err(ProofError::Key {
+            reason: format!("its alg is not the proof's {alg}"),
+        });
     }
-    Key::from_jwk(&jwk, Some(alg)).map_err(|e| ProofError::Key(e.to_string()))
+    Key::from_jwk(&jwk, Some(alg)).map_err(|e| ProofError::Key {
+        reason: e.to_string(),
+    })
 }
 
 /// Whether `htu` names `uri` (RFC 9449 §4.3 step 9): query and fragment ignored, the scheme

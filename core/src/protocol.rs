@@ -20,9 +20,10 @@ pub const CSRF_HEADER: &str = "x-jwtkit-csrf";
 
 /// The refusals of a refresh that end a session for good, with the reason a page is told
 /// (`loggedout`); any other refusal is for now only (the page may try again).
-pub const SESSION_ENDING_REFUSALS: [(&str, &str); 5] = [
+pub const SESSION_ENDING_REFUSALS: [(&str, &str); 6] = [
     ("ERR_REFRESH_TOKEN_REUSED", "reused"),
     ("ERR_REFRESH_TOKEN_WRONG_CLIENT", "revoked"),
+    ("ERR_REFRESH_TOKEN_KEY_MISMATCH", "revoked"),
     ("ERR_REFRESH_TOKEN_REVOKED", "revoked"),
     ("ERR_REFRESH_TOKEN_EXPIRED", "expired"),
     ("ERR_REFRESH_TOKEN_INVALID", "revoked"),

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims the issuer writes into every token; extra claims cannot set them.
-pub const ISSUED_CLAIMS: [&str; 11] = [
+pub const ISSUED_CLAIMS: [&str; 12] = [
     "iss",
     "sub",
     "aud",
@@ -27,6 +27,7 @@ pub const ISSUED_CLAIMS: [&str; 11] = [
     "roles",
     "scope",
     "sid",
+    "cnf",
 ];
 
 /// The policy every RFC 9068 access token is verified with, here and at a resource server
@@ -64,9 +65,17 @@ pub struct IssuedToken {
     pub expires_at: UnixTime,
     /// Seconds from issuance to expiry.
     pub expires_in: u64,
+    /// Whether it is bound to a DPoP key (its `cnf.jkt`).
+    pub dpop_bound: bool,
 }
 
 impl IssuedToken {
+    /// Its `token_type` (RFC 6749 §7.1): `DPoP` when bound to a key (RFC 9449 §5), else
+    /// `Bearer`.
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop_bound { "DPoP" } else { "Bearer" }
+    }
+
     /// `expires_at` as an RFC 3339 timestamp (UTC, whole seconds).
     pub fn expires_at_rfc3339(&self) -> String {
         crate::time::rfc3339(self.expires_at)
@@ -120,8 +129,25 @@ struct AccessTokenClaims<'a> {
     scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
+}
+
+/// The key a token is bound to (RFC 7800 `cnf`; RFC 9449 §6.1 `jkt`).
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
+}
+
+/// Where a token belongs: its session (`sid`), and the DPoP key it is bound to (`cnf.jkt`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Binding<'a> {
+    /// The session it is issued in.
+    pub sid: Option<&'a str>,
+    /// The RFC 7638 thumbprint of the DPoP key it is bound to.
+    pub jkt: Option<&'a str>,
 }
 
 /// To whom a token is granted, and what.
@@ -164,25 +190,27 @@ impl TokenIssuer {
         self.issue_with_claims(subject, roles, &Map::new(), now)
     }
 
-    /// [`TokenIssuer::issue`] for a token of the session `sid` (its `sid` claim).
-    pub fn issue_for_session(
+    /// [`TokenIssuer::issue`] in a session and bound to a key as `binding` says (its `sid`
+    /// and `cnf` claims).
+    pub fn issue_bound(
         &self,
         subject: &str,
         roles: &[String],
-        sid: &str,
+        binding: Binding<'_>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
-        self.issue_inner(subject, roles, Some(sid), &Map::new(), now)
+        self.issue_inner(subject, roles, binding, &Map::new(), now)
     }
 
     /// A token for a person, `subject`, signed in at the client `client_id` with `scope`
-    /// granted, in the session `sid`: no roles, the scope as RFC 9068's `scope`.
+    /// granted, in the session and bound as `binding` says: no roles, the scope as RFC 9068's
+    /// `scope`.
     pub fn issue_for_person(
         &self,
         subject: &str,
         client_id: &str,
         scope: &[String],
-        sid: &str,
+        binding: Binding<'_>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
         let grant = Grantee {
@@ -190,7 +218,7 @@ impl TokenIssuer {
             roles: &[],
             scope: (!scope.is_empty()).then(|| scope.join(" ")),
         };
-        self.sign(subject, grant, Some(sid), &Map::new(), now)
+        self.sign(subject, grant, binding, &Map::new(), now)
     }
 
     /// [`TokenIssuer::issue`] with `extra` claims beside the issued ones (none of which they
@@ -202,14 +230,14 @@ impl TokenIssuer {
         extra: &Map<String, Value>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
-        self.issue_inner(subject, roles, None, extra, now)
+        self.issue_inner(subject, roles, Binding::default(), extra, now)
     }
 
     fn issue_inner(
         &self,
         subject: &str,
         roles: &[String],
-        sid: Option<&str>,
+        binding: Binding<'_>,
         extra: &Map<String, Value>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
@@ -219,14 +247,14 @@ impl TokenIssuer {
             roles,
             scope: (!roles.is_empty()).then(|| roles.join(" ")),
         };
-        self.sign(subject, grant, sid, extra, now)
+        self.sign(subject, grant, binding, extra, now)
     }
 
     fn sign(
         &self,
         subject: &str,
         grant: Grantee<'_>,
-        sid: Option<&str>,
+        binding: Binding<'_>,
         extra: &Map<String, Value>,
         now: UnixTime,
     ) -> Result<IssuedToken, IssueError> {
@@ -257,13 +285,15 @@ impl TokenIssuer {
             jti: URL_SAFE_NO_PAD.encode(jti),
             roles: grant.roles,
             scope: grant.scope,
-            sid,
+            sid: binding.sid,
+            cnf: binding.jkt.map(|jkt| Confirmation { jkt }),
             extra,
         };
         Ok(IssuedToken {
             token: self.signer.sign(&claims)?,
             expires_at: exp,
             expires_in: self.ttl.as_secs(),
+            dpop_bound: binding.jkt.is_some(),
         })
     }
 }

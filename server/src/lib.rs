@@ -27,6 +27,7 @@ pub mod apikeys;
 mod cache;
 pub mod clients;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub(crate) mod fetchable;
 pub mod filters;

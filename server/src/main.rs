@@ -68,6 +68,8 @@ enum Command {
     Users(cli::UsersArgs),
     /// Register, list or remove OpenID clients in the store.
     Clients(cli::ClientsArgs),
+    /// Make DPoP proofs (RFC 9449) for requests that carry DPoP-bound tokens.
+    Dpop(cli::DpopArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => cli::exit("sessions", cli::sessions(&args)),
         Command::Users(args) => cli::exit("users", cli::users(&args)),
         Command::Clients(args) => cli::exit("clients", cli::clients(&args)),
+        Command::Dpop(args) => cli::exit("dpop", cli::dpop(&args)),
     }
 }
 

@@ -230,6 +230,15 @@ pub async fn serve_resource(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    // Proofs are remembered in memory: instances behind one URL share an issuer's store
+    // instead (`jwtkit serve` with `store`).
+    let auth = match listeners.api_addr() {
+        Some(addr) => auth.with_dpop(crate::dpop::resource_checker(
+            config.dpop_proof_max_age,
+            &config.public_url_on(addr),
+        )),
+        None => auth,
+    };
     let (api, metrics) = crate::routes::resource_apps(auth, &config.cors_origins);
     run(listeners, api, metrics, shutdown).await;
 }

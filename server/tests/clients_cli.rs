@@ -122,6 +122,7 @@ fn lifecycle(store: &str) {
                 max_per_subject: 10,
                 revoke_until: at(300.0),
                 code: None,
+                jkt: None,
             };
             opened.create_session(session).await.unwrap();
         }

@@ -38,6 +38,7 @@ fn session(sid: &str, sub: &str, refresh: TokenHash) -> NewSession {
         max_per_subject: 1000,
         revoke_until: t(NOW + 300),
         code: None,
+        jkt: None,
     }
 }
 
@@ -80,6 +81,8 @@ async fn conformance(store: Arc<dyn Store>) {
         (info.client_id.as_str(), info.endpoint),
         ("ann", Endpoint::Auth)
     );
+
+    assert_eq!(info.jkt, None, "not bound");
 
     // The immediate predecessor within the grace window: the sealed successor comes back.
     match store.rotate(rotation(h(1), h(9), NOW + 15)).await.unwrap() {
@@ -621,6 +624,122 @@ async fn sqlite_conforms() {
     let dir = Scratch::new("conformance-sqlite");
     let store = SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap();
     conformance(Arc::new(store)).await;
+}
+
+/// A session bound to a DPoP key keeps its thumbprint through rotations and grace.
+async fn bound_session(store: Arc<dyn Store>) {
+    let mut bound = session("s-bound", "ann", h(60));
+    bound.jkt = Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".to_owned());
+    store.create_session(bound.clone()).await.unwrap();
+    let Rotated::Rotated(info) = store
+        .rotate(rotation(h(60), h(61), NOW + 10))
+        .await
+        .unwrap()
+    else {
+        panic!("the bound session's first token is current");
+    };
+    assert_eq!(info.jkt, bound.jkt);
+    let Rotated::Grace(info, _) = store
+        .rotate(rotation(h(60), h(62), NOW + 11))
+        .await
+        .unwrap()
+    else {
+        panic!("grace expected");
+    };
+    assert_eq!(info.jkt, bound.jkt);
+    let listed = store
+        .sessions(Some("ann".into()), t(NOW + 12))
+        .await
+        .unwrap();
+    assert_eq!(listed[0].jkt, bound.jkt);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_session_keeps_its_key_on_both_stores() {
+    let dir = Scratch::new("bound-sqlite");
+    bound_session(Arc::new(
+        SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap(),
+    ))
+    .await;
+    let redis = RedisServer::start("bound");
+    bound_session(Arc::new(
+        RedisStore::open_with_clock(&redis.url(), Clock::Caller).unwrap(),
+    ))
+    .await;
+}
+
+/// The session tables as an earlier version wrote them: with rowids, without `jkt`.
+const EARLIER_SCHEMA: &str = "
+CREATE TABLE sessions (
+    sid TEXT PRIMARY KEY, sub TEXT NOT NULL, roles TEXT NOT NULL, created REAL NOT NULL,
+    absolute_expiry REAL NOT NULL, idle_expiry REAL NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0, ended INTEGER NOT NULL DEFAULT 0,
+    client_id TEXT, endpoint TEXT
+);
+CREATE INDEX sessions_by_sub_open ON sessions (sub, ended, created);
+CREATE TABLE refresh_tokens (
+    hash BLOB PRIMARY KEY,
+    sid TEXT NOT NULL REFERENCES sessions (sid) ON DELETE CASCADE,
+    generation INTEGER NOT NULL, rotated_at REAL, successor BLOB
+);
+CREATE INDEX refresh_tokens_by_sid ON refresh_tokens (sid);
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_sqlite_file_is_rebuilt_without_rowids_its_sessions_kept() {
+    let dir = Scratch::new("migrate-sqlite");
+    let path = dir.path().join("store.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(EARLIER_SCHEMA).unwrap();
+        conn.execute(
+            "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry, client_id, endpoint)
+             VALUES ('old', 'ann', '[\"user\"]', ?1, ?2, ?3, 'ann', 'auth')",
+            rusqlite::params![NOW as f64, (NOW + 86_400) as f64, (NOW + 3600) as f64],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, 'old', 0)",
+            rusqlite::params![&h(40)[..]],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let Rotated::Rotated(info) = store.rotate(rotation(h(40), h(41), NOW + 5)).await.unwrap()
+    else {
+        panic!("the earlier session's refresh token is current");
+    };
+    assert_eq!(
+        (info.sid.as_str(), info.generation, info.jkt),
+        ("old", 1, None)
+    );
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for table in ["sessions", "refresh_tokens"] {
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{table}: {sql}");
+    }
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('sessions_by_sub_open', 'refresh_tokens_by_sid')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 2);
+    // Opening it again changes nothing.
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(matches!(
+        store.rotate(rotation(h(41), h(42), NOW + 6)).await.unwrap(),
+        Rotated::Rotated(info) if info.generation == 2
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,7 @@ fn session(sid: &str, sub: &str) -> NewSession {
         max_per_subject: 100,
         revoke_until: t(NOW + 300),
         code: None,
+        jkt: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use jwtkit_core::Error;
-use jwtkit_server::error::{Problem, core_phase_entry};
+use jwtkit_server::error::{Problem, core_phase_entry, dpop_proof_entry};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,6 +74,16 @@ fn every_error() -> Vec<Row> {
                 message: entry.message,
             });
         }
+    }
+    for entry in jwtkit_core::dpop::ProofError::TABLE {
+        let (status, error, _) = dpop_proof_entry(entry.code);
+        rows.push(Row {
+            source: "core: DPoP proof".to_owned(),
+            status: status.to_string(),
+            error: format!("`{error}`"),
+            code: entry.code,
+            message: entry.message,
+        });
     }
     for entry in Problem::ENTRIES {
         rows.push(Row {

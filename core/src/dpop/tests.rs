@@ -88,7 +88,7 @@ fn the_header_is_refused_for_its_reason() {
         &claims(),
     );
     assert!(
-        matches!(check(&hmac, &request()), Err(ProofError::Algorithm(why)) if why.contains("symmetric"))
+        matches!(check(&hmac, &request()), Err(ProofError::Algorithm { reason: why }) if why.contains("symmetric"))
     );
     assert_eq!(policy().algorithms(), [Algorithm::ES256, Algorithm::EdDSA]);
     let none = format!(
@@ -98,14 +98,14 @@ fn the_header_is_refused_for_its_reason() {
     );
     assert!(matches!(
         check(&none, &request()),
-        Err(ProofError::Malformed(_) | ProofError::Algorithm(_))
+        Err(ProofError::Malformed { .. } | ProofError::Algorithm { .. })
     ));
     // An algorithm the server does not accept.
     let strict = ProofPolicy::new([Algorithm::EdDSA], 60, 5);
     let es256 = proof_with(&key, |_, _| {});
     assert!(matches!(
         verify_proof(&es256, &strict, &request(), now()),
-        Err(ProofError::Algorithm(why)) if why.contains("not one this server accepts")
+        Err(ProofError::Algorithm { reason: why }) if why.contains("not one this server accepts")
     ));
 }
 
@@ -116,13 +116,13 @@ fn the_key_must_be_the_public_key_of_the_alg() {
         h.as_object_mut().unwrap().remove("jwk");
     });
     assert!(
-        matches!(check(&missing, &request()), Err(ProofError::Key(why)) if why.contains("no jwk"))
+        matches!(check(&missing, &request()), Err(ProofError::Key { reason: why }) if why.contains("no jwk"))
     );
     let private = proof_with(&key, |h, _| {
         h["jwk"] = serde_json::from_str(&key.to_private_jwk().to_json()).unwrap();
     });
     assert!(
-        matches!(check(&private, &request()), Err(ProofError::Key(why)) if why.contains("private"))
+        matches!(check(&private, &request()), Err(ProofError::Key { reason: why }) if why.contains("private"))
     );
     let ed = Key::generate(Algorithm::EdDSA).unwrap();
     let other_type = proof_with(&key, |h, _| {
@@ -130,18 +130,18 @@ fn the_key_must_be_the_public_key_of_the_alg() {
     });
     assert!(matches!(
         check(&other_type, &request()),
-        Err(ProofError::Key(_))
+        Err(ProofError::Key { .. })
     ));
     let not_object = proof_with(&key, |h, _| h["jwk"] = "key".into());
     assert!(matches!(
         check(&not_object, &request()),
-        Err(ProofError::Key(_))
+        Err(ProofError::Key { .. })
     ));
     // Only `jwk` is a proof's: a key fetched from elsewhere is refused as in any token.
     for name in ["jku", "x5u", "x5c"] {
         let elsewhere = proof_with(&key, |h, _| h[name] = "https://evil.example/key".into());
         assert!(
-            matches!(check(&elsewhere, &request()), Err(ProofError::Malformed(why)) if why.contains(name)),
+            matches!(check(&elsewhere, &request()), Err(ProofError::Malformed { reason: why }) if why.contains(name)),
             "{name}"
         );
     }
@@ -206,18 +206,18 @@ fn iat_lies_within_the_window_and_jti_is_there() {
     let at = |iat: i64| proof_with(&key, move |_, c| c["iat"] = iat.into());
     assert!(check(&at(NOW - 60), &request()).is_ok());
     assert!(
-        matches!(check(&at(NOW - 61), &request()), Err(ProofError::IssuedAt(why)) if why.contains("old"))
+        matches!(check(&at(NOW - 61), &request()), Err(ProofError::IssuedAt { reason: why }) if why.contains("old"))
     );
     assert!(check(&at(NOW + 5), &request()).is_ok());
     assert!(
-        matches!(check(&at(NOW + 6), &request()), Err(ProofError::IssuedAt(why)) if why.contains("ahead"))
+        matches!(check(&at(NOW + 6), &request()), Err(ProofError::IssuedAt { reason: why }) if why.contains("ahead"))
     );
     let no_iat = proof_with(&key, |_, c| {
         c.as_object_mut().unwrap().remove("iat");
     });
     assert!(matches!(
         check(&no_iat, &request()),
-        Err(ProofError::IssuedAt(_))
+        Err(ProofError::IssuedAt { .. })
     ));
     let no_jti = proof_with(&key, |_, c| {
         c.as_object_mut().unwrap().remove("jti");
@@ -272,8 +272,32 @@ fn a_server_nonce_must_be_the_current_one() {
 fn a_proof_that_is_no_jwt_is_malformed() {
     for text in ["", "a.b", "not a proof", &"a".repeat(MAX_PROOF_BYTES + 1)] {
         assert!(
-            matches!(check(text, &request()), Err(ProofError::Malformed(_))),
+            matches!(check(text, &request()), Err(ProofError::Malformed { .. })),
             "{text:.20}"
         );
     }
+}
+
+#[test]
+fn a_signed_proof_passes_the_check_and_binds_its_token_and_nonce() {
+    let key = Key::generate(Algorithm::ES256).unwrap();
+    let bound = ProofRequest {
+        method: "POST",
+        uri: URI,
+        access_token: Some("a.b.c"),
+        nonce: Some("n-1"),
+    };
+    let proof = sign_proof(&key, &bound, now(), "j-9").unwrap();
+    let verified = check(&proof, &bound).unwrap();
+    assert_eq!((verified.jkt, verified.jti.as_str()), (key.thumbprint(), "j-9"));
+    let other_token = ProofRequest {
+        access_token: Some("x.y.z"),
+        ..bound
+    };
+    assert_eq!(check(&proof, &other_token), Err(ProofError::AccessTokenHash));
+    let symmetric = Key::generate(Algorithm::HS256).unwrap();
+    assert!(matches!(
+        sign_proof(&symmetric, &request(), now(), "j"),
+        Err(KeyError::InvalidJwk { .. })
+    ));
 }

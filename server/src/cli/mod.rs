@@ -1,9 +1,10 @@
 //! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions,
-//! users, clients.
+//! users, clients, dpop.
 //!
 //! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
 
 mod clients;
+mod dpop;
 mod input;
 mod keygen;
 mod on_store;
@@ -13,6 +14,7 @@ mod token;
 mod users;
 
 pub(crate) use clients::{ClientsArgs, clients};
+pub(crate) use dpop::{DpopArgs, dpop};
 pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
 pub(crate) use sessions::{SessionsArgs, sessions};
 pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};

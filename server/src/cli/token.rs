@@ -135,7 +135,7 @@ pub(super) fn algorithm_names() -> String {
         .join(", ")
 }
 
-fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
+pub(super) fn now_or(now: Option<i64>) -> Result<UnixTime, Failure> {
     match now {
         None => SystemClock
             .now()

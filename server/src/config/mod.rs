@@ -80,6 +80,8 @@ pub struct Config {
     pub refresh_grace: Duration,
     /// How long a person's sign-in at the OpenID provider lasts.
     pub login_ttl: Duration,
+    /// How old a DPoP proof may be.
+    pub dpop_proof_max_age: Duration,
     /// The most live sessions of one subject.
     pub max_sessions_per_subject: u32,
     /// Peers whose forwarding header names the client.
@@ -270,6 +272,20 @@ pub struct ResourceConfig {
     pub cors_origins: Vec<String>,
     /// Where `/metrics` is served (`None`: nowhere).
     pub metrics_bind: Option<SocketAddr>,
+    /// The URL clients reach the server at, which DPoP proofs name (`None`: `http://` and
+    /// the listening address).
+    pub public_url: Option<String>,
+    /// How old a DPoP proof may be.
+    pub dpop_proof_max_age: Duration,
+}
+
+impl ResourceConfig {
+    /// The URL clients reach the server at, listening on `addr`.
+    pub fn public_url_on(&self, addr: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(addr))
+    }
 }
 
 /// What `jwtkit serve` runs as.

@@ -13,14 +13,7 @@ use crate::config::StoreLocation;
 use jwtkit_core::KeySet;
 
 /// The settings only an issuer has, refused beside `trust_issuer`.
-const ISSUER_ONLY: [&Setting; 6] = [
-    &KEYS,
-    &SECRET,
-    &SIGNING_KID,
-    &API_KEYS,
-    &ISSUER,
-    &PUBLIC_URL,
-];
+const ISSUER_ONLY: [&Setting; 5] = [&KEYS, &SECRET, &SIGNING_KID, &API_KEYS, &ISSUER];
 
 impl ServeArgs {
     /// Validates the settings for what they ask to run: an issuer, or with `trust_issuer` a
@@ -70,6 +63,14 @@ impl ServeArgs {
                 .map(|origin| values::origin(origin))
                 .collect::<Result<_, _>>()?,
             metrics_bind: values::optional_address(&METRICS_BIND, sources.value(&METRICS_BIND)?)?,
+            public_url: sources
+                .one(&PUBLIC_URL)
+                .map(|url| values::public_url(&PUBLIC_URL, url))
+                .transpose()?,
+            dpop_proof_max_age: values::duration(
+                &DPOP_PROOF_MAX_AGE,
+                sources.value(&DPOP_PROOF_MAX_AGE)?,
+            )?,
         }))
     }
 
@@ -238,6 +239,10 @@ impl ServeArgs {
             )?,
             refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
             login_ttl: values::duration(&LOGIN_TTL, sources.value(&LOGIN_TTL)?)?,
+            dpop_proof_max_age: values::duration(
+                &DPOP_PROOF_MAX_AGE,
+                sources.value(&DPOP_PROOF_MAX_AGE)?,
+            )?,
             max_sessions_per_subject: values::count(
                 &MAX_SESSIONS_PER_SUBJECT,
                 sources.value(&MAX_SESSIONS_PER_SUBJECT)?,

@@ -251,6 +251,16 @@ settings! {
         range: Range::Seconds { min: 0, max: 60 },
         help: "how long after a rotation a second use of the immediate predecessor gets the current refresh token back instead of ending the session (honest races)",
     },
+    /// `dpop_proof_max_age`.
+    DPOP_PROOF_MAX_AGE {
+        name: "dpop_proof_max_age",
+        flag: "dpop-proof-max-age",
+        env: "JWTKIT_DPOP_PROOF_MAX_AGE",
+        value_name: "DURATION",
+        default: Some("60s"),
+        range: Range::Seconds { min: 5, max: 300 },
+        help: "how old a DPoP proof may be (its iat; 5 s ahead of the clock are allowed too): each proof is remembered this long, so that it is accepted once",
+    },
     /// `max_sessions_per_subject`.
     MAX_SESSIONS_PER_SUBJECT {
         name: "max_sessions_per_subject",

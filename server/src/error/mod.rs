@@ -10,6 +10,7 @@ mod problems;
 pub use problems::{BodyFault, CsrfFault, HeaderFault, Problem, RequestPart};
 
 use jwtkit_core::Phase;
+use jwtkit_core::dpop::ProofError;
 use serde::Serialize;
 use warp::Reply as _;
 use warp::http::StatusCode;
@@ -31,6 +32,9 @@ pub enum Challenge {
     /// `Basic realm="jwtkit"`: a client failed to authenticate at an OAuth endpoint (RFC
     /// 6749 §5.2, `invalid_client`).
     Basic,
+    /// `DPoP algs="…", error="…", error_description="…"` (RFC 9449 §7.1): a DPoP proof or a
+    /// DPoP-bound token was refused.
+    Dpop,
 }
 
 /// One row of the API's error table.
@@ -46,6 +50,19 @@ pub struct ProblemEntry {
     pub message: &'static str,
     /// Whether the response carries a Bearer challenge.
     pub challenge: Challenge,
+}
+
+/// How the API answers a refused DPoP proof (see `jwtkit_core::dpop::ProofError::TABLE`):
+/// status, error name (RFC 9449 §7.1: `use_dpop_nonce` when a nonce is asked for, else
+/// `invalid_dpop_proof`) and challenge. A token endpoint answers 400 instead, without a
+/// challenge ([`ApiError::oauth`]).
+pub fn dpop_proof_entry(code: &str) -> (u16, &'static str, Challenge) {
+    let error = if code == ProofError::NonceRequired.code() {
+        "use_dpop_nonce"
+    } else {
+        "invalid_dpop_proof"
+    };
+    (401, error, Challenge::Dpop)
 }
 
 /// How the API answers a jwtkit-core error of `phase` (see `jwtkit_core::Error::TABLES`):
@@ -85,6 +102,7 @@ pub struct ApiError {
     scope: Option<&'static str>,
     retry_after: Option<Duration>,
     oauth: bool,
+    algs: Option<String>,
 }
 
 /// The JSON body of an error at an OAuth endpoint (RFC 6749 §5.2, RFC 7009, RFC 7662).
@@ -114,6 +132,7 @@ impl From<Problem> for ApiError {
             // A service that is briefly unavailable says when to come back.
             retry_after: (entry.status == 503).then_some(Duration::from_secs(1)),
             oauth: false,
+            algs: None,
         }
     }
 }
@@ -137,15 +156,45 @@ impl ApiError {
             scope: None,
             retry_after: (code == 503).then_some(Duration::from_secs(1)),
             oauth: false,
+            algs: None,
         }
+    }
+
+    /// The response for a refused DPoP proof.
+    pub fn from_proof(error: &ProofError) -> Self {
+        let (code, error_name, challenge) = dpop_proof_entry(error.code());
+        Self {
+            status: status(code),
+            error: error_name,
+            code: error.code(),
+            message: error.to_string(),
+            challenge,
+            scope: None,
+            retry_after: None,
+            oauth: false,
+            algs: None,
+        }
+    }
+
+    /// Names the DPoP proof algorithms the server accepts in a `DPoP` challenge (`algs`).
+    #[must_use]
+    pub fn with_dpop_algs(mut self, algs: String) -> Self {
+        self.algs = Some(algs);
+        self
     }
 
     /// The same error as an OAuth endpoint answers it (RFC 6749 §5.2): the body's
     /// `error_description` instead of `message`, and `invalid_grant` as a 400.
     pub fn oauth(mut self) -> Self {
         self.oauth = true;
-        if self.error == "invalid_grant" {
-            self.status = StatusCode::BAD_REQUEST;
+        match self.error {
+            "invalid_grant" => self.status = StatusCode::BAD_REQUEST,
+            // RFC 9449 §5: the token endpoint refuses a proof as any bad request.
+            "invalid_dpop_proof" | "use_dpop_nonce" => {
+                self.status = StatusCode::BAD_REQUEST;
+                self.challenge = Challenge::None;
+            }
+            _ => {}
         }
         self
     }
@@ -173,6 +222,18 @@ impl ApiError {
             Challenge::None => return None,
             Challenge::Basic => return Some(format!("Basic realm=\"{REALM}\"")),
             Challenge::Bare => {}
+            Challenge::Dpop => {
+                challenge = format!("DPoP realm=\"{REALM}\"");
+                for (name, value) in self
+                    .algs
+                    .as_deref()
+                    .map(|algs| ("algs", algs))
+                    .into_iter()
+                    .chain([("error", self.error), ("error_description", &self.message)])
+                {
+                    challenge.push_str(&format!(", {name}=\"{}\"", quoted_string_safe(value)));
+                }
+            }
             Challenge::WithError => {
                 for (name, value) in [("error", self.error), ("error_description", &self.message)]
                     .into_iter()

@@ -141,6 +141,25 @@ problems! {
     /// A refresh token presented by another client than its own: taken as stolen.
     RefreshTokenWrongClient => 401, "invalid_grant", "ERR_REFRESH_TOKEN_WRONG_CLIENT", None,
         "the refresh token was issued to another client: taken as stolen, its session has ended",
+    /// A refresh token bound to a DPoP key, presented without a proof of that key.
+    RefreshTokenKeyMismatch => 401, "invalid_grant", "ERR_REFRESH_TOKEN_KEY_MISMATCH", None,
+        "the refresh token is bound to a DPoP key this request did not prove: taken as stolen, its session has ended",
+    /// A DPoP proof used before (RFC 9449 §11.1).
+    DpopProofReplayed => 401, "invalid_dpop_proof", "ERR_DPOP_PROOF_REPLAYED", Dpop,
+        "the DPoP proof was used before: make a new proof (with a new jti) for every request",
+    /// More than one `DPoP` header, or one that is not text (RFC 9449 §4.3 step 1).
+    DpopHeaderInvalid => 400, "invalid_dpop_proof", "ERR_DPOP_HEADER_INVALID", Dpop,
+        "the request must carry exactly one DPoP header, as text",
+    /// A DPoP-bound access token without a proof.
+    DpopProofMissing => 401, "invalid_dpop_proof", "ERR_DPOP_PROOF_MISSING", Dpop,
+        "a DPoP-bound access token needs a DPoP proof: send one in the DPoP header",
+    /// The proof's key is not the one the access token is bound to (or the token is bound
+    /// to none).
+    DpopKeyMismatch => 401, "invalid_token", "ERR_DPOP_KEY_MISMATCH", Dpop,
+        "the access token is not bound to the DPoP proof's key (its cnf.jkt)",
+    /// A DPoP-bound access token sent as a bearer token (RFC 9449 §7.2).
+    DpopTokenAsBearer => 401, "invalid_token", "ERR_DPOP_TOKEN_AS_BEARER", WithError,
+        "the access token is bound to a DPoP key: send it as Authorization: DPoP, with a DPoP proof",
     /// The session was ended (logout, revocation).
     RefreshTokenRevoked => 401, "invalid_grant", "ERR_REFRESH_TOKEN_REVOKED", None,
         "the session has ended; authenticate again",

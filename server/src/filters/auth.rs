@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use jwtkit_core::{Claims, UnixTime, Verifier};
 use warp::Filter;
+use warp::http::Method;
 use warp::http::header::{AUTHORIZATION, HeaderMap};
+use warp::path::FullPath;
 use warp::reject::{Reject, Rejection};
 
 use crate::cache::{self, CacheStats, VerifiedCache};
+use crate::dpop::{DPOP_SCHEME, DpopRefusal, ProofChecker, bound_key};
 use crate::error::{ApiError, HeaderFault, Problem};
 use crate::remote::{CachedVerifier, RemoteKeys};
 use crate::revocations::Revocations;
@@ -28,8 +31,16 @@ pub const ROLES_CLAIM: &str = "roles";
 /// verification would refuse. It uses at most [`Authenticator::DEFAULT_CACHE_BYTES`];
 /// [`Authenticator::with_cache_budget`] changes that (0 turns it off). Tokens longer than
 /// [`MAX_CACHED_TOKEN_BYTES`](super::MAX_CACHED_TOKEN_BYTES) are verified in full every time.
+///
+/// With [`Authenticator::with_dpop`], it takes DPoP-bound tokens too (RFC 9449 §7):
+/// `Authorization: DPoP` and a fresh proof of the token's key on every request — a cached
+/// token is a verified token, never a verified request, so the proof is checked each time
+/// — and refuses a bound token sent as a bearer token.
 #[derive(Clone)]
-pub struct Authenticator(Arc<Inner>);
+pub struct Authenticator {
+    inner: Arc<Inner>,
+    dpop: Option<ProofChecker>,
+}
 
 struct Inner {
     keys: Keys,
@@ -70,14 +81,14 @@ impl Authenticator {
         cache_bytes: usize,
         revocations: Option<Arc<Revocations>>,
     ) -> Self {
-        Self(Arc::new(Inner {
+        Self::of(Inner {
             keys: Keys::Fixed(CachedVerifier {
                 verifier,
                 cache: VerifiedCache::new(cache_bytes),
             }),
             clock,
             revocations,
-        }))
+        })
     }
 
     /// An authenticator verifying with the keys of a remote issuer ([`RemoteKeys`]): a token
@@ -85,11 +96,31 @@ impl Authenticator {
     /// refetch interval) and, when they changed, verify the token once more. Its cache is
     /// sized by the remote's options.
     pub fn remote(keys: Arc<RemoteKeys>, clock: SharedClock) -> Self {
-        Self(Arc::new(Inner {
+        Self::of(Inner {
             keys: Keys::Remote(keys),
             clock,
             revocations: None,
-        }))
+        })
+    }
+
+    fn of(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            dpop: None,
+        }
+    }
+
+    /// The same, taking DPoP-bound tokens with proofs that `checker` verifies (see the
+    /// type's documentation).
+    #[must_use]
+    pub fn with_dpop(mut self, checker: ProofChecker) -> Self {
+        self.dpop = Some(checker);
+        self
+    }
+
+    /// The checker of DPoP proofs, when bound tokens are taken.
+    pub fn dpop(&self) -> Option<&ProofChecker> {
+        self.dpop.as_ref()
     }
 
     /// The same, refusing the tokens `revocations` holds (checked after the cache, on every
@@ -106,7 +137,7 @@ impl Authenticator {
     /// The verifier in use now (a remote issuer's changes with its keys, and is none before
     /// they were first fetched).
     pub fn verifier(&self) -> Option<Verifier> {
-        match &self.0.keys {
+        match &self.inner.keys {
             Keys::Fixed(cached) => Some(cached.verifier.clone()),
             Keys::Remote(remote) => remote.current().map(|g| g.verifier.clone()),
         }
@@ -114,7 +145,7 @@ impl Authenticator {
 
     /// The remote issuer's keys, for an authenticator made by [`Authenticator::remote`].
     pub fn remote_keys(&self) -> Option<&Arc<RemoteKeys>> {
-        match &self.0.keys {
+        match &self.inner.keys {
             Keys::Fixed(_) => None,
             Keys::Remote(remote) => Some(remote),
         }
@@ -122,7 +153,7 @@ impl Authenticator {
 
     /// What the cache of verified tokens did and holds.
     pub fn cache_stats(&self) -> CacheStats {
-        match &self.0.keys {
+        match &self.inner.keys {
             Keys::Fixed(cached) => cached.cache.stats(),
             Keys::Remote(remote) => remote.cache_stats(),
         }
@@ -130,7 +161,7 @@ impl Authenticator {
 
     /// The memory the cache of verified tokens may use, in bytes.
     pub fn cache_budget(&self) -> usize {
-        match &self.0.keys {
+        match &self.inner.keys {
             Keys::Fixed(cached) => cached.cache.budget(),
             Keys::Remote(remote) => remote.options().cache_bytes,
         }
@@ -139,7 +170,7 @@ impl Authenticator {
     /// Verifies a bearer token now (refusing it when the clock cannot be read).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthRejection> {
         let now = self
-            .0
+            .inner
             .clock
             .now()
             .map_err(|e| AuthRejection::InvalidToken(e.into()))?;
@@ -149,7 +180,7 @@ impl Authenticator {
     /// Verifies a bearer token at `now`: from the cache or in full, then against the
     /// revocations.
     pub fn verify_at(&self, token: &str, now: UnixTime) -> Result<Claims, AuthRejection> {
-        let inner = &*self.0;
+        let inner = &*self.inner;
         let claims = match &inner.keys {
             Keys::Fixed(cached) => cached.cache.verify(&cached.verifier, token, now),
             Keys::Remote(remote) => {
@@ -166,20 +197,74 @@ impl Authenticator {
         }
     }
 
-    /// The verified claims of the `Authorization: Bearer` token of `headers`.
+    /// The verified claims of the `Authorization: Bearer` token of `headers` (a DPoP-bound
+    /// token is refused: it comes with a proof, [`Authenticator::authenticate_request`]).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, AuthRejection> {
-        bearer_token(headers).and_then(|token| self.verify(token))
+        match credentials(headers)? {
+            (Scheme::Bearer, token) => {
+                let claims = self.verify(token)?;
+                match bound_key(&claims) {
+                    None => Ok(claims),
+                    Some(_) => Err(AuthRejection::TokenAsBearer),
+                }
+            }
+            (Scheme::Dpop, _) => Err(AuthRejection::MissingCredentials),
+        }
     }
 
-    /// [`Authenticator::authenticate`], and for a remote issuer's token under a `kid` it
-    /// does not know yet, once more after fetching its keys again (see
-    /// [`Authenticator::remote`]).
-    pub async fn authenticate_fetching(
+    /// The verified claims of the access token of a request `method` to `path` (the path as
+    /// the server's public URL names it, without the query): `Authorization: Bearer`, or —
+    /// with [`Authenticator::with_dpop`] — `Authorization: DPoP` and the `DPoP` proof of the
+    /// token's key (RFC 9449 §7.1). For a remote issuer's token under a `kid` it does not
+    /// know yet, once more after fetching its keys again (see [`Authenticator::remote`]).
+    pub async fn authenticate_request(
         &self,
+        method: &str,
+        path: &str,
         headers: &HeaderMap,
     ) -> Result<Claims, AuthRejection> {
-        let token = bearer_token(headers)?;
-        match (self.verify(token), &self.0.keys) {
+        let (scheme, token) = credentials(headers)?;
+        let checker = match (scheme, &self.dpop) {
+            (Scheme::Dpop, None) => return Err(AuthRejection::MissingCredentials),
+            (Scheme::Dpop, Some(checker)) => Some(checker),
+            (Scheme::Bearer, _) => None,
+        };
+        let claims = self.verify_fetching(token).await?;
+        let jkt = bound_key(&claims);
+        let Some(checker) = checker else {
+            return match jkt {
+                None => Ok(claims),
+                Some(_) => Err(AuthRejection::TokenAsBearer),
+            };
+        };
+        let dpop = |refusal: DpopRefusal| AuthRejection::Dpop(refusal.to_error(checker.algs()));
+        let proof = ProofChecker::proof_of(headers)
+            .map_err(dpop)?
+            .ok_or_else(|| {
+                AuthRejection::Dpop(bound_refusal(Problem::DpopProofMissing, checker))
+            })?;
+        let now = self
+            .inner
+            .clock
+            .now()
+            .map_err(|e| AuthRejection::InvalidToken(e.into()))?;
+        let verified = checker
+            .verify(proof, method, path, Some(token), now)
+            .map_err(dpop)?;
+        if jkt != Some(verified.jkt.as_str()) {
+            return Err(AuthRejection::Dpop(bound_refusal(
+                Problem::DpopKeyMismatch,
+                checker,
+            )));
+        }
+        checker.remember(&verified, now).await.map_err(dpop)?;
+        Ok(claims)
+    }
+
+    /// [`Authenticator::verify`], and for a remote issuer's token under a `kid` it does not
+    /// know yet, once more after fetching its keys again.
+    async fn verify_fetching(&self, token: &str) -> Result<Claims, AuthRejection> {
+        match (self.verify(token), &self.inner.keys) {
             (Err(AuthRejection::InvalidToken(error)), Keys::Remote(remote))
                 if error == jwtkit_core::SignatureError::NoMatchingKey.into() =>
             {
@@ -196,6 +281,11 @@ impl Authenticator {
             (result, _) => result,
         }
     }
+}
+
+/// A DPoP refusal of the table, its challenge naming the algorithms `checker` takes.
+fn bound_refusal(problem: Problem, checker: &ProofChecker) -> ApiError {
+    ApiError::from(problem).with_dpop_algs(checker.algs())
 }
 
 /// Why a request was refused by [`authenticated`] or [`require_role`].
@@ -217,6 +307,11 @@ pub enum AuthRejection {
     },
     /// A remote issuer's keys were never fetched yet: the token cannot be judged (503).
     KeysUnavailable,
+    /// A DPoP-bound token sent as a bearer token (RFC 9449 §7.2).
+    TokenAsBearer,
+    /// A DPoP token's proof was refused, or is missing, or proves another key than the
+    /// token's: the answer, with its `DPoP` challenge.
+    Dpop(ApiError),
 }
 
 impl Reject for AuthRejection {}
@@ -233,23 +328,31 @@ impl AuthRejection {
             Self::Revoked(_) => Problem::TokenRevoked.into(),
             Self::InsufficientScope { role } => Problem::InsufficientScope { role }.into(),
             Self::KeysUnavailable => Problem::JwksUnavailable.into(),
+            Self::TokenAsBearer => Problem::DpopTokenAsBearer.into(),
+            Self::Dpop(error) => error.clone(),
         }
     }
 }
 
-/// Extracts the verified claims of the request's bearer token, or rejects with an
-/// [`AuthRejection`] that [`recover`](super::recover::recover) turns into the RFC 6750 response.
+/// Extracts the verified claims of the request's access token
+/// ([`Authenticator::authenticate_request`]), or rejects with an [`AuthRejection`] that
+/// [`recover`](super::recover::recover) turns into the RFC 6750 (or RFC 9449) response.
+/// A DPoP proof names the request's URI: the public URL of the authenticator's
+/// [`ProofChecker`] and the request's path.
 pub fn authenticated(
     auth: Authenticator,
 ) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
-    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        let auth = auth.clone();
-        async move {
-            auth.authenticate_fetching(&headers)
-                .await
-                .map_err(warp::reject::custom)
-        }
-    })
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::header::headers_cloned())
+        .and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
+            let auth = auth.clone();
+            async move {
+                auth.authenticate_request(method.as_str(), path.as_str(), &headers)
+                    .await
+                    .map_err(warp::reject::custom)
+            }
+        })
 }
 
 /// For `.and_then(...)` after [`authenticated`]: passes the claims on when their `roles`
@@ -272,8 +375,18 @@ pub fn require_role(
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
-fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
+/// The scheme of an access token's credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    /// `Bearer` (RFC 6750).
+    Bearer,
+    /// `DPoP` (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1) or `Authorization: DPoP
+/// <token>` (RFC 9449 §7.1: the same `token68` syntax), and its scheme.
+fn credentials(headers: &HeaderMap) -> Result<(Scheme, &str), AuthRejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = match (values.next(), values.next()) {
         (None, _) => return Err(AuthRejection::MissingCredentials),
@@ -286,10 +399,14 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
         .to_str()
         .map_err(|_| AuthRejection::InvalidRequest(HeaderFault::NotVisibleAscii))?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("Bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case("Bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case(DPOP_SCHEME) {
+        Scheme::Dpop
+    } else {
         // Another scheme (Basic, ...) is "no bearer credentials", not a malformed request.
         return Err(AuthRejection::MissingCredentials);
-    }
+    };
     let token = rest.trim_start_matches(' ');
     if token.is_empty() {
         return Err(AuthRejection::InvalidRequest(HeaderFault::Empty));
@@ -297,7 +414,7 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
     if !is_b64token(token) {
         return Err(AuthRejection::InvalidRequest(HeaderFault::NotB64Token));
     }
-    Ok(token)
+    Ok((scheme, token))
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
@@ -329,8 +446,8 @@ mod tests {
         for v in values {
             headers.append(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
         }
-        bearer_token(&headers)
-            .map(str::to_owned)
+        credentials(&headers)
+            .map(|(_, token)| token.to_owned())
             .map_err(|e| e.to_error().code().to_owned())
     }
 

@@ -69,11 +69,14 @@ impl From<SessionError> for GrantError {
     }
 }
 
-/// Issues what `request` asks of `client`.
+/// Issues what `request` asks of `client`, bound to the DPoP key `jkt` the request proved
+/// (if any). A confidential client's refresh tokens stay unbound: its authentication binds
+/// them (RFC 9449 §5).
 pub(crate) async fn issue(
     sessions: &Sessions,
     client: &ApiKey,
     request: TokenRequest<'_>,
+    jkt: Option<&str>,
     now: UnixTime,
 ) -> Result<Issued, GrantError> {
     match request {
@@ -83,7 +86,7 @@ pub(crate) async fn issue(
                 Some(scope) if scope.iter().all(|s| client.roles().contains(s)) => scope,
                 Some(_) => return Err(GrantError::InvalidScope),
             };
-            let access = sessions.issue_without_session(client.name(), &roles, now)?;
+            let access = sessions.issue_without_session(client.name(), &roles, jkt, now)?;
             Ok(Issued {
                 access,
                 roles,
@@ -95,7 +98,7 @@ pub(crate) async fn issue(
             scope,
         } => {
             let grant = sessions
-                .refresh_for(refresh_token, now, client.name(), scope.as_deref())
+                .refresh_for(refresh_token, jkt, now, client.name(), scope.as_deref())
                 .await?;
             Ok(Issued {
                 access: grant.access,
@@ -111,7 +114,7 @@ impl Issued {
     pub(crate) fn to_json(&self) -> Value {
         let mut response = json!({
             "access_token": self.access.token,
-            "token_type": "Bearer",
+            "token_type": self.access.token_type(),
             "expires_in": self.access.expires_in,
         });
         if let Some(refresh) = &self.refresh {

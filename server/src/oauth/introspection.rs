@@ -10,7 +10,7 @@ use crate::apikeys::ApiKey;
 pub(crate) const INTROSPECT_ROLE: &str = "introspect";
 
 /// The claims an introspection answer passes on from an active token (RFC 7662 §2.2).
-const INTROSPECTED_CLAIMS: [&str; 11] = [
+const INTROSPECTED_CLAIMS: [&str; 12] = [
     "scope",
     "client_id",
     "sub",
@@ -22,6 +22,7 @@ const INTROSPECTED_CLAIMS: [&str; 11] = [
     "jti",
     "sid",
     "roles",
+    "cnf",
 ];
 
 /// The answer to `client` about a token whose verified `claims` are given (`None`: not an
@@ -38,7 +39,12 @@ pub(crate) fn answer(claims: Option<&Claims>, client: &ApiKey) -> Value {
     }
     let mut answer = Map::new();
     answer.insert("active".into(), true.into());
-    answer.insert("token_type".into(), "Bearer".into());
+    let bound = crate::dpop::bound_key(claims).is_some();
+    // RFC 9449 §6.2: a bound token is a DPoP token, its key's thumbprint in `cnf`.
+    answer.insert(
+        "token_type".into(),
+        if bound { "DPoP" } else { "Bearer" }.into(),
+    );
     for name in INTROSPECTED_CLAIMS {
         if let Some(value) = claims.get(name) {
             answer.insert(name.into(), value.clone());

@@ -1,6 +1,7 @@
 //! Authorization server metadata (RFC 8414): the issuer, where the endpoints are (under the
 //! public URL), and what they take.
 
+use crate::dpop::PROOF_ALGORITHMS;
 use serde_json::{Value, json};
 
 use super::{CLIENT_AUTH_METHODS, GRANT_TYPES, REFRESH_TOKEN_DELIVERIES};
@@ -87,5 +88,7 @@ pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
         "access_token_signing_alg_values_supported": algorithms,
         // jwtkit's: a person's refresh token may ride an `HttpOnly` cookie (same-site pages).
         "refresh_token_delivery_values_supported": REFRESH_TOKEN_DELIVERIES,
+        // RFC 9449 §5.1: the token endpoint binds tokens to the key of a DPoP proof.
+        "dpop_signing_alg_values_supported": PROOF_ALGORITHMS.map(|alg| alg.as_str()),
     })
 }

@@ -103,13 +103,14 @@ impl Provider {
         sessions: &Sessions,
         client: &Client,
         request: CodeExchange<'_>,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Exchanged, ExchangeError> {
         let Some(code) = codes::hash(request.code) else {
             return Err(ExchangeError::CodeInvalid);
         };
         let (person, refresh) = sessions
-            .prepare_person(code, &client.id, now)
+            .prepare_person(code, &client.id, bound_refresh(client, jkt), now)
             .map_err(ExchangeError::Session)?;
         let expected = Expected {
             client_id: client.id.clone(),
@@ -150,7 +151,7 @@ impl Provider {
         };
         let session = person.of(&grant.sub, &grant.scope, &grant.login_sid);
         let issued = sessions
-            .person_started(&session, ended, refresh, now)
+            .person_started(&session, ended, refresh, jkt, now)
             .map_err(ExchangeError::Session)?;
         let access = issued.access;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
@@ -189,10 +190,11 @@ impl Provider {
         client: &Client,
         refresh_token: &str,
         scope: Option<&[String]>,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Exchanged, ExchangeError> {
         let (info, grant) = sessions
-            .refresh_person(refresh_token, &client.id, scope, now)
+            .refresh_person(refresh_token, jkt, &client.id, scope, now)
             .await
             .map_err(ExchangeError::Session)?;
         let person = self.directory.claims(info.sub.clone()).await.map_err(|e| {
@@ -216,12 +218,18 @@ impl Provider {
     }
 }
 
+/// The DPoP key a session's refresh tokens are bound to: a public client's proof's (RFC 9449
+/// §5); a confidential client's refresh tokens are bound by its authentication instead.
+fn bound_refresh<'a>(client: &Client, jkt: Option<&'a str>) -> Option<&'a str> {
+    jkt.filter(|_| client.secret_hash.is_none())
+}
+
 impl Exchanged {
     /// The RFC 6749 §5.1 answer, with the ID token.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         let mut answer = serde_json::json!({
             "access_token": self.access.token,
-            "token_type": "Bearer",
+            "token_type": self.access.token_type(),
             "expires_in": self.access.expires_in,
             "scope": self.scope.join(" "),
             "refresh_token": self.refresh,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use warp::http::HeaderMap;
+use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
@@ -28,6 +28,7 @@ pub(super) fn route(
     AUTH.filter()
         .and(warp::any().map(move || state.clone()))
         .and(warp::addr::remote())
+        .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(body())
         .and_then(issue_token)
@@ -36,11 +37,16 @@ pub(super) fn route(
 async fn issue_token(
     state: Arc<AppState>,
     remote: Option<SocketAddr>,
+    method: Method,
     headers: HeaderMap,
     mime: Option<String>,
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
+    let jkt = state
+        .proven_key(&headers, method.as_str(), AUTH, now)
+        .await
+        .map_err(reject)?;
     let object = json_object(mime.as_deref(), &body)?;
     let presented = required_member(&object, API_KEY_MEMBER)?;
     let delivery = Delivery::requested(&object)?.unwrap_or(Delivery::Body);
@@ -55,7 +61,13 @@ async fn issue_token(
         .map_err(reject)?;
     let grant = state
         .sessions
-        .start(entry.name(), entry.roles(), Endpoint::Auth, now)
+        .start(
+            entry.name(),
+            entry.roles(),
+            Endpoint::Auth,
+            jkt.as_deref(),
+            now,
+        )
         .await
         .map_err(|e| session_rejection(&state, e))?;
     tracing::info!(target: "jwtkit::auth", sub = entry.name(), "token issued");

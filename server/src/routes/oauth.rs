@@ -145,6 +145,10 @@ async fn grant(
 ) -> Result<Answer, ApiError> {
     let form = Form::read(mime, body)?;
     let credentials = client::presented(headers, &form)?;
+    let jkt = state
+        .proven_key(headers, "POST", TOKEN, state.now_or_error()?)
+        .await?;
+    let jkt = jkt.as_deref();
     // A code, or a refresh token without an API key's credentials: a person's session at
     // an OpenID client.
     if let Some(grant_type @ ("authorization_code" | "refresh_token")) = form.get("grant_type") {
@@ -158,12 +162,12 @@ async fn grant(
             return if grant_type == "authorization_code" {
                 let delivery = delivery(state, headers, &form)?;
                 Ok(delivered(
-                    code_grant(state, &client, &form).await?,
+                    code_grant(state, &client, &form, jkt).await?,
                     &client,
                     delivery,
                 ))
             } else {
-                person_refresh(state, headers, &client, &form).await
+                person_refresh(state, headers, &client, &form, jkt).await
             };
         }
     }
@@ -185,7 +189,7 @@ async fn grant(
     };
     let refresh = matches!(request, TokenRequest::RefreshToken { .. });
     let now = state.now_or_error()?;
-    let issued = grant::issue(&state.sessions, client, request, now)
+    let issued = grant::issue(&state.sessions, client, request, jkt, now)
         .await
         .map_err(|error| match error {
             GrantError::InvalidScope => Problem::InvalidScope.into(),
@@ -244,6 +248,7 @@ async fn person_refresh(
     headers: &HeaderMap,
     client: &Client,
     form: &Form,
+    jkt: Option<&str>,
 ) -> Result<Answer, ApiError> {
     let from_cookie;
     let (refresh_token, in_cookie) = match form.get("refresh_token") {
@@ -266,6 +271,7 @@ async fn person_refresh(
             client,
             refresh_token,
             scope.as_deref(),
+            jkt,
             now,
         )
         .await
@@ -293,7 +299,12 @@ fn exchange_error(state: &AppState, error: ExchangeError) -> ApiError {
 }
 
 /// The `authorization_code` grant of `client`.
-async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Exchanged, ApiError> {
+async fn code_grant(
+    state: &AppState,
+    client: &Client,
+    form: &Form,
+    jkt: Option<&str>,
+) -> Result<Exchanged, ApiError> {
     let request = CodeExchange {
         code: form.required("code")?,
         redirect_uri: form.required("redirect_uri")?,
@@ -302,7 +313,14 @@ async fn code_grant(state: &AppState, client: &Client, form: &Form) -> Result<Ex
     let now = state.now_or_error()?;
     let exchanged = state
         .provider
-        .exchange(state.store.as_ref(), &state.sessions, client, request, now)
+        .exchange(
+            state.store.as_ref(),
+            &state.sessions,
+            client,
+            request,
+            jkt,
+            now,
+        )
         .await
         .map_err(|error| exchange_error(state, error))?;
     tracing::info!(target: "jwtkit::auth", client_id = client.id, grant_type = "authorization_code", "token issued");

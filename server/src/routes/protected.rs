@@ -1,8 +1,9 @@
 //! The public endpoint and the token-protected ones.
 
 use jwtkit_core::Claims;
-use warp::http::HeaderMap;
 use warp::http::header::{CONTENT_TYPE, HeaderValue};
+use warp::http::{HeaderMap, Method};
+use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
@@ -19,21 +20,28 @@ pub(super) fn home() -> impl Filter<Extract = (Response,), Error = Rejection> + 
 pub(super) fn authenticated(
     guard: Guard,
 ) -> impl Filter<Extract = (Claims,), Error = Rejection> + Clone {
-    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        let guard = guard.clone();
-        async move {
-            guard
-                .auth
-                .authenticate_fetching(&headers)
-                .await
-                .map_err(|rejection| {
-                    if let AuthRejection::InvalidToken(_) | AuthRejection::Revoked(_) = rejection {
-                        guard.metrics.refusal(rejection.to_error().code());
-                    }
-                    warp::reject::custom(rejection)
-                })
-        }
-    })
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::header::headers_cloned())
+        .and_then(move |method: Method, path: FullPath, headers: HeaderMap| {
+            let guard = guard.clone();
+            async move {
+                guard
+                    .auth
+                    .authenticate_request(method.as_str(), path.as_str(), &headers)
+                    .await
+                    .map_err(|rejection| {
+                        if let AuthRejection::InvalidToken(_)
+                        | AuthRejection::Revoked(_)
+                        | AuthRejection::TokenAsBearer
+                        | AuthRejection::Dpop(_) = rejection
+                        {
+                            guard.metrics.refusal(rejection.to_error().code());
+                        }
+                        warp::reject::custom(rejection)
+                    })
+            }
+        })
 }
 
 /// `GET /api/v3/secret`: any valid token.

@@ -77,18 +77,22 @@ async fn refresh_token(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
+    let jkt = state
+        .proven_key(&headers, "POST", REFRESH, now)
+        .await
+        .map_err(reject)?;
     let (presented, delivery) = presented_refresh_token(&state, &headers, mime.as_deref(), &body)?;
     let grant = state
         .sessions
-        .refresh(&presented, now)
+        .refresh(&presented, jkt.as_deref(), now)
         .await
         .map_err(|e| session_rejection(&state, e))?;
     state.metrics.rotation();
     Ok(grant_response(&grant, delivery, "Token refreshed."))
 }
 
-/// `POST /api/v3/auth/logout`: ends the session of the `Authorization: Bearer` access
-/// token, or of the refresh token (JSON body, or the cookie with the CSRF defence).
+/// `POST /api/v3/auth/logout`: ends the session of the access token (`Authorization:
+/// Bearer`, or `DPoP` with its proof), or of the refresh token (JSON body, or the cookie with the CSRF defence).
 pub(super) fn logout(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
@@ -104,15 +108,16 @@ async fn end_session(
     let now = state.now()?;
     let has_bearer = headers.contains_key(warp::http::header::AUTHORIZATION);
     if has_bearer {
-        let claims = state
+        let claims = match state
             .auth
-            .authenticate(&headers)
-            .or_else(|rejection| match rejection {
-                // Logging out twice is not an error.
-                AuthRejection::Revoked(claims) => Ok(*claims),
-                other => Err(other),
-            })
-            .map_err(warp::reject::custom)?;
+            .authenticate_request("POST", LOGOUT.path, &headers)
+            .await
+        {
+            Ok(claims) => claims,
+            // Logging out twice is not an error.
+            Err(AuthRejection::Revoked(claims)) => *claims,
+            Err(other) => return Err(warp::reject::custom(other)),
+        };
         let sid = claims.sid().ok_or_else(|| reject(Problem::NoSession))?;
         let ended = state
             .sessions
@@ -287,7 +292,7 @@ pub(super) fn grant_response(grant: &Grant, delivery: Delivery, message: &str) -
         "code": 200,
         "message": message,
         "token": access.token,
-        "token_type": "Bearer",
+        "token_type": access.token_type(),
         "expires_in": access.expires_in,
         "expiration_at": access.expires_at_rfc3339(),
         "refresh_expires_in": grant.refresh_expires_in,

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jwtkit_core::{PolicyError, Verifier};
 use warp::Rejection;
+use warp::http::HeaderMap;
 
 use super::table;
 use crate::apikeys::ApiKeys;
 use crate::config::Config;
+use crate::dpop::{DpopRefusal, ProofChecker};
 use crate::error::ApiError;
 use crate::error::Problem;
 use crate::filters::{Authenticator, reject};
@@ -39,6 +41,7 @@ pub struct AppState {
     pub(super) clock: SharedClock,
     pub(super) provider: Provider,
     pub(super) public_url: String,
+    pub(super) dpop: ProofChecker,
 }
 
 impl AppState {
@@ -86,13 +89,15 @@ impl AppState {
                     .build()?,
             ),
         };
+        let dpop = crate::dpop::checker(config, store.clone());
         Ok(Self {
             auth: Authenticator::with_revocations(
                 verifier,
                 clock.clone(),
                 config.token_cache_bytes,
                 revocations.clone(),
-            ),
+            )
+            .with_dpop(dpop.clone()),
             sessions: Sessions::new(
                 store.clone(),
                 issuer,
@@ -117,6 +122,7 @@ impl AppState {
             clock,
             provider,
             public_url: config.public_url.clone(),
+            dpop,
         })
     }
 
@@ -174,6 +180,22 @@ impl AppState {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The thumbprint of the key the request's DPoP proof (if any) proves, for the request
+    /// `method` to `route`'s path: checked and remembered (a replay refused).
+    pub(super) async fn proven_key(
+        &self,
+        headers: &HeaderMap,
+        method: &str,
+        route: table::Route,
+        now: jwtkit_core::UnixTime,
+    ) -> Result<Option<String>, ApiError> {
+        self.dpop
+            .check_request(headers, method, route.path, now)
+            .await
+            .map(|proof| proof.map(|proof| proof.jkt))
+            .map_err(|refusal| dpop_error(self, refusal))
     }
 
     /// `now` from the clock (a failed read is a 503, never a guess).
@@ -242,6 +264,10 @@ pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
         }
         SessionError::Revoked => Problem::RefreshTokenRevoked.into(),
         SessionError::ScopeExceeded => Problem::InvalidScope.into(),
+        SessionError::KeyMismatch => {
+            state.metrics.revocation();
+            Problem::RefreshTokenKeyMismatch.into()
+        }
         SessionError::Store(error) => {
             tracing::error!(target: "jwtkit::sessions", %error, "store unavailable");
             Problem::StoreUnavailable.into()
@@ -251,6 +277,11 @@ pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
             Problem::Internal.into()
         }
     }
+}
+
+/// The error response for a refused DPoP proof.
+pub(super) fn dpop_error(state: &AppState, refusal: DpopRefusal) -> ApiError {
+    refusal.to_error(state.dpop.algs())
 }
 
 /// The OAuth metadata of a server configured by `config`, its endpoints where

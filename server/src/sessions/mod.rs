@@ -30,7 +30,7 @@ pub(crate) use refresh_token::{hash, is_refresh_token};
 use refresh_token::{new_refresh_token, random_text, seal, unseal};
 
 use crate::apikeys::ApiKeys;
-use crate::issuer::{IssueError, IssuedToken, TokenIssuer};
+use crate::issuer::{Binding, IssueError, IssuedToken, TokenIssuer};
 use crate::revocations::Revocations;
 use crate::store::{
     Endpoint, NewSession, Rotated, Rotation, SessionInfo, Store, StoreError, TokenHash,
@@ -87,6 +87,9 @@ pub(crate) enum SessionError {
     WrongClient,
     /// A scope beyond the session's roles was requested.
     ScopeExceeded,
+    /// The refresh token is bound to a DPoP key that the request did not prove possession
+    /// of (another key's proof, or none): taken as stolen, its session has been ended.
+    KeyMismatch,
     /// The store cannot be reached.
     Store(StoreError),
     /// The access token could not be issued.
@@ -124,6 +127,8 @@ pub(super) struct Opening<'a> {
     pub(super) client_id: &'a str,
     pub(super) roles: &'a [String],
     pub(super) endpoint: Endpoint,
+    /// The DPoP key (its thumbprint) its refresh tokens are bound to.
+    pub(super) jkt: Option<&'a str>,
 }
 
 impl Sessions {
@@ -146,12 +151,14 @@ impl Sessions {
     }
 
     /// Starts a session at `endpoint` for the authenticated client `sub` (an API key's
-    /// name, its own subject) with `roles`.
+    /// name, its own subject) with `roles`; with `jkt`, its tokens are bound to that DPoP
+    /// key, and each refresh must prove it.
     pub(crate) async fn start(
         &self,
         sub: &str,
         roles: &[String],
         endpoint: Endpoint,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
         let opening = Opening {
@@ -161,9 +168,10 @@ impl Sessions {
             client_id: sub,
             roles,
             endpoint,
+            jkt,
         };
         let (info, refresh) = self.open(opening, now).await?;
-        self.grant(&info, roles, refresh, now)
+        self.grant(&info, roles, refresh, jkt, now)
     }
 
     /// A new session in the store, and its first refresh token.
@@ -190,6 +198,7 @@ impl Sessions {
             client_id,
             roles,
             endpoint,
+            jkt,
         } = opening;
         let sid = match sid {
             Some(sid) => sid,
@@ -209,6 +218,7 @@ impl Sessions {
             max_per_subject: self.rules.max_per_subject,
             revoke_until: self.revoke_until(now),
             code,
+            jkt: jkt.map(str::to_owned),
         };
         Ok((session, refresh))
     }
@@ -237,18 +247,22 @@ impl Sessions {
             absolute_expiry: session.absolute_expiry,
             idle_expiry: session.idle_expiry,
             generation: 0,
+            jkt: session.jkt.clone(),
         }
     }
 
     /// An access token without a session, so without a refresh token (the
-    /// `client_credentials` grant: the client asks for a new one, RFC 6749 §4.4.3).
+    /// `client_credentials` grant: the client asks for a new one, RFC 6749 §4.4.3), bound to
+    /// the DPoP key `jkt` when there is one.
     pub(crate) fn issue_without_session(
         &self,
         sub: &str,
         roles: &[String],
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<IssuedToken, SessionError> {
-        Ok(self.issuer.issue(sub, roles, now)?)
+        let binding = Binding { sid: None, jkt };
+        Ok(self.issuer.issue_bound(sub, roles, binding, now)?)
     }
 
     /// Rotates a refresh token presented at `/api/v3/auth/refresh` (see the module
@@ -257,9 +271,10 @@ impl Sessions {
     pub(crate) async fn refresh(
         &self,
         presented: &str,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
-        let (info, refresh) = self.rotate(presented, now).await?;
+        let (info, refresh) = self.rotate(presented, jkt, now).await?;
         if info.endpoint != Endpoint::Auth {
             return Err(self
                 .end_stolen(
@@ -270,7 +285,7 @@ impl Sessions {
                 .await);
         }
         let roles = self.current_roles(&info, now).await?;
-        self.grant(&info, &roles, refresh, now)
+        self.grant(&info, &roles, refresh, jkt, now)
     }
 
     /// Rotates a refresh token presented by the authenticated `client` at the token
@@ -284,11 +299,12 @@ impl Sessions {
     pub(crate) async fn refresh_for(
         &self,
         presented: &str,
+        jkt: Option<&str>,
         now: UnixTime,
         client: &str,
         scope: Option<&[String]>,
     ) -> Result<Grant, SessionError> {
-        let (info, refresh) = self.rotate(presented, now).await?;
+        let (info, refresh) = self.rotate(presented, jkt, now).await?;
         if client != info.client_id || info.endpoint == Endpoint::Authorize {
             return Err(self
                 .end_stolen(&info, now, "a refresh token presented by another client")
@@ -300,7 +316,7 @@ impl Sessions {
             Some(scope) if scope.iter().all(|s| roles.contains(s)) => scope.to_vec(),
             Some(_) => return Err(SessionError::ScopeExceeded),
         };
-        self.grant(&info, &roles, refresh, now)
+        self.grant(&info, &roles, refresh, jkt, now)
     }
 
     /// Ends the session of a refresh token presented where it does not belong.
@@ -342,8 +358,29 @@ impl Sessions {
             .collect())
     }
 
-    /// The rotation itself: the session and its current refresh token.
+    /// The rotation itself: the session and its current refresh token. A session bound to
+    /// a DPoP key rotates only for a request that proved it (`jkt`, its proof's thumbprint);
+    /// any other request was made with a stolen refresh token, and the session ends.
     pub(super) async fn rotate(
+        &self,
+        presented: &str,
+        jkt: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(SessionInfo, String), SessionError> {
+        let (info, refresh) = self.rotate_in_store(presented, now).await?;
+        if info.jkt.is_some() && info.jkt.as_deref() != jkt {
+            tracing::warn!(
+                target: "jwtkit::sessions",
+                sid = %info.sid,
+                "a DPoP-bound refresh token presented without a proof of its key: session ended"
+            );
+            self.end(&info.sid, now).await?;
+            return Err(SessionError::KeyMismatch);
+        }
+        Ok((info, refresh))
+    }
+
+    async fn rotate_in_store(
         &self,
         presented: &str,
         now: UnixTime,
@@ -416,16 +453,21 @@ impl Sessions {
         now.saturating_add_secs(self.rules.access_lifetime.as_secs_f64())
     }
 
+    /// The grant of a session's refresh: its access token bound to the DPoP key `jkt` the
+    /// request proved, if any.
     fn grant(
         &self,
         info: &SessionInfo,
         roles: &[String],
         refresh: String,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
-        let access = self
-            .issuer
-            .issue_for_session(&info.sub, roles, &info.sid, now)?;
+        let binding = Binding {
+            sid: Some(&info.sid),
+            jkt,
+        };
+        let access = self.issuer.issue_bound(&info.sub, roles, binding, now)?;
         Ok(Grant {
             access,
             roles: roles.to_vec(),

@@ -5,6 +5,7 @@ use jwtkit_core::UnixTime;
 
 use super::refresh_token::random_text;
 use super::{Grant, Opening, SessionError, Sessions, seconds_left};
+use crate::issuer::Binding;
 use crate::store::{Endpoint, NewSession, SessionInfo, TokenHash};
 
 /// A person's session before its code is redeemed: everything but who the code names,
@@ -34,10 +35,13 @@ impl Sessions {
     /// code `code` (whose record learns the session, so that a replay of the code ends it),
     /// and its first refresh token; its refresh token refreshes at the token endpoint as the
     /// same client ([`Sessions::refresh_person`]).
+    /// With `jkt`, the session's refresh tokens are bound to that DPoP key (a public
+    /// client's; a confidential client's are bound by its authentication).
     pub(crate) fn prepare_person(
         &self,
         code: TokenHash,
         client_id: &str,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<(PersonSession, String), SessionError> {
         let opening = Opening {
@@ -47,21 +51,24 @@ impl Sessions {
             client_id,
             roles: &[],
             endpoint: Endpoint::Authorize,
+            jkt,
         };
         let (template, refresh) = self.new_session(opening, now)?;
         Ok((PersonSession { template }, refresh))
     }
 
     /// The grant of `session`, started in the store, which ended the sessions `ended`.
+    /// Its access token is bound to the DPoP key `jkt` the request proved, if any.
     pub(crate) fn person_started(
         &self,
         session: &NewSession,
         ended: Vec<String>,
         refresh: String,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
         let info = self.opened(session, ended);
-        self.person_grant(&info, &session.roles, refresh, now)
+        self.person_grant(&info, &session.roles, refresh, jkt, now)
     }
 
     /// Rotates a person's refresh token presented by the client `client_id` at the token
@@ -71,11 +78,12 @@ impl Sessions {
     pub(crate) async fn refresh_person(
         &self,
         presented: &str,
+        jkt: Option<&str>,
         client_id: &str,
         scope: Option<&[String]>,
         now: UnixTime,
     ) -> Result<(SessionInfo, Grant), SessionError> {
-        let (info, refresh) = self.rotate(presented, now).await?;
+        let (info, refresh) = self.rotate(presented, jkt, now).await?;
         if info.endpoint != Endpoint::Authorize || info.client_id != client_id {
             return Err(self
                 .end_stolen(&info, now, "a refresh token presented by another client")
@@ -86,7 +94,7 @@ impl Sessions {
             Some(scope) if scope.iter().all(|s| info.roles.contains(s)) => scope.to_vec(),
             Some(_) => return Err(SessionError::ScopeExceeded),
         };
-        let grant = self.person_grant(&info, &scope, refresh, now)?;
+        let grant = self.person_grant(&info, &scope, refresh, jkt, now)?;
         Ok((info, grant))
     }
 
@@ -95,11 +103,16 @@ impl Sessions {
         info: &SessionInfo,
         scope: &[String],
         refresh: String,
+        jkt: Option<&str>,
         now: UnixTime,
     ) -> Result<Grant, SessionError> {
+        let binding = Binding {
+            sid: Some(&info.sid),
+            jkt,
+        };
         let access =
             self.issuer
-                .issue_for_person(&info.sub, &info.client_id, scope, &info.sid, now)?;
+                .issue_for_person(&info.sub, &info.client_id, scope, binding, now)?;
         Ok(Grant {
             access,
             roles: scope.to_vec(),

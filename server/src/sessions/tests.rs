@@ -54,22 +54,25 @@ async fn a_confidential_clients_refresh_token_refreshes_only_at_the_token_endpoi
     let sessions = sessions(&dir);
     let roles = ["user".to_owned()];
     let grant = sessions
-        .start("svc", &roles, Endpoint::Token, t(1000))
+        .start("svc", &roles, Endpoint::Token, None, t(1000))
         .await
         .unwrap();
     // With the client's authentication, at the token endpoint: rotated.
     let next = sessions
-        .refresh_for(&grant.refresh, t(1001), "svc", None)
+        .refresh_for(&grant.refresh, None, t(1001), "svc", None)
         .await
         .unwrap();
     // Presented without it (at /api/v3/auth/refresh): refused, and the session ends.
     assert_eq!(
-        sessions.refresh(&next.refresh, t(1002)).await.unwrap_err(),
+        sessions
+            .refresh(&next.refresh, None, t(1002))
+            .await
+            .unwrap_err(),
         SessionError::WrongClient
     );
     assert_eq!(
         sessions
-            .refresh_for(&next.refresh, t(1003), "svc", None)
+            .refresh_for(&next.refresh, None, t(1003), "svc", None)
             .await
             .unwrap_err(),
         SessionError::Revoked,
@@ -83,18 +86,21 @@ async fn a_refresh_token_presented_by_another_client_ends_its_session() {
     let dir = scratch("other-client");
     let sessions = sessions(&dir);
     let grant = sessions
-        .start("svc", &["user".to_owned()], Endpoint::Auth, t(1000))
+        .start("svc", &["user".to_owned()], Endpoint::Auth, None, t(1000))
         .await
         .unwrap();
     assert_eq!(
         sessions
-            .refresh_for(&grant.refresh, t(1001), "other", None)
+            .refresh_for(&grant.refresh, None, t(1001), "other", None)
             .await
             .unwrap_err(),
         SessionError::WrongClient
     );
     assert_eq!(
-        sessions.refresh(&grant.refresh, t(1100)).await.unwrap_err(),
+        sessions
+            .refresh(&grant.refresh, None, t(1100))
+            .await
+            .unwrap_err(),
         SessionError::Revoked
     );
     std::fs::remove_dir_all(dir).ok();

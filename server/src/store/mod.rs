@@ -137,6 +137,8 @@ pub struct NewSession {
     /// replayed already (between its redemption and this write) ends the session as it
     /// starts, and its ID is among those returned.
     pub code: Option<TokenHash>,
+    /// The thumbprint of the DPoP key its refresh tokens are bound to.
+    pub jkt: Option<String>,
 }
 
 /// A session as the store knows it.
@@ -160,6 +162,9 @@ pub struct SessionInfo {
     pub idle_expiry: UnixTime,
     /// How many rotations it has had.
     pub generation: u32,
+    /// The thumbprint of the DPoP key its refresh tokens are bound to (RFC 9449 §5): a
+    /// refresh proves possession of that key.
+    pub jkt: Option<String>,
 }
 
 impl SessionInfo {

@@ -53,7 +53,8 @@ pub(super) async fn sessions(
             ended,
             client_id,
             endpoint,
-        ] = <[Option<Vec<u8>>; 9]>::try_from(fields)
+            jkt,
+        ] = <[Option<Vec<u8>>; 10]>::try_from(fields)
             .map_err(|_| StoreError::new("a session reply is short"))?;
         let (Some(sub), Some(roles), Some(created), Some(absolute), Some(idle)) =
             (sub, roles, created, absolute, idle)
@@ -77,6 +78,7 @@ pub(super) async fn sessions(
             generation.unwrap_or_default(),
             client_id.unwrap_or(sub),
             endpoint.unwrap_or_else(|| b"auth".to_vec()),
+            jkt.unwrap_or_default(),
         ])?;
         for t in [
             &mut info.created,

@@ -164,6 +164,7 @@ impl Store for RedisStore {
                 .arg(s.max_per_subject)
                 .arg(secs(s.revoke_until))
                 .arg(REMEMBER_ENDED)
+                .arg(s.jkt.as_deref().unwrap_or(""))
                 .invoke_async(&mut conn)
                 .await
                 .map_err(error)
@@ -194,7 +195,7 @@ impl Store for RedisStore {
                 b"rotated" => Rotated::Rotated(session(rest)?),
                 b"grace" => {
                     let sealed = rest
-                        .get(9)
+                        .get(10)
                         .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
                         .ok_or_else(|| StoreError::new("a stored successor is malformed"))?;
                     Rotated::Grace(session(rest)?, sealed)

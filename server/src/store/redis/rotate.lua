@@ -25,13 +25,13 @@ if generation == current then
   redis.call('HSET', skey, 'generation', tostring(current + 1), 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
   return {'rotated', sid, s[1], s[2], back(s[3]), back(s[4]), back(new_idle), tostring(current + 1),
-    s[8] or s[1], s[9] or 'auth'}
+    s[8] or s[1], s[9] or 'auth', s[10] or ''}
 end
 if generation + 1 == current and tok[3] and tok[4] and now - tonumber(tok[3]) < grace then
   redis.call('HSET', skey, 'idle', fmt(new_idle))
   redis.call('EXPIREAT', skey, keep)
   return {'grace', sid, s[1], s[2], back(s[3]), back(s[4]), back(new_idle), s[6],
-    s[8] or s[1], s[9] or 'auth', tok[4]}
+    s[8] or s[1], s[9] or 'auth', s[10] or '', tok[4]}
 end
 revoke(sid, tonumber(ARGV[5]) + shift)
 return {'reused', sid}

@@ -8,7 +8,7 @@ use super::Clock;
 use crate::store::{Attempts, Endpoint, SessionInfo, StoreError, TokenHash};
 
 /// The fields of a session hash, in the order the scripts and [`session`] read them.
-pub(super) const SESSION_FIELDS: [&str; 9] = [
+pub(super) const SESSION_FIELDS: [&str; 10] = [
     "sub",
     "roles",
     "created",
@@ -18,6 +18,7 @@ pub(super) const SESSION_FIELDS: [&str; 9] = [
     "ended",
     "client_id",
     "endpoint",
+    "jkt",
 ];
 
 /// The scripts, loaded once.
@@ -97,7 +98,7 @@ pub(super) fn text(bytes: &[u8]) -> Result<String, StoreError> {
 }
 
 /// A session from a script's reply: sid, sub, roles, created, absolute, idle, generation,
-/// client_id, endpoint.
+/// client_id, endpoint, jkt (empty for none).
 pub(super) fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
     let [
         sid,
@@ -109,6 +110,7 @@ pub(super) fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
         generation,
         client_id,
         endpoint,
+        jkt,
         ..,
     ] = fields
     else {
@@ -127,6 +129,7 @@ pub(super) fn session(fields: &[Vec<u8>]) -> Result<SessionInfo, StoreError> {
         generation: text(generation)?
             .parse()
             .map_err(|_| StoreError::new("a stored generation is not a number"))?,
+        jkt: Some(text(jkt)?).filter(|jkt| !jkt.is_empty()),
     })
 }
 

@@ -130,8 +130,8 @@ fn insert_session(tx: &Connection, s: &NewSession) -> rusqlite::Result<Vec<Strin
     let roles = serde_json::Value::from(s.roles.clone()).to_string();
     tx.prepare_cached(
         "INSERT INTO sessions (sid, sub, roles, created, absolute_expiry, idle_expiry,
-           client_id, endpoint)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+           client_id, endpoint, jkt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         s.sid,
@@ -142,6 +142,7 @@ fn insert_session(tx: &Connection, s: &NewSession) -> rusqlite::Result<Vec<Strin
         s.idle_expiry.as_secs_f64(),
         s.client_id,
         s.endpoint.name(),
+        s.jkt,
     ])?;
     tx.prepare_cached("INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, ?2, 0)")?
         .execute(params![&s.refresh[..], s.sid])?;

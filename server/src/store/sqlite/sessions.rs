@@ -12,28 +12,6 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -32768;
 PRAGMA foreign_keys = ON;
-CREATE TABLE IF NOT EXISTS sessions (
-    sid TEXT PRIMARY KEY,
-    sub TEXT NOT NULL,
-    roles TEXT NOT NULL,
-    created REAL NOT NULL,
-    absolute_expiry REAL NOT NULL,
-    idle_expiry REAL NOT NULL,
-    generation INTEGER NOT NULL DEFAULT 0,
-    ended INTEGER NOT NULL DEFAULT 0,
-    client_id TEXT,
-    endpoint TEXT
-);
-DROP INDEX IF EXISTS sessions_by_sub;
-CREATE INDEX IF NOT EXISTS sessions_by_sub_open ON sessions (sub, ended, created);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    hash BLOB PRIMARY KEY,
-    sid TEXT NOT NULL REFERENCES sessions (sid) ON DELETE CASCADE,
-    generation INTEGER NOT NULL,
-    rotated_at REAL,
-    successor BLOB
-);
-CREATE INDEX IF NOT EXISTS refresh_tokens_by_sid ON refresh_tokens (sid);
 CREATE TABLE IF NOT EXISTS revocations (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL CHECK (kind IN ('session', 'token')),
@@ -47,19 +25,103 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 ";
 
-/// Adds the columns a file written by an earlier version lacks (its sessions started at
-/// `/api/v3/auth`, their client being their subject).
+/// The session and refresh-token tables, by name and columns. Both are keyed by random
+/// values and `WITHOUT ROWID`: a row lives in its key's B-tree alone, so a new session
+/// writes two B-trees fewer than with a separate rowid tree.
+const TABLES: [(&str, &str); 2] = [
+    (
+        "sessions",
+        "(
+    sid TEXT PRIMARY KEY,
+    sub TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    created REAL NOT NULL,
+    absolute_expiry REAL NOT NULL,
+    idle_expiry REAL NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,
+    ended INTEGER NOT NULL DEFAULT 0,
+    client_id TEXT,
+    endpoint TEXT,
+    jkt TEXT
+) WITHOUT ROWID",
+    ),
+    (
+        "refresh_tokens",
+        "(
+    hash BLOB PRIMARY KEY,
+    sid TEXT NOT NULL REFERENCES sessions (sid) ON DELETE CASCADE,
+    generation INTEGER NOT NULL,
+    rotated_at REAL,
+    successor BLOB
+) WITHOUT ROWID",
+    ),
+];
+
+/// The indexes of [`TABLES`].
+const INDEXES: &str = "
+DROP INDEX IF EXISTS sessions_by_sub;
+CREATE INDEX IF NOT EXISTS sessions_by_sub_open ON sessions (sub, ended, created);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_sid ON refresh_tokens (sid);
+";
+
+/// Creates the session tables of a new file, and brings those of a file written by an
+/// earlier version up to date: the columns it lacks added (its sessions started at
+/// `/api/v3/auth`, their client being their subject; none bound to a DPoP key), and tables
+/// with a rowid rebuilt `WITHOUT ROWID`, rows kept.
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let columns = conn
+    for (table, columns) in TABLES {
+        conn.execute_batch(&format!("CREATE TABLE IF NOT EXISTS {table} {columns};"))?;
+    }
+    let present = conn
         .prepare("SELECT name FROM pragma_table_info('sessions')")?
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for column in ["client_id", "endpoint"] {
-        if !columns.iter().any(|c| c == column) {
+    for column in ["client_id", "endpoint", "jkt"] {
+        if !present.iter().any(|c| c == column) {
             conn.execute_batch(&format!("ALTER TABLE sessions ADD COLUMN {column} TEXT"))?;
         }
     }
-    Ok(())
+    let with_rowid = |table: &str| -> rusqlite::Result<bool> {
+        let sql: String = conn.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            params![table],
+            |row| row.get(0),
+        )?;
+        Ok(!sql.contains("WITHOUT ROWID"))
+    };
+    if with_rowid("sessions")? || with_rowid("refresh_tokens")? {
+        // Foreign keys cannot be switched inside a transaction; the rows are copied whole.
+        conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE;")?;
+        let rebuilt = TABLES.iter().try_for_each(|(table, columns)| {
+            conn.execute_batch(&format!(
+                "CREATE TABLE {table}_rebuilt {columns};
+                 INSERT INTO {table}_rebuilt SELECT * FROM {table};
+                 DROP TABLE {table};
+                 ALTER TABLE {table}_rebuilt RENAME TO {table};"
+            ))
+        });
+        let checked = rebuilt.and_then(|()| {
+            let dangling: i64 =
+                conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+                    row.get(0)
+                })?;
+            if dangling == 0 {
+                Ok(())
+            } else {
+                Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                    Some(format!("{dangling} refresh tokens name no session")),
+                ))
+            }
+        });
+        let finished = match checked {
+            Ok(()) => conn.execute_batch("COMMIT;"),
+            Err(error) => conn.execute_batch("ROLLBACK;").and(Err(error)),
+        };
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        finished?;
+    }
+    conn.execute_batch(INDEXES)
 }
 
 /// A time this store wrote; an error (never a guess) if the file holds anything else.
@@ -91,6 +153,7 @@ pub(super) fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionIn
         absolute_expiry: time(row.get("absolute_expiry")?)?,
         idle_expiry: time(row.get("idle_expiry")?)?,
         generation: row.get("generation")?,
+        jkt: row.get("jkt")?,
     })
 }
 
