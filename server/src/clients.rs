@@ -41,6 +41,9 @@ pub struct Client {
     /// A first-party client (the application's own pages) signs people in without asking
     /// them to consent; others ask.
     pub first_party: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2,
+    /// `dpop_bound_access_tokens`): the client's tokens are always bound to its key.
+    pub dpop_bound_access_tokens: bool,
     /// The SHA-256 digest of a confidential client's `client_secret`; `None` for a public
     /// client.
     pub(crate) secret_hash: Option<[u8; 32]>,
@@ -71,18 +74,21 @@ struct Entry {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     first_party: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dpop_bound_access_tokens: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_secret_hash: Option<String>,
 }
 
 /// The keys of a client's registration.
-pub const CLIENT_FIELDS: [&str; 7] = [
+pub const CLIENT_FIELDS: [&str; 8] = [
     "client_id",
     "client_name",
     "redirect_uris",
     "post_logout_redirect_uris",
     "scopes",
     "first_party",
+    "dpop_bound_access_tokens",
     "client_secret_hash",
 ];
 
@@ -145,6 +151,7 @@ impl Client {
             post_logout_redirect_uris: entry.post_logout_redirect_uris,
             scopes,
             first_party: entry.first_party,
+            dpop_bound_access_tokens: entry.dpop_bound_access_tokens,
             secret_hash,
         })
     }
@@ -159,6 +166,7 @@ impl Client {
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             scopes: Some(self.scopes.clone()),
             first_party: self.first_party,
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             client_secret_hash: self.secret_hash.as_ref().map(apikeys::encode_hash),
         };
         serde_json::to_string(&entry).unwrap_or_default()

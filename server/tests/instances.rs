@@ -307,3 +307,69 @@ fn operators_list_and_end_the_sessions_of_a_leaked_key_in_either_store() {
         server.stop();
     }
 }
+
+/// A DPoP proof by `key` for `method path` behind the instances' one public URL, now.
+fn proof(key: &jwtkit_core::Key, method: &str, path: &str, token: Option<&str>) -> String {
+    support::dpop_proof(key, method, &format!("https://api.example{path}"), token)
+}
+
+#[test]
+fn a_dpop_proof_used_at_one_instance_is_refused_at_the_other() {
+    let redis = RedisServer::start("instances-dpop");
+    let setup = Setup::new("instances-dpop");
+    // Behind one load balancer: both name the same public URL, which proofs name.
+    let args = ["--public-url", "https://api.example"];
+    let a = setup.start(&redis, &args);
+    let b = setup.start(&redis, &args);
+    let key = jwtkit_core::Key::generate(jwtkit_core::Algorithm::ES256).unwrap();
+
+    let login = proof(&key, "POST", "/api/v3/auth", None);
+    let body = json!({"api-key": setup.api_key}).to_string();
+    let json = [("content-type", "application/json")];
+    let (status, started) = a.request("POST", "/api/v3/auth", &[json[0], ("dpop", &login)], &body);
+    assert_eq!(status, 200, "{started}");
+    assert_eq!(started["data"]["token_type"], "DPoP");
+    let (access, refresh) = tokens(&started);
+    // The same proof again, at the other instance: a replay.
+    let (status, again) = b.request("POST", "/api/v3/auth", &[json[0], ("dpop", &login)], &body);
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (401, Some("ERR_DPOP_PROOF_REPLAYED")),
+        "{again}"
+    );
+
+    let authorization = format!("DPoP {access}");
+    let call = proof(&key, "GET", "/api/v3/secret", Some(&access));
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("dpop", call.as_str()),
+    ];
+    assert_eq!(a.request("GET", "/api/v3/secret", &headers, "").0, 200);
+    let (status, replayed) = b.request("GET", "/api/v3/secret", &headers, "");
+    assert_eq!(
+        (status, replayed["code"].as_str()),
+        (401, Some("ERR_DPOP_PROOF_REPLAYED")),
+        "{replayed}"
+    );
+    let fresh = proof(&key, "GET", "/api/v3/secret", Some(&access));
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("dpop", fresh.as_str()),
+    ];
+    assert_eq!(b.request("GET", "/api/v3/secret", &headers, "").0, 200);
+
+    // The session's refresh at B proves the key it was bound to at A.
+    let refresh_body = json!({ "refresh_token": refresh }).to_string();
+    let rotation = proof(&key, "POST", "/api/v3/auth/refresh", None);
+    let (status, refreshed) = b.request(
+        "POST",
+        "/api/v3/auth/refresh",
+        &[json[0], ("dpop", &rotation)],
+        &refresh_body,
+    );
+    assert_eq!(
+        (status, refreshed["data"]["token_type"].as_str()),
+        (200, Some("DPoP")),
+        "{refreshed}"
+    );
+}

@@ -267,3 +267,67 @@ fn a_resource_server_started_before_its_issuer_is_ready_once_it_answers() {
     let logs = b.stop();
     assert!(logs.contains("not ready, retrying"), "{logs}");
 }
+
+#[test]
+fn a_resource_server_takes_its_issuers_dpop_bound_tokens_with_proofs_of_their_key() {
+    let setup = Issuer::new();
+    let a = setup.start(&[Jwk(Key::generate(Algorithm::EdDSA)
+        .unwrap()
+        .to_private_jwk())]);
+    // B is reached at its own public URL, which its proofs name.
+    let b = Jwtkit::start(&[
+        "--trust-issuer",
+        &setup.url(),
+        "--public-url",
+        "https://resource.example",
+    ]);
+    let holder = Key::generate(Algorithm::ES256).unwrap();
+    let login = support::dpop_proof(
+        &holder,
+        "POST",
+        &format!("{}/api/v3/auth", setup.url()),
+        None,
+    );
+    let (status, body) = a.request(
+        "POST",
+        "/api/v3/auth",
+        &[("content-type", "application/json"), ("dpop", &login)],
+        &json!({"api-key": setup.api_key}).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = body["data"]["token"].as_str().unwrap().to_owned();
+    let authorization = format!("DPoP {token}");
+    let call = |proof: &str| {
+        b.request(
+            "GET",
+            "/api/v3/secret",
+            &[("authorization", &authorization), ("dpop", proof)],
+            "",
+        )
+    };
+    let url = "https://resource.example/api/v3/secret";
+    let proof = support::dpop_proof(&holder, "GET", url, Some(&token));
+    assert_eq!(call(&proof).0, 200);
+    assert_eq!(code(&call(&proof)), (401, "ERR_DPOP_PROOF_REPLAYED"));
+    let at_the_issuer = support::dpop_proof(
+        &holder,
+        "GET",
+        &format!("{}/api/v3/secret", setup.url()),
+        Some(&token),
+    );
+    assert_eq!(code(&call(&at_the_issuer)), (401, "ERR_DPOP_PROOF_HTU"));
+    let thief = Key::generate(Algorithm::ES256).unwrap();
+    assert_eq!(
+        code(&call(&support::dpop_proof(
+            &thief,
+            "GET",
+            url,
+            Some(&token)
+        ))),
+        (401, "ERR_DPOP_KEY_MISMATCH")
+    );
+    assert_eq!(
+        code(&b.get("/api/v3/secret", Some(&token))),
+        (401, "ERR_DPOP_TOKEN_AS_BEARER")
+    );
+}

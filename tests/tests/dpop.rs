@@ -13,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jwtkit_core::{Algorithm, Key};
 use jwtkit_e2e::http::Response;
 use jwtkit_e2e::server::TestServer;
+use jwtkit_e2e::signin;
 use jwtkit_server::config::ServeArgs;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -518,4 +519,74 @@ async fn the_token_endpoint_binds_what_it_issues_and_says_so() {
     // Without a proof, a bearer token as before.
     let bearer = grant(None).await;
     assert_eq!(bearer.json()["token_type"], "Bearer");
+}
+
+#[tokio::test]
+async fn a_client_registered_with_dpop_bound_access_tokens_gets_nothing_without_a_proof() {
+    const BOUND_APP: &str = r#"{"client_id": "bound-app", "redirect_uris": ["https://app.example/cb"], "first_party": true, "dpop_bound_access_tokens": true}"#;
+    let server = TestServer::start(
+        ServeArgs::default().with(&jwtkit_server::config::table::CLIENTS, BOUND_APP),
+    )
+    .await;
+    let mut browser = signin::Browser::default();
+    let query = signin::request(
+        &server,
+        &[
+            ("client_id", "bound-app"),
+            ("redirect_uri", "https://app.example/cb"),
+        ],
+    );
+    let code = signin::sign_in(&server, &mut browser, &query).await;
+    let form = signin::query(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", "bound-app"),
+        ("code", &code),
+        ("redirect_uri", "https://app.example/cb"),
+        ("code_verifier", signin::VERIFIER),
+    ]);
+    // Refused before the code is looked at: the same code then works with a proof.
+    let bare = send(&server, "POST", "/oauth2/token", &[], &form).await;
+    assert_eq!(
+        (bare.status, bare.code().as_str()),
+        (400, "ERR_DPOP_PROOF_REQUIRED"),
+        "{}",
+        bare.body
+    );
+    assert_eq!(bare.json()["error"], "invalid_dpop_proof");
+    let holder = Holder::new(Algorithm::ES256);
+    let proof = holder.proof(&server, "POST", "/oauth2/token", None);
+    let bound = send(&server, "POST", "/oauth2/token", &[("DPoP", &proof)], &form).await;
+    assert_eq!(bound.status, 200, "{}", bound.body);
+    assert_eq!(bound.json()["token_type"], "DPoP");
+    let access = bound.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims_of(&access)["cnf"]["jkt"], holder.jkt);
+    // Its userinfo takes the token with a proof only.
+    let proof = holder.proof(&server, "GET", "/oauth2/userinfo", Some(&access));
+    let authorization = format!("DPoP {access}");
+    let info = send(
+        &server,
+        "GET",
+        "/oauth2/userinfo",
+        &[("Authorization", &authorization), ("DPoP", &proof)],
+        "",
+    )
+    .await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert!(info.json()["sub"].is_string());
+    // And the refresh token is bound to the key (a public client).
+    let refresh = bound.json()["refresh_token"].as_str().unwrap().to_owned();
+    let form = signin::query(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", "bound-app"),
+        ("refresh_token", &refresh),
+    ]);
+    let thief = Holder::new(Algorithm::ES256);
+    let proof = thief.proof(&server, "POST", "/oauth2/token", None);
+    let stolen = send(&server, "POST", "/oauth2/token", &[("DPoP", &proof)], &form).await;
+    assert_eq!(
+        stolen.code(),
+        "ERR_REFRESH_TOKEN_KEY_MISMATCH",
+        "{}",
+        stolen.body
+    );
 }

@@ -289,12 +289,18 @@ fn a_signed_proof_passes_the_check_and_binds_its_token_and_nonce() {
     };
     let proof = sign_proof(&key, &bound, now(), "j-9").unwrap();
     let verified = check(&proof, &bound).unwrap();
-    assert_eq!((verified.jkt, verified.jti.as_str()), (key.thumbprint(), "j-9"));
+    assert_eq!(
+        (verified.jkt, verified.jti.as_str()),
+        (key.thumbprint(), "j-9")
+    );
     let other_token = ProofRequest {
         access_token: Some("x.y.z"),
         ..bound
     };
-    assert_eq!(check(&proof, &other_token), Err(ProofError::AccessTokenHash));
+    assert_eq!(
+        check(&proof, &other_token),
+        Err(ProofError::AccessTokenHash)
+    );
     let symmetric = Key::generate(Algorithm::HS256).unwrap();
     assert!(matches!(
         sign_proof(&symmetric, &request(), now(), "j"),

@@ -137,6 +137,7 @@ pub(super) fn development_clients(configured: &Clients, public_url: &str) -> Cli
         post_logout_redirect_uris: vec![page],
         scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         first_party: true,
+        dpop_bound_access_tokens: false,
         secret_hash: None,
     };
     let mut clients: Vec<Client> = configured

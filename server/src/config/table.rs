@@ -58,7 +58,7 @@ settings! {
         flag: "public-url",
         env: "JWTKIT_PUBLIC_URL",
         value_name: "URL",
-        help: "the URL clients reach this server at (behind a proxy, the proxy's), e.g. https://auth.example: the base of the endpoints in the OAuth metadata [default: http:// and the listening address]",
+        help: "the URL clients reach this server at (behind a proxy, the proxy's), e.g. https://auth.example: the base of the endpoints in the OAuth metadata, and of the URL a DPoP proof names (a resource server's too) [default: http:// and the listening address]",
     },
     /// `issuer`.
     ISSUER {
@@ -145,7 +145,7 @@ settings! {
         env: "JWTKIT_CLIENTS",
         value_name: "JSON",
         list: Some(';'),
-        help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"client_name\", \"client_secret_hash\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file; more with `jwtkit clients add`); PKCE S256 required, and a confidential client's secret (its sha256: hash from `jwtkit keygen --client-secret`)",
+        help: "OpenID Connect clients, each {\"client_id\", \"redirect_uris\": [exact URIs], \"post_logout_redirect_uris\", \"scopes\", \"first_party\", \"dpop_bound_access_tokens\" (every token request must carry a DPoP proof), \"client_name\", \"client_secret_hash\"} as JSON (repeat the flag; `;`-separated in the variable; `[[clients]]` tables in the file; more with `jwtkit clients add`); PKCE S256 required, and a confidential client's secret (its sha256: hash from `jwtkit keygen --client-secret`)",
     },
     /// `login_ttl`.
     LOGIN_TTL {

@@ -39,7 +39,7 @@ pub enum DpopRefusal {
     /// The proof was accepted before (its key and `jti`).
     Replayed,
     /// The request carries more than one `DPoP` header, or one that is not text.
-    Repeated,
+    Header,
     /// The replay cache cannot be reached: nothing is accepted.
     Store(StoreError),
 }
@@ -51,7 +51,7 @@ impl DpopRefusal {
         match self {
             Self::Proof(error) => ApiError::from_proof(error),
             Self::Replayed => Problem::DpopProofReplayed.into(),
-            Self::Repeated => Problem::DpopHeaderInvalid.into(),
+            Self::Header => Problem::DpopHeaderInvalid.into(),
             Self::Store(error) => {
                 tracing::error!(target: "jwtkit::dpop", %error, "the replay cache is unavailable");
                 return Problem::StoreUnavailable.into();
@@ -112,8 +112,8 @@ impl ProofChecker {
         let mut values = headers.get_all(DPOP_HEADER).iter();
         match (values.next(), values.next()) {
             (None, _) => Ok(None),
-            (Some(_), Some(_)) => Err(DpopRefusal::Repeated),
-            (Some(value), None) => value.to_str().map(Some).map_err(|_| DpopRefusal::Repeated),
+            (Some(_), Some(_)) => Err(DpopRefusal::Header),
+            (Some(value), None) => value.to_str().map(Some).map_err(|_| DpopRefusal::Header),
         }
     }
 

@@ -150,6 +150,10 @@ problems! {
     /// More than one `DPoP` header, or one that is not text (RFC 9449 §4.3 step 1).
     DpopHeaderInvalid => 400, "invalid_dpop_proof", "ERR_DPOP_HEADER_INVALID", Dpop,
         "the request must carry exactly one DPoP header, as text",
+    /// A token request without a proof, by a client whose tokens are always bound
+    /// (`dpop_bound_access_tokens`, RFC 9449 §5.2).
+    DpopProofRequired => 400, "invalid_dpop_proof", "ERR_DPOP_PROOF_REQUIRED", None,
+        "this client's tokens are bound to its key: send a DPoP proof in the DPoP header",
     /// A DPoP-bound access token without a proof.
     DpopProofMissing => 401, "invalid_dpop_proof", "ERR_DPOP_PROOF_MISSING", Dpop,
         "a DPoP-bound access token needs a DPoP proof: send one in the DPoP header",

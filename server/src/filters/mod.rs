@@ -37,6 +37,7 @@
 
 mod auth;
 pub(crate) mod body;
+mod credentials;
 mod recover;
 
 pub use crate::cache::{CacheStats, MAX_CACHED_TOKEN_BYTES};

@@ -20,6 +20,7 @@ use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use crate::dpop::DPOP_HEADER;
 use crate::filters::{Authenticator, recover};
 use crate::metrics::Metrics;
 
@@ -149,7 +150,8 @@ fn tail(
     let cors = warp::cors()
         .allow_origins(cors_origins.iter().map(String::as_str))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers(["authorization", "content-type", CSRF_HEADER])
+        // A browser's DPoP proofs ride the `DPoP` header (RFC 9449 §4.1).
+        .allow_headers(["authorization", "content-type", CSRF_HEADER, DPOP_HEADER])
         .allow_credentials(true)
         .expose_headers(["www-authenticate", "retry-after", "date"])
         .max_age(600);

@@ -159,6 +159,9 @@ async fn grant(
         if grant_type == "authorization_code" || (!api_key && names_a_client) {
             let client =
                 client::authenticate_openid(state, remote, headers, &form, credentials).await?;
+            if client.dpop_bound_access_tokens && jkt.is_none() {
+                return Err(Problem::DpopProofRequired.into());
+            }
             return if grant_type == "authorization_code" {
                 let delivery = delivery(state, headers, &form)?;
                 Ok(delivered(

@@ -328,3 +328,19 @@ pub fn http(addr: SocketAddr, raw: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// A DPoP proof (RFC 9449) by `key` for `method url`, made now, for `token` if given.
+#[allow(dead_code)] // not every test binary makes proofs
+pub fn dpop_proof(key: &jwtkit_core::Key, method: &str, url: &str, token: Option<&str>) -> String {
+    let now = jwtkit_core::Clock::now(&jwtkit_server::SystemClock).unwrap();
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).unwrap();
+    let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
+    let request = jwtkit_core::dpop::ProofRequest {
+        method,
+        uri: url,
+        access_token: token,
+        nonce: None,
+    };
+    jwtkit_core::dpop::sign_proof(key, &request, now, &jti).unwrap()
+}

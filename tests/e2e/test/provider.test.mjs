@@ -47,12 +47,11 @@ async function verifySignature(jwksUri, token) {
   return crypto.subtle.verify('Ed25519', key, Buffer.from(signature, 'base64url'), new TextEncoder().encode(`${header}.${payload}`));
 }
 
-test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => {
-  assert.ok(bin, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
-  const server = await startServer({ bin });
-  t.after(() => server.stop());
+/// The development person signs in at `server` for the demo client through the real login
+/// page (the browser's part: the page, then the form posted with the cookie it set):
+/// { as, client, redirectUri, callback, state, nonce, verifier }.
+async function signIn(server) {
   const { user, client: registered } = server.development;
-
   const issuer = new URL(server.url);
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }));
   assert.equal(as.authorization_response_iss_parameter_supported, true);
@@ -76,7 +75,6 @@ test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => 
     authorize.searchParams.set(name, value);
   }
 
-  // The browser's part: the page, then the form posted with the cookie it set.
   const jar = new Jar();
   const page = await fetch(authorize, { redirect: 'manual' });
   assert.equal(page.status, 200);
@@ -97,6 +95,15 @@ test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => 
   assert.equal(posted.status, 303, await posted.text());
   const callback = new URL(posted.headers.get('location'));
   assert.equal(callback.origin + callback.pathname, redirectUri);
+  return { as, client, redirectUri, callback, state, nonce, verifier };
+}
+
+test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => {
+  assert.ok(bin, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  const server = await startServer({ bin });
+  t.after(() => server.stop());
+  const { user } = server.development;
+  const { as, client, redirectUri, callback, state, nonce, verifier } = await signIn(server);
 
   // The relying party's part.
   const params = oauth.validateAuthResponse(as, client, callback, state);
@@ -131,4 +138,72 @@ test('oauth4webapi signs a person in with the code flow and PKCE', async (t) => 
   );
   // A state another request made is refused by the library before any exchange.
   assert.throws(() => oauth.validateAuthResponse(as, client, callback, oauth.generateRandomState()));
+});
+
+test("oauth4webapi's DPoP: bound tokens from the code flow, userinfo, the API and refreshes with its proofs", async (t) => {
+  assert.ok(bin, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  const server = await startServer({ bin });
+  t.after(() => server.stop());
+  const { as, client, redirectUri, callback, state, nonce, verifier } = await signIn(server);
+  assert.deepEqual(as.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'ES384', 'PS256', 'RS256']);
+
+  // The client's key pair, never extractable; oauth4webapi makes every proof.
+  const keyPair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const DPoP = oauth.DPoP(client, keyPair);
+  const params = oauth.validateAuthResponse(as, client, callback, state);
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirectUri, verifier, { DPoP, ...insecure });
+  const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+  assert.equal(tokens.token_type, 'dpop');
+  const [, payload] = tokens.access_token.split('.');
+  const { cnf } = JSON.parse(Buffer.from(payload, 'base64url'));
+  assert.equal(cnf.jkt, await DPoP.calculateThumbprint());
+
+  // Userinfo and the API take the token with a proof, never without one.
+  const claims = oauth.getValidatedIdTokenClaims(tokens);
+  const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, tokens.access_token, { DPoP, ...insecure }));
+  assert.equal(info.preferred_username, server.development.user.username);
+  const secret = await oauth.protectedResourceRequest(tokens.access_token, 'GET', new URL('/api/v3/secret', server.url), undefined, undefined, { DPoP, ...insecure });
+  assert.equal(secret.status, 200, await secret.clone().text());
+  const bearer = await fetch(new URL('/api/v3/secret', server.url), { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(bearer.status, 401);
+  assert.equal((await bearer.json()).code, 'ERR_DPOP_TOKEN_AS_BEARER');
+  // Another key's proofs (a thief who copied the token) are refused.
+  const thief = oauth.DPoP(client, await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
+  // oauth4webapi reads the refusal's DPoP challenge as RFC 9449 §7.1 writes it.
+  const refusal = await oauth
+    .protectedResourceRequest(tokens.access_token, 'GET', new URL('/api/v3/secret', server.url), undefined, undefined, { DPoP: thief, ...insecure })
+    .then(() => assert.fail("a thief's proof was accepted"), (error) => error);
+  assert.equal(refusal.code, 'OAUTH_WWW_AUTHENTICATE_CHALLENGE');
+  const [challenge] = refusal.cause;
+  assert.equal(challenge.scheme, 'dpop');
+  assert.equal(challenge.parameters.error, 'invalid_token');
+  assert.equal(challenge.parameters.algs, 'ES256 EdDSA ES384 PS256 RS256');
+  assert.equal((await refusal.response.json()).code, 'ERR_DPOP_KEY_MISMATCH');
+
+  // The refresh token is bound: it refreshes with the key's proof, and a thief's ends it.
+  const refreshed = await oauth.processRefreshTokenResponse(
+    as,
+    client,
+    await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token, { DPoP, ...insecure }),
+  );
+  assert.equal(refreshed.token_type, 'dpop');
+  const thiefs = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshed.refresh_token, { DPoP: thief, ...insecure });
+  await assert.rejects(
+    oauth.processRefreshTokenResponse(as, client, thiefs),
+    (error) => error.error === 'invalid_grant' && error.cause.code === 'ERR_REFRESH_TOKEN_KEY_MISMATCH',
+  );
+  const after = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshed.refresh_token, { DPoP, ...insecure });
+  await assert.rejects(oauth.processRefreshTokenResponse(as, client, after), (error) => error.cause.code === 'ERR_REFRESH_TOKEN_REVOKED');
+
+  // A confidential client's client_credentials grant, bound too.
+  const admin = { client_id: 'dev-admin' };
+  const adminDPoP = oauth.DPoP(admin, await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify']));
+  const granted = await oauth.processClientCredentialsResponse(
+    as,
+    admin,
+    await oauth.clientCredentialsGrantRequest(as, admin, oauth.ClientSecretBasic(server.adminKey), new URLSearchParams(), { DPoP: adminDPoP, ...insecure }),
+  );
+  assert.equal(granted.token_type, 'dpop');
+  const admins = await oauth.protectedResourceRequest(granted.access_token, 'GET', new URL('/api/v3/admin', server.url), undefined, undefined, { DPoP: adminDPoP, ...insecure });
+  assert.equal(admins.status, 200, await admins.clone().text());
 });
