@@ -88,6 +88,8 @@ pub struct VerifiedProof {
     pub jti: String,
     /// When the proof says it was made.
     pub iat: UnixTime,
+    /// The server nonce it carries, if any (a server that hands out nonces checks it).
+    pub nonce: Option<String>,
 }
 
 crate::error_table! {
@@ -265,7 +267,12 @@ pub fn verify_proof(
     {
         return Err(ProofError::NonceRequired);
     }
-    Ok(VerifiedProof { jkt, jti, iat })
+    Ok(VerifiedProof {
+        jkt,
+        jti,
+        iat,
+        nonce: text("nonce").map(str::to_owned),
+    })
 }
 
 /// The public key of the header's `jwk` for `alg`; private members refused.

@@ -235,6 +235,7 @@ pub async fn serve_resource(
     let auth = match listeners.api_addr() {
         Some(addr) => auth.with_dpop(crate::dpop::resource_checker(
             config.dpop_proof_max_age,
+            config.dpop_nonce_interval,
             &config.public_url_on(addr),
         )),
         None => auth,

@@ -590,3 +590,77 @@ async fn a_client_registered_with_dpop_bound_access_tokens_gets_nothing_without_
         stolen.body
     );
 }
+
+#[tokio::test]
+async fn with_nonces_every_proof_carries_the_servers_current_one() {
+    let server = TestServer::start(
+        ServeArgs::default().with(&jwtkit_server::config::table::DPOP_NONCE_INTERVAL, "60s"),
+    )
+    .await;
+    let holder = Holder::new(Algorithm::ES256);
+    let with_nonce = |method: &str, path: &str, token: Option<&str>, nonce: &str| {
+        let url = format!("{}{path}", server.config.public_url);
+        let mut claims = Holder::claims(method, &url, server.clock.now_secs(), token);
+        claims["nonce"] = nonce.into();
+        holder.sign(&holder.header(), &claims)
+    };
+    // No nonce yet: refused with the nonce to use (RFC 9449 §8).
+    let body = json!({"api-key": server.dev_key("dev")}).to_string();
+    let proof = holder.proof(&server, "POST", "/api/v3/auth", None);
+    let first = send(&server, "POST", "/api/v3/auth", &[("DPoP", &proof)], &body).await;
+    assert_challenged(&first, "use_dpop_nonce", "ERR_DPOP_NONCE_REQUIRED");
+    let nonce = first.header("dpop-nonce").unwrap().to_owned();
+    let proof = with_nonce("POST", "/api/v3/auth", None, &nonce);
+    let started = send(&server, "POST", "/api/v3/auth", &[("DPoP", &proof)], &body).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let token = started.json()["data"]["token"].as_str().unwrap().to_owned();
+
+    // A protected route asks the same (RFC 9449 §9), and takes the nonce.
+    let bare = holder.proof(&server, "GET", SECRET, Some(&token));
+    let refused = call(&server, "DPoP", &token, &[&bare]).await;
+    assert_challenged(&refused, "use_dpop_nonce", "ERR_DPOP_NONCE_REQUIRED");
+    assert_eq!(refused.header("dpop-nonce"), Some(nonce.as_str()));
+    let forged = format!(
+        "{}.AAAAAAAAAAAAAAAAAAAAAA",
+        nonce.split('.').next().unwrap()
+    );
+    let proof = with_nonce("GET", SECRET, Some(&token), &forged);
+    assert_challenged(
+        &call(&server, "DPoP", &token, &[&proof]).await,
+        "use_dpop_nonce",
+        "ERR_DPOP_NONCE_REQUIRED",
+    );
+    let proof = with_nonce("GET", SECRET, Some(&token), &nonce);
+    assert_eq!(call(&server, "DPoP", &token, &[&proof]).await.status, 200);
+
+    // The token endpoint: 400, the nonce in the header.
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("dev-admin:{}", server.dev_key("dev-admin")))
+    );
+    let proof = holder.proof(&server, "POST", "/oauth2/token", None);
+    let headers = [("Authorization", basic.as_str()), ("DPoP", proof.as_str())];
+    let refused = send(
+        &server,
+        "POST",
+        "/oauth2/token",
+        &headers,
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (400, "ERR_DPOP_NONCE_REQUIRED"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["error"], "use_dpop_nonce");
+    assert_eq!(refused.header("dpop-nonce"), Some(nonce.as_str()));
+
+    // Two minutes on, the nonce is stale: a new one is handed out.
+    server.clock.advance(120);
+    let proof = with_nonce("GET", SECRET, Some(&token), &nonce);
+    let stale = call(&server, "DPoP", &token, &[&proof]).await;
+    assert_eq!(stale.code(), "ERR_DPOP_NONCE_REQUIRED", "{}", stale.body);
+    assert_ne!(stale.header("dpop-nonce"), Some(nonce.as_str()));
+}

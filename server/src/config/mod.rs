@@ -82,6 +82,8 @@ pub struct Config {
     pub login_ttl: Duration,
     /// How old a DPoP proof may be.
     pub dpop_proof_max_age: Duration,
+    /// How often the DPoP nonce changes (zero: proofs need none).
+    pub dpop_nonce_interval: Duration,
     /// The most live sessions of one subject.
     pub max_sessions_per_subject: u32,
     /// Peers whose forwarding header names the client.
@@ -277,6 +279,8 @@ pub struct ResourceConfig {
     pub public_url: Option<String>,
     /// How old a DPoP proof may be.
     pub dpop_proof_max_age: Duration,
+    /// How often the DPoP nonce changes (zero: proofs need none).
+    pub dpop_nonce_interval: Duration,
 }
 
 impl ResourceConfig {
@@ -294,7 +298,7 @@ pub enum Mode {
     /// An authorization server and the API (the default).
     Issuer(Box<Config>),
     /// A pure resource server trusting another issuer (`trust_issuer`).
-    Resource(ResourceConfig),
+    Resource(Box<ResourceConfig>),
 }
 
 #[cfg(test)]

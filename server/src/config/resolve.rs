@@ -44,7 +44,7 @@ impl ServeArgs {
             )
         })?;
         let leeway = values::duration(&LEEWAY, sources.value(&LEEWAY)?)?;
-        Ok(Mode::Resource(ResourceConfig {
+        Ok(Mode::Resource(Box::new(ResourceConfig {
             bind: values::address(&BIND, sources.value(&BIND)?)?,
             trust_issuer: issuer.to_owned(),
             audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
@@ -71,7 +71,11 @@ impl ServeArgs {
                 &DPOP_PROOF_MAX_AGE,
                 sources.value(&DPOP_PROOF_MAX_AGE)?,
             )?,
-        }))
+            dpop_nonce_interval: values::duration(
+                &DPOP_NONCE_INTERVAL,
+                sources.value(&DPOP_NONCE_INTERVAL)?,
+            )?,
+        })))
     }
 
     /// Validates the settings of an issuer (reading the config and key files they name).
@@ -242,6 +246,10 @@ impl ServeArgs {
             dpop_proof_max_age: values::duration(
                 &DPOP_PROOF_MAX_AGE,
                 sources.value(&DPOP_PROOF_MAX_AGE)?,
+            )?,
+            dpop_nonce_interval: values::duration(
+                &DPOP_NONCE_INTERVAL,
+                sources.value(&DPOP_NONCE_INTERVAL)?,
             )?,
             max_sessions_per_subject: values::count(
                 &MAX_SESSIONS_PER_SUBJECT,

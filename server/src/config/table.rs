@@ -261,6 +261,16 @@ settings! {
         range: Range::Seconds { min: 5, max: 300 },
         help: "how old a DPoP proof may be (its iat; 5 s ahead of the clock are allowed too): each proof is remembered this long, so that it is accepted once",
     },
+    /// `dpop_nonce_interval`.
+    DPOP_NONCE_INTERVAL {
+        name: "dpop_nonce_interval",
+        flag: "dpop-nonce-interval",
+        env: "JWTKIT_DPOP_NONCE_INTERVAL",
+        value_name: "DURATION",
+        default: Some("0s"),
+        range: Range::Seconds { min: 0, max: 3600 },
+        help: "ask every DPoP proof for the server's nonce (RFC 9449 §8, §9), a new one this often (the one before is accepted too): a proof cannot be made ahead of time; 0s: no nonce",
+    },
     /// `max_sessions_per_subject`.
     MAX_SESSIONS_PER_SUBJECT {
         name: "max_sessions_per_subject",

@@ -15,8 +15,10 @@ use sha2::{Digest, Sha256};
 use warp::http::HeaderMap;
 
 mod memory;
+mod nonce;
 
 pub use memory::MemoryReplays;
+pub use nonce::Nonces;
 
 use crate::config::Config;
 use crate::error::{ApiError, Problem};
@@ -44,23 +46,6 @@ pub enum DpopRefusal {
     Store(StoreError),
 }
 
-impl DpopRefusal {
-    /// The answer: a `DPoP` challenge naming `algs` (a store failure is a 503, logged
-    /// without the proof).
-    pub fn to_error(&self, algs: String) -> ApiError {
-        match self {
-            Self::Proof(error) => ApiError::from_proof(error),
-            Self::Replayed => Problem::DpopProofReplayed.into(),
-            Self::Header => Problem::DpopHeaderInvalid.into(),
-            Self::Store(error) => {
-                tracing::error!(target: "jwtkit::dpop", %error, "the replay cache is unavailable");
-                return Problem::StoreUnavailable.into();
-            }
-        }
-        .with_dpop_algs(algs)
-    }
-}
-
 /// Checks the proofs of requests; cheap to clone.
 #[derive(Clone)]
 pub struct ProofChecker(Arc<Inner>);
@@ -70,6 +55,8 @@ struct Inner {
     /// The scheme and authority clients reach the server at, without a trailing `/`.
     public_url: String,
     replays: Arc<dyn ProofReplays>,
+    /// The nonces every proof must carry one of, when the server hands them out.
+    nonces: Option<Nonces>,
 }
 
 impl std::fmt::Debug for ProofChecker {
@@ -89,7 +76,42 @@ impl ProofChecker {
             policy,
             public_url: public_url.trim_end_matches('/').to_owned(),
             replays,
+            nonces: None,
         }))
+    }
+
+    /// The same, asking every proof for one of `nonces` (RFC 9449 §8, §9): a proof without
+    /// the current one is refused with `use_dpop_nonce` and the nonce to use.
+    #[must_use]
+    pub fn with_nonces(self, nonces: Nonces) -> Self {
+        Self(Arc::new(Inner {
+            policy: self.0.policy.clone(),
+            public_url: self.0.public_url.clone(),
+            replays: self.0.replays.clone(),
+            nonces: Some(nonces),
+        }))
+    }
+
+    /// The answer to `refusal` at `now`: a `DPoP` challenge naming the algorithms, with the
+    /// nonce to use when that is what was missing (a store failure is a 503, logged without
+    /// the proof).
+    pub fn answer(&self, refusal: &DpopRefusal, now: UnixTime) -> ApiError {
+        let error = match refusal {
+            DpopRefusal::Proof(error) => ApiError::from_proof(error),
+            DpopRefusal::Replayed => Problem::DpopProofReplayed.into(),
+            DpopRefusal::Header => Problem::DpopHeaderInvalid.into(),
+            DpopRefusal::Store(error) => {
+                tracing::error!(target: "jwtkit::dpop", %error, "the replay cache is unavailable");
+                return Problem::StoreUnavailable.into();
+            }
+        };
+        let error = error.with_dpop_algs(self.algs());
+        match (refusal, &self.0.nonces) {
+            (DpopRefusal::Proof(ProofError::NonceRequired), Some(nonces)) => {
+                error.with_dpop_nonce(nonces.current(now))
+            }
+            _ => error,
+        }
     }
 
     /// The algorithms proofs may use (the metadata's `dpop_signing_alg_values_supported`,
@@ -134,7 +156,19 @@ impl ProofChecker {
             access_token,
             nonce: None,
         };
-        verify_proof(proof, &self.0.policy, &request, now).map_err(DpopRefusal::Proof)
+        let verified =
+            verify_proof(proof, &self.0.policy, &request, now).map_err(DpopRefusal::Proof)?;
+        match &self.0.nonces {
+            Some(nonces)
+                if !verified
+                    .nonce
+                    .as_deref()
+                    .is_some_and(|nonce| nonces.accepts(nonce, now)) =>
+            {
+                Err(DpopRefusal::Proof(ProofError::NonceRequired))
+            }
+            _ => Ok(verified),
+        }
     }
 
     /// Remembers a verified proof, refusing one remembered before ([`DpopRefusal::Replayed`]).
@@ -187,16 +221,40 @@ pub const PROOF_ALGORITHMS: [Algorithm; 5] = [
 /// The checker of a server configured by `config`, remembering proofs in `replays` (the
 /// store every instance shares).
 pub(crate) fn checker(config: &Config, replays: Arc<dyn ProofReplays>) -> ProofChecker {
-    ProofChecker::new(
+    let checker = ProofChecker::new(
         policy(config.dpop_proof_max_age),
         &config.public_url,
         replays,
-    )
+    );
+    // Every instance has the signing key: their nonces are each other's.
+    let shared = config.signing_key.to_private_jwk().to_json();
+    with_nonces(checker, shared.as_bytes(), config.dpop_nonce_interval)
 }
 
-/// The checker of a resource server reached at `public_url`, remembering proofs in memory.
-pub(crate) fn resource_checker(max_age: Duration, public_url: &str) -> ProofChecker {
-    ProofChecker::new(policy(max_age), public_url, Arc::new(MemoryReplays::new()))
+/// The checker of a resource server reached at `public_url`, remembering proofs in memory
+/// (and authenticating its nonces with a secret of its own).
+pub(crate) fn resource_checker(
+    max_age: Duration,
+    nonce_interval: Duration,
+    public_url: &str,
+) -> ProofChecker {
+    let checker = ProofChecker::new(policy(max_age), public_url, Arc::new(MemoryReplays::new()));
+    let mut secret = [0u8; 32];
+    if getrandom::fill(&mut secret).is_err() {
+        // Without randomness, no nonce can be trusted: none is asked for.
+        tracing::error!(target: "jwtkit::dpop", "no randomness for the DPoP nonces' secret: proofs need no nonce");
+        return checker;
+    }
+    with_nonces(checker, &secret, nonce_interval)
+}
+
+/// `checker` asking for nonces that change every `interval` (none for 0).
+fn with_nonces(checker: ProofChecker, shared: &[u8], interval: Duration) -> ProofChecker {
+    if interval.is_zero() {
+        checker
+    } else {
+        checker.with_nonces(Nonces::new(shared, interval.as_secs()))
+    }
 }
 
 /// Proofs by [`PROOF_ALGORITHMS`], at most `max_age` old.

@@ -102,7 +102,15 @@ pub struct ApiError {
     scope: Option<&'static str>,
     retry_after: Option<Duration>,
     oauth: bool,
+    /// What a `DPoP` challenge names beside the error (rare: kept out of line).
+    dpop: Option<Box<DpopParameters>>,
+}
+
+/// The `algs` of a `DPoP` challenge, and the nonce of its `DPoP-Nonce` header.
+#[derive(Debug, Clone, Default)]
+struct DpopParameters {
     algs: Option<String>,
+    nonce: Option<String>,
 }
 
 /// The JSON body of an error at an OAuth endpoint (RFC 6749 §5.2, RFC 7009, RFC 7662).
@@ -132,7 +140,7 @@ impl From<Problem> for ApiError {
             // A service that is briefly unavailable says when to come back.
             retry_after: (entry.status == 503).then_some(Duration::from_secs(1)),
             oauth: false,
-            algs: None,
+            dpop: None,
         }
     }
 }
@@ -156,7 +164,7 @@ impl ApiError {
             scope: None,
             retry_after: (code == 503).then_some(Duration::from_secs(1)),
             oauth: false,
-            algs: None,
+            dpop: None,
         }
     }
 
@@ -172,14 +180,21 @@ impl ApiError {
             scope: None,
             retry_after: None,
             oauth: false,
-            algs: None,
+            dpop: None,
         }
+    }
+
+    /// Adds the nonce a DPoP proof must carry (the `DPoP-Nonce` header, RFC 9449 §8).
+    #[must_use]
+    pub fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.dpop.get_or_insert_default().nonce = Some(nonce);
+        self
     }
 
     /// Names the DPoP proof algorithms the server accepts in a `DPoP` challenge (`algs`).
     #[must_use]
     pub fn with_dpop_algs(mut self, algs: String) -> Self {
-        self.algs = Some(algs);
+        self.dpop.get_or_insert_default().algs = Some(algs);
         self
     }
 
@@ -225,8 +240,9 @@ impl ApiError {
             Challenge::Dpop => {
                 challenge = format!("DPoP realm=\"{REALM}\"");
                 for (name, value) in self
-                    .algs
-                    .as_deref()
+                    .dpop
+                    .as_ref()
+                    .and_then(|dpop| dpop.algs.as_deref())
                     .map(|algs| ("algs", algs))
                     .into_iter()
                     .chain([("error", self.error), ("error_description", &self.message)])
@@ -270,6 +286,10 @@ impl ApiError {
         }
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(WWW_AUTHENTICATE, value);
+        }
+        let nonce = self.dpop.and_then(|dpop| dpop.nonce);
+        if let Some(nonce) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            headers.insert("dpop-nonce", nonce);
         }
         if let Some(wait) = self.retry_after {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

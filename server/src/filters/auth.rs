@@ -238,25 +238,26 @@ impl Authenticator {
                 Some(_) => Err(AuthRejection::TokenAsBearer),
             };
         };
-        let dpop = |refusal: DpopRefusal| AuthRejection::Dpop(refusal.to_error(checker.algs()));
-        let proof = ProofChecker::proof_of(headers)
-            .map_err(dpop)?
-            .ok_or_else(|| {
-                AuthRejection::Dpop(bound_refusal(Problem::DpopProofMissing, checker))
-            })?;
         let now = self
             .inner
             .clock
             .now()
             .map_err(|e| AuthRejection::InvalidToken(e.into()))?;
+        let dpop =
+            |refusal: DpopRefusal| AuthRejection::Dpop(Box::new(checker.answer(&refusal, now)));
+        let proof = ProofChecker::proof_of(headers)
+            .map_err(dpop)?
+            .ok_or_else(|| {
+                AuthRejection::Dpop(Box::new(bound_refusal(Problem::DpopProofMissing, checker)))
+            })?;
         let verified = checker
             .verify(proof, method, path, Some(token), now)
             .map_err(dpop)?;
         if jkt != Some(verified.jkt.as_str()) {
-            return Err(AuthRejection::Dpop(bound_refusal(
+            return Err(AuthRejection::Dpop(Box::new(bound_refusal(
                 Problem::DpopKeyMismatch,
                 checker,
-            )));
+            ))));
         }
         checker.remember(&verified, now).await.map_err(dpop)?;
         Ok(claims)
@@ -312,7 +313,7 @@ pub enum AuthRejection {
     TokenAsBearer,
     /// A DPoP token's proof was refused, or is missing, or proves another key than the
     /// token's: the answer, with its `DPoP` challenge.
-    Dpop(ApiError),
+    Dpop(Box<ApiError>),
 }
 
 impl Reject for AuthRejection {}
@@ -330,7 +331,7 @@ impl AuthRejection {
             Self::InsufficientScope { role } => Problem::InsufficientScope { role }.into(),
             Self::KeysUnavailable => Problem::JwksUnavailable.into(),
             Self::TokenAsBearer => Problem::DpopTokenAsBearer.into(),
-            Self::Dpop(error) => error.clone(),
+            Self::Dpop(error) => (**error).clone(),
         }
     }
 }

@@ -153,7 +153,7 @@ fn tail(
         // A browser's DPoP proofs ride the `DPoP` header (RFC 9449 §4.1).
         .allow_headers(["authorization", "content-type", CSRF_HEADER, DPOP_HEADER])
         .allow_credentials(true)
-        .expose_headers(["www-authenticate", "retry-after", "date"])
+        .expose_headers(["www-authenticate", "retry-after", "date", "dpop-nonce"])
         .max_age(600);
     // Requests without an Origin, or from this server's own, are not cross-origin: CORS
     // (which would refuse an origin missing from the list) applies to the others only.

@@ -10,7 +10,7 @@ use warp::http::HeaderMap;
 use super::table;
 use crate::apikeys::ApiKeys;
 use crate::config::Config;
-use crate::dpop::{DpopRefusal, ProofChecker};
+use crate::dpop::ProofChecker;
 use crate::error::ApiError;
 use crate::error::Problem;
 use crate::filters::{Authenticator, reject};
@@ -195,7 +195,7 @@ impl AppState {
             .check_request(headers, method, route.path, now)
             .await
             .map(|proof| proof.map(|proof| proof.jkt))
-            .map_err(|refusal| dpop_error(self, refusal))
+            .map_err(|refusal| self.dpop.answer(&refusal, now))
     }
 
     /// `now` from the clock (a failed read is a 503, never a guess).
@@ -277,11 +277,6 @@ pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
             Problem::Internal.into()
         }
     }
-}
-
-/// The error response for a refused DPoP proof.
-pub(super) fn dpop_error(state: &AppState, refusal: DpopRefusal) -> ApiError {
-    refusal.to_error(state.dpop.algs())
 }
 
 /// The OAuth metadata of a server configured by `config`, its endpoints where

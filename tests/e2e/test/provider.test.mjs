@@ -207,3 +207,26 @@ test("oauth4webapi's DPoP: bound tokens from the code flow, userinfo, the API an
   const admins = await oauth.protectedResourceRequest(granted.access_token, 'GET', new URL('/api/v3/admin', server.url), undefined, undefined, { DPoP: adminDPoP, ...insecure });
   assert.equal(admins.status, 200, await admins.clone().text());
 });
+
+test("oauth4webapi follows jwtkit's DPoP nonces (use_dpop_nonce, then the DPoP-Nonce it was given)", async (t) => {
+  assert.ok(bin, 'JWTKIT_BIN names the jwtkit binary (cargo xtask test sets it)');
+  const server = await startServer({ bin, args: ['--dpop-nonce-interval', '60s'] });
+  t.after(() => server.stop());
+  const issuer = new URL(server.url);
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+  const admin = { client_id: 'dev-admin' };
+  const DPoP = oauth.DPoP(admin, await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']));
+  const grant = async () => oauth.processClientCredentialsResponse(
+    as,
+    admin,
+    await oauth.clientCredentialsGrantRequest(as, admin, oauth.ClientSecretBasic(server.adminKey), new URLSearchParams(), { DPoP, ...insecure }),
+  );
+  // The first request has no nonce: the library recognises the refusal and keeps the nonce.
+  const first = await grant().then(() => assert.fail('a proof without the nonce was accepted'), (error) => error);
+  assert.ok(oauth.isDPoPNonceError(first), String(first));
+  const granted = await grant();
+  assert.equal(granted.token_type, 'dpop');
+  // The same server's API: the nonce it holds is the right one at once.
+  const secret = await oauth.protectedResourceRequest(granted.access_token, 'GET', new URL('/api/v3/secret', server.url), undefined, undefined, { DPoP, ...insecure });
+  assert.equal(secret.status, 200, await secret.clone().text());
+});
