@@ -18,6 +18,22 @@ use crate::keys::{Jwk, Key};
 use crate::parse::{self, ParseOptions};
 use crate::time::UnixTime;
 
+/// RFC 9864's name of EdDSA with Ed25519, accepted as a proof's `alg` wherever `EdDSA` is.
+pub const FULLY_SPECIFIED_ED25519: &str = "Ed25519";
+
+/// The names a server announces for `algorithms` (the metadata's
+/// `dpop_signing_alg_values_supported`, the challenge's `algs`): each one's, and RFC 9864's
+/// `Ed25519` beside `EdDSA`.
+pub fn algorithm_names(algorithms: &[Algorithm]) -> Vec<&'static str> {
+    algorithms
+        .iter()
+        .flat_map(|alg| match alg {
+            Algorithm::EdDSA => vec![alg.as_str(), FULLY_SPECIFIED_ED25519],
+            _ => vec![alg.as_str()],
+        })
+        .collect()
+}
+
 /// The `typ` of a DPoP proof.
 pub const PROOF_TYPE: &str = "dpop+jwt";
 /// The most bytes a proof may have (a proof carries an RSA key at most).
@@ -205,7 +221,14 @@ pub fn verify_proof(
     {
         return Err(ProofError::Type);
     }
-    let alg = header.algorithm().ok_or_else(|| ProofError::Algorithm {
+    // RFC 9864's fully-specified name of EdDSA over Ed25519 (what WebCrypto-based clients
+    // such as oauth4webapi write for an Ed25519 key).
+    let alg = if header.alg() == FULLY_SPECIFIED_ED25519 {
+        Some(Algorithm::EdDSA)
+    } else {
+        header.algorithm()
+    };
+    let alg = alg.ok_or_else(|| ProofError::Algorithm {
         reason: format!(
             "\"{}\" is not a JWS algorithm jwtkit verifies",
             header.alg()
@@ -220,7 +243,7 @@ pub fn verify_proof(
             },
         });
     }
-    let key = proof_key(header.members().get("jwk"), alg)?;
+    let key = proof_key(header.members().get("jwk"), alg, header.alg())?;
     // Signatures up to RSA-4096's 512 bytes are decoded on the stack.
     let (mut buffer, mut spill) = ([0; 512], Vec::new());
     key.verify(
@@ -276,7 +299,11 @@ pub fn verify_proof(
 }
 
 /// The public key of the header's `jwk` for `alg`; private members refused.
-fn proof_key(jwk: Option<&serde_json::Value>, alg: Algorithm) -> Result<Key, ProofError> {
+fn proof_key(
+    jwk: Option<&serde_json::Value>,
+    alg: Algorithm,
+    alg_name: &str,
+) -> Result<Key, ProofError> {
     let jwk = jwk.ok_or_else(|| ProofError::Key {
         reason: "the header has no jwk".to_owned(),
     })?;
@@ -298,11 +325,17 @@ fn proof_key(jwk: Option<&serde_json::Value>, alg: Algorithm) -> Result<Key, Pro
                 .to_owned(),
         });
     }
-    if jwk.alg.as_deref().is_some_and(|a| a != alg.as_str()) {
+    if jwk
+        .alg
+        .as_deref()
+        .is_some_and(|a| a != alg.as_str() && a != alg_name)
+    {
         return Err(ProofError::Key {
             reason: format!("its alg is not the proof's {alg}"),
         });
     }
+    // The proof's `alg` names the algorithm (whichever of its names it used).
+    let jwk = Jwk { alg: None, ..jwk };
     Key::from_jwk(&jwk, Some(alg)).map_err(|e| ProofError::Key {
         reason: e.to_string(),
     })

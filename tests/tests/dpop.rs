@@ -166,8 +166,9 @@ fn assert_challenged(response: &Response, error: &str, code: &str) {
     assert_refused(response, 401, error, code);
     let challenge = response.header("www-authenticate").unwrap();
     assert!(
-        challenge
-            .starts_with(r#"DPoP realm="jwtkit", algs="ES256 EdDSA ES384 PS256 RS256", error=""#),
+        challenge.starts_with(
+            r#"DPoP realm="jwtkit", algs="ES256 EdDSA Ed25519 ES384 PS256 RS256", error=""#
+        ),
         "{challenge}"
     );
     assert!(
@@ -455,7 +456,7 @@ async fn the_token_endpoint_binds_what_it_issues_and_says_so() {
         .json();
     assert_eq!(
         metadata["dpop_signing_alg_values_supported"],
-        json!(["ES256", "EdDSA", "ES384", "PS256", "RS256"])
+        json!(["ES256", "EdDSA", "Ed25519", "ES384", "PS256", "RS256"])
     );
     let holder = Holder::new(Algorithm::ES384);
     let basic = format!(

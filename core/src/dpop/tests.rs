@@ -307,3 +307,29 @@ fn a_signed_proof_passes_the_check_and_binds_its_token_and_nonce() {
         Err(KeyError::InvalidJwk { .. })
     ));
 }
+
+#[test]
+fn rfc_9864s_ed25519_names_eddsa_over_ed25519() {
+    let key = Key::generate(Algorithm::EdDSA).unwrap();
+    let proof = proof_with(&key, |header, _| {
+        header["alg"] = "Ed25519".into();
+        header["jwk"]["alg"] = "Ed25519".into();
+    });
+    assert_eq!(check(&proof, &request()).unwrap().jkt, key.thumbprint());
+    // Not for any other curve's key, nor where EdDSA is not accepted.
+    let p256 = Key::generate(Algorithm::ES256).unwrap();
+    let wrong_key = proof_with(&p256, |header, _| header["alg"] = "Ed25519".into());
+    assert!(matches!(
+        check(&wrong_key, &request()),
+        Err(ProofError::Key { .. } | ProofError::Signature)
+    ));
+    let es256_only = ProofPolicy::new([Algorithm::ES256], 60, 5);
+    assert!(matches!(
+        verify_proof(&proof, &es256_only, &request(), now()),
+        Err(ProofError::Algorithm { .. })
+    ));
+    assert_eq!(
+        algorithm_names(&[Algorithm::ES256, Algorithm::EdDSA]),
+        ["ES256", "EdDSA", "Ed25519"]
+    );
+}

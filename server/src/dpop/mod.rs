@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jwtkit_core::dpop::{ProofError, ProofPolicy, ProofRequest, VerifiedProof, verify_proof};
+use jwtkit_core::dpop::{
+    ProofError, ProofPolicy, ProofRequest, VerifiedProof, algorithm_names, verify_proof,
+};
 use jwtkit_core::{Algorithm, Claims, UnixTime};
 use sha2::{Digest, Sha256};
 use warp::http::HeaderMap;
@@ -122,11 +124,7 @@ impl ProofChecker {
 
     /// The challenge's `algs` value: the algorithms, space-separated.
     pub fn algs(&self) -> String {
-        self.algorithms()
-            .iter()
-            .map(|alg| alg.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        algorithm_names(self.algorithms()).join(" ")
     }
 
     /// The request's proof: none, or its one `DPoP` header (RFC 9449 §4.3 step 1).

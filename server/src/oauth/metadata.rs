@@ -89,6 +89,6 @@ pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
         // jwtkit's: a person's refresh token may ride an `HttpOnly` cookie (same-site pages).
         "refresh_token_delivery_values_supported": REFRESH_TOKEN_DELIVERIES,
         // RFC 9449 §5.1: the token endpoint binds tokens to the key of a DPoP proof.
-        "dpop_signing_alg_values_supported": PROOF_ALGORITHMS.map(|alg| alg.as_str()),
+        "dpop_signing_alg_values_supported": jwtkit_core::dpop::algorithm_names(&PROOF_ALGORITHMS),
     })
 }

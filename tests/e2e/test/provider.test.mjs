@@ -145,7 +145,7 @@ test("oauth4webapi's DPoP: bound tokens from the code flow, userinfo, the API an
   const server = await startServer({ bin });
   t.after(() => server.stop());
   const { as, client, redirectUri, callback, state, nonce, verifier } = await signIn(server);
-  assert.deepEqual(as.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'ES384', 'PS256', 'RS256']);
+  assert.deepEqual(as.dpop_signing_alg_values_supported, ['ES256', 'EdDSA', 'Ed25519', 'ES384', 'PS256', 'RS256']);
 
   // The client's key pair, never extractable; oauth4webapi makes every proof.
   const keyPair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
@@ -177,7 +177,7 @@ test("oauth4webapi's DPoP: bound tokens from the code flow, userinfo, the API an
   const [challenge] = refusal.cause;
   assert.equal(challenge.scheme, 'dpop');
   assert.equal(challenge.parameters.error, 'invalid_token');
-  assert.equal(challenge.parameters.algs, 'ES256 EdDSA ES384 PS256 RS256');
+  assert.equal(challenge.parameters.algs, 'ES256 EdDSA Ed25519 ES384 PS256 RS256');
   assert.equal((await refusal.response.json()).code, 'ERR_DPOP_KEY_MISMATCH');
 
   // The refresh token is bound: it refreshes with the key's proof, and a thief's ends it.
@@ -197,7 +197,8 @@ test("oauth4webapi's DPoP: bound tokens from the code flow, userinfo, the API an
 
   // A confidential client's client_credentials grant, bound too.
   const admin = { client_id: 'dev-admin' };
-  const adminDPoP = oauth.DPoP(admin, await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify']));
+  // An Ed25519 key: oauth4webapi names its proofs' algorithm `Ed25519` (RFC 9864).
+  const adminDPoP = oauth.DPoP(admin, await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']));
   const granted = await oauth.processClientCredentialsResponse(
     as,
     admin,
