@@ -43,7 +43,7 @@ commands:
   bench-http  load the release server (core 0) with wrk (core 1) on loopback: /api/v3/home
           vs /api/v3/secret req/s, p50/p99 latency, peak RSS, many clients, refreshes,
           sign-ins, the OpenID provider beside node-oidc-provider (`bench-http openid`:
-          that part alone)
+          that part alone), DPoP beside bearer (`bench-http dpop`: that part alone)
   package build the npm package `jwtkit` into wasm/pkg/{web,bundler,nodejs}
   test    install missing tools, then run fmt, clippy, every Rust test, the wasm32 tests
           of jwtkit-core, the npm package's tests in Node.js, Chrome and Firefox, and the
@@ -58,10 +58,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("fuzz") => fuzz(),
         Some("bench-http") => match args.get(1).map(String::as_str) {
-            None => bench::bench_http(false),
-            Some("openid") => bench::bench_http(true),
+            None => bench::bench_http(bench::Selection::All),
+            Some("openid") => bench::bench_http(bench::Selection::OpenId),
+            Some("dpop") => bench::bench_http(bench::Selection::Dpop),
             Some(other) => Err(format!(
-                "bench-http takes nothing or `openid`, not {other:?}"
+                "bench-http takes nothing, `openid` or `dpop`, not {other:?}"
             )),
         },
         Some("package") => tools::ensure_build_tools().and_then(|()| wasm::build_package()),

@@ -1,6 +1,7 @@
 //! `jwtkit dpop proof`: a DPoP proof (RFC 9449) for one request, so that curl and scripts can
 //! call what a DPoP-bound token protects.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use jwtkit_core::dpop::{ProofRequest, sign_proof};
@@ -55,6 +56,10 @@ struct ProofArgs {
     /// The time of the proof (`iat`), in seconds since 1970 [default: now].
     #[arg(long, value_name = "SECONDS")]
     now: Option<i64>,
+    /// Print this many proofs for the same request, one per line, each with its own `jti`
+    /// (for a script or a load test that sends the request several times).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    count: u32,
 }
 
 /// Runs `jwtkit dpop`.
@@ -80,22 +85,28 @@ pub(crate) fn dpop(args: &DpopArgs) -> Result<(), Failure> {
     htu.set_query(None);
     htu.set_fragment(None);
     let token = args.token.as_deref().map(input::token).transpose()?;
-    let mut jti = [0u8; 16];
-    getrandom::fill(&mut jti).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
     let request = ProofRequest {
         method: &args.method,
         uri: htu.as_str(),
         access_token: token.as_deref(),
         nonce: args.nonce.as_deref(),
     };
-    let jti = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jti);
-    let proof = sign_proof(&key, &request, now_or(args.now)?, &jti).map_err(|e| {
-        Failure::usage(format!(
-            "{}: {e} ({}); make a key pair with `jwtkit keygen --alg ES256`",
-            args.key.display(),
-            e.code()
-        ))
-    })?;
-    println!("{proof}");
+    let now = now_or(args.now)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for _ in 0..args.count {
+        let mut jti = [0u8; 16];
+        getrandom::fill(&mut jti).map_err(|e| Failure::usage(format!("no randomness: {e}")))?;
+        let jti = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, jti);
+        let proof = sign_proof(&key, &request, now, &jti).map_err(|e| {
+            Failure::usage(format!(
+                "{}: {e} ({}); make a key pair with `jwtkit keygen --alg ES256`",
+                args.key.display(),
+                e.code()
+            ))
+        })?;
+        writeln!(out, "{proof}").map_err(|e| Failure::usage(format!("cannot write: {e}")))?;
+    }
+    out.flush()
+        .map_err(|e| Failure::usage(format!("cannot write: {e}")))?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! - the OpenID provider's code exchange, refresh, userinfo and introspection side by side
 //!   with node-oidc-provider (`provider`).
 
+mod dpop;
 mod http;
 mod pools;
 mod provider;
@@ -55,10 +56,27 @@ enum Bearer<'a> {
     Pool(&'a Pool),
     /// A wrk script that writes the whole request.
     Script(&'a std::path::Path),
+    /// A DPoP-bound token with the proofs of a file, each once (`dpop.lua`).
+    Dpop {
+        script: &'a std::path::Path,
+        proofs: &'a std::path::Path,
+        token: &'a str,
+    },
 }
 
-/// Every measurement, or (`openid_only`) the OpenID provider beside node-oidc-provider.
-pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
+/// What `cargo xtask bench-http` measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Selection {
+    /// Everything.
+    All,
+    /// The OpenID provider beside node-oidc-provider.
+    OpenId,
+    /// DPoP beside bearer, on SQLite and on Redis.
+    Dpop,
+}
+
+/// Every measurement, or one group of them.
+pub(crate) fn bench_http(selection: Selection) -> Result<(), String> {
     ensure_apt(&[("wrk", "wrk"), ("redis-server", "redis-server")])?;
     let jwtkit = build_jwtkit(true, None)?;
     let dir = workspace_root().join("target/bench");
@@ -103,8 +121,12 @@ pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
         .map(str::to_owned)
         .to_vec()
     };
-    if openid_only {
-        return openid_side_by_side(&jwtkit, &dir, &args, api_key);
+    match selection {
+        Selection::OpenId => return openid_side_by_side(&jwtkit, &dir, &args, api_key),
+        Selection::Dpop => {
+            return dpop_beside_bearer(&jwtkit, &dir, &args, &hs256, &sqlite, api_key);
+        }
+        Selection::All => {}
     }
     step("the benchmark's person (jwtkit users add)");
     add_user(&jwtkit, &sqlite, signin::USERNAME)?;
@@ -145,6 +167,7 @@ pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
     signin::report(&sign_ins, &alone, &flood, &flooded);
 
     openid_side_by_side(&jwtkit, &dir, &args, api_key)?;
+    dpop_beside_bearer(&jwtkit, &dir, &args, &hs256, &sqlite, api_key)?;
 
     step("two jwtkit instances (cores 0 and 1) on one Redis");
     let redis = Redis::start(&dir.join("redis"))?;
@@ -194,6 +217,28 @@ pub(crate) fn bench_http(openid_only: bool) -> Result<(), String> {
         times[times.len() - 1],
         times.len()
     );
+    Ok(())
+}
+
+/// DPoP beside bearer on the SQLite store and on Redis (each server on core 0).
+fn dpop_beside_bearer(
+    jwtkit: &std::path::Path,
+    dir: &std::path::Path,
+    args: &dyn Fn(&str, &str) -> Vec<String>,
+    keys: &str,
+    sqlite: &str,
+    api_key: &str,
+) -> Result<(), String> {
+    step("DPoP beside bearer: jwtkit serve on core 0, SQLite store");
+    let server = Server::start(jwtkit, "0", &args(keys, sqlite))?;
+    let mut rows = dpop::rounds(jwtkit, dir, &server, api_key, "SQLite")?;
+    drop(server);
+    step("DPoP beside bearer: jwtkit serve on core 0, Redis store");
+    let redis = Redis::start(&dir.join("redis-dpop"))?;
+    let server = Server::start(jwtkit, "0", &args(keys, &redis.url))?;
+    rows.extend(dpop::rounds(jwtkit, dir, &server, api_key, "Redis")?);
+    drop((server, redis));
+    dpop::report(&rows);
     Ok(())
 }
 
@@ -443,6 +488,7 @@ fn wrk(url: &str, bearer: Bearer<'_>) -> Result<Figures, String> {
         Bearer::Token(_) => ", one token".to_owned(),
         Bearer::Pool(pool) => format!(", {} tokens in turn", pool.size),
         Bearer::Script(script) => format!(", {}", script.display()),
+        Bearer::Dpop { .. } => ", a DPoP-bound token, a fresh proof per request".to_owned(),
     };
     step(&format!(
         "wrk on core 1: {url} ({SECONDS} s, {CONNECTIONS} connections{sending})"
@@ -458,11 +504,15 @@ fn wrk(url: &str, bearer: Bearer<'_>) -> Result<Figures, String> {
             command = command.args(["-H", &format!("Authorization: Bearer {token}")]);
         }
         Bearer::Pool(pool) => command = command.arg("-s").arg(&pool.script),
-        Bearer::Script(script) => command = command.arg("-s").arg(script),
+        Bearer::Script(script) | Bearer::Dpop { script, .. } => {
+            command = command.arg("-s").arg(script);
+        }
     }
     command = command.arg(url);
-    if let Bearer::Pool(pool) = bearer {
-        command = command.arg("--").arg(&pool.tokens);
+    match bearer {
+        Bearer::Pool(pool) => command = command.arg("--").arg(&pool.tokens),
+        Bearer::Dpop { proofs, token, .. } => command = command.arg("--").arg(proofs).arg(token),
+        _ => {}
     }
     let text = command.output()?;
     let field = |prefix: &str| {
