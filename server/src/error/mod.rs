@@ -155,30 +155,36 @@ impl ApiError {
             );
             return Problem::Internal.into();
         };
-        Self {
-            status: status(code),
-            error: error_name,
-            code: error.code(),
-            message: error.to_string(),
-            challenge,
-            scope: None,
-            retry_after: (code == 503).then_some(Duration::from_secs(1)),
-            oauth: false,
-            dpop: None,
-        }
+        Self::of_table(
+            (code, error_name, challenge),
+            error.code(),
+            error.to_string(),
+        )
     }
 
     /// The response for a refused DPoP proof.
     pub fn from_proof(error: &ProofError) -> Self {
-        let (code, error_name, challenge) = dpop_proof_entry(error.code());
+        Self::of_table(
+            dpop_proof_entry(error.code()),
+            error.code(),
+            error.to_string(),
+        )
+    }
+
+    /// An error of a jwtkit-core table: its HTTP columns, code and message.
+    fn of_table(
+        (status_code, error, challenge): (u16, &'static str, Challenge),
+        code: &'static str,
+        message: String,
+    ) -> Self {
         Self {
-            status: status(code),
-            error: error_name,
-            code: error.code(),
-            message: error.to_string(),
+            status: status(status_code),
+            error,
+            code,
+            message,
             challenge,
             scope: None,
-            retry_after: None,
+            retry_after: (status_code == 503).then_some(Duration::from_secs(1)),
             oauth: false,
             dpop: None,
         }
