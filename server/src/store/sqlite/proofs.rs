@@ -29,13 +29,16 @@ impl ProofReplays for SqliteStore {
         until: UnixTime,
     ) -> StoreFuture<'_, bool> {
         self.run(move |conn| {
-            // One that is past its window is forgotten (pruning may not have come yet).
-            conn.prepare_cached("DELETE FROM dpop_proofs WHERE hash = ?1 AND until <= ?2")?
-                .execute(params![&proof[..], now.as_secs_f64()])?;
-            let added = conn
-                .prepare_cached("INSERT OR IGNORE INTO dpop_proofs (hash, until) VALUES (?1, ?2)")?
-                .execute(params![&proof[..], until.as_secs_f64()])?;
-            Ok(added == 1)
+            // One statement: a new proof is recorded, one past its window (pruning may not
+            // have come yet) recorded afresh, one still remembered left as it is.
+            let recorded = conn
+                .prepare_cached(
+                    "INSERT INTO dpop_proofs (hash, until) VALUES (?1, ?2)
+                     ON CONFLICT (hash) DO UPDATE SET until = excluded.until
+                     WHERE dpop_proofs.until <= ?3",
+                )?
+                .execute(params![&proof[..], until.as_secs_f64(), now.as_secs_f64()])?;
+            Ok(recorded == 1)
         })
     }
 }
