@@ -703,6 +703,13 @@ async fn an_earlier_sqlite_file_is_rebuilt_without_rowids_its_sessions_kept() {
             rusqlite::params![&h(40)[..]],
         )
         .unwrap();
+        // Written with foreign keys off: a refresh token whose session is gone.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        conn.execute(
+            "INSERT INTO refresh_tokens (hash, sid, generation) VALUES (?1, 'gone', 0)",
+            rusqlite::params![&h(43)[..]],
+        )
+        .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
     let Rotated::Rotated(info) = store.rotate(rotation(h(40), h(41), NOW + 5)).await.unwrap()
@@ -712,6 +719,11 @@ async fn an_earlier_sqlite_file_is_rebuilt_without_rowids_its_sessions_kept() {
     assert_eq!(
         (info.sid.as_str(), info.generation, info.jkt),
         ("old", 1, None)
+    );
+    assert_eq!(
+        store.rotate(rotation(h(43), h(44), NOW + 5)).await.unwrap(),
+        Rotated::Unknown,
+        "the orphan was left behind"
     );
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();

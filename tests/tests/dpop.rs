@@ -665,3 +665,69 @@ async fn with_nonces_every_proof_carries_the_servers_current_one() {
     assert_eq!(stale.code(), "ERR_DPOP_NONCE_REQUIRED", "{}", stale.body);
     assert_ne!(stale.header("dpop-nonce"), Some(nonce.as_str()));
 }
+
+#[tokio::test]
+async fn a_revoked_bound_token_ends_its_session_only_with_a_proof_of_its_key() {
+    let server = TestServer::start(ServeArgs::default()).await;
+    let holder = Holder::new(Algorithm::ES256);
+    let (token, refresh) = bound_session(&server, &holder).await;
+    // RFC 7009: possession revokes the access token itself (not its session).
+    let revoked = send(
+        &server,
+        "POST",
+        "/api/v3/auth/revoke",
+        &[],
+        &format!("token={token}&token_type_hint=access_token"),
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    // A thief holding the revoked token cannot log the session out without the key.
+    let authorization = format!("DPoP {token}");
+    let logout = |proof: Option<String>| {
+        let (server, authorization) = (&server, authorization.clone());
+        async move {
+            let mut headers = vec![("Authorization", authorization.as_str())];
+            headers.extend(proof.iter().map(|p| ("DPoP", p.as_str())));
+            send(server, "POST", "/api/v3/auth/logout", &headers, "").await
+        }
+    };
+    let thief = Holder::new(Algorithm::ES256);
+    let refused = logout(Some(thief.proof(
+        &server,
+        "POST",
+        "/api/v3/auth/logout",
+        Some(&token),
+    )))
+    .await;
+    assert_challenged(&refused, "invalid_token", "ERR_DPOP_KEY_MISMATCH");
+    assert_challenged(
+        &logout(None).await,
+        "invalid_dpop_proof",
+        "ERR_DPOP_PROOF_MISSING",
+    );
+    let refreshed = send(
+        &server,
+        "POST",
+        "/api/v3/auth/refresh",
+        &[(
+            "DPoP",
+            &holder.proof(&server, "POST", "/api/v3/auth/refresh", None),
+        )],
+        &json!({ "refresh_token": refresh }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        refreshed.status, 200,
+        "the session lives on: {}",
+        refreshed.body
+    );
+    // Its holder can.
+    let ended = logout(Some(holder.proof(
+        &server,
+        "POST",
+        "/api/v3/auth/logout",
+        Some(&token),
+    )))
+    .await;
+    assert_eq!(ended.status, 200, "{}", ended.body);
+}

@@ -230,20 +230,20 @@ pub(crate) fn checker(config: &Config, replays: Arc<dyn ProofReplays>) -> ProofC
 }
 
 /// The checker of a resource server reached at `public_url`, remembering proofs in memory
-/// (and authenticating its nonces with a secret of its own).
+/// (and authenticating its nonces with a secret of its own); `None` when nonces are asked
+/// for and no randomness can make that secret (then no DPoP token is taken at all).
 pub(crate) fn resource_checker(
     max_age: Duration,
     nonce_interval: Duration,
     public_url: &str,
-) -> ProofChecker {
+) -> Option<ProofChecker> {
     let checker = ProofChecker::new(policy(max_age), public_url, Arc::new(MemoryReplays::new()));
     let mut secret = [0u8; 32];
-    if getrandom::fill(&mut secret).is_err() {
-        // Without randomness, no nonce can be trusted: none is asked for.
-        tracing::error!(target: "jwtkit::dpop", "no randomness for the DPoP nonces' secret: proofs need no nonce");
-        return checker;
+    if !nonce_interval.is_zero() && getrandom::fill(&mut secret).is_err() {
+        tracing::error!(target: "jwtkit::dpop", "no randomness for the DPoP nonces' secret: DPoP tokens are refused");
+        return None;
     }
-    with_nonces(checker, &secret, nonce_interval)
+    Some(with_nonces(checker, &secret, nonce_interval))
 }
 
 /// `checker` asking for nonces that change every `interval` (none for 0).

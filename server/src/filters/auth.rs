@@ -230,11 +230,18 @@ impl Authenticator {
             (Scheme::Dpop, Some(checker)) => Some(checker),
             (Scheme::Bearer, _) => None,
         };
-        let claims = self.verify_fetching(token).await?;
-        let jkt = bound_key(&claims);
+        // A revoked token is judged for its binding too: a bound one is "revoked" only to the
+        // holder of its key (logout accepts a revoked token, so a thief must not reach that).
+        let verified = self.verify_fetching(token).await;
+        let claims = match &verified {
+            Ok(claims) => claims,
+            Err(AuthRejection::Revoked(claims)) => claims,
+            Err(_) => return verified,
+        };
+        let jkt = bound_key(claims);
         let Some(checker) = checker else {
             return match jkt {
-                None => Ok(claims),
+                None => verified,
                 Some(_) => Err(AuthRejection::TokenAsBearer),
             };
         };
@@ -250,17 +257,17 @@ impl Authenticator {
             .ok_or_else(|| {
                 AuthRejection::Dpop(Box::new(bound_refusal(Problem::DpopProofMissing, checker)))
             })?;
-        let verified = checker
+        let proven = checker
             .verify(proof, method, path, Some(token), now)
             .map_err(dpop)?;
-        if jkt != Some(verified.jkt.as_str()) {
+        if jkt != Some(proven.jkt.as_str()) {
             return Err(AuthRejection::Dpop(Box::new(bound_refusal(
                 Problem::DpopKeyMismatch,
                 checker,
             ))));
         }
-        checker.remember(&verified, now).await.map_err(dpop)?;
-        Ok(claims)
+        checker.remember(&proven, now).await.map_err(dpop)?;
+        verified
     }
 
     /// [`Authenticator::verify`], and for a remote issuer's token under a `kid` it does not

@@ -92,13 +92,20 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if with_rowid("sessions")? || with_rowid("refresh_tokens")? {
         // Foreign keys cannot be switched inside a transaction; the rows are copied whole.
         conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE;")?;
-        let rebuilt = TABLES.iter().try_for_each(|(table, columns)| {
-            conn.execute_batch(&format!(
-                "CREATE TABLE {table}_rebuilt {columns};
+        // A refresh token whose session is gone (a file once written with foreign keys
+        // off) refreshes nothing: it is not carried over, rather than stop the store.
+        let orphans = conn.execute_batch(
+            "DELETE FROM refresh_tokens WHERE sid NOT IN (SELECT sid FROM sessions);",
+        );
+        let rebuilt = orphans.and_then(|()| {
+            TABLES.iter().try_for_each(|(table, columns)| {
+                conn.execute_batch(&format!(
+                    "CREATE TABLE {table}_rebuilt {columns};
                  INSERT INTO {table}_rebuilt SELECT * FROM {table};
                  DROP TABLE {table};
                  ALTER TABLE {table}_rebuilt RENAME TO {table};"
-            ))
+                ))
+            })
         });
         let checked = rebuilt.and_then(|()| {
             let dangling: i64 =
