@@ -8,6 +8,7 @@
 //! `iat` window lasts), choose nonces, or compare the key with a token's `cnf.jkt` (the caller
 //! has the token; [`VerifiedProof::jkt`] is the thumbprint to compare).
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::KeyError;
@@ -312,8 +313,10 @@ fn proof_key(
             reason: "jwk is not an object".to_owned(),
         });
     }
-    let jwk = Jwk::from_json(&jwk.to_string()).map_err(|e| ProofError::Key {
-        reason: e.to_string(),
+    // Read from the header as the strict parser left it (duplicates already refused at
+    // every depth), without writing it out and parsing it again.
+    let jwk = Jwk::deserialize(jwk).map_err(|_| ProofError::Key {
+        reason: "a member is missing or has the wrong type".to_owned(),
     })?;
     let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.k]
         .iter()
@@ -342,7 +345,8 @@ fn proof_key(
 }
 
 /// Whether `htu` names `uri` (RFC 9449 §4.3 step 9): query and fragment ignored, the scheme
-/// and host compared without case, a default port the same as none (RFC 3986 §6.2.2–6.2.3).
+/// and host compared without case, a default port the same as none, the path's
+/// percent-encoding and dot segments normalised (RFC 3986 §6.2.2–6.2.3).
 fn same_uri(htu: &str, uri: &str) -> bool {
     match (normalized(htu), normalized(uri)) {
         (Some(a), Some(b)) => a == b,
@@ -368,8 +372,60 @@ fn normalized(uri: &str) -> Option<String> {
     }
     let authority = authority.to_ascii_lowercase();
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
-    let path = if path.is_empty() { "/" } else { path };
+    let path = remove_dot_segments(&normalized_percent_encoding(path));
     Some(format!("{scheme}://{authority}{path}"))
+}
+
+/// `path` with its percent-encoded unreserved characters decoded and the hex digits of the
+/// others upper-cased (RFC 3986 §6.2.2.1–6.2.2.2); anything else as written.
+fn normalized_percent_encoding(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| path.get(i + 1..i + 3))
+            .flatten()
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) => {
+                out.push(char::from(byte));
+                i += 3;
+            }
+            Some(byte) => {
+                out.push_str(&format!("%{byte:02X}"));
+                i += 3;
+            }
+            None => {
+                let next = path[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&path[i..i + next]);
+                i += next;
+            }
+        }
+    }
+    out
+}
+
+/// `path` without `.` and `..` segments (RFC 3986 §5.2.4), `/` when empty.
+fn remove_dot_segments(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let mut out: Vec<&str> = Vec::with_capacity(segments.len());
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match *segment {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+        // A path ending in a dot segment names a directory.
+        if last && matches!(*segment, "." | "..") {
+            out.push("");
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 #[cfg(test)]

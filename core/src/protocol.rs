@@ -2,6 +2,8 @@
 //! once for both: where sessions are refreshed and ended, and how the refresh-token cookie
 //! and its CSRF defence are named.
 
+/// `POST` here with an API key for an access token (and a refresh token: a session).
+pub const AUTH_PATH: &str = "/api/v3/auth";
 /// `POST` here with a refresh token (or its cookie) for the next access and refresh tokens.
 pub const REFRESH_PATH: &str = "/api/v3/auth/refresh";
 /// `POST` here to end a session.

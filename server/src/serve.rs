@@ -232,13 +232,9 @@ pub async fn serve_resource(
 ) {
     // Proofs are remembered in memory: instances behind one URL share an issuer's store
     // instead (`jwtkit serve` with `store`).
-    let checker = listeners.api_addr().and_then(|addr| {
-        crate::dpop::resource_checker(
-            config.dpop_proof_max_age,
-            config.dpop_nonce_interval,
-            &config.public_url_on(addr),
-        )
-    });
+    let checker = listeners
+        .api_addr()
+        .and_then(|addr| crate::dpop::resource_checker(config.dpop, &config.public_url_on(addr)));
     let auth = match checker {
         Some(checker) => auth.with_dpop(checker),
         None => auth,

@@ -14,9 +14,9 @@ import { startServer } from './server.mjs';
 
 const PAGE = '<!doctype html><meta charset=utf-8><title>App</title><script type=module src=/app.js></script><p>app';
 const MODULE = `
-import init, { TokenSession } from '/pkg/jwtkit.js';
+import init, { TokenSession, decodeUnverified } from '/pkg/jwtkit.js';
 await init();
-window.TokenSession = TokenSession;
+Object.assign(window, { TokenSession, decodeUnverified });
 const config = await (await fetch('/config')).json();
 try {
   const session = await TokenSession.handleRedirect(config.redirect);
@@ -60,15 +60,17 @@ export async function startApp(pkg) {
 }
 
 /// node-oidc-provider as a real process (stopped by its PID when `t` ends), with the app at
-/// `appUrl` as its public client `bench`; its issuer URL.
-export async function startPeer(t, appUrl) {
+/// `appUrl` as its public client `bench` (and, with `dpopResource`, JWT access tokens for that
+/// resource and DPoP nonces); its issuer URL.
+export async function startPeer(t, appUrl, { dpopResource } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'jwtkit-oidc-peer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'EdDSA', kid: 'peer-1', use: 'sig' };
   writeFileSync(path.join(dir, 'key.json'), JSON.stringify(jwk));
   const script = path.join(import.meta.dirname, 'peers/oidc-provider.mjs');
-  const peer = spawn('node', [script, path.join(dir, 'key.json'), `${appUrl}/callback`, 'a secret of the test only'], {
+  const args = [script, path.join(dir, 'key.json'), `${appUrl}/callback`, 'a secret of the test only', ...(dpopResource ? [dpopResource] : [])];
+  const peer = spawn('node', args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(() => peer.kill('SIGTERM'));

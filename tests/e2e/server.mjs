@@ -25,7 +25,8 @@ export async function startServer({ bin, webDir, args = [] }) {
       resolve(JSON.parse(line));
     });
   });
-  const key = (name) => started.development.api_keys.find((k) => k.name === name).key;
+  // A resource server (--trust-issuer) has no development setup.
+  const key = (name) => started.development?.api_keys.find((k) => k.name === name).key;
   return {
     url: started.url,
     demoPage: started.demo_page,

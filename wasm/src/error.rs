@@ -76,6 +76,12 @@ jwtkit_core::error_table! {
             /// Which claim, and what it holds.
             detail: String,
         } => "ERR_ID_TOKEN_INVALID", "{detail}",
+        /// A DPoP key could not be generated or kept (no WebCrypto, no IndexedDB, an
+        /// algorithm the server does not take): nothing was sent.
+        DpopKeyUnavailable {
+            /// Why.
+            detail: String,
+        } => "ERR_DPOP_KEY_UNAVAILABLE", "{detail}",
     }
 }
 

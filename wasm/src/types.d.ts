@@ -77,6 +77,19 @@ export interface AuthResponseOptions extends SessionOptions {
   now?: Date | number;
 }
 
+/** Options of `TokenSession.resume(options)`. */
+export interface ResumeOptions extends SessionOptions {
+  /** Prove this origin's DPoP key (RFC 9449) on the refresh, as a session of `authenticate`
+   * must: its key, non-extractable, kept in IndexedDB. Default true. */
+  dpop?: boolean;
+}
+
+/** Options of `TokenSession.authenticate(credentials, options)`. */
+export interface AuthenticateOptions extends ResumeOptions {
+  /** Where to authenticate. Default "/api/v3/auth". */
+  authUrl?: string;
+}
+
 /** Options of `TokenSession.signIn(options)`: the OpenID provider, and this client of it. */
 export interface SignInOptions {
   /** The provider's issuer URL, exactly as its metadata names it, e.g. "https://auth.example". */
@@ -97,6 +110,10 @@ export interface SignInOptions {
    * page's memory; "auto" (default), the cookie when the provider offers it at the page's own
    * origin. */
   refreshTokenDelivery?: "auto" | "cookie" | "body";
+  /** Bind the tokens to a non-extractable key of this browser (DPoP, RFC 9449), kept in
+   * IndexedDB for the origin's tabs: a stolen token is useless without it. Default: true with a
+   * jwtkit provider that announces DPoP, false with others (their APIs may take Bearer only). */
+  dpop?: boolean;
   /** The fetch to send discovery with. Default: the global fetch. */
   fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
@@ -120,6 +137,8 @@ export interface ResumeSignInOptions extends RedirectOptions {
   scope?: string;
   /** As given to signIn: with the provider's cookie, a reload refreshes from it (no page left). */
   refreshTokenDelivery?: "auto" | "cookie" | "body";
+  /** As given to signIn. */
+  dpop?: boolean;
 }
 
 /** Options of `session.signOut(options)`. */

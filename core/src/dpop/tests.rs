@@ -137,6 +137,29 @@ fn the_key_must_be_the_public_key_of_the_alg() {
         check(&not_object, &request()),
         Err(ProofError::Key { .. })
     ));
+    let wrong_type = proof_with(&key, |h, _| h["jwk"]["x"] = 7.into());
+    assert!(
+        matches!(check(&wrong_type, &request()), Err(ProofError::Key { reason: why }) if why.contains("wrong type"))
+    );
+    // A member written twice inside `jwk` (two readers could take two keys): the strict
+    // parser refuses the header before any key is read.
+    let jwk = key.to_public_jwk().unwrap().to_json();
+    let twice = jwk.replacen('{', r#"{"x":"AAAA","#, 1);
+    let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{twice}}}"#);
+    let input = format!(
+        "{}.{}",
+        b64::encode(header.as_bytes()),
+        b64::encode(claims().to_string().as_bytes())
+    );
+    let signed = format!(
+        "{input}.{}",
+        b64::encode(&key.sign(input.as_bytes()).unwrap())
+    );
+    assert!(
+        matches!(check(&signed, &request()), Err(ProofError::Malformed { reason: why }) if why.contains("duplicate")),
+        "{:?}",
+        check(&signed, &request())
+    );
     // Only `jwk` is a proof's: a key fetched from elsewhere is refused as in any token.
     for name in ["jku", "x5u", "x5c"] {
         let elsewhere = proof_with(&key, |h, _| h[name] = "https://evil.example/key".into());
@@ -198,6 +221,33 @@ fn the_request_is_the_proofs_own() {
         c.as_object_mut().unwrap().remove("htu");
     });
     assert_eq!(check(&missing, &request()), Err(ProofError::Uri));
+    // RFC 3986 §6.2.2: unreserved characters percent-encoded or not, hex digits in either
+    // case, dot segments removed — one URI; a reserved character encoded is another.
+    for written in [
+        "https://api.example/%6Frders",
+        "https://api.example/%6frders",
+        "https://api.example/./orders",
+        "https://api.example/v1/../orders",
+        "https://api.example/v1/%2E%2E/orders",
+    ] {
+        let proof = proof_with(&key, |_, c| c["htu"] = written.into());
+        assert!(check(&proof, &request()).is_ok(), "{written}");
+    }
+    for (written, uri) in [
+        ("https://api.example/a%2Fb", "https://api.example/a/b"),
+        ("https://api.example/orders/", URI),
+        ("https://api.example/a%2fb", "https://api.example/a%2Fc"),
+    ] {
+        let proof = proof_with(&key, |_, c| c["htu"] = written.into());
+        let request = ProofRequest { uri, ..request() };
+        assert_eq!(check(&proof, &request), Err(ProofError::Uri), "{written}");
+    }
+    let encoded = proof_with(&key, |_, c| c["htu"] = "https://api.example/a%2fb".into());
+    let request = ProofRequest {
+        uri: "https://api.example/a%2Fb",
+        ..request()
+    };
+    assert!(check(&encoded, &request).is_ok());
 }
 
 #[test]

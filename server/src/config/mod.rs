@@ -80,10 +80,8 @@ pub struct Config {
     pub refresh_grace: Duration,
     /// How long a person's sign-in at the OpenID provider lasts.
     pub login_ttl: Duration,
-    /// How old a DPoP proof may be.
-    pub dpop_proof_max_age: Duration,
-    /// How often the DPoP nonce changes (zero: proofs need none).
-    pub dpop_nonce_interval: Duration,
+    /// How DPoP proofs are checked.
+    pub dpop: DpopSettings,
     /// The most live sessions of one subject.
     pub max_sessions_per_subject: u32,
     /// Peers whose forwarding header names the client.
@@ -277,10 +275,17 @@ pub struct ResourceConfig {
     /// The URL clients reach the server at, which DPoP proofs name (`None`: `http://` and
     /// the listening address).
     pub public_url: Option<String>,
-    /// How old a DPoP proof may be.
-    pub dpop_proof_max_age: Duration,
-    /// How often the DPoP nonce changes (zero: proofs need none).
-    pub dpop_nonce_interval: Duration,
+    /// How DPoP proofs are checked.
+    pub dpop: DpopSettings,
+}
+
+/// How DPoP proofs are checked, by an issuer and a resource server alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DpopSettings {
+    /// How old a proof may be (`dpop_proof_max_age`).
+    pub proof_max_age: Duration,
+    /// How often the nonce changes (`dpop_nonce_interval`; zero: proofs need none).
+    pub nonce_interval: Duration,
 }
 
 impl ResourceConfig {

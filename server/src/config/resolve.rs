@@ -4,8 +4,8 @@
 use super::sources::{ServeArgs, Sources};
 use super::table::*;
 use super::{
-    Config, ConfigError, FollowsAddress, Mode, ResourceConfig, check, default_public_url, error,
-    signing, values,
+    Config, ConfigError, DpopSettings, FollowsAddress, Mode, ResourceConfig, check,
+    default_public_url, error, signing, values,
 };
 use crate::apikeys::ApiKeys;
 use crate::clients::Clients;
@@ -67,14 +67,7 @@ impl ServeArgs {
                 .one(&PUBLIC_URL)
                 .map(|url| values::public_url(&PUBLIC_URL, url))
                 .transpose()?,
-            dpop_proof_max_age: values::duration(
-                &DPOP_PROOF_MAX_AGE,
-                sources.value(&DPOP_PROOF_MAX_AGE)?,
-            )?,
-            dpop_nonce_interval: values::duration(
-                &DPOP_NONCE_INTERVAL,
-                sources.value(&DPOP_NONCE_INTERVAL)?,
-            )?,
+            dpop: dpop_settings(&sources)?,
         })))
     }
 
@@ -243,14 +236,7 @@ impl ServeArgs {
             )?,
             refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
             login_ttl: values::duration(&LOGIN_TTL, sources.value(&LOGIN_TTL)?)?,
-            dpop_proof_max_age: values::duration(
-                &DPOP_PROOF_MAX_AGE,
-                sources.value(&DPOP_PROOF_MAX_AGE)?,
-            )?,
-            dpop_nonce_interval: values::duration(
-                &DPOP_NONCE_INTERVAL,
-                sources.value(&DPOP_NONCE_INTERVAL)?,
-            )?,
+            dpop: dpop_settings(&sources)?,
             max_sessions_per_subject: values::count(
                 &MAX_SESSIONS_PER_SUBJECT,
                 sources.value(&MAX_SESSIONS_PER_SUBJECT)?,
@@ -266,4 +252,15 @@ impl ServeArgs {
             dev,
         })
     }
+}
+
+/// The DPoP settings, read the same way for an issuer and a resource server.
+fn dpop_settings(sources: &Sources) -> Result<DpopSettings, ConfigError> {
+    Ok(DpopSettings {
+        proof_max_age: values::duration(&DPOP_PROOF_MAX_AGE, sources.value(&DPOP_PROOF_MAX_AGE)?)?,
+        nonce_interval: values::duration(
+            &DPOP_NONCE_INTERVAL,
+            sources.value(&DPOP_NONCE_INTERVAL)?,
+        )?,
+    })
 }

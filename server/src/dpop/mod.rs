@@ -22,7 +22,7 @@ mod nonce;
 pub use memory::MemoryReplays;
 pub use nonce::Nonces;
 
-use crate::config::Config;
+use crate::config::{Config, DpopSettings};
 use crate::error::{ApiError, Problem};
 use crate::store::{ProofReplays, StoreError};
 
@@ -220,30 +220,30 @@ pub const PROOF_ALGORITHMS: [Algorithm; 5] = [
 /// store every instance shares).
 pub(crate) fn checker(config: &Config, replays: Arc<dyn ProofReplays>) -> ProofChecker {
     let checker = ProofChecker::new(
-        policy(config.dpop_proof_max_age),
+        policy(config.dpop.proof_max_age),
         &config.public_url,
         replays,
     );
     // Every instance has the signing key: their nonces are each other's.
     let shared = config.signing_key.to_private_jwk().to_json();
-    with_nonces(checker, shared.as_bytes(), config.dpop_nonce_interval)
+    with_nonces(checker, shared.as_bytes(), config.dpop.nonce_interval)
 }
 
 /// The checker of a resource server reached at `public_url`, remembering proofs in memory
 /// (and authenticating its nonces with a secret of its own); `None` when nonces are asked
 /// for and no randomness can make that secret (then no DPoP token is taken at all).
-pub(crate) fn resource_checker(
-    max_age: Duration,
-    nonce_interval: Duration,
-    public_url: &str,
-) -> Option<ProofChecker> {
-    let checker = ProofChecker::new(policy(max_age), public_url, Arc::new(MemoryReplays::new()));
+pub(crate) fn resource_checker(settings: DpopSettings, public_url: &str) -> Option<ProofChecker> {
+    let checker = ProofChecker::new(
+        policy(settings.proof_max_age),
+        public_url,
+        Arc::new(MemoryReplays::new()),
+    );
     let mut secret = [0u8; 32];
-    if !nonce_interval.is_zero() && getrandom::fill(&mut secret).is_err() {
+    if !settings.nonce_interval.is_zero() && getrandom::fill(&mut secret).is_err() {
         tracing::error!(target: "jwtkit::dpop", "no randomness for the DPoP nonces' secret: DPoP tokens are refused");
         return None;
     }
-    Some(with_nonces(checker, &secret, nonce_interval))
+    Some(with_nonces(checker, &secret, settings.nonce_interval))
 }
 
 /// `checker` asking for nonces that change every `interval` (none for 0).

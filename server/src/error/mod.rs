@@ -204,6 +204,16 @@ impl ApiError {
         self
     }
 
+    /// The same error challenged under the `DPoP` scheme naming `algs` (RFC 9449 §7.1), for a
+    /// token refused as it came under that scheme; an error without a challenge keeps none.
+    #[must_use]
+    pub fn with_dpop_challenge(mut self, algs: String) -> Self {
+        if matches!(self.challenge, Challenge::Bare | Challenge::WithError) {
+            self.challenge = Challenge::Dpop;
+        }
+        self.with_dpop_algs(algs)
+    }
+
     /// The same error as an OAuth endpoint answers it (RFC 6749 §5.2): the body's
     /// `error_description` instead of `message`, and `invalid_grant` as a 400.
     pub fn oauth(mut self) -> Self {

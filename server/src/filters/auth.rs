@@ -233,10 +233,17 @@ impl Authenticator {
         // A revoked token is judged for its binding too: a bound one is "revoked" only to the
         // holder of its key (logout accepts a revoked token, so a thief must not reach that).
         let verified = self.verify_fetching(token).await;
-        let claims = match &verified {
-            Ok(claims) => claims,
-            Err(AuthRejection::Revoked(claims)) => claims,
-            Err(_) => return verified,
+        let claims = match (&verified, checker) {
+            (Ok(claims), _) => claims,
+            (Err(AuthRejection::Revoked(claims)), _) => claims,
+            // RFC 9449 §7.1: a token refused under the DPoP scheme is answered with a DPoP
+            // challenge.
+            (Err(AuthRejection::InvalidToken(error)), Some(checker)) => {
+                return Err(AuthRejection::Dpop(Box::new(
+                    ApiError::from_core(error).with_dpop_challenge(checker.algs()),
+                )));
+            }
+            (Err(_), _) => return verified,
         };
         let jkt = bound_key(claims);
         let Some(checker) = checker else {

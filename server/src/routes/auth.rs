@@ -43,9 +43,8 @@ async fn issue_token(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
-    let jkt = state
-        .proven_key(&headers, method.as_str(), AUTH, now)
-        .await
+    let proof = state
+        .proof(&headers, method.as_str(), AUTH, now)
         .map_err(reject)?;
     let object = json_object(mime.as_deref(), &body)?;
     let presented = required_member(&object, API_KEY_MEMBER)?;
@@ -59,6 +58,8 @@ async fn issue_token(
         .limited(&attempt, now, found, Problem::ApiKeyInvalid)
         .await
         .map_err(reject)?;
+    // Remembered once the API key is known: an anonymous proof writes nothing.
+    let jkt = state.remember(proof, now).await.map_err(reject)?;
     let grant = state
         .sessions
         .start(

@@ -145,10 +145,8 @@ async fn grant(
 ) -> Result<Answer, ApiError> {
     let form = Form::read(mime, body)?;
     let credentials = client::presented(headers, &form)?;
-    let jkt = state
-        .proven_key(headers, "POST", TOKEN, state.now_or_error()?)
-        .await?;
-    let jkt = jkt.as_deref();
+    // Remembered once the client is authenticated: an anonymous proof writes nothing.
+    let proof = state.proof(headers, "POST", TOKEN, state.now_or_error()?)?;
     // A code, or a refresh token without an API key's credentials: a person's session at
     // an OpenID client.
     if let Some(grant_type @ ("authorization_code" | "refresh_token")) = form.get("grant_type") {
@@ -159,6 +157,8 @@ async fn grant(
         if grant_type == "authorization_code" || (!api_key && names_a_client) {
             let client =
                 client::authenticate_openid(state, remote, headers, &form, credentials).await?;
+            let jkt = state.remember(proof, state.now_or_error()?).await?;
+            let jkt = jkt.as_deref();
             if client.dpop_bound_access_tokens && jkt.is_none() {
                 return Err(Problem::DpopProofRequired.into());
             }
@@ -177,6 +177,8 @@ async fn grant(
     let client = client::authenticate_presented(state, remote, headers, credentials)
         .await?
         .ok_or(Problem::ClientAuthenticationFailed)?;
+    let jkt = state.remember(proof, state.now_or_error()?).await?;
+    let jkt = jkt.as_deref();
     let grant_type = form.required("grant_type")?;
     if !GRANT_TYPES.contains(&grant_type) {
         return Err(Problem::UnsupportedGrantType.into());

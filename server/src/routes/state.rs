@@ -24,6 +24,7 @@ use crate::store::Store;
 use crate::store::instrumented::Instrumented;
 use crate::time::SharedClock;
 use crate::users::{PasswordHasher, StoreDirectory, UserDirectory};
+use jwtkit_core::dpop::VerifiedProof;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -191,11 +192,45 @@ impl AppState {
         route: table::Route,
         now: jwtkit_core::UnixTime,
     ) -> Result<Option<String>, ApiError> {
+        let proof = self.proof(headers, method, route, now)?;
+        self.remember(proof, now).await
+    }
+
+    /// The request's DPoP proof (if any) for the request `method` to `route`'s path, checked
+    /// but not yet remembered: an endpoint that authenticates its caller remembers it
+    /// ([`AppState::remember`]) once the caller is known, so that no anonymous request
+    /// writes to the store.
+    pub(super) fn proof(
+        &self,
+        headers: &HeaderMap,
+        method: &str,
+        route: table::Route,
+        now: jwtkit_core::UnixTime,
+    ) -> Result<Option<VerifiedProof>, ApiError> {
+        let answer = |refusal| self.dpop.answer(&refusal, now);
+        let Some(proof) = ProofChecker::proof_of(headers).map_err(answer)? else {
+            return Ok(None);
+        };
         self.dpop
-            .check_request(headers, method, route.path, now)
+            .verify(proof, method, route.path, None, now)
+            .map(Some)
+            .map_err(answer)
+    }
+
+    /// Remembers a checked proof (a replay refused); the thumbprint of its key.
+    pub(super) async fn remember(
+        &self,
+        proof: Option<VerifiedProof>,
+        now: jwtkit_core::UnixTime,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(proof) = proof else {
+            return Ok(None);
+        };
+        self.dpop
+            .remember(&proof, now)
             .await
-            .map(|proof| proof.map(|proof| proof.jkt))
-            .map_err(|refusal| self.dpop.answer(&refusal, now))
+            .map_err(|refusal| self.dpop.answer(&refusal, now))?;
+        Ok(Some(proof.jkt))
     }
 
     /// `now` from the clock (a failed read is a 503, never a guess).

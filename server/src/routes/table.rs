@@ -22,7 +22,7 @@ pub struct Route {
 /// `POST /api/v3/auth` (also the tutorial's `GET` with a JSON body).
 pub const AUTH: Route = Route {
     methods: &[Method::POST, Method::GET],
-    path: "/api/v3/auth",
+    path: jwtkit_core::protocol::AUTH_PATH,
     summary: "an API key for an access token",
 };
 /// `POST /api/v3/auth/refresh`.

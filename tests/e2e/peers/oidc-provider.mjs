@@ -3,13 +3,17 @@
 // (S256) for a public client, ID tokens signed with the same private JWK as jwtkit's, refresh
 // tokens rotating at every use, userinfo, and introspection for a confidential client.
 //
-// Usage: node peers/oidc-provider.mjs KEY.json REDIRECT_URI INTROSPECTION_SECRET
+// Usage: node peers/oidc-provider.mjs KEY.json REDIRECT_URI INTROSPECTION_SECRET [RESOURCE]
+// With RESOURCE (a resource indicator, RFC 8707), access tokens are RFC 9068 JWTs for it with
+// the audience `api`, and DPoP proofs must carry the provider's nonce (RFC 9449 §8): a third
+// party's DPoP for the interop tests.
 // Listens on 127.0.0.1, a free port, and prints {"url": ...} as one JSON line. A browser's
 // interaction (sign-in and consent) is completed at once for the account its `login_hint`
 // names, as a person who is already signed in and has consented would be: the measurements
 // are of the protocol's endpoints, not of a login page. State is kept by the provider's own
 // in-memory adapter, given room for a million entries (its default 1 000 would evict codes
 // and tokens a benchmark still uses).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -17,7 +21,7 @@ import Provider from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
 
-const [keyFile, redirectUri, introspectionSecret] = process.argv.slice(2);
+const [keyFile, redirectUri, introspectionSecret, resource] = process.argv.slice(2);
 if (!introspectionSecret) {
   console.error('usage: oidc-provider.mjs KEY.json REDIRECT_URI INTROSPECTION_SECRET');
   process.exit(2);
@@ -75,6 +79,15 @@ const provider = new Provider(url, {
     };
   },
   features: {
+    ...(resource && {
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({ scope: 'api', audience: 'api', accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
+      },
+    }),
     devInteractions: { enabled: false },
     introspection: { enabled: true },
     revocation: { enabled: true },
@@ -101,6 +114,7 @@ async function interaction(req, res) {
   const accountId = details.params.login_hint ?? 'bench';
   const grant = new provider.Grant({ accountId, clientId: details.params.client_id });
   grant.addOIDCScope(details.params.scope);
+  if (resource) grant.addResourceScope(resource, 'api');
   const grantId = await grant.save();
   await provider.interactionFinished(
     req,

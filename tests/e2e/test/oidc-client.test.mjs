@@ -92,8 +92,13 @@ test('a person signs in to a single-page app with jwtkit as the provider', async
     const before = window.session.token;
     await window.session.refresh();
     const again = await window.session.fetch(`${url}/oauth2/userinfo`);
-    return { status: response.status, body: await response.json(), rotated: window.session.token !== before, again: again.status };
+    const jkt = await window.session.dpopThumbprint();
+    const bound = [before, window.session.token].map((token) => window.decodeUnverified(token).claims.cnf?.jkt);
+    return { status: response.status, body: await response.json(), rotated: window.session.token !== before, again: again.status, jkt, bound };
   }, server.url);
+  // jwtkit's provider announces DPoP: by default the tokens are bound to the browser's key.
+  assert.match(called.jkt, /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(called.bound, [called.jkt, called.jkt]);
   assert.equal(called.status, 200);
   assert.equal(called.body.sub, signedIn.claims.sub);
   assert.equal(called.body.email, 'demo@example.org');

@@ -1,6 +1,7 @@
 // The `nodejs` build, required by name exactly as a Node.js user would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -256,4 +257,84 @@ test('a refusal given as an auth response is thrown as the server\'s own error',
   const refusal = { error: 'invalid_client', code: 'ERR_API_KEY_INVALID', message: 'the API key is not valid' };
   assert.throws(() => jwtkit.TokenSession.fromAuthResponse(refusal), (e) => e.code === 'ERR_API_KEY_INVALID' && e.message === 'the API key is not valid');
   assert.throws(() => jwtkit.TokenSession.fromAuthResponse({ data: {} }), (e) => e.code === 'ERR_INVALID_ARGUMENT');
+});
+
+/// A DPoP proof, checked here with node:crypto (not the package's code): its header and
+/// claims, once its signature verifies with its own `jwk`; that key's RFC 7638 thumbprint.
+function checkedProof(proof) {
+  const [header64, claims64, signature] = proof.split('.');
+  const header = JSON.parse(Buffer.from(header64, 'base64url'));
+  const claims = JSON.parse(Buffer.from(claims64, 'base64url'));
+  assert.deepEqual([header.typ, header.alg, header.jwk.kty, header.jwk.crv], ['dpop+jwt', 'ES256', 'EC', 'P-256']);
+  assert.equal(header.jwk.d, undefined, 'no private member');
+  const key = createPublicKey({ key: header.jwk, format: 'jwk' });
+  const verified = verify('sha256', Buffer.from(`${header64}.${claims64}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
+  assert.ok(verified, 'the proof\'s signature verifies with its jwk');
+  const { crv, kty, x, y } = header.jwk;
+  const jkt = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+  return { header, claims, jkt };
+}
+
+test('authenticate proves a key on every request: nonces followed, htu without the query, ath, and the same key throughout', async (t) => {
+  const access = token({ alg: 'ES256', typ: 'at+jwt' }, { sub: 'ann', sid: 's1', iat: EXP - 180, exp: EXP });
+  const seen = [];
+  const { origin } = await serve(t, (req, res) => {
+    const proof = checkedProof(req.headers.dpop);
+    seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization, ...proof });
+    // The first proof of each kind comes without the nonce: asked for once, then used.
+    if (proof.claims.nonce !== 'n-1') {
+      res.writeHead(401, { 'content-type': 'application/json', 'dpop-nonce': 'n-1' });
+      return res.end(JSON.stringify({ code: 'ERR_DPOP_NONCE_REQUIRED', message: 'the nonce' }));
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'dpop-nonce': 'n-1' });
+    const data = { token: access, token_type: 'DPoP', refresh_token: 'r-2' };
+    res.end(JSON.stringify(req.url === '/api/v3/secret?page=2' ? { ok: true } : { data }));
+  });
+  const session = await jwtkit.TokenSession.authenticate({ 'api-key': 'k' }, {
+    authUrl: `${origin}/api/v3/auth`, refreshUrl: `${origin}/api/v3/auth/refresh`, allowedOrigins: [origin], now: EXP - 100,
+  }).catch((e) => e);
+  // `now` is no option of authenticate: refused by name before anything is sent.
+  assert.equal(session.code, 'ERR_INVALID_ARGUMENT');
+  assert.equal(seen.length, 0);
+
+  const bound = await jwtkit.TokenSession.authenticate({ 'api-key': 'k' }, {
+    authUrl: `${origin}/api/v3/auth`, refreshUrl: `${origin}/api/v3/auth/refresh`, allowedOrigins: [origin],
+  });
+  const response = await bound.fetch(`${origin}/api/v3/secret?page=2#top`);
+  assert.deepEqual(await response.json(), { ok: true });
+  await bound.refresh();
+  const jkt = await bound.dpopThumbprint();
+  assert.deepEqual(seen.map((s) => [s.method, s.path, s.claims.nonce ?? null]), [
+    ['POST', '/api/v3/auth', null], ['POST', '/api/v3/auth', 'n-1'],
+    ['GET', '/api/v3/secret?page=2', 'n-1'], ['POST', '/api/v3/auth/refresh', 'n-1'],
+  ]);
+  assert.ok(seen.every((s) => s.jkt === jkt), 'one key throughout');
+  assert.equal(new Set(seen.map((s) => s.claims.jti)).size, seen.length, 'a new jti each time');
+  const call = seen[2];
+  assert.deepEqual([call.claims.htm, call.claims.htu], ['GET', `${origin}/api/v3/secret`]);
+  assert.equal(call.authorization, `DPoP ${access}`);
+  assert.equal(call.claims.ath, createHash('sha256').update(access).digest('base64url'));
+  assert.equal(seen[0].claims.ath, undefined, 'no token, no ath');
+  // On the server's clock as the session knows it (here from the fresh token's iat).
+  assert.ok(Math.abs(call.claims.iat - (Date.now() / 1000 + bound.clockOffsetSeconds)) < 5);
+  assert.equal(bound.clockSource, 'iat');
+});
+
+test('with dpop false, authenticate sends no proof and the session is a bearer one', async (t) => {
+  const access = token({ alg: 'HS256' }, { sub: 'ann', iat: EXP - 180, exp: EXP });
+  const headers = [];
+  const { origin } = await serve(t, (req, res) => {
+    headers.push([req.headers.dpop, req.headers.authorization]);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ data: { token: access, token_type: 'Bearer', refresh_token: 'r' } }));
+  });
+  const session = await jwtkit.TokenSession.authenticate({ 'api-key': 'k' }, {
+    authUrl: `${origin}/api/v3/auth`, allowedOrigins: [origin], dpop: false,
+  });
+  await session.fetch(`${origin}/api/v3/secret`);
+  assert.deepEqual(headers, [[undefined, undefined], [undefined, `Bearer ${access}`]]);
+  assert.equal(await session.dpopThumbprint(), null);
+  const refused = await jwtkit.TokenSession.authenticate({ 'api-key': 'k' }, { authUrl: `${origin}/api/v3/auth`, allowedOrigins: [origin], dpop: 'yes' })
+    .catch((e) => e.code);
+  assert.equal(refused, 'ERR_INVALID_ARGUMENT');
 });

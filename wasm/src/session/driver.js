@@ -7,7 +7,11 @@
 //   with the new access token); without those APIs, once per tab;
 // - fetch: the token only to the page's origin or an allowed one; a 401 for expiry is
 //   refreshed and retried once, for idempotent methods;
-// - events: refreshed, loggedout, refreshfailed.
+// - events: refreshed, loggedout, refreshfailed;
+// - DPoP: a session whose tokens are bound to a key of this browser (`protocol.dpop`) proves
+//   it on every refresh, and on every request that carries a DPoP token (`dpop.js`).
+
+import { dpopChoice, dpopKey, sendWithProof } from './dpop.js';
 
 const EVENTS = ['refreshed', 'loggedout', 'refreshfailed'];
 const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'];
@@ -18,6 +22,8 @@ const TOKEN_WAIT_MS = 500;
 const HELLO_WAIT_MS = 150;
 const DEFAULT_LOCK_TIMEOUT_MS = 10000;
 const DEFAULT_CHANNEL = 'jwtkit-session';
+/// What a DPoP-bound token's `token_type` is (compared without case, RFC 9449 §5).
+const isDpop = (type) => String(type).toLowerCase() === 'dpop';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -143,6 +149,10 @@ export class Driver {
 
   get oidc() {
     return this.#oidc;
+  }
+
+  get dpop() {
+    return this.#protocol.dpop ?? null;
   }
 
   get idToken() {
@@ -277,7 +287,7 @@ export class Driver {
     }
     let response;
     try {
-      response = await this.#send(this.#refreshUrl, init);
+      response = await this.#proved(this.#refreshUrl, init, null);
     } catch (error) {
       this.#emit('refreshfailed', { kind: 'network', error });
       throw error;
@@ -311,8 +321,9 @@ export class Driver {
       throw error;
     }
     const body = await response.clone().json().catch(() => null);
-    if (this.#oidc && (typeof body?.access_token !== 'string' || String(body.token_type).toLowerCase() !== 'bearer')) {
-      const error = this.#errors.error('token', 'the refresh was answered without a Bearer access_token');
+    const type = this.#protocol.dpop ? 'DPoP' : 'Bearer';
+    if (this.#oidc && (typeof body?.access_token !== 'string' || String(body.token_type).toLowerCase() !== type.toLowerCase())) {
+      const error = this.#errors.error('token', `the refresh was answered without a ${type} access_token`);
       this.#emit('refreshfailed', { kind: 'refused', error });
       throw error;
     }
@@ -327,6 +338,7 @@ export class Driver {
     }
     const data = body?.data ?? body;
     rules.take(data?.token, response.headers.get('date'));
+    this.#protocol.tokenType = data.token_type;
     if (this.#delivery === 'body' && typeof data.refresh_token === 'string') {
       this.#refreshToken = data.refresh_token;
     }
@@ -345,7 +357,7 @@ export class Driver {
   #current() {
     const rules = this.#rules;
     const tokens = {
-      access_token: rules.token, token_type: 'Bearer', expires_in: this.#oidc.expiresAt - Date.now() / 1000,
+      access_token: rules.token, token_type: this.#protocol.dpop ? 'DPoP' : 'Bearer', expires_in: this.#oidc.expiresAt - Date.now() / 1000,
       refresh_token: this.#refreshToken, id_token: this.#oidc.idToken,
     };
     return { tokens, protocol: this.#protocol, offset: rules.offset };
@@ -369,7 +381,8 @@ export class Driver {
     if (typeof message !== 'object' || message === null || rules.ended || !key) return;
     if (message.type === 'hello' && !this.#oidc) {
       // A tab opening: the current token serves it too, without another rotation.
-      this.#channel?.postMessage({ type: 'current', sid: key, token: rules.token, offset: rules.offset });
+      const { tokenType, dpop } = this.#protocol;
+      this.#channel?.postMessage({ type: 'current', sid: key, token: rules.token, offset: rules.offset, tokenType, dpop });
       return;
     }
     if (message.type === 'hello-signed-in' && this.#oidc && message.issuer === this.#oidc.metadata.issuer
@@ -428,8 +441,20 @@ export class Driver {
       // Headers fetch itself would refuse fail the same way.
       throw this.#errors.error('fetch', String(cause?.message ?? cause), cause);
     }
-    headers.set('Authorization', `Bearer ${token}`);
-    return this.#send(input, { ...init, headers });
+    return this.#proved(input, { ...init, headers }, token);
+  }
+
+  /// Sends `init` (its headers a Headers) with `token` as its scheme says, and with a proof
+  /// of the session's key: every request of a DPoP-bound session but those carrying a Bearer
+  /// token (which nothing binds: one refreshed without a proof).
+  async #proved(input, init, token) {
+    const { dpop, tokenType } = this.#protocol;
+    if (!dpop || (token && !this.#oidc && !isDpop(tokenType))) {
+      if (token) init.headers.set('Authorization', `Bearer ${token}`);
+      return this.#send(input, init);
+    }
+    const key = await dpopKey(dpop, this.#errors);
+    return sendWithProof((i, o) => this.#send(i, o), key, input, init, token, this.#errors, this.#rules.offset);
   }
 
   /// Ends the session at the server, here and in the other tabs.
@@ -455,19 +480,19 @@ export class Driver {
       init.credentials = 'include';
       headers.set(this.#protocol.csrfHeader, '1');
     }
-    if (this.#good()) {
-      headers.set('Authorization', `Bearer ${rules.token}`);
-    } else if (this.#delivery === 'body') {
+    // The access token while it is good, else the refresh token (a cookie's goes by itself).
+    const token = this.#good() ? rules.token : null;
+    if (!token && this.#delivery === 'body') {
       init.body = JSON.stringify({ refresh_token: this.#refreshToken });
       headers.set('Content-Type', 'application/json');
-    } else if (this.#delivery === 'none') {
+    } else if (!token && this.#delivery === 'none') {
       this.#end('local', true);
       return;
     }
     // Ended here and in the other tabs first, whatever the server says: the page asked to
     // leave, and no tab should go on sending a token the server is about to revoke.
     this.#end('local', true);
-    const response = await this.#send(this.#logoutUrl, init);
+    const response = await this.#proved(this.#logoutUrl, init, token);
     if (response.status !== 200) throw await this.#refused(response);
   }
 
@@ -544,20 +569,46 @@ async function refused(response, errors) {
   return error;
 }
 
-/// What resumes the cookie's session in a new tab: another tab's current token
-/// (`{ body, offset }`), else a refresh with the cookie (`{ body, date }`).
-export async function resumeRequest(errors, protocol, options) {
+/// The session of the cookie in a new tab (`answers.session`): another tab's current token
+/// (`{ body, offset, protocol }`), else a refresh with the cookie (`{ body, date, protocol }`).
+export async function resumeRequest(errors, protocol, options, answers) {
   const o = options ?? {};
   // The cookie goes there: the same rule as for every credentialed request, checked first.
   const url = o.refreshUrl ?? protocol.refreshPath;
   checkOrigin(url, allowedOrigins(o, errors), errors);
   const current = await askOtherTabs(o.channelName ?? DEFAULT_CHANNEL);
-  if (current) return current;
+  if (current) return answers.session({ ...current, protocol: { ...protocol, ...current.protocol } }, options, true);
   const headers = new Headers();
   headers.set(protocol.csrfHeader, '1');
-  const response = await send(o.fetch ?? null, url, { method: 'POST', credentials: 'include', headers }, errors);
+  const answer = await postProved(url, { method: 'POST', credentials: 'include', headers }, protocol, o, errors);
+  return answers.session(answer, options, true);
+}
+
+/// `TokenSession.authenticate`: `credentials` posted to `/api/v3/auth` (or `authUrl`) as
+/// JSON, with a proof of this origin's DPoP key unless `dpop` is false; its session.
+export async function authRequest(errors, protocol, credentials, options, answers) {
+  const o = options ?? {};
+  if (typeof credentials !== 'object' || credentials === null) throw errors.error('invalid', 'the credentials must be an object, e.g. { "api-key": key }');
+  const url = o.authUrl ?? protocol.authPath;
+  checkOrigin(url, allowedOrigins(o, errors), errors);
+  const headers = new Headers({ 'content-type': 'application/json' });
+  // A refresh token in a cookie is set (and later sent) on a request with credentials.
+  const cookie = credentials.refresh_token_delivery === 'cookie';
+  const init = { method: 'POST', body: JSON.stringify(credentials), headers, credentials: cookie ? 'include' : 'same-origin' };
+  return answers.session(await postProved(url, init, protocol, o, errors), options, false);
+}
+
+/// A POST of a session's start, proved with the origin's DPoP key (named after the channel)
+/// unless the `dpop` option is false; its answer as `{ body, date, protocol }` (the key in
+/// `protocol.dpop`, the token's `token_type` in `protocol.tokenType`).
+async function postProved(url, init, protocol, o, errors) {
+  const dpop = dpopChoice(o.dpop, true, `${o.channelName ?? DEFAULT_CHANNEL} ${protocol.authPath}`, undefined, errors);
+  const post = (input, i) => send(o.fetch ?? null, input, i, errors);
+  const response = dpop ? await sendWithProof(post, await dpopKey(dpop, errors), url, init, null, errors) : await post(url, init);
   if (response.status !== 200) throw await refused(response, errors);
-  return { body: await response.json(), date: response.headers.get('date') };
+  const body = await response.json();
+  const tokenType = (body?.data ?? body)?.token_type;
+  return { body, date: response.headers.get('date'), protocol: { ...protocol, dpop, tokenType } };
 }
 
 /// Asks the tabs of this origin for their cookie session's current token: a tab opening
@@ -571,7 +622,8 @@ async function askOtherTabs(name) {
       channel.onmessage = ({ data }) => {
         if (data?.type !== 'current' || typeof data.token !== 'string' || typeof data.offset !== 'number') return;
         clearTimeout(timer);
-        resolve({ body: { token: data.token, refresh_token_delivery: 'cookie' }, offset: data.offset });
+        const { token, offset, tokenType, dpop } = data;
+        resolve({ body: { token, refresh_token_delivery: 'cookie' }, offset, protocol: { tokenType, dpop } });
       };
       channel.postMessage({ type: 'hello' });
     });

@@ -19,7 +19,6 @@ use std::rc::Rc;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::local_now;
 use crate::error::invalid;
@@ -52,6 +51,9 @@ extern "C" {
     #[wasm_bindgen(method, getter = idToken)]
     fn id_token(this: &Driver) -> Option<String>;
 
+    #[wasm_bindgen(method, getter)]
+    fn dpop(this: &Driver) -> JsValue;
+
     #[wasm_bindgen(method, getter = idTokenClaims)]
     fn id_token_claims(this: &Driver) -> JsValue;
 
@@ -77,7 +79,68 @@ extern "C" {
     fn close(this: &Driver);
 
     #[wasm_bindgen(js_name = resumeRequest)]
-    fn resume_request(errors: Errors, protocol: &JsValue, options: &JsValue) -> Promise;
+    fn resume_request(
+        errors: Errors,
+        protocol: &JsValue,
+        options: &JsValue,
+        answers: Answers,
+    ) -> Promise;
+
+    #[wasm_bindgen(js_name = authRequest)]
+    fn auth_request(
+        errors: Errors,
+        protocol: &JsValue,
+        credentials: &JsValue,
+        options: &JsValue,
+        answers: Answers,
+    ) -> Promise;
+}
+
+#[wasm_bindgen(module = "/src/session/dpop.js")]
+extern "C" {
+    /// The thumbprint of a session's DPoP key (`dpop.js`).
+    #[wasm_bindgen(js_name = dpopThumbprint)]
+    fn dpop_thumbprint(choice: &JsValue, errors: Errors) -> Promise;
+}
+
+/// The sessions of the answers `driver.js` receives for `authenticate` and `resume` (not part
+/// of the package's API).
+#[doc(hidden)]
+#[wasm_bindgen(private, skip_typescript)]
+pub struct Answers;
+
+#[wasm_bindgen]
+impl Answers {
+    /// The session of an answer `{body, date, protocol, offset}` received just now: the
+    /// body of `/api/v3/auth` or of a refresh (`cookie`: a refresh with the cookie), or
+    /// another tab's token with its clock offset; `protocol` with the key the request
+    /// proved (`dpop`) and the token's `tokenType`.
+    pub fn session(
+        &self,
+        answer: JsValue,
+        options: JsValue,
+        cookie: bool,
+    ) -> Result<TokenSession, JsValue> {
+        let date = get(&answer, "date")?.as_string();
+        let date = date.as_deref().and_then(parse_date);
+        let offset = get(&answer, "offset")?.as_f64();
+        let protocol = get(&answer, "protocol")?;
+        let body = get(&answer, "body")?;
+        let session = TokenSession::from_body(
+            &body,
+            &options,
+            local_now()?,
+            offset,
+            date,
+            cookie,
+            &protocol,
+        )?;
+        // A token refreshed with the cookie is news for the other tabs; another tab's is not.
+        if cookie && offset.is_none() {
+            session.driver.announce();
+        }
+        Ok(session)
+    }
 }
 
 /// A session: the access token with its clock offset and, when the server gave one, the
@@ -107,7 +170,8 @@ impl TokenSession {
         Ok(Self { state, driver })
     }
 
-    /// A session from an auth (or refresh) response body received at `local`.
+    /// A session from an auth (or refresh) response body received at `local`, following
+    /// `protocol` (with the key its request proved, `dpop`, and the token's `tokenType`).
     fn from_body(
         json: &JsValue,
         options: &JsValue,
@@ -115,6 +179,7 @@ impl TokenSession {
         offset: Option<f64>,
         date: Option<f64>,
         cookie: bool,
+        protocol: &JsValue,
     ) -> Result<Self, JsValue> {
         if !json.is_object() {
             return Err(invalid("the auth response must be an object"));
@@ -155,7 +220,7 @@ impl TokenSession {
         if offset.is_some() {
             state.clock_source = ClockSource::Tab;
         }
-        Self::start(state, delivery, refresh_token, options, &protocol())
+        Self::start(state, delivery, refresh_token, options, protocol)
     }
 }
 
@@ -202,31 +267,38 @@ impl TokenSession {
             None => local_now()?,
         };
         let date = server_date(&option(&options, "serverDate")?)?;
-        Self::from_body(&json, &options, local, None, date, false)
+        Self::from_body(&json, &options, local, None, date, false, &protocol())
+    }
+
+    /// Posts `credentials` (e.g. `{"api-key": key, refresh_token_delivery: "cookie"}`) to
+    /// `/api/v3/auth` (or `authUrl`) and keeps the session it answers. Its tokens are bound to
+    /// a non-extractable key of this browser (DPoP, RFC 9449), kept in IndexedDB for the
+    /// origin's tabs, unless `dpop` is false: a stolen token is then useless without the key.
+    /// Rejects with the server's code when it refuses.
+    #[wasm_bindgen(unchecked_return_type = "Promise<TokenSession>")]
+    pub fn authenticate(
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] credentials: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuthenticateOptions")] options: JsValue,
+    ) -> Promise {
+        match check_option_names(&options, "AuthenticateOptions") {
+            Ok(()) => auth_request(Errors, &protocol(), &credentials, &options, Answers),
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// Resumes the session of the refresh-token cookie (a new tab, a reload): the current
     /// token of another open tab when one answers (with its clock offset: `clockSource` is
-    /// `"tab"`), else one refresh with the cookie, whose token the other tabs take
-    /// too. Rejects (e.g. `ERR_REFRESH_TOKEN_MISSING`) when there is no session.
+    /// `"tab"`), else one refresh with the cookie (with a proof of the origin's DPoP key,
+    /// unless `dpop` is false), whose token the other tabs take too. Rejects (e.g.
+    /// `ERR_REFRESH_TOKEN_MISSING`) when there is no session.
     #[wasm_bindgen(unchecked_return_type = "Promise<TokenSession>")]
     pub fn resume(
-        #[wasm_bindgen(unchecked_optional_param_type = "SessionOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ResumeOptions")] options: JsValue,
     ) -> Promise {
-        wasm_bindgen_futures::future_to_promise(async move {
-            check_option_names(&options, "SessionOptions")?;
-            let answer = JsFuture::from(resume_request(Errors, &protocol(), &options)).await?;
-            let date = get(&answer, "date")?.as_string();
-            let date = date.as_deref().and_then(parse_date);
-            let body = get(&answer, "body")?;
-            // Another tab's token comes with its offset; a refreshed one is news for them.
-            let offset = get(&answer, "offset")?.as_f64();
-            let session = Self::from_body(&body, &options, local_now()?, offset, date, true)?;
-            if offset.is_none() {
-                session.driver.announce();
-            }
-            Ok(session.into())
-        })
+        match check_option_names(&options, "ResumeOptions") {
+            Ok(()) => resume_request(Errors, &protocol(), &options, Answers),
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// The current access token.
@@ -315,7 +387,7 @@ impl TokenSession {
     }
 
     /// `"Bearer <token>"`, or throws (`ERR_JWT_EXPIRED`, `ERR_SESSION_ENDED`) before anything
-    /// is sent.
+    /// is sent. (A DPoP session's token goes with a proof per request: use `fetch`.)
     #[wasm_bindgen(js_name = authorizationHeader)]
     pub fn authorization_header(
         &self,
@@ -340,7 +412,8 @@ impl TokenSession {
         self.driver.refresh()
     }
 
-    /// The global `fetch` (or the session's) with `Authorization: Bearer <token>` added, for
+    /// The global `fetch` (or the session's) with `Authorization: Bearer <token>` added (a
+    /// DPoP session's: `Authorization: DPoP <token>` and a fresh `DPoP` proof), for
     /// the page's origin and `allowedOrigins` only (others reject with
     /// `ERR_ORIGIN_NOT_ALLOWED`, unsent). The token is refreshed ahead of expiry; an expired
     /// one is never sent. A 401 `ERR_JWT_EXPIRED` is refreshed and retried once for
@@ -353,6 +426,13 @@ impl TokenSession {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         self.driver.fetch(self.clone(), &input, &init)
+    }
+
+    /// The RFC 7638 thumbprint of the key this session proves (its tokens' `cnf.jkt`): the
+    /// same in every tab of the origin and after a reload; `null` without DPoP.
+    #[wasm_bindgen(js_name = dpopThumbprint, unchecked_return_type = "Promise<string | null>")]
+    pub fn dpop_thumbprint(&self) -> Promise {
+        dpop_thumbprint(&self.driver.dpop(), Errors)
     }
 
     /// Ends the session at the server, here and in the other tabs.

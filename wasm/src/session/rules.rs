@@ -21,6 +21,7 @@ pub(super) fn protocol() -> JsValue {
     let put = |target: &Object, name: &str, value: &JsValue| {
         Reflect::set(target, &name.into(), value).ok();
     };
+    put(&object, "authPath", &protocol::AUTH_PATH.into());
     put(&object, "refreshPath", &protocol::REFRESH_PATH.into());
     put(&object, "logoutPath", &protocol::LOGOUT_PATH.into());
     put(&object, "csrfHeader", &protocol::CSRF_HEADER.into());
@@ -49,7 +50,8 @@ impl Errors {
     /// The error of `kind`: invalid (`detail`: the problem), origin (`detail`: the origin),
     /// ended, unauthorized, fetch (`detail`: the message; `extra`: the cause), server
     /// (`detail`: the server's code; `extra`: its message), and a sign-in's (`detail`: what
-    /// happened): discovery, issuer, issMissing, state, denied, token, signature, idToken.
+    /// happened): discovery, issuer, issMissing, state, denied, token, signature, idToken;
+    /// dpop (`detail`: why no DPoP key could be had).
     pub fn error(&self, kind: &str, detail: Option<String>, extra: JsValue) -> JsValue {
         let detail = detail.unwrap_or_default();
         match kind {
@@ -69,6 +71,7 @@ impl Errors {
             "token" => JsError::OidcTokenRequestFailed { detail }.into(),
             "signature" => JsError::IdTokenSignatureInvalid { detail }.into(),
             "idToken" => JsError::IdTokenInvalid { detail }.into(),
+            "dpop" => JsError::DpopKeyUnavailable { detail }.into(),
             "server" => {
                 let message = extra
                     .as_string()

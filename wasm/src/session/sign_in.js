@@ -6,7 +6,10 @@
 //
 // Nothing but the one-time values (`state`, `nonce`, the PKCE verifier, which provider and
 // client) is ever written to web storage, in sessionStorage, for the round trip only: it is
-// removed when the answer comes back, whatever the answer.
+// removed when the answer comes back, whatever the answer. A DPoP key (`dpop.js`) is a
+// CryptoKey in IndexedDB that no script can read out.
+
+import { b64url, dpopChoice, dpopKey, sendWithProof } from './dpop.js';
 
 /// The sessionStorage key of the round trip's one-time values.
 const PENDING = 'jwtkit-oidc-sign-in';
@@ -33,12 +36,6 @@ const encoder = new TextEncoder();
 
 /// The least leeway an ID token's `exp` and `iat` are judged with.
 const ID_TOKEN_LEEWAY_SECONDS = 60;
-
-const b64url = (bytes) => {
-  let text = '';
-  for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-};
 
 const unb64url = (text) => Uint8Array.from(atob(text.replaceAll('-', '+').replaceAll('_', '/')), (c) => c.charCodeAt(0));
 
@@ -121,6 +118,15 @@ function rideCookie(options, metadata, errors) {
 /// A cookie session's name among the tabs: one per provider and client in a browser.
 const cookieKey = (issuer, clientId) => `${issuer} ${clientId} cookie`;
 
+/// The DPoP key of this provider and client (a key per provider: a thumbprint seen by two
+/// would tell them it is one browser), or null: by default with jwtkit's provider (its
+/// refresh_token_delivery) when it announces DPoP.
+const dpopOf = (options, metadata, clientId, errors) => {
+  const offered = metadata.dpop_signing_alg_values_supported;
+  const jwtkit = Array.isArray(metadata.refresh_token_delivery_values_supported) && Array.isArray(offered);
+  return dpopChoice(options.dpop, jwtkit, `${metadata.issuer} ${clientId}`, offered, errors);
+};
+
 /// Starts a sign-in: the one-time values into sessionStorage, then the top-level redirect to
 /// the provider's authorization endpoint (PKCE S256, state, nonce).
 export async function signIn(options, errors) {
@@ -136,6 +142,7 @@ export async function signIn(options, errors) {
   const challenge = b64url(await subtle().digest('SHA-256', encoder.encode(verifier)));
   const pending = {
     issuer, clientId, redirectUri, state: random(16), nonce: random(16), verifier, cookie: rideCookie(options, metadata, errors),
+    dpop: dpopOf(options, metadata, clientId, errors),
   };
   const url = new URL(metadata.authorization_endpoint);
   const params = {
@@ -199,34 +206,39 @@ export async function completeSignIn(options, errors, rules) {
     client_id: pending.clientId, code_verifier: pending.verifier,
   });
   if (pending.cookie) body.set('refresh_token_delivery', 'cookie');
-  const { tokens, date } = await tokenRequest(metadata.token_endpoint, body, options, errors, pending.cookie);
+  const { tokens, date } = await tokenRequest(metadata.token_endpoint, body, options, errors, pending.cookie, pending.dpop);
   if (typeof tokens.id_token !== 'string') throw errors.error('token', 'the token response has no id_token');
   const claims = await checkIdToken(tokens.id_token, tokens.access_token, pending, metadata, date, options, errors, rules);
   // The sign-in's name among the tabs of its session.
   const key = pending.cookie ? cookieKey(metadata.issuer, pending.clientId) : [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
-  return oidcSession(rules, options, { tokens, date }, metadata, pending.clientId, pending.cookie, key, tokens.id_token, claims);
+  return oidcSession(rules, options, { tokens, date }, metadata, pending.clientId, pending.cookie, pending.dpop, key, tokens.id_token, claims);
 }
 
 /// The session of a sign-in's tokens: it refreshes at the token endpoint as this client (the
 /// refresh token in memory, or in the provider's cookie) and signs out at the provider.
-function oidcSession(rules, options, answer, metadata, clientId, cookie, key, idToken, claims) {
+function oidcSession(rules, options, answer, metadata, clientId, cookie, dpop, key, idToken, claims) {
   // When the access token expires, by this tab's clock, for the tabs it hands the session to
   // (a JWT's own exp counts for them; an opaque token's lifetime does not travel otherwise).
   const expiresAt = Date.now() / 1000 + (answer.tokens.expires_in ?? 0);
   const oidc = { metadata, clientId, idToken, claims, key, expiresAt, cookie };
-  const protocol = { refreshPath: metadata.token_endpoint, endingCodes: {}, csrfHeader: CSRF_HEADER, oidc };
+  const protocol = { refreshPath: metadata.token_endpoint, endingCodes: {}, csrfHeader: CSRF_HEADER, oidc, dpop };
   return rules.session({ ...answer, protocol }, options);
 }
 
-/// A request to the token endpoint (a public client: no secret); the answer's tokens and its
-/// `Date`, or ERR_OIDC_TOKEN_REQUEST_FAILED with the provider's `error`.
-export async function tokenRequest(endpoint, body, options, errors, cookie) {
+/// A request to the token endpoint (a public client: no secret), with a proof of the `dpop`
+/// key when given; the answer's tokens and its `Date`, or ERR_OIDC_TOKEN_REQUEST_FAILED with
+/// the provider's `error`.
+export async function tokenRequest(endpoint, body, options, errors, cookie, dpop) {
   // A redirect would carry the code, the verifier or the refresh token elsewhere.
-  const init = { method: 'POST', body, headers: { accept: 'application/json' }, redirect: 'error' };
+  const init = { method: 'POST', body, headers: new Headers({ accept: 'application/json' }), redirect: 'error' };
   // The provider's refresh-token cookie is set, or sent, on a request with credentials; a
   // request relying on it carries the CSRF header.
-  if (cookie) Object.assign(init, { credentials: 'include', headers: { accept: 'application/json', [CSRF_HEADER]: '1' } });
-  const response = await send(options, errors, endpoint, init);
+  if (cookie) {
+    init.credentials = 'include';
+    init.headers.set(CSRF_HEADER, '1');
+  }
+  const post = (input, i) => send(options, errors, input, i);
+  const response = dpop ? await sendWithProof(post, await dpopKey(dpop, errors), endpoint, init, null, errors) : await post(endpoint, init);
   const tokens = await response.json().catch(() => null);
   if (!response.ok || typeof tokens?.access_token !== 'string') {
     const detail = typeof tokens?.error === 'string'
@@ -237,8 +249,10 @@ export async function tokenRequest(endpoint, body, options, errors, cookie) {
     error.status = response.status;
     throw error;
   }
-  if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
-    throw errors.error('token', `the token_type is ${JSON.stringify(tokens.token_type)}, not Bearer`);
+  // A provider that ignored the proof issued a token a thief could use: refused.
+  const type = dpop ? 'DPoP' : 'Bearer';
+  if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== type.toLowerCase()) {
+    throw errors.error('token', `the token_type is ${JSON.stringify(tokens.token_type)}, not ${type}`);
   }
   return { tokens, date: response.headers.get('date') };
 }
@@ -313,15 +327,16 @@ export async function resumeSignIn(options, errors, rules) {
   const metadata = await discover(issuer, options, errors);
   if (rideCookie(options, metadata, errors)) {
     const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token_delivery: 'cookie' });
-    const answer = await tokenRequest(metadata.token_endpoint, body, options, errors, true).catch((error) => {
+    const dpop = dpopOf(options, metadata, clientId, errors);
+    const answer = await tokenRequest(metadata.token_endpoint, body, options, errors, true, dpop).catch((error) => {
       // No cookie, or its session has ended: a sign-in, silent if the provider can.
       if (error.status === 400 || error.status === 401) return null;
       throw error;
     });
-    if (answer) return oidcSession(rules, options, answer, metadata, clientId, true, cookieKey(metadata.issuer, clientId));
+    if (answer) return oidcSession(rules, options, answer, metadata, clientId, true, dpop, cookieKey(metadata.issuer, clientId));
   }
   const silent = { prompt: 'none' };
-  for (const name of ['issuer', 'clientId', 'redirectUri', 'scope', 'refreshTokenDelivery', 'fetch']) {
+  for (const name of ['issuer', 'clientId', 'redirectUri', 'scope', 'refreshTokenDelivery', 'dpop', 'fetch']) {
     if (options[name] !== undefined) silent[name] = options[name];
   }
   await signIn(silent, errors);
