@@ -293,5 +293,46 @@ fn asymmetric(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, hs256, asymmetric);
+/// A DPoP proof's whole check (`verify_proof`: the strict parse, the header key's import, its
+/// RFC 7638 thumbprint, the signature, `htm`, `htu`, `iat`, `ath`) beside the floor: the bare
+/// aws-lc-rs verification of its signature with a parsed key. The server adds the replay
+/// record's write and the HTTP around it (`cargo xtask bench-http dpop`).
+fn dpop(c: &mut Criterion) {
+    let now = UnixTime::from_secs(NOW).unwrap();
+    let token = "an access token the proof is bound to";
+    let request = jwtkit_core::dpop::ProofRequest {
+        method: "GET",
+        uri: "https://api.example/api/v3/secret",
+        access_token: Some(token),
+        nonce: None,
+    };
+    let policy = jwtkit_core::dpop::ProofPolicy::new([Algorithm::ES256, Algorithm::EdDSA], 60, 5);
+    for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+        let key = Key::generate(alg).unwrap();
+        let peers = peers(alg, &key.to_private_jwk());
+        let proof = jwtkit_core::dpop::sign_proof(&key, &request, now, "jti-1").unwrap();
+        let (input, sig) = proof.rsplit_once('.').unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        let mut group = c.benchmark_group(format!("DPoP proof {alg}"));
+        group.bench_function("floor", |b| {
+            b.iter(|| {
+                peers
+                    .floor_public
+                    .verify_sig(black_box(input.as_bytes()), black_box(&sig))
+                    .unwrap()
+            })
+        });
+        group.bench_function("jwtkit", |b| {
+            b.iter(|| {
+                black_box(
+                    jwtkit_core::dpop::verify_proof(black_box(&proof), &policy, &request, now)
+                        .unwrap(),
+                )
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, hs256, asymmetric, dpop);
 criterion_main!(benches);

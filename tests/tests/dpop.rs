@@ -797,4 +797,31 @@ async fn a_proof_is_remembered_only_once_its_caller_is_authenticated() {
         "{}",
         replayed.body
     );
+
+    // The refresh: what is no refresh token at all does not spend the proof.
+    let (_, refresh_token) = bound_session(&server, &holder).await;
+    let proof = holder.proof(&server, "POST", "/api/v3/auth/refresh", None);
+    let refresh = |token: String| {
+        let (server, proof) = (&server, proof.clone());
+        async move {
+            let body = json!({"refresh_token": token}).to_string();
+            send(
+                server,
+                "POST",
+                "/api/v3/auth/refresh",
+                &[("DPoP", &proof)],
+                &body,
+            )
+            .await
+        }
+    };
+    let garbage = refresh("not a refresh token".to_owned()).await;
+    assert_eq!(
+        garbage.code(),
+        "ERR_REFRESH_TOKEN_INVALID",
+        "{}",
+        garbage.body
+    );
+    let rotated = refresh(refresh_token).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
 }

@@ -39,7 +39,7 @@ pub(crate) fn test_crate() -> Result<(), String> {
 /// `cargo xtask test` (sizes are deterministic): the `.wasm`, and its JavaScript (the
 /// wasm-bindgen glue, the session's driver and the sign-in).
 pub(crate) const WASM_GZIP_BUDGET: u64 = 45 * 1024;
-pub(crate) const JS_GZIP_BUDGET: u64 = 22 * 1024;
+pub(crate) const JS_GZIP_BUDGET: u64 = 23 * 1024;
 
 /// Builds the package for every target into `wasm/pkg/<target>`, named `jwtkit`.
 pub(crate) fn build_package() -> Result<(), String> {

@@ -77,11 +77,17 @@ async fn refresh_token(
     body: Bytes,
 ) -> Result<Response, Rejection> {
     let now = state.now()?;
-    let jkt = state
-        .proven_key(&headers, "POST", REFRESH, now)
-        .await
+    let proof = state
+        .proof(&headers, "POST", REFRESH, now)
         .map_err(reject)?;
     let (presented, delivery) = presented_refresh_token(&state, &headers, mime.as_deref(), &body)?;
+    // Remembered only for what has a refresh token's form (anything else is refused by the
+    // rotation without a store): a random caller's proof writes nothing.
+    let jkt = if crate::sessions::is_refresh_token(&presented) {
+        state.remember(proof, now).await.map_err(reject)?
+    } else {
+        proof.map(|proof| proof.jkt)
+    };
     let grant = state
         .sessions
         .refresh(&presented, jkt.as_deref(), now)

@@ -183,19 +183,6 @@ impl AppState {
         &self.store
     }
 
-    /// The thumbprint of the key the request's DPoP proof (if any) proves, for the request
-    /// `method` to `route`'s path: checked and remembered (a replay refused).
-    pub(super) async fn proven_key(
-        &self,
-        headers: &HeaderMap,
-        method: &str,
-        route: table::Route,
-        now: jwtkit_core::UnixTime,
-    ) -> Result<Option<String>, ApiError> {
-        let proof = self.proof(headers, method, route, now)?;
-        self.remember(proof, now).await
-    }
-
     /// The request's DPoP proof (if any) for the request `method` to `route`'s path, checked
     /// but not yet remembered: an endpoint that authenticates its caller remembers it
     /// ([`AppState::remember`]) once the caller is known, so that no anonymous request

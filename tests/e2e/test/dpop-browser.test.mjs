@@ -41,23 +41,47 @@ const SIGN_IN = `
   return { statuses: [secret.status, again.status], jkt, bound, rebound: decodeUnverified(session.token).claims.cnf?.jkt, token: session.token };
 `;
 
-/// The private keys kept in IndexedDB: each non-extractable, and exporting it fails.
+/// What IndexedDB keeps: the key pairs by thumbprint (each private key non-extractable, and
+/// exporting it fails) and the name of the current one.
 const KEYS = `
   const db = await new Promise((resolve, reject) => {
     const open = indexedDB.open('jwtkit-dpop');
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
-  const pairs = await new Promise((resolve) => {
-    const all = db.transaction('keys').objectStore('keys').getAll();
-    all.onsuccess = () => resolve(all.result);
+  const entries = await new Promise((resolve) => {
+    const transaction = db.transaction('keys');
+    const keys = transaction.objectStore('keys').getAllKeys();
+    const values = transaction.objectStore('keys').getAll();
+    transaction.oncomplete = () => resolve(keys.result.map((key, i) => [key, values.result[i]]));
   });
   db.close();
+  const pairs = entries.filter(([key]) => key.startsWith('jkt:'));
   const exports = [];
-  for (const pair of pairs) {
+  for (const [, pair] of pairs) {
     exports.push(await crypto.subtle.exportKey('jwk', pair.privateKey).then(() => 'exported', (e) => e.name));
   }
-  return { extractable: pairs.map((pair) => pair.privateKey.extractable), exports };
+  return {
+    jkts: pairs.map(([key]) => key.slice(4)), current: entries.find(([key]) => key.startsWith('name:'))?.[1] ?? null,
+    extractable: pairs.map(([, pair]) => pair.privateKey.extractable), exports,
+  };
+`;
+
+/// A script on the page plants a key pair it generated as the current one of the channel.
+const PLANT = `
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const { crv, kty, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify({ crv, kty, x, y })));
+  const jkt = btoa(String.fromCharCode(...new Uint8Array(digest))).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  const db = await new Promise((resolve) => { const open = indexedDB.open('jwtkit-dpop'); open.onsuccess = () => resolve(open.result); });
+  await new Promise((resolve) => {
+    const transaction = db.transaction('keys', 'readwrite');
+    transaction.objectStore('keys').put({ alg: 'ES256', ...pair }, 'jkt:' + jkt);
+    transaction.objectStore('keys').put(jkt, 'name:jwtkit-session');
+    transaction.oncomplete = resolve;
+  });
+  db.close();
+  return jkt;
 `;
 
 /// A tab opening (or reloaded): the session resumed, its key's thumbprint, and a call.
@@ -88,9 +112,9 @@ async function scenario(t, browser) {
   assert.deepEqual(posts.map((line) => / status=(\d+) /.exec(line)[1]), ['401', '200'], 'a nonce was asked for (ERR_DPOP_NONCE_REQUIRED), and given');
 
   const keys = await browser.run(a, KEYS);
-  assert.ok(keys.extractable.length >= 1);
-  assert.ok(keys.extractable.every((e) => e === false), 'non-extractable');
-  assert.ok(keys.exports.every((e) => e === 'InvalidAccessError'), `the private key cannot be exported: ${keys.exports}`);
+  assert.deepEqual([keys.jkts, keys.current], [[signedIn.jkt], signedIn.jkt], 'the session\'s key, the current one');
+  assert.deepEqual(keys.extractable, [false], 'non-extractable');
+  assert.deepEqual(keys.exports, ['InvalidAccessError'], 'the private key cannot be exported');
 
   // The token alone, stolen: refused as Bearer, and under DPoP without a proof of the key.
   const secret = `${api}/api/v3/secret`;
@@ -112,6 +136,17 @@ async function scenario(t, browser) {
   const reloaded = await browser.run(a, RESUME, resume);
   assert.deepEqual([reloaded.status, reloaded.source, reloaded.jkt, reloaded.bound], [200, 'date', signedIn.jkt, signedIn.jkt]);
   assert.ok(!server.logs.some((line) => line.includes('ERR_REFRESH_TOKEN_KEY_MISMATCH')));
+
+  // Logout forgets the key.
+  await browser.run(a, 'await session.logout();');
+  assert.deepEqual((await browser.run(a, KEYS)).jkts, []);
+
+  // A key planted by a script as the current one is not taken up by a new session.
+  const planted = await browser.run(a, PLANT);
+  const next = await browser.run(a, SIGN_IN, { 'api-key': server.devKey }, o);
+  assert.deepEqual(next.statuses, [200, 200]);
+  assert.notEqual(next.jkt, planted);
+  assert.equal(next.bound, next.jkt);
 }
 
 test('in Chromium, a session of authenticate proves a non-extractable key kept across tabs and reloads', async (t) => {

@@ -281,10 +281,15 @@ test('authenticate proves a key on every request: nonces followed, htu without t
   const { origin } = await serve(t, (req, res) => {
     const proof = checkedProof(req.headers.dpop);
     seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization, ...proof });
-    // The first proof of each kind comes without the nonce: asked for once, then used.
+    // The first proof comes without the nonce: asked for once, then used.
     if (proof.claims.nonce !== 'n-1') {
-      res.writeHead(401, { 'content-type': 'application/json', 'dpop-nonce': 'n-1' });
+      res.writeHead(401, { 'content-type': 'application/json', 'dpop-nonce': 'n-1', 'www-authenticate': 'DPoP error="use_dpop_nonce"' });
       return res.end(JSON.stringify({ code: 'ERR_DPOP_NONCE_REQUIRED', message: 'the nonce' }));
+    }
+    // A refusal for another reason, with a nonce: answered as it is, not sent again.
+    if (req.url === '/api/v3/admin') {
+      res.writeHead(401, { 'content-type': 'application/json', 'dpop-nonce': 'n-2', 'www-authenticate': 'DPoP error="invalid_token"' });
+      return res.end(JSON.stringify({ code: 'ERR_JWT_EXPIRED', message: 'expired' }));
     }
     res.writeHead(200, { 'content-type': 'application/json', 'dpop-nonce': 'n-1' });
     const data = { token: access, token_type: 'DPoP', refresh_token: 'r-2' };
@@ -304,9 +309,13 @@ test('authenticate proves a key on every request: nonces followed, htu without t
   assert.deepEqual(await response.json(), { ok: true });
   await bound.refresh();
   const jkt = await bound.dpopThumbprint();
+  assert.equal(codeOf(() => bound.authorizationHeader()), 'ERR_INVALID_ARGUMENT', 'a bound token never goes alone');
+  const refused = await bound.fetch(`${origin}/api/v3/admin`, { method: 'POST' }).catch((e) => e.code);
+  assert.equal(refused, 'ERR_JWT_EXPIRED');
   assert.deepEqual(seen.map((s) => [s.method, s.path, s.claims.nonce ?? null]), [
     ['POST', '/api/v3/auth', null], ['POST', '/api/v3/auth', 'n-1'],
     ['GET', '/api/v3/secret?page=2', 'n-1'], ['POST', '/api/v3/auth/refresh', 'n-1'],
+    ['POST', '/api/v3/admin', 'n-1'],
   ]);
   assert.ok(seen.every((s) => s.jkt === jkt), 'one key throughout');
   assert.equal(new Set(seen.map((s) => s.claims.jti)).size, seen.length, 'a new jti each time');
@@ -315,6 +324,11 @@ test('authenticate proves a key on every request: nonces followed, htu without t
   assert.equal(call.authorization, `DPoP ${access}`);
   assert.equal(call.claims.ath, createHash('sha256').update(access).digest('base64url'));
   assert.equal(seen[0].claims.ath, undefined, 'no token, no ath');
+  // A new session, a new key.
+  const again = await jwtkit.TokenSession.authenticate({ 'api-key': 'k' }, {
+    authUrl: `${origin}/api/v3/auth`, allowedOrigins: [origin],
+  });
+  assert.notEqual(await again.dpopThumbprint(), jkt);
   // On the server's clock as the session knows it (here from the fresh token's iat).
   assert.ok(Math.abs(call.claims.iat - (Date.now() / 1000 + bound.clockOffsetSeconds)) < 5);
   assert.equal(bound.clockSource, 'iat');

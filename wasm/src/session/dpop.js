@@ -2,8 +2,9 @@
 // each request that carries them. The key pair is WebCrypto's, its private half
 // non-extractable, kept as a CryptoKey in IndexedDB: a reload and the other tabs of the origin
 // find the same key, and no script — not even one injected into the page — can read the
-// private key out; it can only have it sign while it runs in the page. Without IndexedDB
-// (Node.js) the key lives as long as the process.
+// private key out; it can only have it sign while it runs in the page. Every new session
+// gets a new key (one planted in storage is never taken up), and its end forgets it. Without
+// IndexedDB, Node.js keeps the key as long as the process.
 
 const DB = 'jwtkit-dpop';
 const STORE = 'keys';
@@ -12,7 +13,7 @@ const PARAMS = {
   ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
   EdDSA: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
 };
-/// This document's keys by name, loaded once.
+/// This document's keys by thumbprint, loaded once.
 const keys = new Map();
 /// The last `DPoP-Nonce` of each origin (RFC 9449 §8, §9).
 const nonces = new Map();
@@ -38,34 +39,77 @@ export function dpopChoice(dpop, byDefault, name, offered, errors) {
   return { name, alg };
 }
 
-/// The key `{ name, alg }` of this origin: the one kept in IndexedDB, else a new one put there.
-export function dpopKey(choice, errors) {
-  let key = keys.get(choice.name);
-  if (!key) {
-    key = load(choice, errors);
-    keys.set(choice.name, key);
-    key.catch(() => keys.delete(choice.name));
-  }
-  return key;
+/// A new key for a new session (`authenticate`, a sign-in): never one found in storage,
+/// which a script injected earlier could have put there. Kept in IndexedDB under its
+/// thumbprint (named the current one of `choice.name` once its session is there:
+/// [`makeCurrent`]); `choice` with its `jkt`.
+export async function newDpopKey(choice, errors) {
+  const key = await guarded(errors, async () => {
+    const { alg } = choice;
+    const pair = await crypto.subtle.generateKey(PARAMS[alg][0], false, ['sign']);
+    const made = await described({ alg, ...pair });
+    await withStore((store) => store.put({ alg, privateKey: pair.privateKey, publicKey: pair.publicKey }, `jkt:${made.jkt}`));
+    return made;
+  });
+  keys.set(key.jkt, Promise.resolve(key));
+  return { ...choice, jkt: key.jkt };
 }
 
-/// The thumbprint of the key `choice` (`{ name, alg }`), or null without one.
+/// The key of `choice`: its own (`jkt`, a session's), else the current one of its name (a
+/// session resumed with the cookie), else a new one.
+export async function dpopKey(choice, errors) {
+  const jkt = choice.jkt ?? await guarded(errors, () => withStore((store) => store.get(`name:${choice.name}`)));
+  if (!jkt) return dpopKey(await newDpopKey(choice, errors), errors);
+  if (!keys.has(jkt)) {
+    const key = guarded(errors, async () => {
+      const pair = await withStore((store) => store.get(`jkt:${jkt}`));
+      if (!pair) throw new Error('the session\'s key is gone (the browser\'s data for this site was cleared): authenticate again');
+      return described(pair);
+    });
+    keys.set(jkt, key);
+    key.catch(() => keys.delete(jkt));
+  }
+  return keys.get(jkt);
+}
+
+/// Names the key of a session that began the current one of its name: what a reload
+/// resumes with.
+export const makeCurrent = (choice, errors) => choice
+  && guarded(errors, () => withStore((store) => store.put(choice.jkt, `name:${choice.name}`)));
+
+/// `choice` with the `jkt` of its key (found, or made).
+export const withKey = async (choice, errors) => choice && { ...choice, jkt: (await dpopKey(choice, errors)).jkt };
+
+/// The thumbprint of the key `choice`, or null without one.
 export const dpopThumbprint = async (choice, errors) => (choice ? (await dpopKey(choice, errors)).jkt : null);
 
-async function load({ name, alg }, errors) {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) throw errors.error('dpop', 'WebCrypto (crypto.subtle) is not available: a secure context (https or localhost) is required');
-  let pair;
+/// Forgets a session's key when the session ends (and its name, if it is still the current).
+export async function forgetDpopKey(choice) {
+  if (!choice?.jkt) return;
+  keys.delete(choice.jkt);
+  await withStore(async (store) => {
+    store.delete(`jkt:${choice.jkt}`);
+    if (await store.get(`name:${choice.name}`) === choice.jkt) store.delete(`name:${choice.name}`);
+  }).catch(() => {});
+}
+
+/// `work()`, its failures as ERR_DPOP_KEY_UNAVAILABLE.
+async function guarded(errors, work) {
+  if (!globalThis.crypto?.subtle) throw errors.error('dpop', 'WebCrypto (crypto.subtle) is not available: a secure context (https or localhost) is required');
   try {
-    pair = await stored(name, async () => ({ alg, ...await subtle.generateKey(PARAMS[alg][0], false, ['sign']) }));
+    return await work();
   } catch (cause) {
-    throw errors.error('dpop', `no ${alg} key could be generated and kept: ${cause?.message ?? cause}`);
+    throw errors.error('dpop', `no DPoP key: ${cause?.message ?? cause}`);
   }
-  const { crv, kty, x, y } = await subtle.exportKey('jwk', pair.publicKey);
-  // RFC 7638: the required members, in lexicographic order, are what the thumbprint hashes.
+}
+
+/// A key pair as proofs use it: its public JWK (RFC 7638's required members, in
+/// lexicographic order, which are what the thumbprint hashes) and thumbprint.
+async function described({ alg, privateKey, publicKey }) {
+  const { crv, kty, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
   const jwk = kty === 'EC' ? { crv, kty, x, y } : { crv, kty, x };
-  const jkt = b64url(await subtle.digest('SHA-256', encoder.encode(JSON.stringify(jwk))));
-  return { alg: pair.alg, privateKey: pair.privateKey, jwk, jkt };
+  const jkt = b64url(await crypto.subtle.digest('SHA-256', encoder.encode(JSON.stringify(jwk))));
+  return { alg, privateKey, jwk, jkt };
 }
 
 const done = (request) => new Promise((resolve, reject) => {
@@ -73,27 +117,36 @@ const done = (request) => new Promise((resolve, reject) => {
   request.onerror = () => reject(request.error);
 });
 
-/// The key pair stored under `name`, else `make()`'s, stored: in one transaction, so that of
-/// two tabs making one at once, both keep the first stored.
-async function stored(name, make) {
-  if (typeof indexedDB === 'undefined') return make();
+/// Node.js keeps its keys as long as the process lives.
+const memory = new Map();
+
+/// Runs `work(store)` in one read-write transaction of the keys' object store (`get` answers
+/// a promise; `put` and `delete` are queued), resolving with its result once committed. In
+/// Node.js, a Map; a browser without IndexedDB keeps no key (a tab's own would end the
+/// session at the next tab's refresh).
+async function withStore(work) {
+  if (typeof indexedDB === 'undefined') {
+    if (!globalThis.process?.versions?.node) throw new Error('this browser offers no IndexedDB to keep it in');
+    return work({
+      get: async (k) => memory.get(k), put: (v, k) => memory.set(k, v), delete: (k) => memory.delete(k),
+    });
+  }
   const open = indexedDB.open(DB, 1);
   open.onupgradeneeded = () => open.result.createObjectStore(STORE);
   const db = await done(open);
   try {
-    const existing = await done(db.transaction(STORE).objectStore(STORE).get(name));
-    if (existing) return existing;
-    const made = await make();
     const transaction = db.transaction(STORE, 'readwrite');
-    const store = transaction.objectStore(STORE);
-    const first = await done(store.get(name));
-    if (first) return first;
-    store.put(made, name);
-    await new Promise((resolve, reject) => {
+    const committed = new Promise((resolve, reject) => {
       transaction.oncomplete = resolve;
       transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB aborted the transaction'));
     });
-    return made;
+    const store = transaction.objectStore(STORE);
+    const result = await work({
+      get: (k) => done(store.get(k)), put: (v, k) => store.put(v, k), delete: (k) => store.delete(k),
+    });
+    await committed;
+    return result;
   } finally {
     db.close();
   }
@@ -115,8 +168,8 @@ async function proof(key, method, url, token, offset) {
 }
 
 /// `send(input, init)` with a proof of `key` in `init.headers` (a Headers) and, when `token` is
-/// given, `Authorization: DPoP <token>`; sent once more when the answer refuses it with a new
-/// nonce to use.
+/// given, `Authorization: DPoP <token>`; sent once more when the answer refuses it for want of
+/// the nonce it names (a streamed body, which cannot be sent twice, excepted).
 export async function sendWithProof(send, key, input, init, token, errors, offset = 0) {
   let url;
   try {
@@ -130,8 +183,21 @@ export async function sendWithProof(send, key, input, init, token, errors, offse
     const sent = nonces.get(url.origin);
     init.headers.set('DPoP', await proof(key, method, url, token, offset));
     const response = await send(!retried && input instanceof Request ? input.clone() : input, init);
+    // The answering origin's nonce (after a redirect, another's).
+    const origin = response.url ? new URL(response.url).origin : url.origin;
     const nonce = response.headers.get('dpop-nonce');
-    if (nonce) nonces.set(url.origin, nonce);
-    if (retried || !nonce || nonce === sent || (response.status !== 400 && response.status !== 401)) return response;
+    if (nonce) nonces.set(origin, nonce);
+    const again = !retried && nonce && nonce !== sent && origin === url.origin && !isStream(init.body)
+      && await asksForNonce(response);
+    if (!again) return response;
   }
+}
+
+const isStream = (body) => typeof ReadableStream === 'function' && body instanceof ReadableStream;
+
+/// Whether a refusal asks for the server's nonce (RFC 9449 §8: `use_dpop_nonce`, in a
+/// resource server's challenge, or an authorization server's 400 body).
+async function asksForNonce(response) {
+  if (response.status === 401) return /\buse_dpop_nonce\b/.test(response.headers.get('www-authenticate') ?? '');
+  return response.status === 400 && (await response.clone().json().catch(() => null))?.error === 'use_dpop_nonce';
 }

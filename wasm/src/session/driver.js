@@ -11,7 +11,9 @@
 // - DPoP: a session whose tokens are bound to a key of this browser (`protocol.dpop`) proves
 //   it on every refresh, and on every request that carries a DPoP token (`dpop.js`).
 
-import { dpopChoice, dpopKey, sendWithProof } from './dpop.js';
+import {
+  dpopChoice, dpopKey, forgetDpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
+} from './dpop.js';
 
 const EVENTS = ['refreshed', 'loggedout', 'refreshfailed'];
 const IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'];
@@ -153,6 +155,11 @@ export class Driver {
 
   get dpop() {
     return this.#protocol.dpop ?? null;
+  }
+
+  /// Whether the access token is DPoP-bound: it goes with a proof, never alone.
+  get bound() {
+    return Boolean(this.#protocol.dpop) && (Boolean(this.#oidc) || isDpop(this.#protocol.tokenType));
   }
 
   get idToken() {
@@ -370,7 +377,8 @@ export class Driver {
     if (this.#oidc) {
       this.#channel?.postMessage({ type: 'rotated', key, ...this.#current() });
     } else {
-      this.#channel?.postMessage({ type: 'refreshed', sid: key, token: this.#rules.token });
+      const { tokenType } = this.#protocol;
+      this.#channel?.postMessage({ type: 'refreshed', sid: key, token: this.#rules.token, tokenType });
     }
   }
 
@@ -392,7 +400,10 @@ export class Driver {
     }
     if (message.sid !== key && message.key !== key) return;
     if (message.type === 'refreshed' && typeof message.token === 'string') {
-      if (rules.takeFromTab(message.token)) this.#emit('refreshed', { source: 'other-tab' });
+      if (rules.takeFromTab(message.token)) {
+        this.#protocol.tokenType = message.tokenType;
+        this.#emit('refreshed', { source: 'other-tab' });
+      }
     } else if (message.type === 'rotated' && this.#oidc) {
       if (rules.takeTokenResponse(message.tokens, undefined, true)) {
         this.#oidc.expiresAt = Date.now() / 1000 + message.tokens.expires_in;
@@ -410,6 +421,9 @@ export class Driver {
     const key = this.#key();
     if (!this.#rules.end()) return;
     this.#refreshToken = null;
+    // The session's key ends with it (whichever tab hears of the end first forgets it; a
+    // logout here, once its request has gone with a proof).
+    if (reason !== 'local') forgetDpopKey(this.#protocol.dpop);
     if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid: key, key });
     this.#emit('loggedout', { reason });
   }
@@ -448,8 +462,8 @@ export class Driver {
   /// of the session's key: every request of a DPoP-bound session but those carrying a Bearer
   /// token (which nothing binds: one refreshed without a proof).
   async #proved(input, init, token) {
-    const { dpop, tokenType } = this.#protocol;
-    if (!dpop || (token && !this.#oidc && !isDpop(tokenType))) {
+    const { dpop } = this.#protocol;
+    if (!dpop || (token && !this.bound)) {
       if (token) init.headers.set('Authorization', `Bearer ${token}`);
       return this.#send(input, init);
     }
@@ -468,6 +482,7 @@ export class Driver {
       const token = this.#refreshToken;
       const endpoint = this.#oidc.metadata.revocation_endpoint;
       this.#end('local', true);
+      forgetDpopKey(this.#protocol.dpop);
       if (token && typeof endpoint === 'string') {
         const body = new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: this.#oidc.clientId });
         await this.#send(endpoint, { method: 'POST', body, redirect: 'error' }).catch(() => {});
@@ -487,12 +502,13 @@ export class Driver {
       headers.set('Content-Type', 'application/json');
     } else if (!token && this.#delivery === 'none') {
       this.#end('local', true);
+      forgetDpopKey(this.#protocol.dpop);
       return;
     }
     // Ended here and in the other tabs first, whatever the server says: the page asked to
     // leave, and no tab should go on sending a token the server is about to revoke.
     this.#end('local', true);
-    const response = await this.#proved(this.#logoutUrl, init, token);
+    const response = await this.#proved(this.#logoutUrl, init, token).finally(() => forgetDpopKey(this.#protocol.dpop));
     if (response.status !== 200) throw await this.#refused(response);
   }
 
@@ -580,7 +596,7 @@ export async function resumeRequest(errors, protocol, options, answers) {
   if (current) return answers.session({ ...current, protocol: { ...protocol, ...current.protocol } }, options, true);
   const headers = new Headers();
   headers.set(protocol.csrfHeader, '1');
-  const answer = await postProved(url, { method: 'POST', credentials: 'include', headers }, protocol, o, errors);
+  const answer = await postProved(url, { method: 'POST', credentials: 'include', headers }, protocol, o, errors, false);
   return answers.session(answer, options, true);
 }
 
@@ -595,19 +611,30 @@ export async function authRequest(errors, protocol, credentials, options, answer
   // A refresh token in a cookie is set (and later sent) on a request with credentials.
   const cookie = credentials.refresh_token_delivery === 'cookie';
   const init = { method: 'POST', body: JSON.stringify(credentials), headers, credentials: cookie ? 'include' : 'same-origin' };
-  return answers.session(await postProved(url, init, protocol, o, errors), options, false);
+  return answers.session(await postProved(url, init, protocol, o, errors, true), options, false);
 }
 
-/// A POST of a session's start, proved with the origin's DPoP key (named after the channel)
-/// unless the `dpop` option is false; its answer as `{ body, date, protocol }` (the key in
-/// `protocol.dpop`, the token's `token_type` in `protocol.tokenType`).
-async function postProved(url, init, protocol, o, errors) {
-  const dpop = dpopChoice(o.dpop, true, `${o.channelName ?? DEFAULT_CHANNEL} ${protocol.authPath}`, undefined, errors);
+/// A POST of a session's start, proved unless the `dpop` option is false: with a new key
+/// (`fresh`: a new session), else the current one of the channel (the cookie's session,
+/// resumed); its answer as `{ body, date, protocol }` (the key in `protocol.dpop`, the token's
+/// `token_type` in `protocol.tokenType`). A session the server did not bind keeps no key.
+async function postProved(url, init, protocol, o, errors, fresh) {
+  let dpop = dpopChoice(o.dpop, true, o.channelName ?? DEFAULT_CHANNEL, undefined, errors);
+  if (dpop) dpop = await (fresh ? newDpopKey : withKey)(dpop, errors);
   const post = (input, i) => send(o.fetch ?? null, input, i, errors);
   const response = dpop ? await sendWithProof(post, await dpopKey(dpop, errors), url, init, null, errors) : await post(url, init);
-  if (response.status !== 200) throw await refused(response, errors);
+  if (response.status !== 200) {
+    if (fresh) forgetDpopKey(dpop);
+    throw await refused(response, errors);
+  }
   const body = await response.json();
   const tokenType = (body?.data ?? body)?.token_type;
+  if (dpop && !isDpop(tokenType)) {
+    if (fresh) forgetDpopKey(dpop);
+    dpop = null;
+  } else if (fresh) {
+    await makeCurrent(dpop, errors);
+  }
   return { body, date: response.headers.get('date'), protocol: { ...protocol, dpop, tokenType } };
 }
 

@@ -54,6 +54,9 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn dpop(this: &Driver) -> JsValue;
 
+    #[wasm_bindgen(method, getter)]
+    fn bound(this: &Driver) -> bool;
+
     #[wasm_bindgen(method, getter = idTokenClaims)]
     fn id_token_claims(this: &Driver) -> JsValue;
 
@@ -387,12 +390,18 @@ impl TokenSession {
     }
 
     /// `"Bearer <token>"`, or throws (`ERR_JWT_EXPIRED`, `ERR_SESSION_ENDED`) before anything
-    /// is sent. (A DPoP session's token goes with a proof per request: use `fetch`.)
+    /// is sent. A DPoP-bound token needs a proof of its own with every request: for it this
+    /// throws `ERR_INVALID_ARGUMENT` (use `fetch`).
     #[wasm_bindgen(js_name = authorizationHeader)]
     pub fn authorization_header(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "Date | number")] now: JsValue,
     ) -> Result<String, JsValue> {
+        if self.driver.bound() {
+            return Err(invalid(
+                "a DPoP-bound token goes with a proof made for each request: send it with session.fetch",
+            ));
+        }
         let state = self.state.borrow();
         state.check(read_now(&now)?)?;
         Ok(format!("Bearer {}", state.token))

@@ -9,7 +9,9 @@
 // removed when the answer comes back, whatever the answer. A DPoP key (`dpop.js`) is a
 // CryptoKey in IndexedDB that no script can read out.
 
-import { b64url, dpopChoice, dpopKey, sendWithProof } from './dpop.js';
+import {
+  b64url, dpopChoice, dpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
+} from './dpop.js';
 
 /// The sessionStorage key of the round trip's one-time values.
 const PENDING = 'jwtkit-oidc-sign-in';
@@ -144,6 +146,8 @@ export async function signIn(options, errors) {
     issuer, clientId, redirectUri, state: random(16), nonce: random(16), verifier, cookie: rideCookie(options, metadata, errors),
     dpop: dpopOf(options, metadata, clientId, errors),
   };
+  // A new sign-in, a new key: its thumbprint travels with the round trip.
+  if (pending.dpop) pending.dpop = await newDpopKey(pending.dpop, errors);
   const url = new URL(metadata.authorization_endpoint);
   const params = {
     client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope,
@@ -211,6 +215,7 @@ export async function completeSignIn(options, errors, rules) {
   const claims = await checkIdToken(tokens.id_token, tokens.access_token, pending, metadata, date, options, errors, rules);
   // The sign-in's name among the tabs of its session.
   const key = pending.cookie ? cookieKey(metadata.issuer, pending.clientId) : [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
+  await makeCurrent(pending.dpop, errors);
   return oidcSession(rules, options, { tokens, date }, metadata, pending.clientId, pending.cookie, pending.dpop, key, tokens.id_token, claims);
 }
 
@@ -327,7 +332,7 @@ export async function resumeSignIn(options, errors, rules) {
   const metadata = await discover(issuer, options, errors);
   if (rideCookie(options, metadata, errors)) {
     const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token_delivery: 'cookie' });
-    const dpop = dpopOf(options, metadata, clientId, errors);
+    const dpop = await withKey(dpopOf(options, metadata, clientId, errors), errors);
     const answer = await tokenRequest(metadata.token_endpoint, body, options, errors, true, dpop).catch((error) => {
       // No cookie, or its session has ended: a sign-in, silent if the provider can.
       if (error.status === 400 || error.status === 401) return null;

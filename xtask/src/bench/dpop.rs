@@ -139,22 +139,111 @@ fn bound_token(jwtkit: &Path, key_file: &Path, addr: &str, key: &str) -> Result<
     }
 }
 
-/// The table: requests per second with each, and what a proof adds to a request.
-pub(super) fn report(rows: &[Row]) {
+/// What a proof's cost is judged against (issue 26: within 1.15× of the bare verification
+/// plus the replay write), measured by criterion in the same run on core 0, in µs: the bare
+/// aws-lc-rs verification and the whole proof check per algorithm, the write per store.
+pub(super) struct Components {
+    /// (alg, bare verification, `verify_proof`).
+    verify: Vec<(&'static str, f64, f64)>,
+    /// (store, one replay record written).
+    write: Vec<(&'static str, f64)>,
+}
+
+/// Runs core's `DPoP proof` group and the server's `replays` bench (Redis at `redis_url`).
+pub(super) fn components(redis_url: &str) -> Result<Components, String> {
+    let root = crate::tools::workspace_root();
+    let quick = ["--warm-up-time", "1", "--measurement-time", "3"];
+    step("criterion: a proof's check beside the bare verification (core 0)");
+    Cmd::new("taskset")
+        .args([
+            "-c",
+            "0",
+            "cargo",
+            "bench",
+            "-p",
+            "jwtkit-core",
+            "--features",
+            "aws-lc",
+        ])
+        .args(["--bench", "jwt", "--", "DPoP proof"])
+        .args(quick)
+        .dir(&root)
+        .run()?;
+    step("criterion: the replay record's write, SQLite and Redis (core 0)");
+    Cmd::new("taskset")
+        .args([
+            "-c",
+            "0",
+            "cargo",
+            "bench",
+            "-p",
+            "jwtkit-server",
+            "--bench",
+            "replays",
+            "--",
+        ])
+        .args(quick)
+        .env("JWTKIT_BENCH_REDIS", redis_url)
+        .dir(&root)
+        .run()?;
+    let median = |group: &str, function: &str| -> Result<f64, String> {
+        let file = root.join(format!(
+            "target/criterion/{group}/{function}/new/estimates.json"
+        ));
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let estimates: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        estimates["median"]["point_estimate"]
+            .as_f64()
+            .map(|ns| ns / 1000.0)
+            .ok_or_else(|| format!("{} has no median", file.display()))
+    };
+    let mut verify = Vec::new();
+    for alg in ALGORITHMS {
+        let group = format!("DPoP proof {alg}");
+        verify.push((alg, median(&group, "floor")?, median(&group, "jwtkit")?));
+    }
+    let mut write = Vec::new();
+    for (store, function) in [("SQLite", "sqlite"), ("Redis", "redis")] {
+        write.push((store, median("DPoP replay write", function)?));
+    }
+    Ok(Components { verify, write })
+}
+
+/// The table: requests per second with each, what a proof adds to a request, and that
+/// against the bare verification plus the replay write.
+pub(super) fn report(rows: &[Row], parts: &Components) {
     println!(
         "\nDPoP beside bearer, /api/v3/secret, one core, median of {ROUNDS} rounds\n\
-         store    proof   bearer/s   DPoP/s    DPoP / bearer   added per request   errors"
+         store    proof   bearer/s   DPoP/s   added/request   bare verify   proof check   write     added / (verify + write)   errors"
     );
     for row in rows {
         let added = 1e6 / row.dpop - 1e6 / row.bearer;
+        let (_, bare, check) = parts
+            .verify
+            .iter()
+            .find(|(alg, _, _)| *alg == row.alg)
+            .copied()
+            .unwrap_or((row.alg, f64::NAN, f64::NAN));
+        let write = parts
+            .write
+            .iter()
+            .find(|(store, _)| *store == row.store)
+            .map_or(f64::NAN, |(_, write)| *write);
+        let ratio = added / (bare + write);
         println!(
-            "{:<8} {:<6} {:>9.0} {:>9.0}    {:>10.2}×      {:>9.1} µs        {}",
+            "{:<8} {:<6} {:>9.0} {:>9.0}   {:>8.1} µs   {:>8.1} µs   {:>8.1} µs   {:>5.1} µs   {:>6.2}× (target ≤ 1.15×: {})   {}",
             row.store,
             row.alg,
             row.bearer,
             row.dpop,
-            row.dpop / row.bearer,
             added,
+            bare,
+            check,
+            write,
+            ratio,
+            if ratio <= 1.15 { "yes" } else { "no" },
             row.errors
         );
     }

@@ -237,8 +237,10 @@ fn dpop_beside_bearer(
     let redis = Redis::start(&dir.join("redis-dpop"))?;
     let server = Server::start(jwtkit, "0", &args(keys, &redis.url))?;
     rows.extend(dpop::rounds(jwtkit, dir, &server, api_key, "Redis")?);
-    drop((server, redis));
-    dpop::report(&rows);
+    drop(server);
+    let parts = dpop::components(&redis.url)?;
+    drop(redis);
+    dpop::report(&rows, &parts);
     Ok(())
 }
 
