@@ -23,7 +23,7 @@ const TOKEN_WAIT_MS = 500;
 /// How long a tab opening waits for another tab to tell it the session's current token.
 const HELLO_WAIT_MS = 150;
 const DEFAULT_LOCK_TIMEOUT_MS = 10000;
-const DEFAULT_CHANNEL = 'jwtkit-session';
+export const DEFAULT_CHANNEL = 'jwtkit-session';
 /// What a DPoP-bound token's `token_type` is (compared without case, RFC 9449 §5).
 const isDpop = (type) => String(type).toLowerCase() === 'dpop';
 
@@ -592,7 +592,11 @@ export async function resumeRequest(errors, protocol, options, answers) {
   // The cookie goes there: the same rule as for every credentialed request, checked first.
   const url = o.refreshUrl ?? protocol.refreshPath;
   checkOrigin(url, allowedOrigins(o, errors), errors);
-  const current = await askOtherTabs(o.channelName ?? DEFAULT_CHANNEL);
+  const current = await askTabs(o.channelName ?? DEFAULT_CHANNEL, { type: 'hello' }, (data) => {
+    if (data?.type !== 'current' || typeof data.token !== 'string' || typeof data.offset !== 'number') return null;
+    const { token, offset, tokenType, dpop } = data;
+    return { body: { token, refresh_token_delivery: 'cookie' }, offset, protocol: { tokenType, dpop } };
+  });
   if (current) return answers.session({ ...current, protocol: { ...protocol, ...current.protocol } }, options, true);
   const headers = new Headers();
   headers.set(protocol.csrfHeader, '1');
@@ -638,21 +642,23 @@ async function postProved(url, init, protocol, o, errors, fresh) {
   return { body, date: response.headers.get('date'), protocol: { ...protocol, dpop, tokenType } };
 }
 
-/// Asks the tabs of this origin for their cookie session's current token: a tab opening
-/// takes it (with that tab's clock offset) instead of rotating the refresh token again.
-async function askOtherTabs(name) {
+/// Asks the tabs of this origin on channel `name` (`hello`) for their session's current
+/// state: the first answer `accept` takes (a value), or null when none comes in time. A tab
+/// opening takes another's token (with its clock offset) instead of rotating the refresh
+/// token again.
+export async function askTabs(name, hello, accept) {
   if (typeof BroadcastChannel !== 'function') return null;
   const channel = new BroadcastChannel(name);
   try {
     return await new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), HELLO_WAIT_MS);
       channel.onmessage = ({ data }) => {
-        if (data?.type !== 'current' || typeof data.token !== 'string' || typeof data.offset !== 'number') return;
+        const taken = accept(data);
+        if (!taken) return;
         clearTimeout(timer);
-        const { token, offset, tokenType, dpop } = data;
-        resolve({ body: { token, refresh_token_delivery: 'cookie' }, offset, protocol: { tokenType, dpop } });
+        resolve(taken);
       };
-      channel.postMessage({ type: 'hello' });
+      channel.postMessage(hello);
     });
   } finally {
     channel.close();

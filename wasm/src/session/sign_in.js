@@ -12,6 +12,7 @@
 import {
   b64url, dpopChoice, dpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
 } from './dpop.js';
+import { askTabs, DEFAULT_CHANNEL } from './driver.js';
 
 /// The sessionStorage key of the round trip's one-time values.
 const PENDING = 'jwtkit-oidc-sign-in';
@@ -319,14 +320,13 @@ async function checkIdToken(idToken, accessToken, pending, metadata, date, optio
   return claims;
 }
 
-/// How long a tab opening waits for another tab of its session to answer.
-const HELLO_WAIT_MS = 150;
-
 /// A new tab or a reload: another open tab's session of this provider and client (its
 /// tokens, its protocol, its clock offset), else a silent sign-in at the provider.
 export async function resumeSignIn(options, errors, rules) {
   const { issuer, clientId } = required(options, ['issuer', 'clientId', 'redirectUri'], errors);
-  const current = await askTabs(options.channelName ?? 'jwtkit-session', { type: 'hello-signed-in', issuer, clientId });
+  const hello = { type: 'hello-signed-in', issuer, clientId };
+  const current = await askTabs(options.channelName ?? DEFAULT_CHANNEL, hello, (data) => (
+    data?.type === 'current-signed-in' && typeof data.tokens?.access_token === 'string' ? data : null));
   if (current) return rules.session(current, options);
   // The provider's cookie, when the session rides one: a refresh, and no page left.
   const metadata = await discover(issuer, options, errors);
@@ -348,23 +348,6 @@ export async function resumeSignIn(options, errors, rules) {
   return null;
 }
 
-async function askTabs(name, hello) {
-  if (typeof BroadcastChannel !== 'function') return null;
-  const channel = new BroadcastChannel(name);
-  try {
-    return await new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(null), HELLO_WAIT_MS);
-      channel.onmessage = ({ data }) => {
-        if (data?.type !== 'current-signed-in' || typeof data.tokens?.access_token !== 'string') return;
-        clearTimeout(timer);
-        resolve(data);
-      };
-      channel.postMessage(hello);
-    });
-  } finally {
-    channel.close();
-  }
-}
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): a sign-in's session ended
 /// here and in the other tabs, then the top-level redirect to the provider's
