@@ -147,6 +147,23 @@ async function scenario(t, browser) {
   assert.deepEqual(next.statuses, [200, 200]);
   assert.notEqual(next.jkt, planted);
   assert.equal(next.bound, next.jkt);
+
+  // One cookie, one session: a session kept in a tab's memory leaves the cookie's key alone;
+  // a newer cookie session replaces the older one, whose tab then ends it here without
+  // sending (its refresh would end the newer one), and the newer lives on through a reload.
+  const cookieSession = await browser.run(a, SIGN_IN, { 'api-key': server.devKey, refresh_token_delivery: 'cookie' }, o);
+  const c = await browser.open();
+  await browser.run(c, SIGN_IN, { 'api-key': server.devKey }, o);
+  assert.equal((await browser.run(c, KEYS)).current, cookieSession.jkt, 'a body session is no cookie\'s');
+  const newer = await browser.run(c, SIGN_IN, { 'api-key': server.devKey, refresh_token_delivery: 'cookie' }, o);
+  assert.equal((await browser.run(c, KEYS)).current, newer.jkt);
+  const refreshes = server.requestsTo('/api/v3/auth/refresh');
+  assert.equal(await browser.run(a, 'return session.refresh().then(() => "refreshed", (e) => e.code);'), 'ERR_SESSION_ENDED');
+  assert.equal(server.requestsTo('/api/v3/auth/refresh'), refreshes, 'nothing sent');
+  await browser.reload(c);
+  const resumed = await browser.run(c, RESUME, resume);
+  assert.deepEqual([resumed.status, resumed.jkt, resumed.bound], [200, newer.jkt, newer.jkt]);
+  assert.ok(!server.logs.some((line) => line.includes('ERR_REFRESH_TOKEN_KEY_MISMATCH')), 'no session ended by a wrong key');
 }
 
 test('in Chromium, a session of authenticate proves a non-extractable key kept across tabs and reloads', async (t) => {

@@ -55,11 +55,14 @@ export async function newDpopKey(choice, errors) {
   return { ...choice, jkt: key.jkt };
 }
 
-/// The key of `choice`: its own (`jkt`, a session's), else the current one of its name (a
-/// session resumed with the cookie), else a new one.
+/// The thumbprint of the current key of `name` (the cookie's session's), or undefined.
+/// (None where no key can be kept.)
+export const currentKey = (name, errors) => guarded(errors, () => withStore((store) => store.get(`name:${name}`)))
+  .catch(() => undefined);
+
+/// The key of a session's `choice` (with its `jkt`).
 export async function dpopKey(choice, errors) {
-  const jkt = choice.jkt ?? await guarded(errors, () => withStore((store) => store.get(`name:${choice.name}`)));
-  if (!jkt) return dpopKey(await newDpopKey(choice, errors), errors);
+  const { jkt } = choice;
   if (!keys.has(jkt)) {
     const key = guarded(errors, async () => {
       const pair = await withStore((store) => store.get(`jkt:${jkt}`));
@@ -72,13 +75,17 @@ export async function dpopKey(choice, errors) {
   return keys.get(jkt);
 }
 
-/// Names the key of a session that began the current one of its name: what a reload
-/// resumes with.
+/// Names the key of a session that began in the refresh-token cookie the current one of its
+/// name: what a reload resumes with (the cookie holds one session; its key is this one).
 export const makeCurrent = (choice, errors) => choice
   && guarded(errors, () => withStore((store) => store.put(choice.jkt, `name:${choice.name}`)));
 
-/// `choice` with the `jkt` of its key (found, or made).
-export const withKey = async (choice, errors) => choice && { ...choice, jkt: (await dpopKey(choice, errors)).jkt };
+/// `choice` with the current key of its name (the cookie's session resumed), or null when
+/// there is none: a session that was never bound, or whose key is lost, proves nothing.
+export const withKey = async (choice, errors) => {
+  const jkt = choice && await currentKey(choice.name, errors);
+  return jkt ? { ...choice, jkt } : null;
+};
 
 /// The thumbprint of the key `choice`, or null without one.
 export const dpopThumbprint = async (choice, errors) => (choice ? (await dpopKey(choice, errors)).jkt : null);
@@ -141,6 +148,8 @@ async function withStore(work) {
       transaction.onerror = () => reject(transaction.error);
       transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB aborted the transaction'));
     });
+    // Awaited below, unless `work` fails first (then its failure is the one told).
+    committed.catch(() => {});
     const store = transaction.objectStore(STORE);
     const result = await work({
       get: (k) => done(store.get(k)), put: (v, k) => store.put(v, k), delete: (k) => store.delete(k),

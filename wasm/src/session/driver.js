@@ -12,7 +12,7 @@
 //   it on every refresh, and on every request that carries a DPoP token (`dpop.js`).
 
 import {
-  dpopChoice, dpopKey, forgetDpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
+  currentKey, dpopChoice, dpopKey, forgetDpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
 } from './dpop.js';
 
 const EVENTS = ['refreshed', 'loggedout', 'refreshfailed'];
@@ -269,6 +269,15 @@ export class Driver {
   /// One refresh request, and what it means for the session.
   async #refreshNow() {
     const rules = this.#rules;
+    const { dpop } = this.#protocol;
+    // The cookie holds one session: when a newer one (another tab's sign-in) has its key as
+    // the current one, this session is over here; its refresh would end the newer one.
+    if (dpop && (this.#delivery === 'cookie' || this.#oidc?.cookie)
+      && await currentKey(dpop.name, this.#errors) !== dpop.jkt) {
+      this.#end('other-tab', false);
+      forgetDpopKey(dpop);
+      throw this.#errors.error('ended');
+    }
     const headers = new Headers();
     const init = { method: 'POST', headers };
     if (this.#delivery === 'oidc') {
@@ -399,6 +408,9 @@ export class Driver {
       return;
     }
     if (message.sid !== key && message.key !== key) return;
+    // Another session of the same name (a newer one in the cookie): not this one's news.
+    const jkt = message.protocol?.dpop?.jkt ?? message.jkt;
+    if (jkt !== undefined && jkt !== this.#protocol.dpop?.jkt) return;
     if (message.type === 'refreshed' && typeof message.token === 'string') {
       if (rules.takeFromTab(message.token)) {
         this.#protocol.tokenType = message.tokenType;
@@ -423,8 +435,8 @@ export class Driver {
     this.#refreshToken = null;
     // The session's key ends with it (whichever tab hears of the end first forgets it; a
     // logout here, once its request has gone with a proof).
-    if (reason !== 'local') forgetDpopKey(this.#protocol.dpop);
-    if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid: key, key });
+    if (reason !== 'local' && reason !== 'other-tab') forgetDpopKey(this.#protocol.dpop);
+    if (tellOthers) this.#channel?.postMessage({ type: 'loggedout', reason, sid: key, key, jkt: this.#protocol.dpop?.jkt });
     this.#emit('loggedout', { reason });
   }
 
@@ -592,8 +604,12 @@ export async function resumeRequest(errors, protocol, options, answers) {
   // The cookie goes there: the same rule as for every credentialed request, checked first.
   const url = o.refreshUrl ?? protocol.refreshPath;
   checkOrigin(url, allowedOrigins(o, errors), errors);
-  const current = await askTabs(o.channelName ?? DEFAULT_CHANNEL, { type: 'hello' }, (data) => {
+  const name = o.channelName ?? DEFAULT_CHANNEL;
+  const bound = o.dpop === false ? undefined : await currentKey(name, errors);
+  const current = await askTabs(name, { type: 'hello' }, (data) => {
     if (data?.type !== 'current' || typeof data.token !== 'string' || typeof data.offset !== 'number') return null;
+    // The cookie's session (its current key), not an older one a tab still holds.
+    if (data.dpop && data.dpop.jkt !== bound) return null;
     const { token, offset, tokenType, dpop } = data;
     return { body: { token, refresh_token_delivery: 'cookie' }, offset, protocol: { tokenType, dpop } };
   });
@@ -615,14 +631,14 @@ export async function authRequest(errors, protocol, credentials, options, answer
   // A refresh token in a cookie is set (and later sent) on a request with credentials.
   const cookie = credentials.refresh_token_delivery === 'cookie';
   const init = { method: 'POST', body: JSON.stringify(credentials), headers, credentials: cookie ? 'include' : 'same-origin' };
-  return answers.session(await postProved(url, init, protocol, o, errors, true), options, false);
+  return answers.session(await postProved(url, init, protocol, o, errors, true, cookie), options, false);
 }
 
 /// A POST of a session's start, proved unless the `dpop` option is false: with a new key
 /// (`fresh`: a new session), else the current one of the channel (the cookie's session,
 /// resumed); its answer as `{ body, date, protocol }` (the key in `protocol.dpop`, the token's
 /// `token_type` in `protocol.tokenType`). A session the server did not bind keeps no key.
-async function postProved(url, init, protocol, o, errors, fresh) {
+async function postProved(url, init, protocol, o, errors, fresh, cookie = true) {
   let dpop = dpopChoice(o.dpop, true, o.channelName ?? DEFAULT_CHANNEL, undefined, errors);
   if (dpop) dpop = await (fresh ? newDpopKey : withKey)(dpop, errors);
   const post = (input, i) => send(o.fetch ?? null, input, i, errors);
@@ -636,7 +652,8 @@ async function postProved(url, init, protocol, o, errors, fresh) {
   if (dpop && !isDpop(tokenType)) {
     if (fresh) forgetDpopKey(dpop);
     dpop = null;
-  } else if (fresh) {
+  } else if (fresh && cookie) {
+    // The cookie's session is what a reload resumes with: its key too.
     await makeCurrent(dpop, errors);
   }
   return { body, date: response.headers.get('date'), protocol: { ...protocol, dpop, tokenType } };

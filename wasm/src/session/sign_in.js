@@ -10,7 +10,7 @@
 // CryptoKey in IndexedDB that no script can read out.
 
 import {
-  b64url, dpopChoice, dpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
+  b64url, currentKey, dpopChoice, dpopKey, forgetDpopKey, makeCurrent, newDpopKey, sendWithProof, withKey,
 } from './dpop.js';
 import { askTabs, DEFAULT_CHANNEL } from './driver.js';
 
@@ -183,6 +183,15 @@ export async function completeSignIn(options, errors, rules) {
     for (const name of ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state']) clean.searchParams.delete(name);
     globalThis.history?.replaceState(globalThis.history.state, '', clean.href);
   }
+  // A sign-in that fails leaves no key behind.
+  return redeem(here, params, pending, options, errors, rules).catch((error) => {
+    forgetDpopKey(pending?.dpop);
+    throw error;
+  });
+}
+
+/// The rest of completeSignIn: the answer checked, the code redeemed, the ID token verified.
+async function redeem(here, params, pending, options, errors, rules) {
   if (!pending || params.get('state') !== pending.state) {
     throw errors.error('state', pending ? 'the answer carries another sign-in\'s state' : 'no sign-in of this tab is waiting for an answer');
   }
@@ -216,7 +225,8 @@ export async function completeSignIn(options, errors, rules) {
   const claims = await checkIdToken(tokens.id_token, tokens.access_token, pending, metadata, date, options, errors, rules);
   // The sign-in's name among the tabs of its session.
   const key = pending.cookie ? cookieKey(metadata.issuer, pending.clientId) : [claims.iss, claims.sub, claims.sid ?? claims.iat].join(' ');
-  await makeCurrent(pending.dpop, errors);
+  // A session in the provider's cookie is what a reload resumes with: its key too.
+  if (pending.cookie) await makeCurrent(pending.dpop, errors);
   return oidcSession(rules, options, { tokens, date }, metadata, pending.clientId, pending.cookie, pending.dpop, key, tokens.id_token, claims);
 }
 
@@ -325,8 +335,12 @@ async function checkIdToken(idToken, accessToken, pending, metadata, date, optio
 export async function resumeSignIn(options, errors, rules) {
   const { issuer, clientId } = required(options, ['issuer', 'clientId', 'redirectUri'], errors);
   const hello = { type: 'hello-signed-in', issuer, clientId };
+  // A session in the provider's cookie is taken from a tab only if it is the cookie's (its
+  // key the current one), not an older one a tab still holds.
+  const bound = options.dpop === false ? undefined : await currentKey(`${issuer} ${clientId}`, errors);
   const current = await askTabs(options.channelName ?? DEFAULT_CHANNEL, hello, (data) => (
-    data?.type === 'current-signed-in' && typeof data.tokens?.access_token === 'string' ? data : null));
+    data?.type === 'current-signed-in' && typeof data.tokens?.access_token === 'string'
+      && !(data.protocol?.oidc?.cookie && data.protocol.dpop && data.protocol.dpop.jkt !== bound) ? data : null));
   if (current) return rules.session(current, options);
   // The provider's cookie, when the session rides one: a refresh, and no page left.
   const metadata = await discover(issuer, options, errors);
