@@ -293,8 +293,9 @@ fn asymmetric(c: &mut Criterion) {
     }
 }
 
-/// A DPoP proof's whole check (`verify_proof`: the strict parse, the header key's import, its
-/// RFC 7638 thumbprint, the signature, `htm`, `htu`, `iat`, `ath`) beside the floor: the bare
+/// A DPoP proof's whole check (`verify_proof`: the strict parse, the header key found among
+/// the keys the policy imported before — a client proves with one key — the signature, `htm`,
+/// `htu`, `iat`, `ath`) beside the floor: the bare
 /// aws-lc-rs verification of its signature with a parsed key. The server adds the replay
 /// record's write and the HTTP around it (`cargo xtask bench-http dpop`).
 fn dpop(c: &mut Criterion) {

@@ -8,16 +8,21 @@
 //! `iat` window lasts), choose nonces, or compare the key with a token's `cnf.jkt` (the caller
 //! has the token; [`VerifiedProof::jkt`] is the thumbprint to compare).
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::KeyError;
 use crate::alg::Algorithm;
 use crate::b64;
 use crate::header::media_type_eq;
-use crate::keys::{Jwk, Key};
+use crate::keys::Key;
+
+mod key;
+mod uri;
+
 use crate::parse::{self, ParseOptions};
 use crate::time::UnixTime;
+use key::ProofKeys;
+use uri::same_uri;
 
 /// RFC 9864's name of EdDSA with Ed25519, accepted as a proof's `alg` wherever `EdDSA` is.
 pub const FULLY_SPECIFIED_ED25519: &str = "Ed25519";
@@ -41,12 +46,14 @@ pub const PROOF_TYPE: &str = "dpop+jwt";
 pub const MAX_PROOF_BYTES: usize = 8 * 1024;
 
 /// What a server accepts: the proof algorithms (asymmetric only) and how far `iat` may lie
-/// in the past and in the future.
+/// in the past and in the future. Its clones share the keys it imported from proofs (see
+/// `key`: a client's key is imported once, its every proof's signature still checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProofPolicy {
     algorithms: Vec<Algorithm>,
     max_age_seconds: u32,
     max_ahead_seconds: u32,
+    keys: ProofKeys,
 }
 
 impl ProofPolicy {
@@ -66,6 +73,7 @@ impl ProofPolicy {
             algorithms,
             max_age_seconds,
             max_ahead_seconds,
+            keys: ProofKeys::default(),
         }
     }
 
@@ -244,7 +252,10 @@ pub fn verify_proof(
             },
         });
     }
-    let key = proof_key(header.members().get("jwk"), alg, header.alg())?;
+    let imported = policy
+        .keys
+        .get(header.members().get("jwk"), alg, header.alg())?;
+    let (key, jkt) = (&imported.0, &imported.1);
     // Signatures up to RSA-4096's 512 bytes are decoded on the stack.
     let (mut buffer, mut spill) = ([0; 512], Vec::new());
     key.verify(
@@ -255,7 +266,6 @@ pub fn verify_proof(
     let claims = parse::parse_claims(jws.payload).map_err(|e| ProofError::Malformed {
         reason: e.to_string(),
     })?;
-    let jkt = key.thumbprint();
     let text = |name: &str| claims.get(name).and_then(|v| v.as_str());
     if text("htm") != Some(request.method) {
         return Err(ProofError::Method);
@@ -292,140 +302,11 @@ pub fn verify_proof(
         return Err(ProofError::NonceRequired);
     }
     Ok(VerifiedProof {
-        jkt,
+        jkt: jkt.clone(),
         jti,
         iat,
         nonce: text("nonce").map(str::to_owned),
     })
-}
-
-/// The public key of the header's `jwk` for `alg`; private members refused.
-fn proof_key(
-    jwk: Option<&serde_json::Value>,
-    alg: Algorithm,
-    alg_name: &str,
-) -> Result<Key, ProofError> {
-    let jwk = jwk.ok_or_else(|| ProofError::Key {
-        reason: "the header has no jwk".to_owned(),
-    })?;
-    if !jwk.is_object() {
-        return Err(ProofError::Key {
-            reason: "jwk is not an object".to_owned(),
-        });
-    }
-    // Read from the header as the strict parser left it (duplicates already refused at
-    // every depth), without writing it out and parsing it again.
-    let jwk = Jwk::deserialize(jwk).map_err(|_| ProofError::Key {
-        reason: "a member is missing or has the wrong type".to_owned(),
-    })?;
-    let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi, &jwk.k]
-        .iter()
-        .any(|member| member.is_some())
-        || jwk.oth.is_some();
-    if private {
-        return Err(ProofError::Key {
-            reason: "it carries private or secret members (a proof carries the public key only)"
-                .to_owned(),
-        });
-    }
-    if jwk
-        .alg
-        .as_deref()
-        .is_some_and(|a| a != alg.as_str() && a != alg_name)
-    {
-        return Err(ProofError::Key {
-            reason: format!("its alg is not the proof's {alg}"),
-        });
-    }
-    // The proof's `alg` names the algorithm (whichever of its names it used).
-    let jwk = Jwk { alg: None, ..jwk };
-    Key::from_jwk(&jwk, Some(alg)).map_err(|e| ProofError::Key {
-        reason: e.to_string(),
-    })
-}
-
-/// Whether `htu` names `uri` (RFC 9449 §4.3 step 9): query and fragment ignored, the scheme
-/// and host compared without case, a default port the same as none, the path's
-/// percent-encoding and dot segments normalised (RFC 3986 §6.2.2–6.2.3).
-fn same_uri(htu: &str, uri: &str) -> bool {
-    match (normalized(htu), normalized(uri)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
-}
-
-/// `scheme://host[:port]/path`, lower-cased scheme and host, default port dropped, an empty
-/// path as `/`, query and fragment removed; `None` for anything but an http(s) URI.
-fn normalized(uri: &str) -> Option<String> {
-    let end = uri.find(['?', '#']).unwrap_or(uri.len());
-    let uri = &uri[..end];
-    let (scheme, rest) = uri.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return None,
-    };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
-    let path = remove_dot_segments(&normalized_percent_encoding(path));
-    Some(format!("{scheme}://{authority}{path}"))
-}
-
-/// `path` with its percent-encoded unreserved characters decoded and the hex digits of the
-/// others upper-cased (RFC 3986 §6.2.2.1–6.2.2.2); anything else as written.
-fn normalized_percent_encoding(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = String::with_capacity(path.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| path.get(i + 1..i + 3))
-            .flatten()
-            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) => {
-                out.push(char::from(byte));
-                i += 3;
-            }
-            Some(byte) => {
-                out.push_str(&format!("%{byte:02X}"));
-                i += 3;
-            }
-            None => {
-                let next = path[i..].chars().next().map_or(1, char::len_utf8);
-                out.push_str(&path[i..i + next]);
-                i += next;
-            }
-        }
-    }
-    out
-}
-
-/// `path` without `.` and `..` segments (RFC 3986 §5.2.4), `/` when empty.
-fn remove_dot_segments(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let mut out: Vec<&str> = Vec::with_capacity(segments.len());
-    for (i, segment) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        match *segment {
-            "." => {}
-            ".." => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-        // A path ending in a dot segment names a directory.
-        if last && matches!(*segment, "." | "..") {
-            out.push("");
-        }
-    }
-    format!("/{}", out.join("/"))
 }
 
 #[cfg(test)]
