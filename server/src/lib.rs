@@ -14,7 +14,7 @@
 //! | the process | `main` (the binary), [`serve`] | listeners, the store's background tasks, the banner, shutdown |
 //! | HTTP | [`routes`] | the route table, `AppState`, and one room per endpoint family translating HTTP to the domain and its errors back (RFC 6749/6750/7009/7662) |
 //! | filters | [`filters`] | `authenticated`, `require_role`, `recover`, request bodies |
-//! | domain | `sessions`, `oauth`, [`users`], [`issuer`], `revocations`, `ratelimit`, [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; people's accounts and passwords; token issuance; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
+//! | domain | `sessions`, `oauth`, [`users`], [`issuer`], [`keys`], `revocations`, `ratelimit`, [`remote`], `cache` | refresh-token families; client authentication, grants, introspection, metadata; people's accounts and passwords; token issuance; the signing keys' lifecycle in the store; the revocation view; the failure limit; another issuer's keys; the verified-token cache |
 //! | store | [`store`] | SQLite and Redis behind one trait |
 //! | leaves | [`config`], `metrics`, [`access_log`], [`log_writer`], [`error`], [`apikeys`], `fetchable`, [`time`] | settings, counters, the access log and the writer of every log line, the error table, API keys, the fetchable-URL rule, time |
 //!
@@ -35,6 +35,7 @@ pub mod filters;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod issuer;
+pub mod keys;
 pub mod log_writer;
 pub(crate) mod metrics;
 pub(crate) mod oauth;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use jwtkit_core::UnixTime;
 
 use super::clients::ClientRecords;
+use super::keys::{KeyRecords, StoredRing};
 use super::proofs::ProofReplays;
 use super::provider::{ProviderRecords, Redeemed};
 use super::{
@@ -223,5 +224,18 @@ impl ClientRecords for Instrumented {
 
     fn remove_client(&self, client_id: String) -> StoreFuture<'_, bool> {
         self.measure("remove_client", self.inner.remove_client(client_id))
+    }
+}
+
+impl KeyRecords for Instrumented {
+    fn key_ring(&self, now: UnixTime) -> StoreFuture<'_, StoredRing> {
+        self.measure("key_ring", self.inner.key_ring(now))
+    }
+
+    fn replace_key_ring(&self, version: u64, document: String) -> StoreFuture<'_, bool> {
+        self.measure(
+            "replace_key_ring",
+            self.inner.replace_key_ring(version, document),
+        )
     }
 }

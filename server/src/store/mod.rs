@@ -18,6 +18,7 @@ use crate::config::StoreLocation;
 
 pub mod clients;
 pub mod instrumented;
+pub mod keys;
 pub mod proofs;
 pub mod provider;
 pub mod redis;
@@ -25,6 +26,7 @@ pub mod sqlite;
 pub mod users;
 
 pub use clients::ClientRecords;
+pub use keys::{KeyRecords, StoredRing};
 pub use proofs::ProofReplays;
 pub use provider::{ProviderRecords, Redeemed};
 pub use users::{UserRecord, UserRecords};
@@ -305,7 +307,7 @@ pub async fn open_existing(
 
 /// The state of the server, shared by every instance that uses the same store.
 pub trait Store:
-    UserRecords + ProviderRecords + ClientRecords + ProofReplays + Send + Sync
+    UserRecords + ProviderRecords + ClientRecords + ProofReplays + KeyRecords + Send + Sync
 {
     /// Starts a session with its first refresh token. When its subject already has
     /// `max_per_subject` live sessions, the oldest are ended (and their revocations recorded)

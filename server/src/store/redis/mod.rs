@@ -19,7 +19,9 @@
 //! - `jwtkit:users` and `jwtkit:user-subjects`: the built-in user directory's accounts
 //!   (see `users`), which never expire;
 //! - `jwtkit:code:{hex sha256}` and `jwtkit:login:{hex sha256}`: the OpenID provider's
-//!   authorization codes and sign-ins (see `provider`).
+//!   authorization codes and sign-ins (see `provider`);
+//! - `jwtkit:keys`: the signing keys' ring (hash: `version`, `document`; see `keys`), which
+//!   never expires.
 //!
 //! Time is judged by one clock for every instance: Redis's own (`TIME`, [`Clock::Redis`]).
 //! The times an instance passes (a session's lifetimes, the end of a logout's revocation, its
@@ -37,6 +39,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamReadReply;
 
 mod clients;
+mod keys;
 mod listing;
 mod proofs;
 mod provider;

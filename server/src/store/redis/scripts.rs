@@ -35,6 +35,7 @@ pub(super) struct Scripts {
     pub(super) remove_user: Script,
     pub(super) put_code: Script,
     pub(super) redeem_code: Script,
+    pub(super) replace_key_ring: Script,
 }
 
 impl Scripts {
@@ -62,6 +63,7 @@ impl Scripts {
             remove_user: script(include_str!("remove_user.lua")),
             put_code: script(include_str!("put_code.lua")),
             redeem_code: script(include_str!("redeem_code.lua")),
+            replace_key_ring: script(include_str!("replace_key_ring.lua")),
         }
     }
 }

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 mod checkpoint;
 mod clients;
+mod keys;
 mod proofs;
 mod provider;
 mod sessions;
@@ -93,6 +94,7 @@ impl SqliteStore {
             .and_then(|()| provider::migrate(&conn))
             .and_then(|()| conn.execute_batch(clients::SCHEMA))
             .and_then(|()| conn.execute_batch(proofs::SCHEMA))
+            .and_then(|()| conn.execute_batch(keys::SCHEMA))
             .and_then(|()| migrate(&conn))
             .and_then(|()| {
                 conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)

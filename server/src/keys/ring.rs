@@ -1,0 +1,335 @@
+//! The key ring as the store keeps it: one JSON document of key records, replaced whole with a
+//! compare-and-set on its version (see `crate::store::KeyRecords`). A record holds the public
+//! JWK in the clear and the private JWK sealed under the KEK; its times are Unix seconds
+//! written by the instance that planned them, so every instance reads the same switch time.
+//!
+//! A key's phase follows from the times alone, with no write at the switch: *next* before its
+//! `signs_from`; *current* from then until the next key's `signs_from`; *retired* after, still
+//! published until the schedule's retention has passed, then removed.
+
+use jwtkit_core::{Algorithm, Jwk, Key, KeySet};
+use serde::{Deserialize, Serialize};
+
+use super::kek::{Kek, KekError};
+
+/// The keys in the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRing {
+    /// Every key not yet removed, in the order written.
+    pub keys: Vec<KeyRecord>,
+}
+
+/// One key. Its `Debug` shows no sealed material.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Its `kid` (the RFC 7638 thumbprint when jwtkit generated it).
+    pub kid: String,
+    /// Its algorithm's name.
+    pub alg: String,
+    /// The public JWK, as JSON.
+    pub public: String,
+    /// The private JWK sealed under the KEK for this `kid` and `alg` (see `kek`).
+    pub sealed: String,
+    /// When it was written to the store: published from then.
+    pub announced: i64,
+    /// When it starts signing.
+    pub signs_from: i64,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("announced", &self.announced)
+            .field("signs_from", &self.signs_from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a key is in its life at some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Published, not yet signing.
+    Next,
+    /// Signing.
+    Current,
+    /// Published, no longer signing since `since`.
+    Retired {
+        /// When its successor started signing.
+        since: i64,
+    },
+}
+
+impl Phase {
+    /// The phase's name, as `jwtkit keys list` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Next => "next",
+            Self::Current => "current",
+            Self::Retired { .. } => "retired",
+        }
+    }
+}
+
+/// Why the ring cannot be read or opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RingError {
+    /// The document is not a key ring (written by something else, or damaged).
+    Malformed(String),
+    /// The KEK does not open a key (its `kid`).
+    Sealed {
+        /// The key that did not open.
+        kid: String,
+        /// Why.
+        error: KekError,
+    },
+}
+
+impl std::fmt::Display for RingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(reason) => write!(f, "the store's key ring is not readable: {reason}"),
+            Self::Sealed { kid, error } => write!(
+                f,
+                "the key-encryption key cannot open the store's key {kid}: {error}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RingError {}
+
+/// The keys opened: what verifies and what signs at one moment.
+#[derive(Debug, Clone)]
+pub struct OpenRing {
+    /// Every published key (next, current, retired), private parts included.
+    pub keys: KeySet,
+    /// The key that signs now, when one does.
+    pub signing: Option<Key>,
+}
+
+impl KeyRing {
+    /// The ring in `document` (as [`KeyRing::to_json`] wrote it).
+    pub fn from_json(document: &str) -> Result<Self, RingError> {
+        serde_json::from_str(document).map_err(|e| RingError::Malformed(e.to_string()))
+    }
+
+    /// The document the store keeps.
+    pub fn to_json(&self) -> String {
+        #[allow(clippy::expect_used)]
+        serde_json::to_string(self).expect("invariant: strings and integers serialize")
+    }
+
+    /// The key `kid`.
+    pub fn get(&self, kid: &str) -> Option<&KeyRecord> {
+        self.keys.iter().find(|key| key.kid == kid)
+    }
+
+    /// The key that signs at `now`: the one whose `signs_from` is the latest not after it.
+    pub fn current(&self, now: i64) -> Option<&KeyRecord> {
+        self.keys
+            .iter()
+            .filter(|key| key.signs_from <= now)
+            .max_by_key(|key| (key.signs_from, key.announced))
+    }
+
+    /// When `key` stops signing: its successor's `signs_from` (none while it has none).
+    pub fn signs_until(&self, key: &KeyRecord) -> Option<i64> {
+        self.keys
+            .iter()
+            .filter(|other| (other.signs_from, other.announced) > (key.signs_from, key.announced))
+            .map(|other| other.signs_from)
+            .min()
+    }
+
+    /// `key`'s phase at `now`.
+    pub fn phase(&self, key: &KeyRecord, now: i64) -> Phase {
+        if key.signs_from > now {
+            return Phase::Next;
+        }
+        match self.signs_until(key) {
+            Some(since) if since <= now => Phase::Retired { since },
+            _ => Phase::Current,
+        }
+    }
+
+    /// The keys that sign after `now`, earliest first.
+    pub fn upcoming(&self, now: i64) -> Vec<&KeyRecord> {
+        let mut next: Vec<&KeyRecord> = self.keys.iter().filter(|k| k.signs_from > now).collect();
+        next.sort_by_key(|key| (key.signs_from, key.announced));
+        next
+    }
+
+    /// Every key opened with `kek` (none for an empty ring).
+    pub fn open_all(&self, kek: &Kek) -> Result<Vec<Key>, RingError> {
+        self.keys.iter().map(|record| record.open(kek)).collect()
+    }
+
+    /// Every key opened with `kek`, and the one signing at `now`; an empty ring has none to
+    /// verify with, and is refused.
+    pub fn open(&self, kek: &Kek, now: i64) -> Result<OpenRing, RingError> {
+        let keys = self.open_all(kek)?;
+        let signing = self
+            .current(now)
+            .and_then(|current| keys.iter().find(|key| key.kid() == current.kid))
+            .cloned();
+        let keys = KeySet::new(keys).map_err(|e| RingError::Malformed(e.to_string()))?;
+        Ok(OpenRing { keys, signing })
+    }
+}
+
+impl KeyRecord {
+    /// A record of `key` (a key pair), sealed under `kek`, published at `announced`, signing
+    /// from `signs_from`.
+    pub fn seal(key: &Key, kek: &Kek, announced: i64, signs_from: i64) -> Result<Self, RingError> {
+        let sealed_error = |error| RingError::Sealed {
+            kid: key.kid().to_owned(),
+            error,
+        };
+        let public = key
+            .to_public_jwk()
+            .ok_or_else(|| {
+                RingError::Malformed(format!(
+                    "{} is symmetric: only key pairs are kept in the ring",
+                    key.algorithm()
+                ))
+            })?
+            .to_json();
+        if !key.can_sign() {
+            return Err(RingError::Malformed(format!(
+                "{} has no private part to sign with",
+                key.kid()
+            )));
+        }
+        let private = zeroize::Zeroizing::new(key.to_private_jwk().to_json());
+        let sealed = kek
+            .seal(
+                &name(key.kid(), key.algorithm().as_str()),
+                private.as_bytes(),
+            )
+            .map_err(sealed_error)?;
+        Ok(Self {
+            kid: key.kid().to_owned(),
+            alg: key.algorithm().as_str().to_owned(),
+            public,
+            sealed,
+            announced,
+            signs_from,
+        })
+    }
+
+    /// Its algorithm, when jwtkit knows it.
+    pub fn algorithm(&self) -> Option<Algorithm> {
+        self.alg.parse().ok()
+    }
+
+    /// The key with its private part, opened with `kek`; it must be the record's public key.
+    pub fn open(&self, kek: &Kek) -> Result<Key, RingError> {
+        let private = kek
+            .open(&name(&self.kid, &self.alg), &self.sealed)
+            .map_err(|error| RingError::Sealed {
+                kid: self.kid.clone(),
+                error,
+            })?;
+        let text = std::str::from_utf8(&private)
+            .map_err(|_| RingError::Malformed(format!("key {} is not JSON", self.kid)))?;
+        let key = Key::from_jwk(
+            &Jwk::from_json(text).map_err(|e| RingError::Malformed(e.to_string()))?,
+            self.algorithm(),
+        )
+        .map_err(|e| RingError::Malformed(format!("key {}: {e}", self.kid)))?;
+        let public = key.to_public_jwk().map(|jwk| jwk.to_json());
+        if key.kid() != self.kid || public.as_deref() != Some(self.public.as_str()) {
+            return Err(RingError::Malformed(format!(
+                "key {}'s sealed part is another key",
+                self.kid
+            )));
+        }
+        Ok(key)
+    }
+}
+
+/// What a sealed key is sealed for: its `kid` and `alg`.
+fn name(kid: &str, alg: &str) -> String {
+    format!("jwtkit signing key {kid} {alg}")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn kek() -> Kek {
+        Kek::from_base64url(&Kek::generate().unwrap()).unwrap()
+    }
+
+    fn record(kek: &Kek, announced: i64, signs_from: i64) -> KeyRecord {
+        let key = Key::generate(Algorithm::EdDSA).unwrap();
+        KeyRecord::seal(&key, kek, announced, signs_from).unwrap()
+    }
+
+    #[test]
+    fn phases_follow_from_the_times_alone() {
+        let kek = kek();
+        let ring = KeyRing {
+            keys: vec![record(&kek, 0, 0), record(&kek, 50, 100)],
+        };
+        let (first, second) = (&ring.keys[0], &ring.keys[1]);
+        assert_eq!(ring.phase(first, 99), Phase::Current);
+        assert_eq!(ring.phase(second, 99), Phase::Next);
+        assert_eq!(ring.current(99).unwrap().kid, first.kid);
+        assert_eq!(ring.phase(first, 100), Phase::Retired { since: 100 });
+        assert_eq!(ring.phase(second, 100), Phase::Current);
+        assert_eq!(ring.current(100).unwrap().kid, second.kid);
+        assert_eq!(ring.upcoming(99).len(), 1);
+        assert!(ring.upcoming(100).is_empty());
+        assert_eq!(KeyRing::from_json(&ring.to_json()).unwrap(), ring);
+    }
+
+    #[test]
+    fn the_store_holds_no_private_key_in_the_clear_and_a_wrong_kek_opens_nothing() {
+        let kek = kek();
+        let key = Key::generate(Algorithm::ES256).unwrap();
+        let record = KeyRecord::seal(&key, &kek, 0, 0).unwrap();
+        let ring = KeyRing {
+            keys: vec![record.clone()],
+        };
+        let document = ring.to_json();
+        let d = key.to_private_jwk().d.unwrap();
+        assert!(!document.contains(&d), "the private scalar in the clear");
+        assert!(!record.public.contains("\"d\""));
+        let open = ring.open(&kek, 0).unwrap();
+        assert_eq!(open.signing.unwrap().kid(), key.kid());
+        assert!(matches!(
+            ring.open(&self::kek(), 0),
+            Err(RingError::Sealed {
+                error: KekError::WrongKey,
+                ..
+            })
+        ));
+        // A sealed part moved under another key's record does not open there.
+        let other = KeyRecord::seal(&Key::generate(Algorithm::ES256).unwrap(), &kek, 0, 0).unwrap();
+        let swapped = KeyRecord {
+            sealed: other.sealed,
+            ..record
+        };
+        assert!(matches!(
+            swapped.open(&kek),
+            Err(RingError::Sealed {
+                error: KekError::WrongKey,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn only_key_pairs_are_kept() {
+        let secret = Key::generate(Algorithm::HS256).unwrap();
+        assert!(matches!(
+            KeyRecord::seal(&secret, &kek(), 0, 0),
+            Err(RingError::Malformed(reason)) if reason.contains("symmetric")
+        ));
+    }
+}
