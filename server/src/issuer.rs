@@ -5,6 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use jwtkit_core::{Error, KeyError, Signer, UnixTime};
+
+use crate::keys::SigningKeys;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -50,7 +52,7 @@ pub fn access_token_policy(
 /// Signs access tokens for authenticated API keys.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
-    signer: Signer,
+    keys: SigningKeys,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -158,15 +160,16 @@ struct Grantee<'a> {
 }
 
 impl TokenIssuer {
-    /// An issuer signing with `signer` (its key's algorithm and `kid` go in the header).
+    /// An issuer signing with the key of `keys` in force at each token's issue time (its
+    /// algorithm and `kid` go in the header).
     pub fn new(
-        signer: Signer,
+        keys: SigningKeys,
         issuer: impl Into<String>,
         audience: impl Into<String>,
         ttl: Duration,
     ) -> Self {
         Self {
-            signer: signer.typ(ACCESS_TOKEN_TYPE),
+            keys,
             issuer: issuer.into(),
             audience: audience.into(),
             ttl,
@@ -290,7 +293,9 @@ impl TokenIssuer {
             extra,
         };
         Ok(IssuedToken {
-            token: self.signer.sign(&claims)?,
+            token: Signer::new(self.keys.in_force().signing_key(now).clone())
+                .typ(ACCESS_TOKEN_TYPE)
+                .sign(&claims)?,
             expires_at: exp,
             expires_in: self.ttl.as_secs(),
             dpop_bound: binding.jkt.is_some(),
@@ -307,7 +312,7 @@ mod tests {
     fn issues_rfc_9068_access_tokens() {
         let key = Key::generate(Algorithm::ES256).unwrap();
         let issuer = TokenIssuer::new(
-            Signer::new(key.clone()),
+            SigningKeys::single(key.clone()),
             "https://iss",
             "api",
             Duration::from_secs(180),
@@ -344,7 +349,12 @@ mod tests {
     #[test]
     fn extra_claims_join_but_never_replace_the_issued_ones() {
         let key = Key::generate(Algorithm::HS256).unwrap();
-        let issuer = TokenIssuer::new(Signer::new(key), "iss", "aud", Duration::from_secs(60));
+        let issuer = TokenIssuer::new(
+            SigningKeys::single(key),
+            "iss",
+            "aud",
+            Duration::from_secs(60),
+        );
         let now = UnixTime::from_secs(1_700_000_000).unwrap();
         let mut extra = Map::new();
         extra.insert("tenant".into(), "acme".into());
@@ -360,7 +370,7 @@ mod tests {
             );
         }
         let forever = TokenIssuer::new(
-            Signer::new(Key::generate(Algorithm::HS256).unwrap()),
+            SigningKeys::single(Key::generate(Algorithm::HS256).unwrap()),
             "iss",
             "aud",
             Duration::from_secs(u64::MAX),

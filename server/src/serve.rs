@@ -129,6 +129,8 @@ pub enum ServeError {
     Store(StoreError),
     /// The trusted issuer's keys could not be fetched.
     Remote(crate::remote::RemoteError),
+    /// The signing keys could not be put in force (what to fix).
+    Keys(String),
 }
 
 impl fmt::Display for ServeError {
@@ -137,6 +139,7 @@ impl fmt::Display for ServeError {
             Self::Policy(error) => error.fmt(f),
             Self::Store(error) => error.fmt(f),
             Self::Remote(error) => write!(f, "cannot fetch the trusted issuer's keys: {error}"),
+            Self::Keys(reason) => write!(f, "cannot put the signing keys in force: {reason}"),
         }
     }
 }
@@ -173,7 +176,23 @@ pub async fn serve_with_store(
     if let Some(dev) = &config.dev {
         development_user(store.as_ref(), &dev.user, &clock).await?;
     }
-    let state = Arc::new(AppState::new(config, clock.clone(), store).map_err(ServeError::Policy)?);
+    let now = clock
+        .now()
+        .map_err(|e| ServeError::Keys(format!("cannot read the clock: {e}")))?;
+    let started = crate::keys::start(config, store.clone(), now)
+        .await
+        .map_err(ServeError::Keys)?;
+    let keeper = started.managed.map(|(manager, ring)| {
+        tokio::spawn(crate::keys::keep_in_force(
+            manager,
+            started.keys.clone(),
+            ring,
+            clock.clone(),
+        ))
+    });
+    let state = Arc::new(
+        AppState::new(config, clock.clone(), store, started.keys).map_err(ServeError::Policy)?,
+    );
     let watcher = tokio::spawn(revocations::watch(
         state.store().clone(),
         state.revocations().clone(),
@@ -185,6 +204,9 @@ pub async fn serve_with_store(
     run(listeners, api, metrics, shutdown).await;
     watcher.abort();
     pruner.abort();
+    if let Some(keeper) = keeper {
+        keeper.abort();
+    }
     Ok(())
 }
 
@@ -362,6 +384,15 @@ pub async fn warnings(config: &Config, store: &dyn Store) -> Vec<String> {
             "people are in the store but no OpenID client is registered, so nobody can sign in: \
              add one with --client JSON (or [[clients]] in the config file) or {}",
             on_store("clients add JSON"),
+        ));
+    }
+    if let crate::config::Signing::Managed(keys) = &config.signing
+        && keys.accelerated
+    {
+        warnings.push(format!(
+            "accelerated_key_lifecycle is on: signing keys rotate every {}s, announced {}s ahead: for tests and development only; turn it off (and use periods of days) in production",
+            keys.rotation.as_secs(),
+            keys.announcement.as_secs(),
         ));
     }
     warnings

@@ -5,6 +5,7 @@
 use jwtkit_core::{Algorithm, Key, KeySet, Signer};
 use jwtkit_e2e::http::send;
 use jwtkit_e2e::server::{START, TestServer};
+use jwtkit_server::config::Signing;
 use jwtkit_server::config::{ServeArgs, table};
 use serde_json::json;
 
@@ -251,7 +252,7 @@ async fn protected_endpoints_follow_rfc_6750() {
 #[tokio::test]
 async fn tokens_of_the_wrong_kind_are_refused_for_the_right_reason() {
     let server = dev_server().await;
-    let key = server.config.signing_key.clone();
+    let key = server.config.signing.fixed().unwrap().1.clone();
     let now = server.clock.now_secs();
     let base = json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": "dev", "exp": now + 60, "iat": now, "roles": ["admin"]});
     let sign = |claims: &serde_json::Value, typ: Option<&str>| {
@@ -476,8 +477,10 @@ async fn the_tutorial_flow_end_to_end() {
 async fn protected_responses_carry_any_subject_as_valid_json() {
     let key = Key::generate(Algorithm::HS256).unwrap();
     let mut config = ServeArgs::default().resolve().unwrap();
-    config.keys = KeySet::from(key.clone());
-    config.signing_key = key.clone();
+    config.signing = Signing::Fixed {
+        keys: KeySet::from(key.clone()),
+        signing_key: key.clone(),
+    };
     let server = TestServer::start_config(config).await;
     let now = server.clock.now_secs();
     // Quotes, backslashes, a control character, markup and non-ASCII: the response body is
@@ -505,8 +508,10 @@ async fn key_rotation_keeps_live_tokens_valid() {
     let mut config = ServeArgs::default().resolve().unwrap();
     // The new key signs; the old one, now public only, still verifies.
     let old_public = Key::from_jwk(&old.to_public_jwk().unwrap(), None).unwrap();
-    config.keys = KeySet::new(vec![new.clone(), old_public]).unwrap();
-    config.signing_key = new.clone();
+    config.signing = Signing::Fixed {
+        keys: KeySet::new(vec![new.clone(), old_public]).unwrap(),
+        signing_key: new.clone(),
+    };
     let server = TestServer::start_config(config).await;
     let now = server.clock.now_secs();
     let claims =

@@ -7,6 +7,7 @@
 use jwtkit_core::{Algorithm, Key, KeySet, UnixTime, Validation, Verifier};
 use jwtkit_e2e::server::{START, TestServer};
 use jwtkit_e2e::{b64, forge, forge_bytes, resign, signature_of, with_signature};
+use jwtkit_server::config::Signing;
 use jwtkit_server::config::{ServeArgs, table};
 use rsa::pkcs8::EncodePublicKey as _;
 use serde_json::{Value, json};
@@ -1073,8 +1074,10 @@ async fn the_live_server_rejects_every_attack_with_rfc_6750() {
         .with(&table::ISSUER, "jwtkit")
         .resolve()
         .unwrap();
-    config.keys = keys.set();
-    config.signing_key = keys.ed.clone();
+    config.signing = Signing::Fixed {
+        keys: keys.set(),
+        signing_key: keys.ed.clone(),
+    };
     let server = TestServer::start_config(config).await;
     assert_eq!(server.clock.now_secs(), NOW);
     let mut failures = Vec::new();

@@ -95,7 +95,7 @@ async fn mixed_load_has_no_5xx_no_dropped_connections_and_flat_memory() {
     let key = server.dev_key("dev");
     let valid = server.token(&key).await;
     let now = server.clock.now_secs();
-    let expired = Signer::new(server.config.signing_key.clone())
+    let expired = Signer::new(server.config.signing.fixed().unwrap().1.clone())
         .typ("at+jwt")
         .sign(&json!({"iss": server.config.issuer, "aud": "jwtkit-api", "sub": "dev", "exp": now - 1}))
         .unwrap();

@@ -97,7 +97,7 @@ async fn a_person_signs_in_with_the_code_flow_and_pkce() {
         .require_claim("sub")
         .build()
         .unwrap();
-    let id = Verifier::new(server.config.keys.clone(), policy)
+    let id = Verifier::new(server.config.signing.fixed().unwrap().0.clone(), policy)
         .verify(tokens["id_token"].as_str().unwrap(), server.clock.time())
         .unwrap();
     let claims = id.claims();

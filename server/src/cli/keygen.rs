@@ -17,14 +17,15 @@ Examples:
   jwtkit keygen --alg HS256 --kid 2026-11
   jwtkit keygen --api-key billing --role user  # prints the key once, and the entry to configure
   jwtkit serve --secret \"$(jwtkit keygen --secret)\"  # an HS256 secret as text, for --secret
-  jwtkit keygen --client-secret                 # a confidential OpenID client's secret and hash")]
+  jwtkit keygen --client-secret                 # a confidential OpenID client's secret and hash
+  jwtkit serve --key-encryption-key \"$(jwtkit keygen --kek)\"  # keys generated and rotated in the store")]
 pub(crate) struct KeygenArgs {
     /// Algorithm of the key: HS256, HS384, HS512, EdDSA, ES256, ES384, RS256, PS256.
     #[arg(
         long,
         value_name = "ALG",
-        conflicts_with_all = ["api_key", "secret", "client_secret"],
-        required_unless_present_any = ["api_key", "secret", "client_secret"]
+        conflicts_with_all = ["api_key", "secret", "client_secret", "kek"],
+        required_unless_present_any = ["api_key", "secret", "client_secret", "kek"]
     )]
     alg: Option<String>,
     /// Key ID [default: the key's RFC 7638 thumbprint].
@@ -38,6 +39,10 @@ pub(crate) struct KeygenArgs {
     /// random bytes), and the `client_secret_hash` its registration holds.
     #[arg(long, conflicts_with_all = ["api_key", "secret"])]
     client_secret: bool,
+    /// Print a key-encryption key for `jwtkit serve --key-encryption-key` instead: 32 random
+    /// bytes as base64url, which seal the signing keys jwtkit keeps in the store.
+    #[arg(long, conflicts_with_all = ["api_key", "secret", "client_secret"])]
+    kek: bool,
     /// Make an API key with this name instead (the `sub` of the tokens it obtains).
     #[arg(long = "api-key", value_name = "NAME")]
     api_key: Option<String>,
@@ -75,6 +80,12 @@ pub(crate) fn keygen(args: &KeygenArgs) -> Result<(), Failure> {
             println!("client_secret (give it to the client; it is shown only now):\n  {secret}\n");
             println!("Its registration holds the hash only:\n  \"client_secret_hash\": \"{hash}\"");
         }
+        return Ok(());
+    }
+    if args.kek {
+        let kek = jwtkit_server::keys::Kek::generate()
+            .map_err(|e| Failure::usage(format!("cannot make a key-encryption key: {e}")))?;
+        println!("{kek}");
         return Ok(());
     }
     if args.secret {

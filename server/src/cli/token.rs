@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use jwtkit_core::{
-    Algorithm, Clock, ParseOptions, Signer, UnixTime, Validation, Verifier, dangerous,
-};
+use jwtkit_core::{Algorithm, Clock, ParseOptions, UnixTime, Validation, Verifier, dangerous};
 use jwtkit_server::SystemClock;
 use jwtkit_server::issuer::TokenIssuer;
+use jwtkit_server::keys::SigningKeys;
 use jwtkit_server::remote::{RemoteError, RemoteKeys, RemoteOptions};
 use jwtkit_server::time::{parse_duration, rfc3339};
 use serde_json::{Map, Value, json};
@@ -180,7 +179,7 @@ pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         extra.insert(name.to_owned(), value);
     }
-    let issuer = TokenIssuer::new(Signer::new(key), &args.iss, &args.aud, ttl);
+    let issuer = TokenIssuer::new(SigningKeys::single(key), &args.iss, &args.aud, ttl);
     let issued = issuer
         .issue_with_claims(&args.sub, &args.roles, &extra, now_or(args.now)?)
         .map_err(|e| {

@@ -21,10 +21,12 @@ use crate::apikeys::ApiKeys;
 
 mod check;
 mod file;
+mod managed;
 mod resolve;
 mod setting;
 mod signing;
 
+pub use managed::{ANNOUNCEMENT_FLOOR, RETENTION_FLOOR, ROTATION_FLOOR};
 pub use signing::{DEMO_CLIENT_ID, DEMO_USERNAME};
 mod sources;
 pub mod table;
@@ -54,10 +56,8 @@ pub struct Config {
     pub token_ttl: Duration,
     /// Clock-skew allowance in seconds.
     pub leeway_seconds: u32,
-    /// Every key that verifies tokens.
-    pub keys: KeySet,
-    /// The key that signs new tokens.
-    pub signing_key: Key,
+    /// Where the keys that sign and verify tokens come from.
+    pub signing: Signing,
     /// The API keys that can obtain tokens.
     pub api_keys: ApiKeys,
     /// The clients registered with the OpenID provider.
@@ -96,6 +96,59 @@ pub struct Config {
     pub dev: Option<DevCredentials>,
     /// Which of `public_url` and `issuer` were left to follow the listening address.
     follows_address: FollowsAddress,
+}
+
+/// Where the signing keys come from.
+#[derive(Debug, Clone)]
+// One per configuration: boxing would only add a pointer.
+#[allow(clippy::large_enum_variant)]
+pub enum Signing {
+    /// Given: a key file, a secret, or the development setup's generated key.
+    Fixed {
+        /// Every key that verifies tokens.
+        keys: KeySet,
+        /// The key that signs new tokens.
+        signing_key: Key,
+    },
+    /// Generated, kept and rotated by jwtkit in the store (`key_encryption_key`).
+    Managed(ManagedKeys),
+}
+
+impl Signing {
+    /// The configured keys and the signing one, unless jwtkit manages them in the store.
+    pub fn fixed(&self) -> Option<(&KeySet, &Key)> {
+        match self {
+            Self::Fixed { keys, signing_key } => Some((keys, signing_key)),
+            Self::Managed(_) => None,
+        }
+    }
+}
+
+/// The settings of keys kept in the store (see `crate::keys`).
+#[derive(Debug, Clone)]
+pub struct ManagedKeys {
+    /// The key-encryption key.
+    pub key_encryption_key: KeyEncryptionKey,
+    /// The algorithm of new keys (`key_algorithm`).
+    pub algorithm: jwtkit_core::Algorithm,
+    /// `key_rotation_interval`.
+    pub rotation: Duration,
+    /// `key_announcement_period`.
+    pub announcement: Duration,
+    /// `key_retention`.
+    pub retention: Duration,
+    /// `accelerated_key_lifecycle`: the periods may be below their floors.
+    pub accelerated: bool,
+}
+
+/// The 32 bytes of `key_encryption_key`. Its `Debug` shows none of them.
+#[derive(Clone)]
+pub struct KeyEncryptionKey(pub zeroize::Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyEncryptionKey(…)")
+    }
 }
 
 /// Which settings were not configured and follow the address the server listens on.
@@ -339,8 +392,8 @@ mod tests {
             Some(vec!["user".into(), "admin".into()])
         );
         assert_eq!(
-            config.signing_key.algorithm(),
-            jwtkit_core::Algorithm::EdDSA
+            config.signing.fixed().map(|(_, key)| key.algorithm()),
+            Some(jwtkit_core::Algorithm::EdDSA)
         );
     }
 

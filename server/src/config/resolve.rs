@@ -1,10 +1,11 @@
 //! Validating the settings for what they ask to run: an issuer ([`ServeArgs::resolve`]), or
 //! with `trust_issuer` a pure resource server ([`ServeArgs::resolve_mode`]).
 
+use super::managed::{self, Lifetimes};
 use super::sources::{ServeArgs, Sources};
 use super::table::*;
 use super::{
-    Config, ConfigError, DpopSettings, FollowsAddress, Mode, ResourceConfig, check,
+    Config, ConfigError, DpopSettings, FollowsAddress, Mode, ResourceConfig, Signing, check,
     default_public_url, error, signing, values,
 };
 use crate::apikeys::ApiKeys;
@@ -13,7 +14,19 @@ use crate::config::StoreLocation;
 use jwtkit_core::KeySet;
 
 /// The settings only an issuer has, refused beside `trust_issuer`.
-const ISSUER_ONLY: [&Setting; 5] = [&KEYS, &SECRET, &SIGNING_KID, &API_KEYS, &ISSUER];
+const ISSUER_ONLY: [&Setting; 11] = [
+    &KEYS,
+    &SECRET,
+    &SIGNING_KID,
+    &API_KEYS,
+    &ISSUER,
+    &KEY_ENCRYPTION_KEY,
+    &KEY_ALGORITHM,
+    &KEY_ROTATION_INTERVAL,
+    &KEY_ANNOUNCEMENT_PERIOD,
+    &KEY_RETENTION,
+    &ACCELERATED_KEY_LIFECYCLE,
+];
 
 impl ServeArgs {
     /// Validates the settings for what they ask to run: an issuer, or with `trust_issuer` a
@@ -112,8 +125,14 @@ impl ServeArgs {
             .one(&SIGNING_KID)
             .map(|kid| values::text(&SIGNING_KID, kid))
             .transpose()?;
+        let token_ttl = values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?;
+        let refresh_absolute_ttl =
+            values::duration(&REFRESH_ABSOLUTE_TTL, sources.value(&REFRESH_ABSOLUTE_TTL)?)?;
+        let login_ttl = values::duration(&LOGIN_TTL, sources.value(&LOGIN_TTL)?)?;
         let mut dev = None;
-        let (keys, signing_key) = match (sources.path(&KEYS), sources.one(&SECRET)) {
+        // Configured keys win over keys kept in the store.
+        let kek = sources.one(&KEY_ENCRYPTION_KEY);
+        let signing = match (sources.path(&KEYS), sources.one(&SECRET)) {
             (Some(_), Some(_)) => {
                 return Err(error(
                     &SECRET,
@@ -121,24 +140,48 @@ impl ServeArgs {
                     "configure only one of --keys and --secret",
                 ));
             }
-            (Some(path), None) => signing::load_keys(&path, signing_kid.as_deref())?,
+            (Some(path), None) => {
+                let (keys, signing_key) = signing::load_keys(&path, signing_kid.as_deref())?;
+                Signing::Fixed { keys, signing_key }
+            }
             (None, Some(secret)) => {
                 let key = signing::secret_key(secret)?;
-                (KeySet::from(key.clone()), key)
-            }
-            (None, None) if api_keys.is_empty() => {
-                let (key, credentials, entries) = signing::development_setup()?;
-                api_keys = entries;
-                dev = Some(credentials);
-                clients = signing::development_clients(&clients, &super::default_issuer());
-                (KeySet::from(key.clone()), key)
+                Signing::Fixed {
+                    keys: KeySet::from(key.clone()),
+                    signing_key: key,
+                }
             }
             (None, None) => {
-                return Err(error(
-                    &KEYS,
-                    "API keys are configured but no signing key",
-                    "add a signing key: `jwtkit keygen --alg EdDSA > keys.json`, then --keys keys.json",
-                ));
+                let zero_config = api_keys.is_empty();
+                if zero_config {
+                    let (credentials, entries) = signing::development_credentials()?;
+                    api_keys = entries;
+                    dev = Some(credentials);
+                    clients = signing::development_clients(&clients, &super::default_issuer());
+                }
+                match kek {
+                    Some(kek) => {
+                        let lifetimes = Lifetimes {
+                            access: token_ttl + leeway,
+                            id_token_uses: refresh_absolute_ttl.max(login_ttl),
+                        };
+                        Signing::Managed(managed::read(&sources, kek, &lifetimes)?)
+                    }
+                    None if zero_config => {
+                        let key = signing::development_key()?;
+                        Signing::Fixed {
+                            keys: KeySet::from(key.clone()),
+                            signing_key: key,
+                        }
+                    }
+                    None => {
+                        return Err(error(
+                            &KEYS,
+                            "API keys are configured but no signing key",
+                            "let jwtkit generate and rotate keys in the store: `jwtkit keygen --kek`, then --key-encryption-key KEY; or give a key set: `jwtkit keygen --alg EdDSA > keys.json`, then --keys keys.json",
+                        ));
+                    }
+                }
             }
         };
         let bind = values::address(&BIND, sources.value(&BIND)?)?;
@@ -201,11 +244,10 @@ impl ServeArgs {
             public_url,
             follows_address,
             audience: values::text(&AUDIENCE, sources.value(&AUDIENCE)?)?,
-            token_ttl: values::duration(&TOKEN_TTL, sources.value(&TOKEN_TTL)?)?,
+            token_ttl,
             leeway_seconds: u32::try_from(leeway.as_secs())
                 .map_err(|_| error(&LEEWAY, "is too long", "use e.g. 30s"))?,
-            keys,
-            signing_key,
+            signing,
             api_keys: ApiKeys::new(api_keys)
                 .map_err(|p| error(&API_KEYS, p, "give each API key its own name and key"))?,
             clients,
@@ -230,12 +272,9 @@ impl ServeArgs {
                 &REFRESH_IDLE_TTL,
                 sources.value(&REFRESH_IDLE_TTL)?,
             )?,
-            refresh_absolute_ttl: values::duration(
-                &REFRESH_ABSOLUTE_TTL,
-                sources.value(&REFRESH_ABSOLUTE_TTL)?,
-            )?,
+            refresh_absolute_ttl,
             refresh_grace: values::duration(&REFRESH_GRACE, sources.value(&REFRESH_GRACE)?)?,
-            login_ttl: values::duration(&LOGIN_TTL, sources.value(&LOGIN_TTL)?)?,
+            login_ttl,
             dpop: dpop_settings(&sources)?,
             max_sessions_per_subject: values::count(
                 &MAX_SESSIONS_PER_SUBJECT,

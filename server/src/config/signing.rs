@@ -7,7 +7,7 @@ use std::path::Path;
 
 use jwtkit_core::{Algorithm, Key, KeySet};
 
-use super::table::{KEYS, SECRET, SIGNING_KID};
+use super::table::{API_KEYS, KEYS, SECRET, SIGNING_KID};
 use super::{ConfigError, DevCredentials, error};
 use crate::apikeys::{ApiKey, generate_api_key};
 
@@ -92,10 +92,16 @@ fn estimated_entropy_bits(text: &str) -> f64 {
     per_char * total
 }
 
-/// The zero-configuration setup: an ephemeral EdDSA signing key and two generated API keys.
-pub(super) fn development_setup() -> Result<(Key, DevCredentials, Vec<ApiKey>), ConfigError> {
-    let fail = |e: String| error(&KEYS, e, "configure --keys and --api-key");
-    let key = Key::generate(Algorithm::EdDSA).map_err(|e| fail(e.to_string()))?;
+/// The zero-configuration setup's ephemeral EdDSA signing key.
+pub(super) fn development_key() -> Result<Key, ConfigError> {
+    Key::generate(Algorithm::EdDSA)
+        .map_err(|e| error(&KEYS, e.to_string(), "configure --keys and --api-key"))
+}
+
+/// The zero-configuration setup's credentials: two generated API keys and the demo
+/// person's password.
+pub(super) fn development_credentials() -> Result<(DevCredentials, Vec<ApiKey>), ConfigError> {
+    let fail = |e: String| error(&API_KEYS, e, "configure --api-key");
     let mut credentials = Vec::new();
     let mut entries = Vec::new();
     for (name, roles) in [
@@ -110,7 +116,6 @@ pub(super) fn development_setup() -> Result<(Key, DevCredentials, Vec<ApiKey>), 
     getrandom::fill(&mut password).map_err(|e| fail(e.to_string()))?;
     let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(password);
     Ok((
-        key,
         DevCredentials {
             api_keys: credentials,
             user: (DEMO_USERNAME.to_owned(), password),

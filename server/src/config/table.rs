@@ -129,6 +129,72 @@ settings! {
         secret: true,
         help: "instead of `keys`: an HS256 secret as text (32+ bytes, high entropy); prefer the variable or the file to the flag, which other local users can read",
     },
+    /// `key_encryption_key`.
+    KEY_ENCRYPTION_KEY {
+        name: "key_encryption_key",
+        flag: "key-encryption-key",
+        env: "JWTKIT_KEY_ENCRYPTION_KEY",
+        value_name: "KEY",
+        secret: true,
+        help: "instead of `keys` and `secret`: jwtkit generates the signing keys, keeps them in the store sealed with this key (32 random bytes in base64url: `jwtkit keygen --kek`) and rotates them; every instance on the store needs the same",
+    },
+    /// `key_algorithm`.
+    KEY_ALGORITHM {
+        name: "key_algorithm",
+        flag: "key-algorithm",
+        env: "JWTKIT_KEY_ALGORITHM",
+        value_name: "ALG",
+        default: Some("EdDSA"),
+        help: "algorithm of the keys jwtkit generates in the store: EdDSA, ES256, ES384, RS256 or PS256; a change goes through the lifecycle (the next key is replaced, then announced in full)",
+    },
+    /// `key_rotation_interval`.
+    KEY_ROTATION_INTERVAL {
+        name: "key_rotation_interval",
+        flag: "key-rotation-interval",
+        env: "JWTKIT_KEY_ROTATION_INTERVAL",
+        value_name: "DURATION",
+        default: Some("30d"),
+        range: Range::Seconds {
+            min: 1,
+            max: 365 * 24 * 3600,
+        },
+        help: "how long a generated key signs before the next one takes over (at least 1d unless `accelerated_key_lifecycle`)",
+    },
+    /// `key_announcement_period`.
+    KEY_ANNOUNCEMENT_PERIOD {
+        name: "key_announcement_period",
+        flag: "key-announcement-period",
+        env: "JWTKIT_KEY_ANNOUNCEMENT_PERIOD",
+        value_name: "DURATION",
+        default: Some("7d"),
+        range: Range::Seconds {
+            min: 1,
+            max: 90 * 24 * 3600,
+        },
+        help: "how long a generated key is in the JWK Set before it signs: longer than any resource server caches the set (at least 1h unless `accelerated_key_lifecycle`; the set's max-age is at most half of it)",
+    },
+    /// `key_retention`.
+    KEY_RETENTION {
+        name: "key_retention",
+        flag: "key-retention",
+        env: "JWTKIT_KEY_RETENTION",
+        value_name: "DURATION",
+        default: Some("7d"),
+        range: Range::Seconds {
+            min: 1,
+            max: 365 * 24 * 3600,
+        },
+        help: "how long a retired key stays in the JWK Set: at least the longest life of what it signed (`token_ttl` and the leeway, and `refresh_absolute_ttl` and `login_ttl` for ID tokens presented at logout)",
+    },
+    /// `accelerated_key_lifecycle`.
+    ACCELERATED_KEY_LIFECYCLE {
+        name: "accelerated_key_lifecycle",
+        flag: "accelerated-key-lifecycle",
+        env: "JWTKIT_ACCELERATED_KEY_LIFECYCLE",
+        value_name: "BOOL",
+        default: Some("false"),
+        help: "for tests and development only: lets the key lifecycle's periods go below their floors (seconds instead of days); `jwtkit serve` warns while it is on",
+    },
     /// `api_keys`.
     API_KEYS {
         name: "api_keys",

@@ -77,6 +77,19 @@ pub(super) fn forwarded_header(value: &str) -> Result<ForwardedHeader, ConfigErr
 }
 
 /// A duration within the setting's range (whole seconds).
+/// `true` or `false`.
+pub(super) fn boolean(setting: &'static Setting, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(error(
+            setting,
+            format!("{other:?} is neither true nor false"),
+            "write true or false",
+        )),
+    }
+}
+
 pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duration, ConfigError> {
     let (Some((min, max)), Some(range), Some(examples)) = (
         setting.range.durations(),

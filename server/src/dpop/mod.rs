@@ -22,7 +22,7 @@ mod nonce;
 pub use memory::MemoryReplays;
 pub use nonce::Nonces;
 
-use crate::config::{Config, DpopSettings};
+use crate::config::{Config, DpopSettings, Signing};
 use crate::error::{ApiError, Problem};
 use crate::store::{ProofReplays, StoreError};
 
@@ -224,9 +224,13 @@ pub(crate) fn checker(config: &Config, replays: Arc<dyn ProofReplays>) -> ProofC
         &config.public_url,
         replays,
     );
-    // Every instance has the signing key: their nonces are each other's.
-    let shared = config.signing_key.to_private_jwk().to_json();
-    with_nonces(checker, shared.as_bytes(), config.dpop.nonce_interval)
+    // Every instance has the signing key, or with keys in the store the key-encryption key
+    // (the signing key changes at each rotation): their nonces are each other's.
+    let shared = zeroize::Zeroizing::new(match &config.signing {
+        Signing::Fixed { signing_key, .. } => signing_key.to_private_jwk().to_json().into_bytes(),
+        Signing::Managed(managed) => managed.key_encryption_key.0.to_vec(),
+    });
+    with_nonces(checker, &shared, config.dpop.nonce_interval)
 }
 
 /// The checker of a resource server reached at `public_url`, remembering proofs in memory

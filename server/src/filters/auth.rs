@@ -4,7 +4,7 @@
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use jwtkit_core::{Claims, UnixTime, Verifier};
+use jwtkit_core::{Claims, UnixTime, Validation, Verifier};
 use warp::Filter;
 use warp::http::Method;
 use warp::http::header::HeaderMap;
@@ -12,9 +12,11 @@ use warp::path::FullPath;
 use warp::reject::{Reject, Rejection};
 
 use super::credentials::{Scheme, credentials};
+use super::local::LocalKeys;
 use crate::cache::{self, CacheStats, VerifiedCache};
 use crate::dpop::{DpopRefusal, ProofChecker, bound_key};
 use crate::error::{ApiError, HeaderFault, Problem};
+use crate::keys::SigningKeys;
 use crate::remote::{CachedVerifier, RemoteKeys};
 use crate::revocations::Revocations;
 use crate::time::SharedClock;
@@ -56,6 +58,8 @@ struct Inner {
 enum Keys {
     /// Given once, with the cache of the tokens verified with them.
     Fixed(CachedVerifier),
+    /// The issuer's own keys in force (see `local`).
+    Local(LocalKeys),
     /// A remote issuer's, refreshed (each key set with its own cache).
     Remote(Arc<RemoteKeys>),
 }
@@ -72,23 +76,13 @@ impl Authenticator {
 
     /// The same, its cache using at most `bytes` (0: verify every token in full).
     pub fn with_cache_budget(verifier: Verifier, clock: SharedClock, bytes: usize) -> Self {
-        Self::fixed(verifier, clock, bytes, None)
-    }
-
-    /// Every authenticator with keys given once is made here.
-    fn fixed(
-        verifier: Verifier,
-        clock: SharedClock,
-        cache_bytes: usize,
-        revocations: Option<Arc<Revocations>>,
-    ) -> Self {
         Self::of(Inner {
             keys: Keys::Fixed(CachedVerifier {
                 verifier,
-                cache: VerifiedCache::new(cache_bytes),
+                cache: VerifiedCache::new(bytes),
             }),
             clock,
-            revocations,
+            revocations: None,
         })
     }
 
@@ -124,15 +118,21 @@ impl Authenticator {
         self.dpop.as_ref()
     }
 
-    /// The same, refusing the tokens `revocations` holds (checked after the cache, on every
-    /// request, in memory).
-    pub(crate) fn with_revocations(
-        verifier: Verifier,
+    /// The issuer's own authenticator: the keys in force verify with `policy` (a new cache
+    /// of `cache_bytes` for each generation of keys), refusing the tokens `revocations` holds
+    /// (checked after the cache, on every request, in memory).
+    pub(crate) fn of_issuer(
+        keys: SigningKeys,
+        policy: Validation,
         clock: SharedClock,
         cache_bytes: usize,
         revocations: Arc<Revocations>,
     ) -> Self {
-        Self::fixed(verifier, clock, cache_bytes, Some(revocations))
+        Self::of(Inner {
+            keys: Keys::Local(LocalKeys::new(keys, policy, cache_bytes)),
+            clock,
+            revocations: Some(revocations),
+        })
     }
 
     /// The verifier in use now (a remote issuer's changes with its keys, and is none before
@@ -140,6 +140,7 @@ impl Authenticator {
     pub fn verifier(&self) -> Option<Verifier> {
         match &self.inner.keys {
             Keys::Fixed(cached) => Some(cached.verifier.clone()),
+            Keys::Local(local) => Some(local.current().verifier.clone()),
             Keys::Remote(remote) => remote.current().map(|g| g.verifier.clone()),
         }
     }
@@ -147,7 +148,7 @@ impl Authenticator {
     /// The remote issuer's keys, for an authenticator made by [`Authenticator::remote`].
     pub fn remote_keys(&self) -> Option<&Arc<RemoteKeys>> {
         match &self.inner.keys {
-            Keys::Fixed(_) => None,
+            Keys::Fixed(_) | Keys::Local(_) => None,
             Keys::Remote(remote) => Some(remote),
         }
     }
@@ -156,6 +157,7 @@ impl Authenticator {
     pub fn cache_stats(&self) -> CacheStats {
         match &self.inner.keys {
             Keys::Fixed(cached) => cached.cache.stats(),
+            Keys::Local(local) => local.current().cache.stats(),
             Keys::Remote(remote) => remote.cache_stats(),
         }
     }
@@ -164,6 +166,7 @@ impl Authenticator {
     pub fn cache_budget(&self) -> usize {
         match &self.inner.keys {
             Keys::Fixed(cached) => cached.cache.budget(),
+            Keys::Local(local) => local.cache_bytes(),
             Keys::Remote(remote) => remote.options().cache_bytes,
         }
     }
@@ -184,6 +187,10 @@ impl Authenticator {
         let inner = &*self.inner;
         let claims = match &inner.keys {
             Keys::Fixed(cached) => cached.cache.verify(&cached.verifier, token, now),
+            Keys::Local(local) => {
+                let cached = local.current();
+                cached.cache.verify(&cached.verifier, token, now)
+            }
             Keys::Remote(remote) => {
                 let cached = remote.current().ok_or(AuthRejection::KeysUnavailable)?;
                 cached.cache.verify(&cached.verifier, token, now)

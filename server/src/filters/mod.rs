@@ -38,6 +38,7 @@
 mod auth;
 pub(crate) mod body;
 mod credentials;
+mod local;
 mod recover;
 
 pub use crate::cache::{CacheStats, MAX_CACHED_TOKEN_BYTES};

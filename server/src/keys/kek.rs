@@ -29,9 +29,9 @@ impl fmt::Display for KekError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Malformed(reason) => write!(f, "{reason}"),
-            Self::WrongKey => f.write_str(
-                "it does not open the keys in the store (they were sealed with another key-encryption key, or changed)",
-            ),
+            Self::WrongKey => {
+                f.write_str("it was sealed with another key-encryption key, or changed since")
+            }
             Self::Randomness => f.write_str("no randomness for a nonce"),
         }
     }
@@ -63,7 +63,8 @@ impl Kek {
         Self::from_bytes(&bytes)
     }
 
-    fn from_bytes(bytes: &[u8]) -> Result<Self, KekError> {
+    /// The KEK of 32 bytes (`key_encryption_key` as the configuration read it).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KekError> {
         UnboundKey::new(&AES_256_GCM, bytes)
             .map(|key| Self(LessSafeKey::new(key)))
             .map_err(|_| KekError::Malformed(format!("is not {KEK_LEN} bytes")))

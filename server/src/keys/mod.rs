@@ -13,13 +13,17 @@ use std::sync::Arc;
 
 use jwtkit_core::{Algorithm, Key, UnixTime};
 
+mod in_force;
 pub mod kek;
 pub mod ring;
 pub mod schedule;
+mod start;
 
+pub use in_force::{FIXED_JWKS_MAX_AGE, InForce, SigningKeys};
 pub use kek::{Kek, KekError};
 pub use ring::{KeyRecord, KeyRing, OpenRing, Phase, RingError};
 pub use schedule::{Change, Schedule};
+pub use start::{Started, start};
 
 use crate::store::{KeyRecords, StoreError};
 
@@ -84,6 +88,11 @@ impl KeyManager {
             kek: Arc::new(kek),
             schedule,
         }
+    }
+
+    /// The key-encryption key.
+    pub fn kek(&self) -> &Kek {
+        &self.kek
     }
 
     /// The schedule.
@@ -159,4 +168,68 @@ pub fn store_seconds(now: UnixTime, clock_shift: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation)]
     let shift = clock_shift.round() as i64;
     now.as_secs().saturating_add(shift)
+}
+
+/// How often an instance reads the ring again: a quarter of the announcement period (a new
+/// key is in its JWK Set well before it signs), between 1 s and a minute.
+pub fn refresh_interval(schedule: &Schedule) -> std::time::Duration {
+    let quarter = u64::try_from(schedule.announcement / 4).unwrap_or(0);
+    std::time::Duration::from_secs(quarter.clamp(1, 60))
+}
+
+/// The JWK Set's `max-age` for keys kept in the store: at most half the announcement period
+/// (a resource server honouring it has a new key before the first token signed with it),
+/// at most that of configured keys.
+pub fn jwks_max_age(schedule: &Schedule) -> u32 {
+    let half = u32::try_from(schedule.announcement / 2).unwrap_or(u32::MAX);
+    half.clamp(1, FIXED_JWKS_MAX_AGE)
+}
+
+/// Keeps the ring in force while serving: every `refresh_interval`, a step of the lifecycle
+/// (which this instance or another writes), and its ring put in force when it changed. A
+/// failed step is logged and the keys in force stay: their switch times still apply.
+pub async fn keep_in_force(
+    manager: KeyManager,
+    keys: SigningKeys,
+    mut ring: KeyRing,
+    clock: crate::time::SharedClock,
+) {
+    let mut ticks = tokio::time::interval(refresh_interval(manager.schedule()));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let Ok(now) = clock.now() else { continue };
+        match manager.step(now).await {
+            Ok(stepped) => {
+                log_changes(&stepped.changes);
+                keys.replace(&stepped, &mut ring);
+            }
+            Err(error) => {
+                tracing::warn!(target: "jwtkit::keys", %error, "cannot step the signing keys' lifecycle");
+            }
+        }
+    }
+}
+
+/// Each change, by its key's `kid` (never key material).
+pub fn log_changes(changes: &[Change]) {
+    for change in changes {
+        match change {
+            Change::Generated { kid, signs_from } => {
+                let signs_from = UnixTime::from_secs(*signs_from)
+                    .map_or_else(|| signs_from.to_string(), crate::time::rfc3339);
+                tracing::info!(target: "jwtkit::keys", kid, signs_from, "signing key generated");
+            }
+            Change::BroughtForward(kid) => {
+                tracing::info!(target: "jwtkit::keys", kid, "announced key signs from now (no key was signing)");
+            }
+            Change::Removed(kid) => {
+                tracing::info!(target: "jwtkit::keys", kid, "retired key removed");
+            }
+            Change::Withdrawn(kid) => {
+                tracing::info!(target: "jwtkit::keys", kid, "next key of the previous algorithm withdrawn");
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::{CLIENT_AUTH_METHODS, GRANT_TYPES, REFRESH_TOKEN_DELIVERIES};
 use crate::clients::SCOPES;
 use crate::config::Config;
+use jwtkit_core::Algorithm;
 
 /// The claims the provider's ID tokens and userinfo carry.
 const CLAIMS: [&str; 12] = [
@@ -43,10 +44,11 @@ pub(crate) struct Endpoints {
     pub end_session: &'static str,
 }
 
-/// The metadata document of a server configured by `config`.
-pub(crate) fn document(config: &Config, endpoints: &Endpoints) -> Value {
+/// The metadata document of a server configured by `config`, signing with keys of
+/// `algorithms`.
+pub(crate) fn document(config: &Config, endpoints: &Endpoints, algorithms: &[Algorithm]) -> Value {
     let url = |path: &str| format!("{}{path}", config.public_url);
-    let mut algorithms: Vec<&str> = config.keys.iter().map(|k| k.algorithm().as_str()).collect();
+    let mut algorithms: Vec<&str> = algorithms.iter().map(|alg| alg.as_str()).collect();
     algorithms.sort_unstable();
     algorithms.dedup();
     let mut scopes: Vec<&str> = config

@@ -167,7 +167,7 @@ impl Provider {
             let lifetime = i64::try_from(self.id_token_lifetime.as_secs()).unwrap_or(i64::MAX);
             Some(
                 token
-                    .sign(&self.id_signer, now, lifetime)
+                    .sign(&self.id_signer(now), now, lifetime)
                     .map_err(|e| ExchangeError::Signing(e.to_string()))?,
             )
         } else {

@@ -11,6 +11,8 @@
 //! - [`id_token`]: ID tokens; `pkce`: the S256 check.
 
 use std::sync::Arc;
+
+use crate::keys::SigningKeys;
 use std::time::Duration;
 
 use jwtkit_core::{Signer, UnixTime};
@@ -44,14 +46,27 @@ pub(crate) struct Provider {
     pub issuer: String,
     /// Where people's accounts are.
     pub directory: Arc<dyn UserDirectory>,
-    /// Signs ID tokens (`typ: JWT`).
-    pub id_signer: Signer,
+    /// The keys in force: ID tokens are signed (`typ: JWT`) with the one signing at their
+    /// issue time, `id_token_hint`s verified with them all.
+    pub keys: SigningKeys,
     /// How long an ID token is valid.
     pub id_token_lifetime: Duration,
     /// How long a sign-in at the provider lasts.
     pub login_lifetime: Duration,
-    /// Checks `id_token_hint`s: the issuer's keys, its ID tokens' issuer and type.
-    pub id_verifier: jwtkit_core::Verifier,
+    /// How `id_token_hint`s are checked: its ID tokens' issuer and type.
+    pub id_policy: jwtkit_core::Validation,
+}
+
+impl Provider {
+    /// The signer of an ID token issued at `now`.
+    pub(crate) fn id_signer(&self, now: jwtkit_core::UnixTime) -> Signer {
+        Signer::new(self.keys.in_force().signing_key(now).clone()).typ("JWT")
+    }
+
+    /// The verifier of `id_token_hint`s: the keys in force.
+    pub(crate) fn id_verifier(&self) -> jwtkit_core::Verifier {
+        jwtkit_core::Verifier::new(self.keys.in_force().keys().clone(), self.id_policy.clone())
+    }
 }
 
 /// What answers an authorization request that may be answered.

@@ -16,15 +16,19 @@ pub(super) fn jwks(
     state: Arc<AppState>,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone {
     JWKS.filter().map(move || {
-        let mut response = Response::new(state.jwks.clone().into());
+        let keys = state.keys.in_force();
+        let mut response = Response::new(keys.jwks().clone().into());
         let headers = response.headers_mut();
         headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/jwk-set+json"),
         );
+        // Shorter than the announcement period of keys kept in the store: a resource server
+        // that honours it has a key before the first token signed with it.
         headers.insert(
             CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
+            HeaderValue::from_str(&format!("public, max-age={}", keys.jwks_max_age()))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
         );
         response
     })

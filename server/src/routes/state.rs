@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use jwtkit_core::{PolicyError, Verifier};
+use jwtkit_core::{Algorithm, PolicyError};
 use warp::Rejection;
 use warp::http::HeaderMap;
 
@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::error::Problem;
 use crate::filters::{Authenticator, reject};
 use crate::issuer::{TokenIssuer, access_token_policy};
+use crate::keys::SigningKeys;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::ratelimit::AuthLimiter;
@@ -37,7 +38,7 @@ pub struct AppState {
     pub(super) metrics: Arc<Metrics>,
     pub(super) readiness: Readiness,
     pub(super) cors_origins: Vec<String>,
-    pub(super) jwks: Bytes,
+    pub(super) keys: SigningKeys,
     pub(super) metadata: Bytes,
     pub(super) clock: SharedClock,
     pub(super) provider: Provider,
@@ -46,15 +47,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for `config`, keeping sessions in `store` and reading time from `clock`.
+    /// The state for `config`, keeping sessions in `store`, reading time from `clock`, and
+    /// signing and verifying with the keys in force in `keys`.
     pub fn new(
         config: &Config,
         clock: SharedClock,
         store: Arc<dyn Store>,
+        keys: SigningKeys,
     ) -> Result<Self, PolicyError> {
         let policy = access_token_policy(&config.issuer, &config.audience, config.leeway_seconds)?;
-        let verifier = Verifier::new(config.keys.clone(), policy);
-        let signer = jwtkit_core::Signer::new(config.signing_key.clone());
         let revocations = Arc::new(Revocations::new());
         let metrics = Arc::new(Metrics::new(&table::ROUTE_PATHS));
         let store: Arc<dyn Store> = Arc::new(Instrumented::new(store, metrics.clone()));
@@ -67,7 +68,12 @@ impl AppState {
             leeway,
             max_per_subject: config.max_sessions_per_subject,
         };
-        let issuer = TokenIssuer::new(signer, &config.issuer, &config.audience, config.token_ttl);
+        let issuer = TokenIssuer::new(
+            keys.clone(),
+            &config.issuer,
+            &config.audience,
+            config.token_ttl,
+        );
         let provider = Provider {
             configured_clients: config.clients.clone(),
             issuer: config.issuer.clone(),
@@ -75,25 +81,23 @@ impl AppState {
                 store.clone(),
                 Arc::new(PasswordHasher::new()),
             )),
-            id_signer: jwtkit_core::Signer::new(config.signing_key.clone()).typ("JWT"),
+            keys: keys.clone(),
             id_token_lifetime: config.token_ttl,
             // A sign-in at the provider lasts as long as a session may.
             login_lifetime: config.login_ttl,
-            id_verifier: Verifier::new(
-                config.keys.clone(),
-                // The audience is a client: checked against the registered ones after.
-                jwtkit_core::Validation::builder()
-                    .expect_issuer(&config.issuer)
-                    .ignore_audience()
-                    .expect_type("JWT")
-                    .require_claim("sub")
-                    .build()?,
-            ),
+            // The audience is a client: checked against the registered ones after.
+            id_policy: jwtkit_core::Validation::builder()
+                .expect_issuer(&config.issuer)
+                .ignore_audience()
+                .expect_type("JWT")
+                .require_claim("sub")
+                .build()?,
         };
         let dpop = crate::dpop::checker(config, store.clone());
         Ok(Self {
-            auth: Authenticator::with_revocations(
-                verifier,
+            auth: Authenticator::of_issuer(
+                keys.clone(),
+                policy,
                 clock.clone(),
                 config.token_cache_bytes,
                 revocations.clone(),
@@ -118,8 +122,8 @@ impl AppState {
             metrics,
             readiness: Readiness::default(),
             cors_origins: config.cors_origins.clone(),
-            jwks: Bytes::from(config.keys.to_public_jwks().to_json()),
-            metadata: Bytes::from(metadata(config).to_string()),
+            metadata: Bytes::from(metadata(config, &keys).to_string()),
+            keys,
             clock,
             provider,
             public_url: config.public_url.clone(),
@@ -302,8 +306,18 @@ pub(super) fn session_error(state: &AppState, error: SessionError) -> ApiError {
 }
 
 /// The OAuth metadata of a server configured by `config`, its endpoints where
-/// [`table`] puts them.
-fn metadata(config: &Config) -> serde_json::Value {
+/// [`table`] puts them, its signing algorithms those of the keys in force at start and, with
+/// keys in the store, the one new keys get.
+fn metadata(config: &Config, keys: &SigningKeys) -> serde_json::Value {
+    let mut algorithms: Vec<Algorithm> = keys
+        .in_force()
+        .keys()
+        .iter()
+        .map(jwtkit_core::Key::algorithm)
+        .collect();
+    if let crate::config::Signing::Managed(managed) = &config.signing {
+        algorithms.push(managed.algorithm);
+    }
     crate::oauth::metadata::document(
         config,
         &crate::oauth::metadata::Endpoints {
@@ -315,5 +329,6 @@ fn metadata(config: &Config) -> serde_json::Value {
             userinfo: table::USERINFO.path,
             end_session: table::END_SESSION.path,
         },
+        &algorithms,
     )
 }

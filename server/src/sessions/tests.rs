@@ -9,7 +9,7 @@ fn sessions(dir: &std::path::Path) -> Sessions {
     let store = Arc::new(SqliteStore::open(&dir.join("store.sqlite3")).unwrap());
     let key = jwtkit_core::Key::generate(jwtkit_core::Algorithm::EdDSA).unwrap();
     let issuer = TokenIssuer::new(
-        jwtkit_core::Signer::new(key),
+        crate::keys::SigningKeys::single(key),
         "https://auth.example",
         "api",
         Duration::from_secs(180),

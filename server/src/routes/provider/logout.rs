@@ -65,7 +65,7 @@ async fn answer(
 ) -> Response {
     let provider = &state.provider;
     let checked = provider
-        .check_logout(state.store.as_ref(), input, &provider.id_verifier)
+        .check_logout(state.store.as_ref(), input, &provider.id_verifier())
         .await;
     let request = match checked {
         Ok(Ok(request)) => request,
