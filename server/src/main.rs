@@ -68,6 +68,8 @@ enum Command {
     Users(cli::UsersArgs),
     /// Register, list or remove OpenID clients in the store.
     Clients(cli::ClientsArgs),
+    /// List, publish, rotate, retire or import the signing keys kept in the store.
+    Keys(cli::KeysArgs),
     /// Make DPoP proofs (RFC 9449) for requests that carry DPoP-bound tokens.
     Dpop(cli::DpopArgs),
 }
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Sessions(args) => cli::exit("sessions", cli::sessions(&args)),
         Command::Users(args) => cli::exit("users", cli::users(&args)),
         Command::Clients(args) => cli::exit("clients", cli::clients(&args)),
+        Command::Keys(args) => cli::exit("keys", cli::keys(&args)),
         Command::Dpop(args) => cli::exit("dpop", cli::dpop(&args)),
     }
 }
@@ -153,6 +156,11 @@ fn run_resource_server(config: &ResourceConfig, json: bool) -> ExitCode {
             );
             if let Some(metrics) = metrics {
                 text.push_str(&format!("metrics: {metrics}\n"));
+            }
+            if config.accelerated_key_lifecycle {
+                text.push_str(
+                    "\nWARNING: accelerated_key_lifecycle is on: the issuer's key set is refreshed as often as its max-age says, down to a second: for tests and development only\n",
+                );
             }
             text
         });

@@ -39,6 +39,9 @@ pub struct RemoteStats {
     pub failures: u64,
     /// Fetches that brought a different key set.
     pub changes: u64,
+    /// Fetches made because a token named a `kid` the keys did not have (none in a steady
+    /// state with an issuer that announces its keys ahead).
+    pub unknown_kid_fetches: u64,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -109,8 +112,9 @@ pub struct Metrics {
     /// What the cache counters last reported (they are brought up to date at each scrape).
     cache_seen: [AtomicU64; 3],
     jwks_fetches: Family<ResultLabels, Counter>,
+    jwks_unknown_kid_fetches: Counter,
     /// What the remote issuer's fetch counters last reported.
-    remote_seen: [AtomicU64; 2],
+    remote_seen: [AtomicU64; 3],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -196,9 +200,16 @@ impl Metrics {
             "Fetches of a trusted issuer's key set, by result (on error the last good keys stay in use)",
             jwks_fetches.clone(),
         );
+        let jwks_unknown_kid_fetches = Counter::default();
+        registry.register(
+            "jwks_unknown_kid_fetches",
+            "Fetches of a trusted issuer's key set made for a token whose kid the keys did not have",
+            jwks_unknown_kid_fetches.clone(),
+        );
         Self {
             registry,
             jwks_fetches,
+            jwks_unknown_kid_fetches,
             remote_seen: std::array::from_fn(|_| AtomicU64::new(0)),
             request_counts: RequestCounts::new(routes),
             requests,
@@ -300,15 +311,19 @@ impl Metrics {
     pub fn encode(&self, cache: CacheStats, remote: Option<RemoteStats>) -> String {
         self.sync_requests();
         if let Some(remote) = remote {
-            for (seen, (result, now)) in self
-                .remote_seen
-                .iter()
-                .zip([("ok", remote.fetches), ("error", remote.failures)])
-            {
+            for (seen, (result, now)) in self.remote_seen.iter().zip([
+                ("ok", remote.fetches),
+                ("error", remote.failures),
+                ("unknown_kid", remote.unknown_kid_fetches),
+            ]) {
                 let delta = now.saturating_sub(seen.swap(now, Ordering::AcqRel));
-                self.jwks_fetches
-                    .get_or_create(&ResultLabels { result })
-                    .inc_by(delta);
+                match result {
+                    "unknown_kid" => self.jwks_unknown_kid_fetches.inc_by(delta),
+                    result => self
+                        .jwks_fetches
+                        .get_or_create(&ResultLabels { result })
+                        .inc_by(delta),
+                };
             }
         }
         // One family guard at a time: creating a label set takes the family's write lock.

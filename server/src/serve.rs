@@ -281,6 +281,11 @@ pub async fn resource_authenticator(
     let options = RemoteOptions {
         refetch_interval: config.jwks_refetch_interval,
         cache_bytes: config.token_cache_bytes,
+        min_refresh: if config.accelerated_key_lifecycle {
+            Duration::from_secs(1)
+        } else {
+            crate::remote::MIN_REFRESH
+        },
         ..RemoteOptions::default()
     };
     let keys = RemoteKeys::discover_in_background(&config.trust_issuer, policy, options)

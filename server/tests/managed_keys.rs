@@ -165,3 +165,181 @@ fn a_wrong_or_missing_key_encryption_key_refuses_to_start() {
         "the same key after a restart"
     );
 }
+
+/// `jwtkit keys` against a store a server uses: the list names the key that signs, a key
+/// retired is refused by the server within its next read of the store, the next key signs
+/// instead, and `rotate --now` hands over to a new next key; all through the store alone.
+#[test]
+fn an_operator_retires_a_compromised_key_and_the_server_follows() {
+    let dir = Scratch::new("managed-keys-cli");
+    let store = format!("sqlite:{}", dir.path().join("store.sqlite3").display());
+    let (key, entry) = api_key();
+    let kek = kek();
+    let server = Jwtkit::start(&[
+        "--store",
+        &store,
+        "--key-encryption-key",
+        &kek,
+        "--api-key",
+        &entry,
+        // Read the store every second (a quarter of the announcement); no rotation meanwhile.
+        "--accelerated-key-lifecycle",
+        "true",
+        "--key-announcement-period",
+        "4s",
+        "--key-rotation-interval",
+        "1h",
+        "--key-retention",
+        "1h",
+    ]);
+    let listed = |phase: &str| -> Vec<String> {
+        support::list_json("keys", &store)
+            .iter()
+            .filter(|k| k["phase"] == phase)
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let stolen = token(&server, &key);
+    assert_eq!(listed("current"), [kid(&stolen)]);
+    let next = listed("next");
+    assert_eq!(next.len(), 1);
+
+    let run = jwtkit(&["keys", "retire", &kid(&stolen), "--store", &store], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("retired"), "{}", run.stdout);
+    assert_eq!(listed("current"), next, "the next key signs at once");
+    let refused = within_seconds(5, || {
+        let (status, body) = server.get("/api/v3/secret", Some(&stolen));
+        (status == 401).then(|| body["code"].as_str().unwrap_or_default().to_owned())
+    });
+    assert_eq!(refused, "ERR_JWKS_NO_MATCHING_KEY");
+    let fresh = token(&server, &key);
+    assert_eq!(kid(&fresh), next[0], "the next key signs");
+    assert_eq!(server.get("/api/v3/secret", Some(&fresh)).0, 200);
+
+    // The server has made a new next key by now; rotating at once hands over to it.
+    let upcoming = within_seconds(5, || listed("next").first().cloned());
+    let run = jwtkit(&["keys", "rotate", "--now", "--store", &store], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let signed = within_seconds(5, || {
+        let kid = kid(&token(&server, &key));
+        (kid == upcoming).then_some(kid)
+    });
+    assert_eq!(signed, upcoming);
+    assert_eq!(
+        server.get("/api/v3/secret", Some(&fresh)).0,
+        200,
+        "a retired key's tokens still verify"
+    );
+}
+
+/// What `check` gives once it gives something, polled every 100 ms for `seconds`.
+fn within_seconds<T>(seconds: u64, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {seconds}s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// An accelerated lifecycle (a rotation every 6 s, each key announced 3 s ahead) across
+/// three rotations at two instances on one Redis: a `--trust-issuer` resource server accepts
+/// every token of either, never fetches the key set for an unknown `kid` (it had every key
+/// before its first token), and no key signs before it was published for the announcement
+/// period — the first excepted.
+#[test]
+fn three_rotations_without_a_resource_server_meeting_an_unknown_kid() {
+    let redis = RedisServer::start("managed-keys-lifecycle");
+    let (key, entry) = api_key();
+    let kek = kek();
+    let port = support::free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let url = redis.url();
+    let args = [
+        "--store",
+        url.as_str(),
+        "--key-encryption-key",
+        kek.as_str(),
+        "--api-key",
+        entry.as_str(),
+        "--issuer",
+        issuer.as_str(),
+        "--public-url",
+        issuer.as_str(),
+        "--accelerated-key-lifecycle",
+        "true",
+        "--key-rotation-interval",
+        "6s",
+        "--key-announcement-period",
+        "3s",
+        "--key-retention",
+        "30s",
+    ];
+    let a = Jwtkit::start_on(&format!("127.0.0.1:{port}"), &args);
+    let b = Jwtkit::start(&args);
+    let resource = Jwtkit::start(&[
+        "--trust-issuer",
+        issuer.as_str(),
+        "--accelerated-key-lifecycle",
+        "true",
+    ]);
+    let start = std::time::Instant::now();
+    // When each kid was first published, and first signed a token.
+    let mut published: Vec<(String, f64)> = Vec::new();
+    let mut signed: Vec<(String, f64)> = Vec::new();
+    let mut turn = 0;
+    while signed.len() < 4 {
+        assert!(
+            start.elapsed().as_secs() < 40,
+            "three rotations within 40 s: {signed:?}"
+        );
+        let at = start.elapsed().as_secs_f64();
+        let (_, jwks) = a.get("/.well-known/jwks.json", None);
+        for kid in kids(&jwks) {
+            if !published.iter().any(|(k, _)| *k == kid) {
+                published.push((kid, at));
+            }
+        }
+        turn += 1;
+        let instance = if turn % 2 == 0 { &a } else { &b };
+        let token = token(instance, &key);
+        let (status, body) = resource.get("/api/v3/secret", Some(&token));
+        assert_eq!(
+            status, 200,
+            "the resource server refused a token at {at:.1}s: {body}"
+        );
+        let kid = kid(&token);
+        if !signed.iter().any(|(k, _)| *k == kid) {
+            signed.push((kid, start.elapsed().as_secs_f64()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    for (kid, first_token) in signed.iter().skip(1) {
+        let (_, first_published) = published
+            .iter()
+            .find(|(k, _)| k == kid)
+            .unwrap_or_else(|| panic!("{kid} signed before it was ever published"));
+        // Published 3 s ahead; this loop looks every ~0.2 s, and the instances read the store
+        // every second.
+        assert!(
+            first_token - first_published >= 1.5,
+            "{kid} published at {first_published:.1}s, signing at {first_token:.1}s"
+        );
+    }
+    let metrics = resource.metrics();
+    assert!(
+        metrics.contains("jwtkit_jwks_unknown_kid_fetches_total 0"),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("jwks"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

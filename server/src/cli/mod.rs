@@ -1,5 +1,5 @@
 //! The commands of `jwtkit` beside `serve`: keygen, jwks, issue, decode, verify, sessions,
-//! users, clients, dpop.
+//! users, clients, keys, dpop.
 //!
 //! Exit codes: 0 success, 1 the token was rejected, 2 a usage or configuration error.
 
@@ -7,6 +7,7 @@ mod clients;
 mod dpop;
 mod input;
 mod keygen;
+mod keys;
 mod on_store;
 mod seen;
 mod sessions;
@@ -16,6 +17,7 @@ mod users;
 pub(crate) use clients::{ClientsArgs, clients};
 pub(crate) use dpop::{DpopArgs, dpop};
 pub(crate) use keygen::{JwksArgs, KeygenArgs, jwks, keygen};
+pub(crate) use keys::{KeysArgs, keys};
 pub(crate) use sessions::{SessionsArgs, sessions};
 pub(crate) use token::{DecodeArgs, IssueArgs, VerifyArgs, decode, issue, verify};
 pub(crate) use users::{UsersArgs, users};

@@ -321,6 +321,9 @@ pub struct ResourceConfig {
     pub token_cache_bytes: usize,
     /// The least time between two fetches caused by an unknown `kid`.
     pub jwks_refetch_interval: Duration,
+    /// `accelerated_key_lifecycle`: the issuer's key set is refreshed as often as its
+    /// `max-age` says, down to a second (for tests and development).
+    pub accelerated_key_lifecycle: bool,
     /// Origins allowed by CORS (empty: no CORS headers).
     pub cors_origins: Vec<String>,
     /// Where `/metrics` is served (`None`: nowhere).

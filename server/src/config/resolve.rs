@@ -14,7 +14,7 @@ use crate::config::StoreLocation;
 use jwtkit_core::KeySet;
 
 /// The settings only an issuer has, refused beside `trust_issuer`.
-const ISSUER_ONLY: [&Setting; 11] = [
+const ISSUER_ONLY: [&Setting; 10] = [
     &KEYS,
     &SECRET,
     &SIGNING_KID,
@@ -25,7 +25,6 @@ const ISSUER_ONLY: [&Setting; 11] = [
     &KEY_ROTATION_INTERVAL,
     &KEY_ANNOUNCEMENT_PERIOD,
     &KEY_RETENTION,
-    &ACCELERATED_KEY_LIFECYCLE,
 ];
 
 impl ServeArgs {
@@ -66,6 +65,10 @@ impl ServeArgs {
             token_cache_bytes: (values::count(&TOKEN_CACHE_MIB, sources.value(&TOKEN_CACHE_MIB)?)?
                 as usize)
                 << 20,
+            accelerated_key_lifecycle: values::boolean(
+                &ACCELERATED_KEY_LIFECYCLE,
+                sources.value(&ACCELERATED_KEY_LIFECYCLE)?,
+            )?,
             jwks_refetch_interval: values::duration(
                 &JWKS_REFETCH_INTERVAL,
                 sources.value(&JWKS_REFETCH_INTERVAL)?,

@@ -193,7 +193,7 @@ settings! {
         env: "JWTKIT_ACCELERATED_KEY_LIFECYCLE",
         value_name: "BOOL",
         default: Some("false"),
-        help: "for tests and development only: lets the key lifecycle's periods go below their floors (seconds instead of days); `jwtkit serve` warns while it is on",
+        help: "for tests and development only: lets the key lifecycle's periods go below their floors (seconds instead of days), and a resource server (`trust_issuer`) refresh the issuer's key set as often as its max-age says, down to a second instead of a minute; `jwtkit serve` warns while it is on",
     },
     /// `api_keys`.
     API_KEYS {

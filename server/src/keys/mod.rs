@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use jwtkit_core::{Algorithm, Key, UnixTime};
 
+pub mod edit;
 mod in_force;
 pub mod kek;
 pub mod ring;

@@ -70,6 +70,9 @@ pub struct RemoteOptions {
     pub max_bytes: usize,
     /// The memory of each key set's cache of verified tokens (0: none).
     pub cache_bytes: usize,
+    /// The shortest refresh period, whatever the key set's `max-age` says (a minute; a
+    /// second for tests and development with an accelerated key lifecycle).
+    pub min_refresh: Duration,
 }
 
 impl Default for RemoteOptions {
@@ -79,6 +82,7 @@ impl Default for RemoteOptions {
             timeout: Duration::from_secs(10),
             max_bytes: 256 << 10,
             cache_bytes: crate::cache::DEFAULT_BYTES,
+            min_refresh: MIN_REFRESH,
         }
     }
 }
@@ -86,8 +90,9 @@ impl Default for RemoteOptions {
 /// The first retry after a fetch at start failed (doubled at each failure up to
 /// [`MIN_REFRESH`]).
 const FIRST_RETRY: Duration = Duration::from_secs(1);
-/// The refresh period's bounds, and its value when the issuer names none.
-const MIN_REFRESH: Duration = Duration::from_secs(60);
+/// The refresh period's bounds (the shortest by default), and its value when the issuer
+/// names none.
+pub const MIN_REFRESH: Duration = Duration::from_secs(60);
 const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
 const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
 
@@ -117,6 +122,7 @@ pub struct RemoteKeys {
     fetching: tokio::sync::Mutex<Fetching>,
     fetches: AtomicU64,
     failures: AtomicU64,
+    unknown_kid_fetches: AtomicU64,
     /// What the caches of replaced key sets did, for the totals.
     retired: std::sync::Mutex<CacheStats>,
 }
@@ -219,6 +225,7 @@ impl RemoteKeys {
             }),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            unknown_kid_fetches: AtomicU64::new(0),
             retired: std::sync::Mutex::new(CacheStats::default()),
         }))
     }
@@ -227,7 +234,7 @@ impl RemoteKeys {
     async fn first_fetch(&self) -> Result<Duration, RemoteError> {
         let mut fetching = self.fetching.lock().await;
         let (_, max_age) = self.fetch(&mut fetching).await?;
-        Ok(refresh_period(max_age))
+        Ok(refresh_period(max_age, self.options.min_refresh))
     }
 
     /// Where the keys come from (unknown until discovery succeeded).
@@ -256,6 +263,7 @@ impl RemoteKeys {
         RemoteStats {
             fetches: self.fetches.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
+            unknown_kid_fetches: self.unknown_kid_fetches.load(Ordering::Relaxed),
             // The first key set is no change.
             changes: self.generation.load(Ordering::Relaxed).saturating_sub(1),
         }
@@ -296,6 +304,7 @@ impl RemoteKeys {
         if fetching.last_attempt.elapsed() < self.options.refetch_interval {
             return false;
         }
+        self.unknown_kid_fetches.fetch_add(1, Ordering::Relaxed);
         matches!(self.fetch(&mut fetching).await, Ok((true, _)))
     }
 
@@ -376,9 +385,9 @@ fn log_skipped(skipped: &[String]) {
     }
 }
 
-/// `max-age` clamped to [1 min, 24 h]; 5 min without one.
-fn refresh_period(max_age: Option<Duration>) -> Duration {
-    max_age.map_or(DEFAULT_REFRESH, |age| age.clamp(MIN_REFRESH, MAX_REFRESH))
+/// `max-age` clamped to [`min`, 24 h]; 5 min without one.
+fn refresh_period(max_age: Option<Duration>, min: Duration) -> Duration {
+    max_age.map_or(DEFAULT_REFRESH, |age| age.clamp(min, MAX_REFRESH))
 }
 
 /// Refreshes the keys in the background until the [`RemoteKeys`] is dropped. Until a key
@@ -390,8 +399,9 @@ async fn refresh(remote: Weak<RemoteKeys>, mut period: Duration) {
             return;
         };
         let mut fetching = remote.fetching.lock().await;
+        let min = remote.options.min_refresh;
         period = match remote.fetch(&mut fetching).await {
-            Ok((_, max_age)) => refresh_period(max_age),
+            Ok((_, max_age)) => refresh_period(max_age, min),
             Err(_) if !remote.has_keys() => (period * 2).min(MIN_REFRESH),
             Err(_) => MIN_REFRESH,
         };
@@ -404,14 +414,22 @@ mod tests {
 
     #[test]
     fn refresh_periods_are_clamped() {
-        assert_eq!(refresh_period(None), DEFAULT_REFRESH);
-        assert_eq!(refresh_period(Some(Duration::from_secs(5))), MIN_REFRESH);
+        assert_eq!(refresh_period(None, MIN_REFRESH), DEFAULT_REFRESH);
         assert_eq!(
-            refresh_period(Some(Duration::from_secs(7 * 24 * 3600))),
+            refresh_period(Some(Duration::from_secs(5)), MIN_REFRESH),
+            MIN_REFRESH
+        );
+        assert_eq!(
+            refresh_period(Some(Duration::from_secs(5)), Duration::from_secs(1)),
+            Duration::from_secs(5),
+            "an accelerated lifecycle's"
+        );
+        assert_eq!(
+            refresh_period(Some(Duration::from_secs(7 * 24 * 3600)), MIN_REFRESH),
             MAX_REFRESH
         );
         assert_eq!(
-            refresh_period(Some(Duration::from_secs(600))),
+            refresh_period(Some(Duration::from_secs(600)), MIN_REFRESH),
             Duration::from_secs(600)
         );
     }
