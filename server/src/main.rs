@@ -11,8 +11,8 @@ use jwtkit_server::SystemClock;
 use jwtkit_server::config::{Mode, ResourceConfig, ServeArgs};
 use jwtkit_server::log_writer::LogWriter;
 use jwtkit_server::serve::{
-    Listeners, banner, banner_json, resource_authenticator, serve_resource, serve_with_store,
-    shutdown_signal, warnings,
+    Listeners, banner, banner_json, resource_authenticator, serve_resource, serve_with_keys,
+    shutdown_signal, start_keys, warnings,
 };
 
 /// jwtkit — JSON Web Tokens, strictly: an API server and the tools to make keys, mint,
@@ -215,6 +215,15 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // The signing keys too (a wrong key-encryption key stops it here).
+        let clock: jwtkit_server::SharedClock = Arc::new(SystemClock);
+        let started = match start_keys(&config, store.clone(), &clock).await {
+            Ok(started) => started,
+            Err(error) => {
+                eprintln!("jwtkit serve: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
         let addr = listeners.api_addr().unwrap_or(config.bind);
         let config = config.listening_on(addr);
         let metrics = listeners.metrics_addr();
@@ -225,7 +234,7 @@ fn run_serve(args: &ServeArgs, json: bool) -> ExitCode {
         } else {
             banner(&config, addr, metrics, &warnings)
         });
-        match serve_with_store(&config, listeners, Arc::new(SystemClock), store, shutdown).await {
+        match serve_with_keys(&config, listeners, clock, store, started, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("jwtkit serve: {error}");

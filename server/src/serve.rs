@@ -169,6 +169,33 @@ pub async fn serve_with_store(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let started = start_keys(config, store.clone(), &clock).await?;
+    serve_with_keys(config, listeners, clock, store, started, shutdown).await
+}
+
+/// The signing keys `config` names, put in force (see [`crate::keys::start`]).
+pub async fn start_keys(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: &SharedClock,
+) -> Result<crate::keys::Started, ServeError> {
+    let now = clock
+        .now()
+        .map_err(|e| ServeError::Keys(format!("cannot read the clock: {e}")))?;
+    crate::keys::start(config, store, now)
+        .await
+        .map_err(ServeError::Keys)
+}
+
+/// [`serve_with_store`] with the signing keys already in force ([`start_keys`]).
+pub async fn serve_with_keys(
+    config: &Config,
+    listeners: Listeners,
+    clock: SharedClock,
+    store: Arc<dyn Store>,
+    started: crate::keys::Started,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let config = &match listeners.api_addr() {
         Some(addr) => config.listening_on(addr),
         None => config.clone(),
@@ -176,12 +203,6 @@ pub async fn serve_with_store(
     if let Some(dev) = &config.dev {
         development_user(store.as_ref(), &dev.user, &clock).await?;
     }
-    let now = clock
-        .now()
-        .map_err(|e| ServeError::Keys(format!("cannot read the clock: {e}")))?;
-    let started = crate::keys::start(config, store.clone(), now)
-        .await
-        .map_err(ServeError::Keys)?;
     let keeper = started.managed.map(|(manager, ring)| {
         tokio::spawn(crate::keys::keep_in_force(
             manager,
