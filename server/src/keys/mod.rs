@@ -118,8 +118,17 @@ impl KeyManager {
             let at = store_seconds(now, stored.clock_shift);
             // Every key opens before anything is planned: a wrong KEK changes nothing.
             ring.open_all(&self.kek).map_err(ManagedKeysError::Ring)?;
-            let (planned, changes) = schedule::plan(&ring, at, &self.schedule, |alg, from| {
-                self.generate(alg, at, from)
+            // New keys are made off the runtime's threads (an RSA key takes a while): the
+            // plan is drawn once to count them, then again with them made.
+            let mut wanted = Vec::new();
+            schedule::plan(&ring, at, &self.schedule, |alg, from| {
+                wanted.push(alg);
+                Ok::<_, ManagedKeysError>(KeyRecord::placeholder(alg, at, from, wanted.len()))
+            })?;
+            let mut made = generate(wanted).await?.into_iter();
+            let (planned, changes) = schedule::plan(&ring, at, &self.schedule, |_, from| {
+                let key = made.next().ok_or(ManagedKeysError::Contended)?;
+                KeyRecord::seal(&key, &self.kek, at, from).map_err(ManagedKeysError::Ring)
             })?;
             if changes.is_empty() {
                 let open = planned
@@ -152,16 +161,21 @@ impl KeyManager {
         }
         Err(ManagedKeysError::Contended)
     }
+}
 
-    fn generate(
-        &self,
-        alg: Algorithm,
-        announced: i64,
-        signs_from: i64,
-    ) -> Result<KeyRecord, ManagedKeysError> {
-        let key = Key::generate(alg).map_err(|e| ManagedKeysError::Generate(e.to_string()))?;
-        KeyRecord::seal(&key, &self.kek, announced, signs_from).map_err(ManagedKeysError::Ring)
+/// New keys of `algorithms`, made on a blocking thread.
+async fn generate(algorithms: Vec<Algorithm>) -> Result<Vec<Key>, ManagedKeysError> {
+    if algorithms.is_empty() {
+        return Ok(Vec::new());
     }
+    tokio::task::spawn_blocking(move || {
+        algorithms
+            .into_iter()
+            .map(|alg| Key::generate(alg).map_err(|e| ManagedKeysError::Generate(e.to_string())))
+            .collect()
+    })
+    .await
+    .map_err(|e| ManagedKeysError::Generate(e.to_string()))?
 }
 
 /// `now` on the store's clock, in whole seconds.

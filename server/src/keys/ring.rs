@@ -219,6 +219,19 @@ impl KeyRecord {
         })
     }
 
+    /// A record with no key behind it, for drawing a plan before its keys are made (never
+    /// written: it opens to nothing).
+    pub(super) fn placeholder(alg: Algorithm, announced: i64, signs_from: i64, n: usize) -> Self {
+        Self {
+            kid: format!("planned-{n}"),
+            alg: alg.as_str().to_owned(),
+            public: String::new(),
+            sealed: String::new(),
+            announced,
+            signs_from,
+        }
+    }
+
     /// Its algorithm, when jwtkit knows it.
     pub fn algorithm(&self) -> Option<Algorithm> {
         self.alg.parse().ok()
