@@ -22,6 +22,21 @@ fn kek() -> String {
     jwtkit_server::keys::Kek::generate().unwrap()
 }
 
+/// The arguments of `jwtkit serve` on `store`, keeping its keys there under `kek`, with the
+/// API key `entry`, then `extra`.
+fn serving<'a>(store: &'a str, kek: &'a str, entry: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--store",
+        store,
+        "--key-encryption-key",
+        kek,
+        "--api-key",
+        entry,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn token(at: &Jwtkit, key: &str) -> String {
     let (status, body) = at.post_json("/api/v3/auth", &json!({"api-key": key}));
     assert_eq!(status, 200, "{body}");
@@ -57,16 +72,7 @@ fn two_instances_on_one_redis_sign_with_the_stores_keys() {
     let (key, entry) = api_key();
     let kek = kek();
     let url = redis.url();
-    let args = [
-        "--store",
-        url.as_str(),
-        "--key-encryption-key",
-        kek.as_str(),
-        "--api-key",
-        entry.as_str(),
-        "--issuer",
-        "https://auth.example",
-    ];
+    let args = serving(&url, &kek, &entry, &["--issuer", "https://auth.example"]);
     let a = Jwtkit::start(&args);
     let b = Jwtkit::start(&args);
     let (from_a, from_b) = (token(&a, &key), token(&b, &key));
@@ -101,25 +107,14 @@ fn a_wrong_or_missing_key_encryption_key_refuses_to_start() {
     let store = format!("sqlite:{}", dir.path().join("store.sqlite3").display());
     let (key, entry) = api_key();
     let kek = kek();
-    let serve = |kek: &str| {
-        vec![
-            "--store".to_owned(),
-            store.clone(),
-            "--key-encryption-key".to_owned(),
-            kek.to_owned(),
-            "--api-key".to_owned(),
-            entry.clone(),
-        ]
-    };
-    let args = serve(&kek);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = serving(&store, &kek, &entry, &[]);
     let first = Jwtkit::start(&args);
     let signed_with = kid(&token(&first, &key));
     first.stop();
 
-    let wrong = serve(&self::kek());
+    let wrong = self::kek();
     let mut run_args = vec!["serve", "--bind", "127.0.0.1:0"];
-    run_args.extend(wrong.iter().map(String::as_str));
+    run_args.extend(serving(&store, &wrong, &entry, &[]));
     let run = jwtkit(&run_args, None);
     assert_ne!(run.code, 0, "started with a wrong key-encryption key");
     assert!(
@@ -137,20 +132,9 @@ fn a_wrong_or_missing_key_encryption_key_refuses_to_start() {
         run.stderr
     );
 
-    let run = jwtkit(
-        &[
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--store",
-            &store,
-            "--api-key",
-            &entry,
-            "--key-encryption-key",
-            "too-short",
-        ],
-        None,
-    );
+    let mut run_args = vec!["serve", "--bind", "127.0.0.1:0"];
+    run_args.extend(serving(&store, "too-short", &entry, &[]));
+    let run = jwtkit(&run_args, None);
     assert_ne!(run.code, 0);
     assert!(
         run.stderr.contains("jwtkit keygen --kek"),
@@ -175,23 +159,22 @@ fn an_operator_retires_a_compromised_key_and_the_server_follows() {
     let store = format!("sqlite:{}", dir.path().join("store.sqlite3").display());
     let (key, entry) = api_key();
     let kek = kek();
-    let server = Jwtkit::start(&[
-        "--store",
+    let server = Jwtkit::start(&serving(
         &store,
-        "--key-encryption-key",
         &kek,
-        "--api-key",
         &entry,
         // Read the store every second (a quarter of the announcement); no rotation meanwhile.
-        "--accelerated-key-lifecycle",
-        "true",
-        "--key-announcement-period",
-        "4s",
-        "--key-rotation-interval",
-        "1h",
-        "--key-retention",
-        "1h",
-    ]);
+        &[
+            "--accelerated-key-lifecycle",
+            "true",
+            "--key-announcement-period",
+            "4s",
+            "--key-rotation-interval",
+            "1h",
+            "--key-retention",
+            "1h",
+        ],
+    ));
     let listed = |phase: &str| -> Vec<String> {
         support::list_json("keys", &store)
             .iter()
@@ -261,26 +244,25 @@ fn three_rotations_without_a_resource_server_meeting_an_unknown_kid() {
     let port = support::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let url = redis.url();
-    let args = [
-        "--store",
-        url.as_str(),
-        "--key-encryption-key",
-        kek.as_str(),
-        "--api-key",
-        entry.as_str(),
-        "--issuer",
-        issuer.as_str(),
-        "--public-url",
-        issuer.as_str(),
-        "--accelerated-key-lifecycle",
-        "true",
-        "--key-rotation-interval",
-        "6s",
-        "--key-announcement-period",
-        "3s",
-        "--key-retention",
-        "30s",
-    ];
+    let args = serving(
+        &url,
+        &kek,
+        &entry,
+        &[
+            "--issuer",
+            &issuer,
+            "--public-url",
+            &issuer,
+            "--accelerated-key-lifecycle",
+            "true",
+            "--key-rotation-interval",
+            "6s",
+            "--key-announcement-period",
+            "3s",
+            "--key-retention",
+            "30s",
+        ],
+    );
     let a = Jwtkit::start_on(&format!("127.0.0.1:{port}"), &args);
     let b = Jwtkit::start(&args);
     let resource = Jwtkit::start(&[

@@ -130,22 +130,13 @@ impl KeyManager {
                 let key = made.next().ok_or(ManagedKeysError::Contended)?;
                 KeyRecord::seal(&key, &self.kek, at, from).map_err(ManagedKeysError::Ring)
             })?;
-            if changes.is_empty() {
-                let open = planned
-                    .open(&self.kek, at)
-                    .map_err(ManagedKeysError::Ring)?;
-                return Ok(Stepped {
-                    ring: planned,
-                    open,
-                    changes,
-                    clock_shift: stored.clock_shift,
-                });
-            }
-            let written = self
-                .store
-                .replace_key_ring(stored.version, planned.to_json())
-                .await
-                .map_err(ManagedKeysError::Store)?;
+            // Nothing due, or written by this instance: the ring is the one planned.
+            let written = changes.is_empty()
+                || self
+                    .store
+                    .replace_key_ring(stored.version, planned.to_json())
+                    .await
+                    .map_err(ManagedKeysError::Store)?;
             if written {
                 let open = planned
                     .open(&self.kek, at)
