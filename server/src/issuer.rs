@@ -293,7 +293,7 @@ impl TokenIssuer {
             extra,
         };
         Ok(IssuedToken {
-            token: Signer::new(self.keys.in_force().signing_key(now).clone())
+            token: Signer::new(self.keys.signing_key(now))
                 .typ(ACCESS_TOKEN_TYPE)
                 .sign(&claims)?,
             expires_at: exp,

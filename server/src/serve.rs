@@ -203,17 +203,18 @@ pub async fn serve_with_keys(
     if let Some(dev) = &config.dev {
         development_user(store.as_ref(), &dev.user, &clock).await?;
     }
+    let state = Arc::new(
+        AppState::new(config, clock.clone(), store, started.keys.clone())
+            .map_err(ServeError::Policy)?,
+    );
     let keeper = started.managed.map(|(manager, ring)| {
         tokio::spawn(crate::keys::keep_in_force(
             manager,
-            started.keys.clone(),
+            started.keys,
             ring,
             clock.clone(),
         ))
     });
-    let state = Arc::new(
-        AppState::new(config, clock.clone(), store, started.keys).map_err(ServeError::Policy)?,
-    );
     let watcher = tokio::spawn(revocations::watch(
         state.store().clone(),
         state.revocations().clone(),

@@ -65,7 +65,11 @@ async fn racing_instances_write_each_change_once(stores: Vec<Arc<dyn KeyRecords>
         assert!(signing.windows(2).all(|w| w[0] == w[1]), "one signing key");
     }
     let stored = stores[0].key_ring(t(NOW + 200)).await.unwrap();
-    let ring = KeyRing::from_json(&stored.document.unwrap()).unwrap();
+    let ring = KeyRing::from_document(
+        &stored.document.unwrap(),
+        &Kek::from_base64url(&kek).unwrap(),
+    )
+    .unwrap();
     // NOW + 200: the third key signs, the second retired at NOW + 200 stays, the first
     // (retired at NOW + 100, retention 50) went.
     assert_eq!(ring.keys.len(), 3);
@@ -101,18 +105,63 @@ async fn the_store_alone_reveals_no_private_key(
         SCHEDULE,
     );
     let error = wrong.step(t(NOW + 100)).await.unwrap_err();
+    assert_eq!(error, ManagedKeysError::Ring(RingError::Forged));
     assert!(
-        matches!(&error, ManagedKeysError::Ring(RingError::Sealed { .. })),
-        "{error:?}"
-    );
-    assert!(
-        error.to_string().contains("cannot open the store's key"),
+        error
+            .to_string()
+            .contains("does not verify under the key-encryption key"),
         "{error}"
     );
     assert_eq!(
         store.key_ring(t(NOW)).await.unwrap().version,
         version,
         "nothing written"
+    );
+}
+
+/// Someone with write access to the store but not the KEK: a ring rolled back to an earlier
+/// document (one that still held a key since retired, say) is refused by an instance that
+/// read a later one, and a document changed by hand by every instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ring_rolled_back_or_changed_in_the_store_is_refused() {
+    let dir = Scratch::new("keys-rollback");
+    let store: Arc<dyn KeyRecords> =
+        Arc::new(SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap());
+    let kek = Kek::generate().unwrap();
+    let manager = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), SCHEDULE);
+    manager.step(t(NOW)).await.unwrap();
+    let early = store.key_ring(t(NOW)).await.unwrap();
+    manager.step(t(NOW + 100)).await.unwrap(); // a rotation: a new next key written
+    let late = store.key_ring(t(NOW)).await.unwrap();
+    assert!(late.version > early.version);
+    // The attacker writes the early document back.
+    assert!(
+        store
+            .replace_key_ring(late.version, early.document.clone().unwrap())
+            .await
+            .unwrap()
+    );
+    let error = manager.step(t(NOW + 101)).await.unwrap_err();
+    assert!(
+        matches!(error, ManagedKeysError::Ring(RingError::RolledBack { .. })),
+        "{error:?}"
+    );
+    // A time changed by hand: every instance refuses the ring, a new one too.
+    let stored = store.key_ring(t(NOW)).await.unwrap();
+    let changed = stored
+        .document
+        .unwrap()
+        .replacen("signs_from", "signs_frum", 1);
+    assert!(
+        store
+            .replace_key_ring(stored.version, changed)
+            .await
+            .unwrap()
+    );
+    let fresh = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), SCHEDULE);
+    assert_eq!(
+        fresh.step(t(NOW + 101)).await.unwrap_err(),
+        ManagedKeysError::Ring(RingError::Forged)
     );
 }
 

@@ -6,14 +6,12 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use jwtkit_core::{Algorithm, UnixTime};
-use jwtkit_server::config::table::{
-    KEY_ALGORITHM, KEY_ANNOUNCEMENT_PERIOD, KEY_ENCRYPTION_KEY, STORE,
-};
+use jwtkit_core::{KeySet, UnixTime};
+use jwtkit_server::config::table::{KEY_ENCRYPTION_KEY, STORE};
 use jwtkit_server::keys::edit::{self, EditError};
 use jwtkit_server::keys::{Kek, KeyRing};
-use jwtkit_server::store::{self, Store};
-use jwtkit_server::time::{parse_duration, rfc3339};
+use jwtkit_server::store::{self, KeyRecords};
+use jwtkit_server::time::rfc3339;
 use serde_json::json;
 
 use super::{Failure, input, on_store};
@@ -31,6 +29,8 @@ Examples:
   jwtkit keys rotate                     # the next key signs once announced in full
   jwtkit keys rotate --now               # at once (resource servers fetch it on its first token)
   jwtkit keys retire KID                 # a compromised key: its tokens are refused from then on
+The key-encryption key (JWTKIT_KEY_ENCRYPTION_KEY or --key-encryption-key) is the servers':
+it authenticates the store's keys (a ring changed without it is refused) and seals imports.
   jwtkit keys import key.json            # a private JWK, announced in full before it signs")]
 pub(crate) struct KeysArgs {
     #[command(subcommand)]
@@ -38,15 +38,17 @@ pub(crate) struct KeysArgs {
     /// The store: sqlite:FILE or redis://HOST:PORT[/DB] [default: the server's default]
     #[arg(long, env = STORE.env, global = true, value_name = "URL", hide_env_values = true)]
     store: Option<String>,
-    /// How long a key is published before it signs: the servers' key_announcement_period.
+    /// The servers' key-encryption key: it authenticates the store's keys, and seals an
+    /// imported one (prefer the variable to the flag, which other local users can read).
     #[arg(
         long,
-        env = KEY_ANNOUNCEMENT_PERIOD.env,
+        env = KEY_ENCRYPTION_KEY.env,
         global = true,
-        value_name = "DURATION",
-        default_value = KEY_ANNOUNCEMENT_PERIOD.default
+        value_name = "KEY",
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
-    key_announcement_period: String,
+    key_encryption_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,145 +59,105 @@ enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The public JWK Set of the store's keys (no private member).
+    /// The public JWK Set of the store's keys, from the keys themselves (no private member).
     ExportPublic,
-    /// The next key signs as soon as it has been announced for the announcement period.
+    /// The next key signs as soon as it has been announced for the servers'
+    /// key_announcement_period.
     Rotate {
         /// At once, however short its announcement.
         #[arg(long)]
         now: bool,
     },
-    /// Removes a key at once: every server refuses its tokens once it reads the store again;
-    /// when it was signing, the next key signs.
+    /// Removes a key at once and for good: every server stops signing with it and refuses
+    /// its tokens once it reads the store again; when it was signing, the next key signs.
     Retire {
         /// Its kid.
         kid: String,
     },
     /// Adds a private JWK (a key pair of the servers' key_algorithm) as a next key, sealed
-    /// with the key-encryption key.
+    /// with the key-encryption key and announced in full before it signs.
     Import {
         /// The JWK file.
         file: PathBuf,
-        /// The servers' key-encryption key.
-        #[arg(long, env = KEY_ENCRYPTION_KEY.env, value_name = "KEY", hide_env_values = true)]
-        key_encryption_key: Option<String>,
-        /// The servers' key_algorithm (a next key of another is withdrawn by them).
-        #[arg(long, env = KEY_ALGORITHM.env, value_name = "ALG", default_value = KEY_ALGORITHM.default)]
-        key_algorithm: String,
     },
 }
 
 pub(crate) fn keys(args: &KeysArgs) -> Result<(), Failure> {
     let location = on_store::location(args.store.as_deref())?;
-    let announcement = parse_duration(&args.key_announcement_period)
-        .and_then(|d| i64::try_from(d.as_secs()).ok())
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "--key-announcement-period {:?} is not a duration (e.g. 7d, 1h)",
-                args.key_announcement_period
-            ))
-        })?;
+    let kek = args.key_encryption_key.as_deref().ok_or_else(|| {
+        Failure::usage(format!(
+            "the store's keys are the servers' key-encryption key's: give it with {} or --key-encryption-key",
+            KEY_ENCRYPTION_KEY.env
+        ))
+    })?;
+    let kek = Kek::from_base64url(kek).map_err(|e| {
+        Failure::usage(format!(
+            "--key-encryption-key {e} (the servers' key_encryption_key; `jwtkit keygen --kek` makes a new one)"
+        ))
+    })?;
     on_store::run(async {
         let store = store::open_existing(&location)
             .await
             .map_err(on_store::failure)?;
+        let records: &dyn KeyRecords = store.as_ref();
         let now = on_store::now()?;
         match &args.command {
             KeysCommand::List { json } => {
-                let (ring, at) = edit::read(as_records(&store), now).await.map_err(failure)?;
+                let (ring, at) = edit::read(records, now, &kek).await.map_err(failure)?;
                 list(&ring, at, *json);
             }
             KeysCommand::ExportPublic => {
-                let (ring, _) = edit::read(as_records(&store), now).await.map_err(failure)?;
-                let keys: Vec<serde_json::Value> = ring
-                    .keys
-                    .iter()
-                    .filter_map(|key| serde_json::from_str(&key.public).ok())
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({ "keys": keys })).unwrap_or_default()
-                );
+                let (ring, _) = edit::read(records, now, &kek).await.map_err(failure)?;
+                let keys = ring
+                    .open_all(&kek)
+                    .map_err(|e| Failure::usage(e.to_string()))?;
+                let set = KeySet::new(keys).map_err(|e| Failure::usage(e.to_string()))?;
+                println!("{}", set.to_public_jwks().to_json());
             }
             KeysCommand::Rotate { now: at_once } => {
-                let ring = edit::edit(as_records(&store), now, |ring, at| {
-                    edit::rotate(ring, at, announcement, *at_once)
+                let ring = edit::edit(records, now, &kek, |ring, at| {
+                    edit::rotate(ring, at, *at_once)
                 })
                 .await
                 .map_err(failure)?;
-                if let Some(next) = next_signing(&ring, now) {
-                    println!("key {} signs from {}", next.0, next.1);
+                if let Some((kid, from)) = next_signing(&ring, now) {
+                    println!("key {kid} signs from {from}");
                 }
             }
             KeysCommand::Retire { kid } => {
-                let ring = edit::edit(as_records(&store), now, |ring, at| {
-                    edit::retire(ring, at, kid)
-                })
-                .await
-                .map_err(failure)?;
+                let ring = edit::edit(records, now, &kek, |ring, at| edit::retire(ring, at, kid))
+                    .await
+                    .map_err(failure)?;
                 println!(
-                    "key {kid} retired: every server refuses its tokens once it reads the store again (within a minute)"
+                    "key {kid} retired: every server stops signing with it and refuses its tokens once it reads the store again (within a minute); resource servers trusting them drop it when they next fetch the JWK Set (within its max-age)"
                 );
-                if ring.keys.is_empty() {
-                    println!("no key is left: the servers generate one at their next read");
+                if ring.current(now.as_secs()).is_none() {
+                    println!(
+                        "no key signs now: the servers make one at their next read of the store"
+                    );
                 }
             }
-            KeysCommand::Import {
-                file,
-                key_encryption_key,
-                key_algorithm,
-            } => {
-                let kek = key_encryption_key.as_deref().ok_or_else(|| {
-                    Failure::usage(format!(
-                        "the key is sealed with the servers' key-encryption key: give it with --key-encryption-key or {}",
-                        KEY_ENCRYPTION_KEY.env
-                    ))
-                })?;
-                let kek = Kek::from_base64url(kek).map_err(|e| {
-                    Failure::usage(format!(
-                        "--key-encryption-key {e} (`jwtkit keygen --kek` makes one)"
-                    ))
-                })?;
-                let alg: Algorithm = key_algorithm.parse().map_err(|_| {
-                    Failure::usage(format!(
-                        "--key-algorithm {key_algorithm:?} is not an algorithm"
-                    ))
-                })?;
+            KeysCommand::Import { file } => {
                 let key = input::signing_key(file, None)?;
-                if key.algorithm() != alg {
-                    return Err(Failure::usage(format!(
-                        "{} is an {} key, and the servers' key_algorithm is {alg}: they would withdraw it (give --key-algorithm {} if they use it)",
-                        file.display(),
-                        key.algorithm(),
-                        key.algorithm()
-                    )));
-                }
-                // A wrong key-encryption key would seal a key no server can open.
-                let (ring, _) = edit::read(as_records(&store), now).await.map_err(failure)?;
-                ring.open_all(&kek)
-                    .map_err(|e| Failure::usage(format!("{e}: check --key-encryption-key")))?;
-                let ring = edit::edit(as_records(&store), now, |ring, at| {
-                    edit::import(ring, at, announcement, &key, &kek)
+                let ring = edit::edit(records, now, &kek, |ring, at| {
+                    ring.open_all(&kek).map_err(EditError::Ring)?;
+                    edit::import(ring, at, &key, &kek)
                 })
                 .await
                 .map_err(failure)?;
-                let record = ring
+                let from = ring
                     .get(key.kid())
                     .map(|r| r.signs_from)
                     .unwrap_or_default();
                 println!(
                     "key {} imported: published now, it signs from {}",
                     key.kid(),
-                    time(record)
+                    time(from)
                 );
             }
         }
         Ok(())
     })
-}
-
-fn as_records(store: &std::sync::Arc<dyn Store>) -> &dyn jwtkit_server::store::KeyRecords {
-    store.as_ref()
 }
 
 fn failure(error: EditError) -> Failure {

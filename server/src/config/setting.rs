@@ -117,7 +117,9 @@ impl Setting {
             .env(self.env)
             .value_name(self.value_name)
             .help(self.full_help())
-            .hide_env_values(self.secret);
+            .hide_env_values(self.secret)
+            // A secret may begin with `-` (base64url does, one time in 32).
+            .allow_hyphen_values(self.secret);
         match self.list {
             Some(delimiter) => arg
                 .action(clap::ArgAction::Append)

@@ -76,7 +76,6 @@ pub(super) fn forwarded_header(value: &str) -> Result<ForwardedHeader, ConfigErr
     })
 }
 
-/// A duration within the setting's range (whole seconds).
 /// `true` or `false`.
 pub(super) fn boolean(setting: &'static Setting, value: &str) -> Result<bool, ConfigError> {
     match value.trim() {
@@ -90,6 +89,7 @@ pub(super) fn boolean(setting: &'static Setting, value: &str) -> Result<bool, Co
     }
 }
 
+/// A duration within the setting's range (whole seconds).
 pub(super) fn duration(setting: &'static Setting, value: &str) -> Result<Duration, ConfigError> {
     let (Some((min, max)), Some(range), Some(examples)) = (
         setting.range.durations(),

@@ -6,19 +6,22 @@
 //! is given, the key whose `signs_from` is the latest not after it (on the store's clock), so
 //! an instance switches at the written time even between two reads of the store.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
 use jwtkit_core::{Key, KeySet, UnixTime};
 
-use super::{KeyRing, Stepped, store_seconds};
+use super::{KeyRing, Stepped};
 
 /// The keys in force, shared (cheap to clone; clones see every replacement).
 #[derive(Clone)]
 pub struct SigningKeys {
     current: Arc<RwLock<Arc<InForce>>>,
     generations: Arc<AtomicU64>,
+    /// How far this instance's clock is behind the store's, in whole seconds, as the last
+    /// read of the store measured it (the ring's switch times are on the store's clock).
+    clock_shift: Arc<AtomicI64>,
 }
 
 /// One generation of keys: what verifies, what signs from when, and the JWK Set.
@@ -27,7 +30,6 @@ pub struct InForce {
     keys: KeySet,
     /// Each signing key with the moment it signs from (store's clock), earliest first.
     signers: Vec<(i64, Key)>,
-    clock_shift: f64,
     jwks: Bytes,
     max_age: u32,
     generation: u64,
@@ -45,13 +47,10 @@ impl std::fmt::Debug for SigningKeys {
 impl SigningKeys {
     /// Configured keys: `keys` verify, `signing` signs, always.
     pub fn fixed(keys: KeySet, signing: Key) -> Self {
-        Self::of(InForce::new(
-            keys,
-            vec![(i64::MIN, signing)],
+        Self::of(
+            InForce::new(keys, vec![(i64::MIN, signing)], FIXED_JWKS_MAX_AGE, 0),
             0.0,
-            FIXED_JWKS_MAX_AGE,
-            0,
-        ))
+        )
     }
 
     /// One configured key that signs and verifies.
@@ -62,14 +61,23 @@ impl SigningKeys {
     /// The keys of a ring as a step of the lifecycle left it, the JWK Set cacheable for
     /// `max_age` seconds; none when no key of the ring can sign.
     pub fn managed(stepped: &Stepped, max_age: u32) -> Option<Self> {
-        in_force(stepped, max_age, 0).map(Self::of)
+        in_force(stepped, max_age, 0).map(|keys| Self::of(keys, stepped.clock_shift))
     }
 
-    fn of(in_force: InForce) -> Self {
+    fn of(in_force: InForce, clock_shift: f64) -> Self {
         Self {
             current: Arc::new(RwLock::new(Arc::new(in_force))),
             generations: Arc::new(AtomicU64::new(0)),
+            clock_shift: Arc::new(AtomicI64::new(round(clock_shift))),
         }
+    }
+
+    /// The key that signs at `now` (this instance's clock): see [`InForce::signing_key`].
+    pub fn signing_key(&self, now: UnixTime) -> Key {
+        let shift = self.clock_shift.load(Ordering::Relaxed);
+        self.in_force()
+            .signing_key(now.as_secs().saturating_add(shift))
+            .clone()
     }
 
     /// The keys in force now.
@@ -87,8 +95,10 @@ impl SigningKeys {
     }
 
     /// Puts the ring a step left in force, unless it is the ring in force already (or has no
-    /// key that can sign); whether it was replaced.
+    /// key that can sign); whether it was replaced. The clock's shift is taken either way.
     pub fn replace(&self, stepped: &Stepped, ring_in_force: &mut KeyRing) -> bool {
+        self.clock_shift
+            .store(round(stepped.clock_shift), Ordering::Relaxed);
         if *ring_in_force == stepped.ring {
             return false;
         }
@@ -117,31 +127,17 @@ fn in_force(stepped: &Stepped, max_age: u32, generation: u64) -> Option<InForce>
                 .map(|key| (record.signs_from, key.clone()))
         })
         .collect();
-    (!signers.is_empty()).then(|| {
-        InForce::new(
-            stepped.open.keys.clone(),
-            signers,
-            stepped.clock_shift,
-            max_age,
-            generation,
-        )
-    })
+    (!signers.is_empty())
+        .then(|| InForce::new(stepped.open.keys.clone(), signers, max_age, generation))
 }
 
 impl InForce {
-    fn new(
-        keys: KeySet,
-        mut signers: Vec<(i64, Key)>,
-        clock_shift: f64,
-        max_age: u32,
-        generation: u64,
-    ) -> Self {
+    fn new(keys: KeySet, mut signers: Vec<(i64, Key)>, max_age: u32, generation: u64) -> Self {
         signers.sort_by_key(|(from, _)| *from);
         let jwks = Bytes::from(keys.to_public_jwks().to_json());
         Self {
             keys,
             signers,
-            clock_shift,
             jwks,
             max_age,
             generation,
@@ -153,10 +149,9 @@ impl InForce {
         &self.keys
     }
 
-    /// The key that signs at `now` (this instance's clock): the latest to start signing by
-    /// then on the store's clock (the earliest, should the clock read before them all).
-    pub fn signing_key(&self, now: UnixTime) -> &Key {
-        let at = store_seconds(now, self.clock_shift);
+    /// The key that signs at `at` (the store's clock, in seconds): the latest to start
+    /// signing by then (the earliest, should `at` come before them all).
+    pub fn signing_key(&self, at: i64) -> &Key {
         #[allow(clippy::expect_used)]
         self.signers
             .iter()
@@ -181,4 +176,11 @@ impl InForce {
     pub fn generation(&self) -> u64 {
         self.generation
     }
+}
+
+/// A clock shift in whole seconds (saturating).
+fn round(shift: f64) -> i64 {
+    #[allow(clippy::cast_possible_truncation)]
+    let secs = shift.round() as i64;
+    secs
 }

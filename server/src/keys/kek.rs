@@ -39,8 +39,12 @@ impl fmt::Display for KekError {
 
 impl std::error::Error for KekError {}
 
-/// A key-encryption key. Its `Debug` shows no key material.
-pub struct Kek(LessSafeKey);
+/// A key-encryption key, and the key derived from it that authenticates the ring's document.
+/// Its `Debug` shows no key material.
+pub struct Kek {
+    seal: LessSafeKey,
+    mac: Zeroizing<[u8; 32]>,
+}
 
 impl fmt::Debug for Kek {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -65,9 +69,23 @@ impl Kek {
 
     /// The KEK of 32 bytes (`key_encryption_key` as the configuration read it).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KekError> {
-        UnboundKey::new(&AES_256_GCM, bytes)
-            .map(|key| Self(LessSafeKey::new(key)))
-            .map_err(|_| KekError::Malformed(format!("is not {KEK_LEN} bytes")))
+        let seal = UnboundKey::new(&AES_256_GCM, bytes)
+            .map(LessSafeKey::new)
+            .map_err(|_| KekError::Malformed(format!("is not {KEK_LEN} bytes")))?;
+        // A key of its own for the document's MAC, never the sealing key itself.
+        let mac = Zeroizing::new(hmac_sha256(bytes, b"jwtkit key ring document"));
+        Ok(Self { seal, mac })
+    }
+
+    /// The MAC of `document` (HMAC-SHA256 under a key derived from the KEK).
+    pub fn mac(&self, document: &[u8]) -> [u8; 32] {
+        hmac_sha256(self.mac.as_ref(), document)
+    }
+
+    /// Whether `tag` is the MAC of `document` (compared in constant time).
+    pub fn verify_mac(&self, document: &[u8], tag: &[u8]) -> bool {
+        use subtle::ConstantTimeEq as _;
+        bool::from(self.mac(document).ct_eq(tag))
     }
 
     /// A new random KEK as base64url (`jwtkit keygen --kek`).
@@ -82,7 +100,7 @@ impl Kek {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|_| KekError::Randomness)?;
         let mut sealed = Zeroizing::new(secret.to_vec());
-        self.0
+        self.seal
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(name.as_bytes()),
@@ -106,12 +124,22 @@ impl Kek {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| KekError::WrongKey)?;
         let mut in_out = Zeroizing::new(ciphertext.to_vec());
         let plain = self
-            .0
+            .seal
             .open_in_place(nonce, Aad::from(name.as_bytes()), &mut in_out)
             .map_err(|_| KekError::WrongKey)?
             .to_vec();
         Ok(Zeroizing::new(plain))
     }
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit as _, Mac as _};
+    // HMAC takes a key of any length.
+    #[allow(clippy::expect_used)]
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
+        .expect("invariant: HMAC takes a key of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //!   compare-and-set — so that of instances stepping at once exactly one writes each change.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jwtkit_core::{Algorithm, Key, UnixTime};
 
@@ -22,7 +23,7 @@ mod start;
 
 pub use in_force::{FIXED_JWKS_MAX_AGE, InForce, SigningKeys};
 pub use kek::{Kek, KekError};
-pub use ring::{KeyRecord, KeyRing, OpenRing, Phase, RingError};
+pub use ring::{KeyRecord, KeyRing, OpenRing, Phase, RingError, RingPolicy};
 pub use schedule::{Change, Schedule};
 pub use start::{Started, start};
 
@@ -50,9 +51,9 @@ impl std::fmt::Display for ManagedKeysError {
             Self::Store(error) => write!(f, "{error}"),
             Self::Ring(error) => write!(f, "{error}"),
             Self::Generate(reason) => write!(f, "cannot generate a signing key: {reason}"),
-            Self::Contended => f.write_str(
-                "the store's key ring kept changing while this instance planned; it tries again",
-            ),
+            Self::Contended => {
+                f.write_str("the store's key ring kept changing while this instance planned")
+            }
         }
     }
 }
@@ -79,6 +80,8 @@ pub struct KeyManager {
     store: Arc<dyn KeyRecords>,
     kek: Arc<Kek>,
     schedule: Schedule,
+    /// The highest serial of a ring read: an older one is refused (rolled back).
+    seen: Arc<AtomicU64>,
 }
 
 impl KeyManager {
@@ -88,6 +91,7 @@ impl KeyManager {
             store,
             kek: Arc::new(kek),
             schedule,
+            seen: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -111,10 +115,7 @@ impl KeyManager {
                 .key_ring(now)
                 .await
                 .map_err(ManagedKeysError::Store)?;
-            let ring = match &stored.document {
-                Some(document) => KeyRing::from_json(document).map_err(ManagedKeysError::Ring)?,
-                None => KeyRing::default(),
-            };
+            let ring = decode(&stored, &self.kek, &self.seen).map_err(ManagedKeysError::Ring)?;
             let at = store_seconds(now, stored.clock_shift);
             // Every key opens before anything is planned: a wrong KEK changes nothing.
             ring.open_all(&self.kek).map_err(ManagedKeysError::Ring)?;
@@ -126,18 +127,22 @@ impl KeyManager {
                 Ok::<_, ManagedKeysError>(KeyRecord::placeholder(alg, at, from, wanted.len()))
             })?;
             let mut made = generate(wanted).await?.into_iter();
-            let (planned, changes) = schedule::plan(&ring, at, &self.schedule, |_, from| {
+            let (mut planned, changes) = schedule::plan(&ring, at, &self.schedule, |_, from| {
                 let key = made.next().ok_or(ManagedKeysError::Contended)?;
                 KeyRecord::seal(&key, &self.kek, at, from).map_err(ManagedKeysError::Ring)
             })?;
+            if !changes.is_empty() {
+                planned.serial = ring.serial.saturating_add(1);
+            }
             // Nothing due, or written by this instance: the ring is the one planned.
             let written = changes.is_empty()
                 || self
                     .store
-                    .replace_key_ring(stored.version, planned.to_json())
+                    .replace_key_ring(stored.version, planned.to_document(&self.kek))
                     .await
                     .map_err(ManagedKeysError::Store)?;
             if written {
+                self.seen.fetch_max(planned.serial, Ordering::AcqRel);
                 let open = planned
                     .open(&self.kek, at)
                     .map_err(ManagedKeysError::Ring)?;
@@ -152,6 +157,27 @@ impl KeyManager {
         }
         Err(ManagedKeysError::Contended)
     }
+}
+
+/// The ring `stored` holds (an empty one before any was written), its MAC checked under
+/// `kek`, and not older than `seen`, which it raises.
+pub(crate) fn decode(
+    stored: &crate::store::StoredRing,
+    kek: &Kek,
+    seen: &AtomicU64,
+) -> Result<KeyRing, RingError> {
+    let Some(document) = &stored.document else {
+        return Ok(KeyRing::default());
+    };
+    let ring = KeyRing::from_document(document, kek)?;
+    let before = seen.fetch_max(ring.serial, Ordering::AcqRel);
+    if ring.serial < before {
+        return Err(RingError::RolledBack {
+            serial: ring.serial,
+            seen: before,
+        });
+    }
+    Ok(ring)
 }
 
 /// New keys of `algorithms`, made on a blocking thread.
@@ -235,6 +261,9 @@ pub fn log_changes(changes: &[Change]) {
             }
             Change::Withdrawn(kid) => {
                 tracing::info!(target: "jwtkit::keys", kid, "next key of the previous algorithm withdrawn");
+            }
+            Change::Rescheduled => {
+                tracing::info!(target: "jwtkit::keys", "the key lifecycle's settings written to the store");
             }
         }
     }

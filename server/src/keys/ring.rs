@@ -7,6 +7,7 @@
 //! `signs_from`; *current* from then until the next key's `signs_from`; *retired* after, still
 //! published until the schedule's retention has passed, then removed.
 
+use base64::Engine as _;
 use jwtkit_core::{Algorithm, Jwk, Key, KeySet};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,33 @@ use super::kek::{Kek, KekError};
 pub struct KeyRing {
     /// Every key not yet removed, in the order written.
     pub keys: Vec<KeyRecord>,
+    /// The keys retired by hand (`jwtkit keys retire`): never taken back into the ring.
+    #[serde(default)]
+    pub retired: Vec<String>,
+    /// Bumped at every write: an instance refuses a ring older than one it has read.
+    #[serde(default)]
+    pub serial: u64,
+    /// The servers' lifecycle as they last planned it (operators' commands follow it).
+    #[serde(default)]
+    pub policy: Option<RingPolicy>,
+}
+
+/// The lifecycle the servers plan the ring by, written into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RingPolicy {
+    /// `key_rotation_interval`, in seconds.
+    pub rotation: i64,
+    /// `key_announcement_period`, in seconds.
+    pub announcement: i64,
+    /// `key_algorithm`.
+    pub alg: String,
+}
+
+/// What the store holds: the ring's JSON as text, and its MAC under the KEK.
+#[derive(Serialize, Deserialize)]
+struct Document {
+    ring: String,
+    mac: String,
 }
 
 /// One key. Its `Debug` shows no sealed material.
@@ -34,6 +62,10 @@ pub struct KeyRecord {
     pub announced: i64,
     /// When it starts signing.
     pub signs_from: i64,
+    /// When it stopped signing before a successor took over (the key that signed when the
+    /// one after it was retired by hand): it never signs again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<i64>,
 }
 
 impl std::fmt::Debug for KeyRecord {
@@ -77,6 +109,16 @@ impl Phase {
 pub enum RingError {
     /// The document is not a key ring (written by something else, or damaged).
     Malformed(String),
+    /// The document's MAC does not verify: changed by someone without the KEK, or sealed
+    /// with another.
+    Forged,
+    /// The document is older than one this instance has read (rolled back).
+    RolledBack {
+        /// Its serial.
+        serial: u64,
+        /// The highest serial read before.
+        seen: u64,
+    },
     /// The KEK does not open a key (its `kid`).
     Sealed {
         /// The key that did not open.
@@ -90,6 +132,13 @@ impl std::fmt::Display for RingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Malformed(reason) => write!(f, "the store's key ring is not readable: {reason}"),
+            Self::Forged => f.write_str(
+                "the store's key ring does not verify under the key-encryption key: it was sealed with another, or changed by someone without it",
+            ),
+            Self::RolledBack { serial, seen } => write!(
+                f,
+                "the store's key ring went back (serial {serial}, after {seen} was read): someone wrote an earlier ring"
+            ),
             Self::Sealed { kid, error } => write!(
                 f,
                 "the key-encryption key cannot open the store's key {kid}: {error}"
@@ -110,15 +159,37 @@ pub struct OpenRing {
 }
 
 impl KeyRing {
-    /// The ring in `document` (as [`KeyRing::to_json`] wrote it).
-    pub fn from_json(document: &str) -> Result<Self, RingError> {
-        serde_json::from_str(document).map_err(|e| RingError::Malformed(e.to_string()))
+    /// The ring in `document` (as [`KeyRing::to_document`] wrote it), its MAC checked with
+    /// `kek`: a ring changed by anyone without the KEK — a key added, a time moved, a
+    /// retired key put back — is refused as a whole.
+    pub fn from_document(document: &str, kek: &Kek) -> Result<Self, RingError> {
+        let malformed = |e: String| RingError::Malformed(e);
+        let document: Document =
+            serde_json::from_str(document).map_err(|e| malformed(e.to_string()))?;
+        let mac = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&document.mac)
+            .map_err(|_| malformed("its MAC is not base64url".to_owned()))?;
+        if !kek.verify_mac(document.ring.as_bytes(), &mac) {
+            return Err(RingError::Forged);
+        }
+        let ring: Self =
+            serde_json::from_str(&document.ring).map_err(|e| malformed(e.to_string()))?;
+        if let Some(key) = ring.keys.iter().find(|key| ring.retired.contains(&key.kid)) {
+            return Err(malformed(format!(
+                "it holds {}, a key retired by hand",
+                key.kid
+            )));
+        }
+        Ok(ring)
     }
 
-    /// The document the store keeps.
-    pub fn to_json(&self) -> String {
+    /// The document the store keeps: the ring and its MAC under `kek`.
+    pub fn to_document(&self, kek: &Kek) -> String {
         #[allow(clippy::expect_used)]
-        serde_json::to_string(self).expect("invariant: strings and integers serialize")
+        let ring = serde_json::to_string(self).expect("invariant: strings and integers serialize");
+        let mac = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(kek.mac(ring.as_bytes()));
+        #[allow(clippy::expect_used)]
+        serde_json::to_string(&Document { ring, mac }).expect("invariant: strings serialize")
     }
 
     /// The key `kid`.
@@ -126,20 +197,24 @@ impl KeyRing {
         self.keys.iter().find(|key| key.kid == kid)
     }
 
-    /// The key that signs at `now`: the one whose `signs_from` is the latest not after it.
+    /// The key that signs at `now`: the one whose `signs_from` is the latest not after it,
+    /// unless it stopped.
     pub fn current(&self, now: i64) -> Option<&KeyRecord> {
         self.keys
             .iter()
             .filter(|key| key.signs_from <= now)
             .max_by_key(|key| (key.signs_from, key.announced))
+            .filter(|key| key.stopped.is_none_or(|stopped| stopped > now))
     }
 
-    /// When `key` stops signing: its successor's `signs_from` (none while it has none).
+    /// When `key` stops signing: its successor's `signs_from`, or when it stopped (none
+    /// while neither).
     pub fn signs_until(&self, key: &KeyRecord) -> Option<i64> {
         self.keys
             .iter()
             .filter(|other| (other.signs_from, other.announced) > (key.signs_from, key.announced))
             .map(|other| other.signs_from)
+            .chain(key.stopped)
             .min()
     }
 
@@ -216,6 +291,7 @@ impl KeyRecord {
             sealed,
             announced,
             signs_from,
+            stopped: None,
         })
     }
 
@@ -229,6 +305,7 @@ impl KeyRecord {
             sealed: String::new(),
             announced,
             signs_from,
+            stopped: None,
         }
     }
 
@@ -252,8 +329,10 @@ impl KeyRecord {
             self.algorithm(),
         )
         .map_err(|e| RingError::Malformed(format!("key {}: {e}", self.kid)))?;
-        let public = key.to_public_jwk().map(|jwk| jwk.to_json());
-        if key.kid() != self.kid || public.as_deref() != Some(self.public.as_str()) {
+        // The record's public part is the sealed key's: the same kid and thumbprint.
+        let public = Key::from_jwk_json(&self.public, self.algorithm())
+            .map_err(|e| RingError::Malformed(format!("key {}'s public part: {e}", self.kid)))?;
+        if key.kid() != self.kid || key.thumbprint() != public.thumbprint() {
             return Err(RingError::Malformed(format!(
                 "key {}'s sealed part is another key",
                 self.kid
@@ -288,6 +367,7 @@ mod tests {
         let kek = kek();
         let ring = KeyRing {
             keys: vec![record(&kek, 0, 0), record(&kek, 50, 100)],
+            ..KeyRing::default()
         };
         let (first, second) = (&ring.keys[0], &ring.keys[1]);
         assert_eq!(ring.phase(first, 99), Phase::Current);
@@ -298,7 +378,38 @@ mod tests {
         assert_eq!(ring.current(100).unwrap().kid, second.kid);
         assert_eq!(ring.upcoming(99).len(), 1);
         assert!(ring.upcoming(100).is_empty());
-        assert_eq!(KeyRing::from_json(&ring.to_json()).unwrap(), ring);
+        assert_eq!(
+            KeyRing::from_document(&ring.to_document(&kek), &kek).unwrap(),
+            ring
+        );
+    }
+
+    /// The document is the ring's and its MAC's: a time moved, a key added or a retired key
+    /// put back by someone without the KEK is refused, and another KEK's document too.
+    #[test]
+    fn a_ring_changed_without_the_kek_is_refused() {
+        let kek = kek();
+        let ring = KeyRing {
+            keys: vec![record(&kek, 0, 0), record(&kek, 0, 100)],
+            ..KeyRing::default()
+        };
+        let document = ring.to_document(&kek);
+        let moved = document.replace("\\\"signs_from\\\":100", "\\\"signs_from\\\":1");
+        assert_ne!(moved, document, "the time is in the document");
+        assert_eq!(
+            KeyRing::from_document(&moved, &kek).unwrap_err(),
+            RingError::Forged
+        );
+        assert_eq!(
+            KeyRing::from_document(&document, &self::kek()).unwrap_err(),
+            RingError::Forged
+        );
+        let mut back = ring.clone();
+        back.retired.push(ring.keys[0].kid.clone());
+        assert!(matches!(
+            KeyRing::from_document(&back.to_document(&kek), &kek),
+            Err(RingError::Malformed(reason)) if reason.contains("retired by hand")
+        ));
     }
 
     #[test]
@@ -308,8 +419,9 @@ mod tests {
         let record = KeyRecord::seal(&key, &kek, 0, 0).unwrap();
         let ring = KeyRing {
             keys: vec![record.clone()],
+            ..KeyRing::default()
         };
-        let document = ring.to_json();
+        let document = ring.to_document(&kek);
         let d = key.to_private_jwk().d.unwrap();
         assert!(!document.contains(&d), "the private scalar in the clear");
         assert!(!record.public.contains("\"d\""));

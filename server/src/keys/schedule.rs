@@ -15,7 +15,7 @@
 
 use jwtkit_core::Algorithm;
 
-use super::ring::{KeyRecord, KeyRing};
+use super::ring::{KeyRecord, KeyRing, RingPolicy};
 
 /// The lifecycle's periods, in seconds, and the algorithm of new keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub enum Change {
     },
     /// A next key of an algorithm no longer in use was withdrawn before it signed.
     Withdrawn(String),
+    /// The lifecycle's settings were written into the ring (first, or changed).
+    Rescheduled,
 }
 
 /// The ring as the lifecycle wants it at `now`, and what changed (nothing when nothing is
@@ -60,6 +62,16 @@ pub fn plan<E>(
 ) -> Result<(KeyRing, Vec<Change>), E> {
     let mut ring = ring.clone();
     let mut changes = Vec::new();
+    // The lifecycle written beside the keys, for the operators' commands to follow.
+    let policy = RingPolicy {
+        rotation: schedule.rotation,
+        announcement: schedule.announcement,
+        alg: schedule.alg.as_str().to_owned(),
+    };
+    if ring.policy.as_ref() != Some(&policy) {
+        ring.policy = Some(policy);
+        changes.push(Change::Rescheduled);
+    }
     // Retired long enough: gone.
     let gone: Vec<String> = ring
         .keys
@@ -147,6 +159,7 @@ mod tests {
                 sealed: String::new(),
                 announced: now.get(),
                 signs_from,
+                stopped: None,
             })
         }
     }
@@ -209,8 +222,13 @@ mod tests {
         assert_eq!(ring.upcoming(10)[0].signs_from, 110);
         let (ring, changes) =
             plan(&KeyRing::default(), 10, &SCHEDULE, generator(&now, &count)).unwrap();
+        assert_eq!(
+            changes[0],
+            Change::Rescheduled,
+            "the lifecycle written first"
+        );
         assert!(matches!(
-            &changes[0],
+            &changes[1],
             Change::Generated { signs_from: 10, .. }
         ));
         assert_eq!(ring.keys.len(), 2);
@@ -228,7 +246,10 @@ mod tests {
             ..SCHEDULE
         };
         let (ring, changes) = plan(&ring, 90, &es256, generator(&now, &count)).unwrap();
-        assert_eq!(changes[0], Change::Withdrawn("k2".to_owned()));
+        assert_eq!(
+            changes[..2],
+            [Change::Rescheduled, Change::Withdrawn("k2".to_owned())]
+        );
         let next = ring.upcoming(90)[0];
         assert_eq!((next.alg.as_str(), next.signs_from), ("ES256", 120));
         assert_eq!(ring.current(119).unwrap().kid, "k1");

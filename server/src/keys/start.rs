@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use jwtkit_core::UnixTime;
 
-use super::{Kek, KeyManager, KeyRing, Schedule, SigningKeys, jwks_max_age, log_changes};
+use super::{
+    Kek, KeyManager, KeyRing, ManagedKeysError, RingError, Schedule, SigningKeys, jwks_max_age,
+    log_changes,
+};
 use crate::config::{Config, ManagedKeys, Signing};
 use crate::store::Store;
 
@@ -37,10 +40,13 @@ pub async fn start(
         }
         Signing::Managed(settings) => {
             let manager = KeyManager::new(store, kek(settings)?, schedule(settings));
-            let stepped = manager.step(now).await.map_err(|error| {
-                format!(
-                    "{error}: check key_encryption_key (`jwtkit keys list` shows the store's keys)"
-                )
+            let stepped = manager.step(now).await.map_err(|error| match &error {
+                ManagedKeysError::Ring(RingError::Sealed { .. } | RingError::Forged) => format!(
+                    "{error}: check key_encryption_key (it must be the one the store's keys were sealed with)"
+                ),
+                ManagedKeysError::Store(_) => format!("{error}: check the store (--store)"),
+                ManagedKeysError::Contended => format!("{error}: start it again"),
+                _ => error.to_string(),
             })?;
             log_changes(&stepped.changes);
             let keys = SigningKeys::managed(&stepped, jwks_max_age(manager.schedule()))

@@ -60,7 +60,7 @@ pub(crate) struct Provider {
 impl Provider {
     /// The signer of an ID token issued at `now`.
     pub(crate) fn id_signer(&self, now: jwtkit_core::UnixTime) -> Signer {
-        Signer::new(self.keys.in_force().signing_key(now).clone()).typ("JWT")
+        Signer::new(self.keys.signing_key(now)).typ("JWT")
     }
 
     /// The verifier of `id_token_hint`s: the keys in force.
