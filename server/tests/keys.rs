@@ -119,33 +119,43 @@ async fn the_store_alone_reveals_no_private_key(
     );
 }
 
-/// Someone with write access to the store but not the KEK: a ring rolled back to an earlier
-/// document (one that still held a key since retired, say) is refused by an instance that
-/// read a later one, and a document changed by hand by every instance.
+/// Someone with write access to the store but not the KEK (or a store that lost writes): a
+/// ring rolled back to an earlier document — one that still held a key since retired, say —
+/// or removed is written back by an instance that read a later one; a document changed by
+/// hand is refused by every instance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ring_rolled_back_or_changed_in_the_store_is_refused() {
+async fn a_ring_rolled_back_removed_or_changed_in_the_store_is_mended_or_refused() {
     let dir = Scratch::new("keys-rollback");
-    let store: Arc<dyn KeyRecords> =
-        Arc::new(SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap());
+    let path = dir.path().join("store.sqlite3");
+    let store: Arc<dyn KeyRecords> = Arc::new(SqliteStore::open(&path).unwrap());
     let kek = Kek::generate().unwrap();
+    let open = |document: &str| {
+        KeyRing::from_document(document, &Kek::from_base64url(&kek).unwrap()).unwrap()
+    };
     let manager = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), SCHEDULE);
     manager.step(t(NOW)).await.unwrap();
     let early = store.key_ring(t(NOW)).await.unwrap();
-    manager.step(t(NOW + 100)).await.unwrap(); // a rotation: a new next key written
-    let late = store.key_ring(t(NOW)).await.unwrap();
-    assert!(late.version > early.version);
-    // The attacker writes the early document back.
+    let late = manager.step(t(NOW + 100)).await.unwrap().ring; // a rotation: a new next key
+    let stored = store.key_ring(t(NOW)).await.unwrap();
+    // The early document written back: the instance puts its later ring back in.
     assert!(
         store
-            .replace_key_ring(late.version, early.document.clone().unwrap())
+            .replace_key_ring(stored.version, early.document.clone().unwrap())
             .await
             .unwrap()
     );
-    let error = manager.step(t(NOW + 101)).await.unwrap_err();
-    assert!(
-        matches!(error, ManagedKeysError::Ring(RingError::RolledBack { .. })),
-        "{error:?}"
-    );
+    let mended = manager.step(t(NOW + 101)).await.unwrap().ring;
+    assert_eq!(mended.keys, late.keys);
+    let now_stored = open(&store.key_ring(t(NOW)).await.unwrap().document.unwrap());
+    assert_eq!(now_stored.keys, late.keys);
+    assert!(now_stored.serial > late.serial);
+    // Removed: the same.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM key_ring", [])
+        .unwrap();
+    let mended = manager.step(t(NOW + 102)).await.unwrap().ring;
+    assert_eq!(mended.keys, late.keys, "not a new ring of new keys");
     // A time changed by hand: every instance refuses the ring, a new one too.
     let stored = store.key_ring(t(NOW)).await.unwrap();
     let changed = stored
@@ -160,9 +170,36 @@ async fn a_ring_rolled_back_or_changed_in_the_store_is_refused() {
     );
     let fresh = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), SCHEDULE);
     assert_eq!(
-        fresh.step(t(NOW + 101)).await.unwrap_err(),
+        fresh.step(t(NOW + 103)).await.unwrap_err(),
         ManagedKeysError::Ring(RingError::Forged)
     );
+}
+
+/// Instances whose settings differ (a rolling change of `key_algorithm`): each plans by its
+/// own settings once, as it starts, then by the ring's — the last one started — so they never
+/// undo each other's steps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_with_other_settings_follow_the_last_started() {
+    let dir = Scratch::new("keys-settings");
+    let store: Arc<dyn KeyRecords> =
+        Arc::new(SqliteStore::open(&dir.path().join("store.sqlite3")).unwrap());
+    let kek = Kek::generate().unwrap();
+    let old = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), SCHEDULE);
+    old.step(t(NOW)).await.unwrap();
+    let eddsa = Schedule {
+        alg: Algorithm::EdDSA,
+        ..SCHEDULE
+    };
+    let new = KeyManager::new(store.clone(), Kek::from_base64url(&kek).unwrap(), eddsa);
+    let started = new.step(t(NOW + 10)).await.unwrap();
+    assert!(started.changes.contains(&Change::Rescheduled));
+    assert_eq!(started.ring.upcoming(NOW + 10)[0].alg, "EdDSA");
+    for at in [NOW + 11, NOW + 12] {
+        for manager in [&old, &new] {
+            let stepped = manager.step(t(at)).await.unwrap();
+            assert!(stepped.changes.is_empty(), "{:?}", stepped.changes);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,9 +29,10 @@ Examples:
   jwtkit keys rotate                     # the next key signs once announced in full
   jwtkit keys rotate --now               # at once (resource servers fetch it on its first token)
   jwtkit keys retire KID                 # a compromised key: its tokens are refused from then on
-The key-encryption key (JWTKIT_KEY_ENCRYPTION_KEY or --key-encryption-key) is the servers':
-it authenticates the store's keys (a ring changed without it is refused) and seals imports.
-  jwtkit keys import key.json            # a private JWK, announced in full before it signs")]
+  jwtkit keys import key.json            # a private JWK, announced in full before it signs
+
+Every command needs the servers' key-encryption key (JWTKIT_KEY_ENCRYPTION_KEY): it
+authenticates the store's keys (a ring changed without it is refused) and seals imports.")]
 pub(crate) struct KeysArgs {
     #[command(subcommand)]
     command: KeysCommand,

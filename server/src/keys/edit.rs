@@ -205,6 +205,7 @@ mod tests {
             policy: Some(RingPolicy {
                 rotation: 100,
                 announcement: 30,
+                retention: 50,
                 alg: "EdDSA".to_owned(),
             }),
             ..KeyRing::default()

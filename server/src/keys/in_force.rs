@@ -119,6 +119,8 @@ fn in_force(stepped: &Stepped, max_age: u32, generation: u64) -> Option<InForce>
         .ring
         .keys
         .iter()
+        // A key that stopped never signs again, whatever the clock's estimate.
+        .filter(|record| record.stopped.is_none())
         .filter_map(|record| {
             stepped
                 .open

@@ -10,7 +10,8 @@
 //!   compare-and-set — so that of instances stepping at once exactly one writes each change.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use jwtkit_core::{Algorithm, Key, UnixTime};
 
@@ -82,6 +83,14 @@ pub struct KeyManager {
     schedule: Schedule,
     /// The highest serial of a ring read: an older one is refused (rolled back).
     seen: Arc<AtomicU64>,
+    /// The latest ring read or written (verified): written back when the store's is gone or
+    /// older.
+    last: Arc<Mutex<Option<KeyRing>>>,
+    /// Whether this instance has planned once: it plans by its own settings the first time
+    /// (writing them into the ring), then by the ring's, so that instances whose settings
+    /// differ during a rolling change follow the last one started instead of undoing each
+    /// other's steps.
+    planned: Arc<AtomicBool>,
 }
 
 impl KeyManager {
@@ -92,6 +101,8 @@ impl KeyManager {
             kek: Arc::new(kek),
             schedule,
             seen: Arc::new(AtomicU64::new(0)),
+            last: Arc::new(Mutex::new(None)),
+            planned: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -115,19 +126,27 @@ impl KeyManager {
                 .key_ring(now)
                 .await
                 .map_err(ManagedKeysError::Store)?;
-            let ring = decode(&stored, &self.kek, &self.seen).map_err(ManagedKeysError::Ring)?;
+            let ring = match decode(&stored, &self.kek, &self.seen) {
+                Ok(ring) => ring,
+                Err(error @ (RingError::RolledBack { .. } | RingError::Vanished { .. })) => {
+                    self.write_back(&stored, &error).await?;
+                    continue;
+                }
+                Err(error) => return Err(ManagedKeysError::Ring(error)),
+            };
             let at = store_seconds(now, stored.clock_shift);
             // Every key opens before anything is planned: a wrong KEK changes nothing.
             ring.open_all(&self.kek).map_err(ManagedKeysError::Ring)?;
+            let schedule = self.schedule_for(&ring);
             // New keys are made off the runtime's threads (an RSA key takes a while): the
             // plan is drawn once to count them, then again with them made.
             let mut wanted = Vec::new();
-            schedule::plan(&ring, at, &self.schedule, |alg, from| {
+            schedule::plan(&ring, at, &schedule, |alg, from| {
                 wanted.push(alg);
                 Ok::<_, ManagedKeysError>(KeyRecord::placeholder(alg, at, from, wanted.len()))
             })?;
             let mut made = generate(wanted).await?.into_iter();
-            let (mut planned, changes) = schedule::plan(&ring, at, &self.schedule, |_, from| {
+            let (mut planned, changes) = schedule::plan(&ring, at, &schedule, |_, from| {
                 let key = made.next().ok_or(ManagedKeysError::Contended)?;
                 KeyRecord::seal(&key, &self.kek, at, from).map_err(ManagedKeysError::Ring)
             })?;
@@ -143,6 +162,8 @@ impl KeyManager {
                     .map_err(ManagedKeysError::Store)?;
             if written {
                 self.seen.fetch_max(planned.serial, Ordering::AcqRel);
+                self.planned.store(true, Ordering::Release);
+                *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(planned.clone());
                 let open = planned
                     .open(&self.kek, at)
                     .map_err(ManagedKeysError::Ring)?;
@@ -157,6 +178,55 @@ impl KeyManager {
         }
         Err(ManagedKeysError::Contended)
     }
+
+    /// The settings this step plans by: this instance's the first time, then the ring's.
+    fn schedule_for(&self, ring: &KeyRing) -> Schedule {
+        let ring_schedule = ring.policy.as_ref().and_then(|policy| {
+            Some(Schedule {
+                rotation: policy.rotation,
+                announcement: policy.announcement,
+                retention: policy.retention,
+                alg: policy.alg.parse().ok()?,
+            })
+        });
+        match ring_schedule {
+            Some(schedule) if self.planned.load(Ordering::Acquire) => {
+                if schedule != self.schedule {
+                    tracing::debug!(target: "jwtkit::keys", "the store's key lifecycle settings differ from this instance's: following the store's (written by the instance started last)");
+                }
+                schedule
+            }
+            _ => self.schedule,
+        }
+    }
+
+    /// The store's ring is gone, or older than one this instance read (a store that lost
+    /// writes, or someone who wrote an earlier ring back): the latest this instance read or
+    /// wrote goes back in, as a newer one.
+    async fn write_back(
+        &self,
+        stored: &crate::store::StoredRing,
+        why: &RingError,
+    ) -> Result<(), ManagedKeysError> {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let Some(mut last) = last else {
+            return Err(ManagedKeysError::Ring(why.clone()));
+        };
+        last.serial = self.seen.load(Ordering::Acquire).saturating_add(1);
+        let written = self
+            .store
+            .replace_key_ring(stored.version, last.to_document(&self.kek))
+            .await
+            .map_err(ManagedKeysError::Store)?;
+        if written {
+            tracing::warn!(target: "jwtkit::keys", reason = %why, serial = last.serial, "the store's key ring written back from this instance's");
+        }
+        Ok(())
+    }
 }
 
 /// The ring `stored` holds (an empty one before any was written), its MAC checked under
@@ -167,6 +237,10 @@ pub(crate) fn decode(
     seen: &AtomicU64,
 ) -> Result<KeyRing, RingError> {
     let Some(document) = &stored.document else {
+        let seen = seen.load(Ordering::Acquire);
+        if seen > 0 {
+            return Err(RingError::Vanished { seen });
+        }
         return Ok(KeyRing::default());
     };
     let ring = KeyRing::from_document(document, kek)?;

@@ -36,6 +36,8 @@ pub struct RingPolicy {
     pub rotation: i64,
     /// `key_announcement_period`, in seconds.
     pub announcement: i64,
+    /// `key_retention`, in seconds.
+    pub retention: i64,
     /// `key_algorithm`.
     pub alg: String,
 }
@@ -112,6 +114,11 @@ pub enum RingError {
     /// The document's MAC does not verify: changed by someone without the KEK, or sealed
     /// with another.
     Forged,
+    /// The store holds no ring, though this instance read one (`seen`, its serial).
+    Vanished {
+        /// The highest serial read before.
+        seen: u64,
+    },
     /// The document is older than one this instance has read (rolled back).
     RolledBack {
         /// Its serial.
@@ -135,9 +142,13 @@ impl std::fmt::Display for RingError {
             Self::Forged => f.write_str(
                 "the store's key ring does not verify under the key-encryption key: it was sealed with another, or changed by someone without it",
             ),
+            Self::Vanished { seen } => write!(
+                f,
+                "the store's key ring is gone (serial {seen} was read): the store lost it, or someone removed it"
+            ),
             Self::RolledBack { serial, seen } => write!(
                 f,
-                "the store's key ring went back (serial {serial}, after {seen} was read): someone wrote an earlier ring"
+                "the store's key ring went back (serial {serial}, after {seen} was read): the store lost writes, or someone wrote an earlier ring"
             ),
             Self::Sealed { kid, error } => write!(
                 f,

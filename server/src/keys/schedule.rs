@@ -66,6 +66,7 @@ pub fn plan<E>(
     let policy = RingPolicy {
         rotation: schedule.rotation,
         announcement: schedule.announcement,
+        retention: schedule.retention,
         alg: schedule.alg.as_str().to_owned(),
     };
     if ring.policy.as_ref() != Some(&policy) {

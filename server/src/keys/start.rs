@@ -42,7 +42,7 @@ pub async fn start(
             let manager = KeyManager::new(store, kek(settings)?, schedule(settings));
             let stepped = manager.step(now).await.map_err(|error| match &error {
                 ManagedKeysError::Ring(RingError::Sealed { .. } | RingError::Forged) => format!(
-                    "{error}: check key_encryption_key (it must be the one the store's keys were sealed with)"
+                    "{error}: check key_encryption_key (it must be the one the store's keys were sealed with); if it is, the store was changed without it: restore it from a backup"
                 ),
                 ManagedKeysError::Store(_) => format!("{error}: check the store (--store)"),
                 ManagedKeysError::Contended => format!("{error}: start it again"),
