@@ -342,6 +342,37 @@ fn three_rotations_without_a_resource_server_meeting_an_unknown_kid() {
             "{kid} published at {first_published:.1}s, signing at {first_token:.1}s"
         );
     }
+    // The times the store holds (on Redis's clock): every key but the first was published
+    // the full announcement period before it signed.
+    let run = jwtkit(
+        &[
+            "keys",
+            "list",
+            "--json",
+            "--store",
+            &url,
+            "--key-encryption-key",
+            &kek,
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    let secs = |k: &Value, name: &str| {
+        humantime::parse_rfc3339(k[name].as_str().unwrap())
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    assert!(listed.len() >= 4, "{listed:?}");
+    let first = listed.iter().map(|k| secs(k, "signs_from")).min().unwrap();
+    for key in listed.iter().filter(|k| secs(k, "signs_from") > first) {
+        assert!(
+            secs(key, "signs_from").saturating_sub(secs(key, "published")) >= 3,
+            "signed before announced for 3 s: {key}"
+        );
+    }
     let metrics = resource.metrics();
     assert!(
         metrics.contains("jwtkit_jwks_unknown_kid_fetches_total 0"),
