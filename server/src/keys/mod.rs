@@ -2,12 +2,15 @@
 //! shares (the private parts sealed under the key-encryption key, `kek`), announced in the
 //! JWK Set before they sign and kept there after, until every token they signed has expired.
 //!
-//! - `ring`: the keys as the store keeps them, and each key's phase (next, current, retired),
-//!   which follows from times written in the store: every instance switches at the same
-//!   moment without a write at the switch.
+//! - `ring`: the keys as the store keeps them (one document authenticated under the KEK), and
+//!   each key's phase (next, current, retired), which follows from times written in the
+//!   store: every instance switches at the same moment without a write at the switch;
+//!   `record`: one key, sealed.
 //! - `schedule`: the lifecycle's rules, a pure function of the ring and the moment.
 //! - [`KeyManager`]: one step of the lifecycle against the store — read, plan, write with a
 //!   compare-and-set — so that of instances stepping at once exactly one writes each change.
+//! - `in_force`: the keys the server signs and verifies with now ([`SigningKeys`]); `edit`:
+//!   what operators do (`jwtkit keys`); `start`: the keys a server starts with.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,6 +21,7 @@ use jwtkit_core::{Algorithm, Key, UnixTime};
 pub mod edit;
 mod in_force;
 pub mod kek;
+mod record;
 pub mod ring;
 pub mod schedule;
 mod start;
