@@ -237,6 +237,14 @@ fn the_request_is_the_proofs_own() {
         ("https://api.example/a%2Fb", "https://api.example/a/b"),
         ("https://api.example/orders/", URI),
         ("https://api.example/a%2fb", "https://api.example/a%2Fc"),
+        // The same text, but not an http(s) URI with a host and no user information.
+        ("ftp://api.example/orders", "ftp://api.example/orders"),
+        (
+            "https://user@api.example/orders",
+            "https://user@api.example/orders",
+        ),
+        ("https:///orders", "https:///orders"),
+        ("api.example/orders", "api.example/orders"),
     ] {
         let proof = proof_with(&key, |_, c| c["htu"] = written.into());
         let request = ProofRequest { uri, ..request() };

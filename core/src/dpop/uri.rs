@@ -4,28 +4,41 @@
 /// and host compared without case, a default port the same as none, the path's
 /// percent-encoding and dot segments normalised (RFC 3986 §6.2.2–6.2.3).
 pub(super) fn same_uri(htu: &str, uri: &str) -> bool {
+    // The usual case, a client writing the URI as the server's public URL gives it: the same
+    // text names the same resource, when it names one.
+    if htu == uri {
+        return split(uri).is_some();
+    }
     match (normalized(htu), normalized(uri)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
 }
 
-/// `scheme://host[:port]/path`, lower-cased scheme and host, default port dropped, an empty
-/// path as `/`, query and fragment removed; `None` for anything but an http(s) URI.
-fn normalized(uri: &str) -> Option<String> {
+/// The scheme, authority and path of an http(s) URI (query and fragment removed); `None` for
+/// anything else, or an authority that is empty or has user information.
+fn split(uri: &str) -> Option<(&'static str, &str, &str)> {
     let end = uri.find(['?', '#']).unwrap_or(uri.len());
-    let uri = &uri[..end];
-    let (scheme, rest) = uri.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return None,
+    let (scheme, rest) = uri[..end].split_once("://")?;
+    let scheme = if scheme.eq_ignore_ascii_case("https") {
+        "https"
+    } else if scheme.eq_ignore_ascii_case("http") {
+        "http"
+    } else {
+        return None;
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     if authority.is_empty() || authority.contains('@') {
         return None;
     }
+    Some((scheme, authority, path))
+}
+
+/// `scheme://host[:port]/path`, lower-cased scheme and host, default port dropped, an empty
+/// path as `/`, query and fragment removed; `None` for anything but an http(s) URI.
+fn normalized(uri: &str) -> Option<String> {
+    let (scheme, authority, path) = split(uri)?;
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
     let authority = authority.to_ascii_lowercase();
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
     let path = remove_dot_segments(&normalized_percent_encoding(path));
