@@ -3,11 +3,15 @@
 // non-extractable, kept as a CryptoKey in IndexedDB: a reload and the other tabs of the origin
 // find the same key, and no script — not even one injected into the page — can read the
 // private key out; it can only have it sign while it runs in the page. Every new session
-// gets a new key (one planted in storage is never taken up), and its end forgets it. Without
-// IndexedDB, Node.js keeps the key as long as the process.
+// gets a new key (one planted in storage is never taken up), and its end forgets it; the keys
+// left behind (a tab closed on its session, a sign-in abandoned) are forgotten a day later.
+// Without IndexedDB, Node.js keeps the key as long as the process.
 
 const DB = 'jwtkit-dpop';
 const STORE = 'keys';
+/// How long a key no session names is kept: longer than any sign-in's round trip through a
+/// provider's login page (whose key is named, or held by its tab, once the tab is back).
+const UNNAMED_KEY_MS = 24 * 60 * 60 * 1000;
 /// WebCrypto's parameters for generating a key, and for signing with it.
 const PARAMS = {
   ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
@@ -42,13 +46,17 @@ export function dpopChoice(dpop, byDefault, name, offered, errors) {
 /// A new key for a new session (`authenticate`, a sign-in): never one found in storage,
 /// which a script injected earlier could have put there. Kept in IndexedDB under its
 /// thumbprint (named the current one of `choice.name` once its session is there:
-/// [`makeCurrent`]); `choice` with its `jkt`.
+/// [`makeCurrent`]); `choice` with its `jkt`. The keys left behind are forgotten meanwhile
+/// ([`sweep`]).
 export async function newDpopKey(choice, errors) {
   const key = await guarded(errors, async () => {
     const { alg } = choice;
     const pair = await crypto.subtle.generateKey(PARAMS[alg][0], false, ['sign']);
     const made = await described({ alg, ...pair });
-    await withStore((store) => store.put({ alg, privateKey: pair.privateKey, publicKey: pair.publicKey }, `jkt:${made.jkt}`));
+    await withStore(async (store) => {
+      await sweep(store, Date.now());
+      store.put({ alg, privateKey: pair.privateKey, publicKey: pair.publicKey, created: Date.now() }, `jkt:${made.jkt}`);
+    });
     return made;
   });
   keys.set(key.jkt, Promise.resolve(key));
@@ -100,6 +108,18 @@ export async function forgetDpopKey(choice) {
   }).catch(() => {});
 }
 
+/// Forgets the keys no session asks for again: those of sessions that ended with their tab (a
+/// session whose refresh token is not in the cookie lives in its tab, which holds its key in
+/// memory) and of sign-ins abandoned at the provider — every key that is not the current one
+/// of a name and is older than [`UNNAMED_KEY_MS`] (a key written before keys were dated, too).
+async function sweep(store, now) {
+  const entries = await store.entries();
+  const named = new Set(entries.filter(([name]) => name.startsWith('name:')).map(([, jkt]) => `jkt:${jkt}`));
+  for (const [name, key] of entries) {
+    if (name.startsWith('jkt:') && !named.has(name) && !(now - (key?.created ?? 0) < UNNAMED_KEY_MS)) store.delete(name);
+  }
+}
+
 /// `work()`, its failures as ERR_DPOP_KEY_UNAVAILABLE.
 async function guarded(errors, work) {
   if (!globalThis.crypto?.subtle) throw errors.error('dpop', 'WebCrypto (crypto.subtle) is not available: a secure context (https or localhost) is required');
@@ -127,15 +147,16 @@ const done = (request) => new Promise((resolve, reject) => {
 /// Node.js keeps its keys as long as the process lives.
 const memory = new Map();
 
-/// Runs `work(store)` in one read-write transaction of the keys' object store (`get` answers
-/// a promise; `put` and `delete` are queued), resolving with its result once committed. In
+/// Runs `work(store)` in one read-write transaction of the keys' object store (`get` and
+/// `entries`, every `[name, value]`, answer a promise; `put` and `delete` are queued),
+/// resolving with its result once committed. In
 /// Node.js, a Map; a browser without IndexedDB keeps no key (a tab's own would end the
 /// session at the next tab's refresh).
 async function withStore(work) {
   if (typeof indexedDB === 'undefined') {
     if (!globalThis.process?.versions?.node) throw new Error('this browser offers no IndexedDB to keep it in');
     return work({
-      get: async (k) => memory.get(k), put: (v, k) => memory.set(k, v), delete: (k) => memory.delete(k),
+      get: async (k) => memory.get(k), entries: async () => [...memory], put: (v, k) => memory.set(k, v), delete: (k) => memory.delete(k),
     });
   }
   const open = indexedDB.open(DB, 1);
@@ -151,8 +172,12 @@ async function withStore(work) {
     // Awaited below, unless `work` fails first (then its failure is the one told).
     committed.catch(() => {});
     const store = transaction.objectStore(STORE);
+    const entries = async () => {
+      const [names, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
+      return names.map((name, i) => [name, values[i]]);
+    };
     const result = await work({
-      get: (k) => done(store.get(k)), put: (v, k) => store.put(v, k), delete: (k) => store.delete(k),
+      get: (k) => done(store.get(k)), entries, put: (v, k) => store.put(v, k), delete: (k) => store.delete(k),
     });
     await committed;
     return result;
