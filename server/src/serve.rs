@@ -386,7 +386,7 @@ pub async fn warnings(config: &Config, store: &dyn Store) -> Vec<String> {
             .clients()
             .await
             .is_ok_and(|clients| !clients.is_empty());
-    let people = config.dev.is_some() || store.users().await.is_ok_and(|users| !users.is_empty());
+    let people = config.dev.is_some() || store.has_users().await.unwrap_or(false);
     let on_store = |command: &str| format!("`jwtkit {command} --store {:?}`", config.store);
     if config.api_keys.is_empty() && !clients {
         warnings.push(format!(

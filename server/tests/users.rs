@@ -79,7 +79,9 @@ fn session(sid: &str, sub: &str) -> NewSession {
 /// The records' rules, the same on every store.
 async fn records_conform(store: &dyn Store) {
     assert!(store.users().await.unwrap().is_empty());
+    assert!(!store.has_users().await.unwrap());
     assert!(store.add_user(record("ann", "u_1")).await.unwrap());
+    assert!(store.has_users().await.unwrap());
     // A username or a subject is never taken twice.
     assert!(
         !store.add_user(record("ann", "u_2")).await.unwrap(),
@@ -141,6 +143,8 @@ async fn records_conform(store: &dyn Store) {
     let consent = |sub: &str| store.consent(sub.to_owned(), "app:1".to_owned());
     assert_eq!(consent("u_1").await.unwrap(), None, "the consents go too");
     assert!(consent("u_2").await.unwrap().is_some(), "only theirs");
+    assert!(store.remove_user("bob".to_owned()).await.unwrap());
+    assert!(!store.has_users().await.unwrap(), "the last one gone");
     // The username is free again (with a new subject: `accounts` generates one).
     assert!(store.add_user(record("ann", "u_4")).await.unwrap());
 }

@@ -145,6 +145,10 @@ impl UserRecords for Instrumented {
     fn users(&self) -> StoreFuture<'_, Vec<UserRecord>> {
         self.measure("users", self.inner.users())
     }
+
+    fn has_users(&self) -> StoreFuture<'_, bool> {
+        self.measure("has_users", self.inner.has_users())
+    }
 }
 
 impl ProofReplays for Instrumented {

@@ -84,4 +84,7 @@ pub trait UserRecords: Send + Sync {
 
     /// Every account, by username.
     fn users(&self) -> StoreFuture<'_, Vec<UserRecord>>;
+
+    /// Whether there is an account at all (none read).
+    fn has_users(&self) -> StoreFuture<'_, bool>;
 }

@@ -119,4 +119,12 @@ impl UserRecords for RedisStore {
             Ok(users)
         })
     }
+
+    fn has_users(&self) -> StoreFuture<'_, bool> {
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let count: u64 = conn.hlen(USERS).await.map_err(error)?;
+            Ok(count > 0)
+        })
+    }
 }

@@ -102,4 +102,11 @@ impl UserRecords for SqliteStore {
                 .collect()
         })
     }
+
+    fn has_users(&self) -> StoreFuture<'_, bool> {
+        self.run(|conn| {
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM users)")?
+                .query_row([], |row| row.get(0))
+        })
+    }
 }
