@@ -113,7 +113,7 @@ export async function forgetDpopKey(choice) {
 /// memory) and of sign-ins abandoned at the provider — every key that is not the current one
 /// of a name and is older than [`UNNAMED_KEY_MS`] (a key written before keys were dated, too).
 async function sweep(store, now) {
-  const entries = await store.entries();
+  const entries = (await store.entries()).map(([name, value]) => [String(name), value]);
   const named = new Set(entries.filter(([name]) => name.startsWith('name:')).map(([, jkt]) => `jkt:${jkt}`));
   for (const [name, key] of entries) {
     if (name.startsWith('jkt:') && !named.has(name) && !(now - (key?.created ?? 0) < UNNAMED_KEY_MS)) store.delete(name);
@@ -149,9 +149,8 @@ const memory = new Map();
 
 /// Runs `work(store)` in one read-write transaction of the keys' object store (`get` and
 /// `entries`, every `[name, value]`, answer a promise; `put` and `delete` are queued),
-/// resolving with its result once committed. In
-/// Node.js, a Map; a browser without IndexedDB keeps no key (a tab's own would end the
-/// session at the next tab's refresh).
+/// resolving with its result once committed. In Node.js, a Map; a browser without IndexedDB
+/// keeps no key (a tab's own would end the session at the next tab's refresh).
 async function withStore(work) {
   if (typeof indexedDB === 'undefined') {
     if (!globalThis.process?.versions?.node) throw new Error('this browser offers no IndexedDB to keep it in');
