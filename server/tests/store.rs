@@ -601,7 +601,32 @@ async fn a_dpop_proof_is_forgotten_after_its_window() {
             .await
             .unwrap()
     );
+    // Pruned a slice of the hashes at a time: every slice's, its edges included, go; one
+    // still in its window stays.
+    for edge in [0, 3, 4, 127, 128, 251, 252, 255] {
+        assert!(
+            sqlite
+                .first_use_of_proof(h(edge), t(NOW), t(NOW + 65))
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        sqlite
+            .first_use_of_proof(h(129), t(NOW), t(NOW + 300))
+            .await
+            .unwrap()
+    );
     sqlite.prune(t(NOW + 200)).await.unwrap();
+    let left: Vec<Vec<u8>> = rusqlite::Connection::open(dir.path().join("store.sqlite3"))
+        .unwrap()
+        .prepare("SELECT hash FROM dpop_proofs")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(left, [h(129).to_vec()]);
     assert!(
         sqlite
             .first_use_of_proof(h(7), t(NOW + 200), t(NOW + 265))

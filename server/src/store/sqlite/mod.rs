@@ -336,7 +336,7 @@ impl Store for SqliteStore {
 
     fn prune(&self, now: UnixTime) -> StoreFuture<'_, ()> {
         let cap = self.max_counted_clients;
-        self.run(move |conn| {
+        let others = self.run(move |conn| {
             let now = now.as_secs_f64();
             conn.prepare_cached(
                 "DELETE FROM sessions WHERE min(absolute_expiry, idle_expiry) <= ?1 - ?2",
@@ -347,13 +347,16 @@ impl Store for SqliteStore {
             conn.prepare_cached("DELETE FROM attempts WHERE window_end <= ?1")?
                 .execute(params![now])?;
             provider::prune(conn, now)?;
-            proofs::prune(conn, now)?;
             conn.prepare_cached(
                 "DELETE FROM attempts WHERE key IN (SELECT key FROM attempts
                  ORDER BY window_end LIMIT max((SELECT count(*) FROM attempts) - ?1, 0))",
             )?
             .execute(params![cap])?;
             Ok(())
+        });
+        Box::pin(async move {
+            others.await?;
+            proofs::prune(self, now.as_secs_f64()).await
         })
     }
 
